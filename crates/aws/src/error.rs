@@ -1,0 +1,264 @@
+//! Errors of the AWS backend: every SDK error becomes one [`AwsError`] that names the
+//! action and the entity it was about, in words an operator can act on.
+
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+/// What an AWS call was about, for messages: "user `bob`".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    /// "user", "role", "policy", "group", "access key", "bucket", ...
+    pub kind: &'static str,
+    /// The name, ARN or id the caller gave.
+    pub name: String,
+}
+
+impl Entity {
+    pub fn new(kind: &'static str, name: impl Into<String>) -> Self {
+        Entity {
+            kind,
+            name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} `{}`", self.kind, self.name)
+    }
+}
+
+/// Broad classes of failure; the CLI maps them to exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    AlreadyExists,
+    LimitExceeded,
+    DeleteConflict,
+    AccessDenied,
+    Throttled,
+    /// AWS rejected the input (malformed policy, validation error).
+    InvalidInput,
+    /// Credentials, region or endpoint could not be resolved or reached.
+    Connection,
+    Other,
+}
+
+/// An AWS call that failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum AwsError {
+    #[error("{entity} does not exist")]
+    #[diagnostic(code(iamctl::aws::not_found))]
+    NotFound { entity: Entity, action: &'static str },
+
+    #[error("{entity} already exists")]
+    #[diagnostic(
+        code(iamctl::aws::already_exists),
+        help("choose another name, or act on the existing one")
+    )]
+    AlreadyExists { entity: Entity, action: &'static str },
+
+    #[error("IAM limit reached for {entity} in `{action}`: {message}")]
+    #[diagnostic(
+        code(iamctl::aws::limit_exceeded),
+        help("see `iamctl account summary` for the account's quotas and usage")
+    )]
+    LimitExceeded {
+        entity: Entity,
+        action: &'static str,
+        message: String,
+    },
+
+    #[error("cannot delete {entity}: {detail}")]
+    #[diagnostic(code(iamctl::aws::delete_conflict))]
+    DeleteConflict { entity: Entity, detail: String },
+
+    #[error("access denied: the caller may not call `{action}` on {entity}")]
+    #[diagnostic(
+        code(iamctl::aws::access_denied),
+        help("AWS said: {message}\ngrant the identity shown by `iamctl whoami` permission for this action")
+    )]
+    AccessDenied {
+        entity: Entity,
+        action: &'static str,
+        message: String,
+    },
+
+    #[error("AWS throttled `{action}` on {entity} and it still failed after {attempts} attempts with adaptive back-off")]
+    #[diagnostic(
+        code(iamctl::aws::throttled),
+        help("wait a minute and run the command again; it picks up where it stopped")
+    )]
+    Throttled {
+        entity: Entity,
+        action: &'static str,
+        attempts: u32,
+    },
+
+    #[error("AWS rejected `{action}` on {entity}: {message}")]
+    #[diagnostic(code(iamctl::aws::invalid_input))]
+    InvalidInput {
+        entity: Entity,
+        action: &'static str,
+        message: String,
+    },
+
+    #[error("could not reach AWS for `{action}`: {message}")]
+    #[diagnostic(
+        code(iamctl::aws::connection),
+        help("check credentials (`AWS_PROFILE`, `AWS_ACCESS_KEY_ID`), `--region` and `--endpoint-url`")
+    )]
+    Connection {
+        action: &'static str,
+        message: String,
+    },
+
+    #[error("`{action}` on {entity} failed: {message}")]
+    #[diagnostic(code(iamctl::aws::other))]
+    Other {
+        entity: Entity,
+        action: &'static str,
+        message: String,
+    },
+}
+
+impl AwsError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AwsError::NotFound { .. } => ErrorKind::NotFound,
+            AwsError::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            AwsError::LimitExceeded { .. } => ErrorKind::LimitExceeded,
+            AwsError::DeleteConflict { .. } => ErrorKind::DeleteConflict,
+            AwsError::AccessDenied { .. } => ErrorKind::AccessDenied,
+            AwsError::Throttled { .. } => ErrorKind::Throttled,
+            AwsError::InvalidInput { .. } => ErrorKind::InvalidInput,
+            AwsError::Connection { .. } => ErrorKind::Connection,
+            AwsError::Other { .. } => ErrorKind::Other,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind() == ErrorKind::NotFound
+    }
+}
+
+/// Maximum attempts of the SDK's adaptive retry, named in throttling errors.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Turn an SDK error into an [`AwsError`] about `entity`.
+pub fn classify<E, R>(
+    action: &'static str,
+    entity: Entity,
+    err: aws_sdk_iam::error::SdkError<E, R>,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use aws_sdk_iam::error::SdkError;
+    let service_err = match &err {
+        SdkError::ServiceError(se) => Some(se.err()),
+        _ => None,
+    };
+    let Some(se) = service_err else {
+        return AwsError::Connection {
+            action,
+            message: DisplayErrorContext(&err).to_string(),
+        };
+    };
+    let code = se.code().unwrap_or("Unknown").to_string();
+    let message = se.message().unwrap_or("").to_string();
+    from_code(action, entity, &code, message)
+}
+
+/// Classification by AWS error code, shared by IAM, STS and S3.
+pub fn from_code(action: &'static str, entity: Entity, code: &str, message: String) -> AwsError {
+    match code {
+        "NoSuchEntity" | "NoSuchBucket" | "NoSuchKey" | "NotFound" => {
+            AwsError::NotFound { entity, action }
+        }
+        "EntityAlreadyExists" | "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" => {
+            AwsError::AlreadyExists { entity, action }
+        }
+        "LimitExceeded" | "LimitExceededException" | "PolicyTooLarge" => AwsError::LimitExceeded {
+            entity,
+            action,
+            message,
+        },
+        "DeleteConflict" => AwsError::DeleteConflict {
+            entity,
+            detail: if message.is_empty() {
+                "it is still in use".into()
+            } else {
+                message
+            },
+        },
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch" | "ExpiredToken" => AwsError::AccessDenied {
+            entity,
+            action,
+            message: if message.is_empty() {
+                code.to_string()
+            } else {
+                message
+            },
+        },
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "SlowDown"
+        | "TooManyRequestsException" | "RequestThrottled" => AwsError::Throttled {
+            entity,
+            action,
+            attempts: MAX_ATTEMPTS,
+        },
+        "MalformedPolicyDocument" | "ValidationError" | "InvalidInput" | "InvalidParameterValue"
+        | "UnmodifiableEntity" | "PasswordPolicyViolation" | "InvalidAuthenticationCode" => {
+            AwsError::InvalidInput {
+                entity,
+                action,
+                message: format!("{message} ({code})"),
+            }
+        }
+        _ => AwsError::Other {
+            entity,
+            action,
+            message: if message.is_empty() {
+                code.to_string()
+            } else {
+                format!("{message} ({code})")
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_such_entity_names_the_entity() {
+        let e = from_code(
+            "iam:GetUser",
+            Entity::new("user", "bob"),
+            "NoSuchEntity",
+            "x".into(),
+        );
+        assert_eq!(e.to_string(), "user `bob` does not exist");
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn access_denied_names_the_action() {
+        let e = from_code(
+            "iam:CreateUser",
+            Entity::new("user", "bob"),
+            "AccessDenied",
+            "not authorized".into(),
+        );
+        assert!(e.to_string().contains("`iam:CreateUser`"), "{e}");
+    }
+
+    #[test]
+    fn throttling_says_it_was_retried() {
+        let e = from_code("iam:ListUsers", Entity::new("account", "-"), "Throttling", String::new());
+        assert!(e.to_string().contains("8 attempts"), "{e}");
+    }
+}

@@ -1,0 +1,112 @@
+//! iamctl's AWS backend: IAM, STS and S3 through the official AWS SDK for Rust,
+//! exposed in iamctl's own types ([`types`]) and errors ([`AwsError`]).
+//!
+//! Credentials, region and endpoint come from aws-config's default chain (env,
+//! profiles, SSO, web identity, IMDS); `--endpoint-url` / `AWS_ENDPOINT_URL` apply to
+//! IAM, STS and S3 alike, and S3 switches to path-style addressing with a custom
+//! endpoint.
+
+pub mod error;
+mod iam;
+mod s3;
+pub mod snapshot;
+mod sts;
+pub mod types;
+
+pub use error::{AwsError, Entity, ErrorKind};
+pub use iam::{NewRole, NewUser};
+pub use sts::AssumeRole;
+pub use types::*;
+
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+
+/// How to reach AWS; every field falls back to the SDK's default chain.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// Region used when none is configured: IAM is global and STS's global endpoint
+/// lives there.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Clients for one account.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    s3: aws_sdk_s3::Client,
+    sdk_config: aws_config::SdkConfig,
+}
+
+impl Aws {
+    /// Load configuration. Nothing is sent to AWS yet.
+    pub async fn connect(opts: &ConnectOptions) -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive().with_max_attempts(error::MAX_ATTEMPTS));
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(url) = &opts.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(r) = &opts.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        let mut sdk_config = loader.load().await;
+        if sdk_config.region().is_none() {
+            sdk_config = sdk_config
+                .into_builder()
+                .region(aws_config::Region::new(DEFAULT_REGION))
+                .build();
+        }
+        Self::from_sdk_config(sdk_config)
+    }
+
+    /// Clients from an existing configuration (tests, assumed-role sessions).
+    pub fn from_sdk_config(sdk_config: aws_config::SdkConfig) -> Aws {
+        let custom_endpoint = sdk_config.endpoint_url().is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let s3_conf = aws_sdk_s3::config::Builder::from(&sdk_config)
+            .force_path_style(custom_endpoint)
+            .build();
+        Aws {
+            iam: aws_sdk_iam::Client::new(&sdk_config),
+            sts: aws_sdk_sts::Client::new(&sdk_config),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            sdk_config,
+        }
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.sdk_config.region().map(|r| r.as_ref())
+    }
+
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.sdk_config.endpoint_url()
+    }
+}
+
+/// AWS date-times as RFC 3339 text.
+pub(crate) fn date(d: &aws_smithy_types::DateTime) -> String {
+    d.fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| d.secs().to_string())
+}
+
+pub(crate) fn opt_date(d: Option<&aws_smithy_types::DateTime>) -> String {
+    d.map(date).unwrap_or_default()
+}
+
+/// IAM returns policy documents URL-encoded (RFC 3986); decode and parse them.
+pub fn decode_document(raw: &str) -> serde_json::Value {
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| raw.to_string());
+    serde_json::from_str(&decoded)
+        .or_else(|_| serde_json::from_str(raw))
+        .unwrap_or(serde_json::Value::String(decoded))
+}

@@ -1,0 +1,135 @@
+//! S3: just what the prefix-scoped users of `s3-user` need.
+
+use crate::error::{classify, AwsError, Entity};
+use crate::types::ObjectRef;
+use crate::Aws;
+use aws_sdk_s3::types::{BucketVersioningStatus, Delete, ObjectIdentifier};
+
+impl Aws {
+    /// True when the bucket has (or had) versioning turned on.
+    pub async fn bucket_versioned(&self, bucket: &str) -> Result<bool, AwsError> {
+        let out = self
+            .s3
+            .get_bucket_versioning()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|err| classify("s3:GetBucketVersioning", Entity::new("bucket", bucket), err))?;
+        Ok(matches!(
+            out.status(),
+            Some(BucketVersioningStatus::Enabled) | Some(BucketVersioningStatus::Suspended)
+        ))
+    }
+
+    /// Every object (or, for versioned buckets, every version and delete marker)
+    /// whose key starts with `prefix`, all pages.
+    pub async fn list_objects_under(&self, bucket: &str, prefix: &str, versions: bool) -> Result<Vec<ObjectRef>, AwsError> {
+        let b = || Entity::new("bucket", bucket);
+        let mut out = Vec::new();
+        if !versions {
+            let pages = self
+                .s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|err| classify("s3:ListBucket", b(), err))?;
+            for p in &pages {
+                out.extend(p.contents().iter().filter_map(|o| {
+                    o.key().map(|k| ObjectRef {
+                        key: k.to_string(),
+                        version_id: None,
+                    })
+                }));
+            }
+            return Ok(out);
+        }
+        let mut key_marker: Option<String> = None;
+        let mut version_marker: Option<String> = None;
+        loop {
+            let page = self
+                .s3
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.clone())
+                .set_version_id_marker(version_marker.clone())
+                .send()
+                .await
+                .map_err(|err| classify("s3:ListBucketVersions", b(), err))?;
+            for v in page.versions() {
+                if let Some(k) = v.key() {
+                    out.push(ObjectRef {
+                        key: k.to_string(),
+                        version_id: v.version_id().map(str::to_string),
+                    });
+                }
+            }
+            for m in page.delete_markers() {
+                if let Some(k) = m.key() {
+                    out.push(ObjectRef {
+                        key: k.to_string(),
+                        version_id: m.version_id().map(str::to_string),
+                    });
+                }
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_string);
+            version_marker = page.next_version_id_marker().map(str::to_string);
+            if key_marker.is_none() && version_marker.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Delete objects in batches of 1000 (the `DeleteObjects` limit).
+    pub async fn delete_objects(&self, bucket: &str, objects: &[ObjectRef]) -> Result<usize, AwsError> {
+        let b = || Entity::new("bucket", bucket);
+        let mut deleted = 0;
+        for chunk in objects.chunks(1000) {
+            let ids: Vec<ObjectIdentifier> = chunk
+                .iter()
+                .filter_map(|o| {
+                    ObjectIdentifier::builder()
+                        .key(&o.key)
+                        .set_version_id(o.version_id.clone())
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|err| AwsError::Other {
+                    entity: b(),
+                    action: "s3:DeleteObject",
+                    message: err.to_string(),
+                })?;
+            let out = self
+                .s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|err| classify("s3:DeleteObject", b(), err))?;
+            if let Some(first) = out.errors().first() {
+                return Err(crate::error::from_code(
+                    "s3:DeleteObject",
+                    Entity::new("object", first.key().unwrap_or_default()),
+                    first.code().unwrap_or("Unknown"),
+                    first.message().unwrap_or_default().to_string(),
+                ));
+            }
+            deleted += chunk.len();
+        }
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,202 @@
+//! `GetAccountAuthorizationDetails`, every page, as one JSON document in the shape
+//! `aws iam get-account-authorization-details` prints (policy documents decoded).
+
+use crate::error::{classify, AwsError, Entity};
+use crate::{date, decode_document, Aws};
+use aws_sdk_iam::types as t;
+use serde_json::{json, Map, Value};
+
+fn put<V: Into<Value>>(m: &mut Map<String, Value>, k: &str, v: Option<V>) {
+    if let Some(v) = v {
+        m.insert(k.to_string(), v.into());
+    }
+}
+
+fn tags(ts: &[t::Tag]) -> Value {
+    Value::Array(ts.iter().map(|t| json!({"Key": t.key(), "Value": t.value()})).collect())
+}
+
+fn attached(ps: &[t::AttachedPolicy]) -> Value {
+    Value::Array(
+        ps.iter()
+            .map(|p| json!({"PolicyName": p.policy_name(), "PolicyArn": p.policy_arn()}))
+            .collect(),
+    )
+}
+
+fn inline(ps: &[t::PolicyDetail]) -> Value {
+    Value::Array(
+        ps.iter()
+            .map(|p| {
+                json!({
+                    "PolicyName": p.policy_name(),
+                    "PolicyDocument": p.policy_document().map(decode_document),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn boundary(b: Option<&t::AttachedPermissionsBoundary>) -> Option<Value> {
+    b.map(|b| {
+        json!({
+            "PermissionsBoundaryType": b.permissions_boundary_type().map(|t| t.as_str()),
+            "PermissionsBoundaryArn": b.permissions_boundary_arn(),
+        })
+    })
+}
+
+fn user(u: &t::UserDetail) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "Path", u.path());
+    put(&mut m, "UserName", u.user_name());
+    put(&mut m, "UserId", u.user_id());
+    put(&mut m, "Arn", u.arn());
+    put(&mut m, "CreateDate", u.create_date().map(date));
+    m.insert("UserPolicyList".into(), inline(u.user_policy_list()));
+    m.insert("GroupList".into(), json!(u.group_list()));
+    m.insert("AttachedManagedPolicies".into(), attached(u.attached_managed_policies()));
+    put(&mut m, "PermissionsBoundary", boundary(u.permissions_boundary()));
+    m.insert("Tags".into(), tags(u.tags()));
+    Value::Object(m)
+}
+
+fn group(g: &t::GroupDetail) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "Path", g.path());
+    put(&mut m, "GroupName", g.group_name());
+    put(&mut m, "GroupId", g.group_id());
+    put(&mut m, "Arn", g.arn());
+    put(&mut m, "CreateDate", g.create_date().map(date));
+    m.insert("GroupPolicyList".into(), inline(g.group_policy_list()));
+    m.insert("AttachedManagedPolicies".into(), attached(g.attached_managed_policies()));
+    Value::Object(m)
+}
+
+fn instance_profile(p: &t::InstanceProfile) -> Value {
+    json!({
+        "Path": p.path(),
+        "InstanceProfileName": p.instance_profile_name(),
+        "InstanceProfileId": p.instance_profile_id(),
+        "Arn": p.arn(),
+        "CreateDate": date(p.create_date()),
+        "Roles": p.roles().iter().map(|r| json!({
+            "Path": r.path(), "RoleName": r.role_name(), "RoleId": r.role_id(), "Arn": r.arn(),
+            "CreateDate": date(r.create_date()),
+            "AssumeRolePolicyDocument": r.assume_role_policy_document().map(decode_document),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn role(r: &t::RoleDetail) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "Path", r.path());
+    put(&mut m, "RoleName", r.role_name());
+    put(&mut m, "RoleId", r.role_id());
+    put(&mut m, "Arn", r.arn());
+    put(&mut m, "CreateDate", r.create_date().map(date));
+    put(&mut m, "AssumeRolePolicyDocument", r.assume_role_policy_document().map(decode_document));
+    m.insert(
+        "InstanceProfileList".into(),
+        Value::Array(r.instance_profile_list().iter().map(instance_profile).collect()),
+    );
+    m.insert("RolePolicyList".into(), inline(r.role_policy_list()));
+    m.insert("AttachedManagedPolicies".into(), attached(r.attached_managed_policies()));
+    put(&mut m, "PermissionsBoundary", boundary(r.permissions_boundary()));
+    m.insert("Tags".into(), tags(r.tags()));
+    if let Some(lu) = r.role_last_used() {
+        let mut l = Map::new();
+        put(&mut l, "LastUsedDate", lu.last_used_date().map(date));
+        put(&mut l, "Region", lu.region());
+        m.insert("RoleLastUsed".into(), Value::Object(l));
+    }
+    Value::Object(m)
+}
+
+fn policy(p: &t::ManagedPolicyDetail) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "PolicyName", p.policy_name());
+    put(&mut m, "PolicyId", p.policy_id());
+    put(&mut m, "Arn", p.arn());
+    put(&mut m, "Path", p.path());
+    put(&mut m, "DefaultVersionId", p.default_version_id());
+    put(&mut m, "AttachmentCount", p.attachment_count());
+    put(&mut m, "PermissionsBoundaryUsageCount", p.permissions_boundary_usage_count());
+    m.insert("IsAttachable".into(), p.is_attachable().into());
+    put(&mut m, "Description", p.description());
+    put(&mut m, "CreateDate", p.create_date().map(date));
+    put(&mut m, "UpdateDate", p.update_date().map(date));
+    m.insert(
+        "PolicyVersionList".into(),
+        Value::Array(
+            p.policy_version_list()
+                .iter()
+                .map(|v| {
+                    let mut vm = Map::new();
+                    put(&mut vm, "Document", v.document().map(decode_document));
+                    put(&mut vm, "VersionId", v.version_id());
+                    vm.insert("IsDefaultVersion".into(), v.is_default_version().into());
+                    put(&mut vm, "CreateDate", v.create_date().map(date));
+                    Value::Object(vm)
+                })
+                .collect(),
+        ),
+    );
+    Value::Object(m)
+}
+
+/// The whole account, and how many pages it took.
+pub struct Snapshot {
+    pub document: Value,
+    pub pages: usize,
+}
+
+impl Aws {
+    /// Read every page of `GetAccountAuthorizationDetails`. With `local_only`,
+    /// AWS-managed policies are left out of `Policies` (they are the same in every
+    /// account and make up most of the bytes).
+    pub async fn authorization_details(&self, local_only: bool) -> Result<Snapshot, AwsError> {
+        let mut req = self.iam.get_account_authorization_details();
+        if local_only {
+            for f in [
+                t::EntityType::User,
+                t::EntityType::Group,
+                t::EntityType::Role,
+                t::EntityType::LocalManagedPolicy,
+            ] {
+                req = req.filter(f);
+            }
+        }
+        let pages = req
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|err| {
+                classify(
+                    "iam:GetAccountAuthorizationDetails",
+                    Entity::new("account", "authorization details"),
+                    err,
+                )
+            })?;
+        let mut users = Vec::new();
+        let mut groups = Vec::new();
+        let mut roles = Vec::new();
+        let mut policies = Vec::new();
+        for p in &pages {
+            users.extend(p.user_detail_list().iter().map(user));
+            groups.extend(p.group_detail_list().iter().map(group));
+            roles.extend(p.role_detail_list().iter().map(role));
+            policies.extend(p.policies().iter().map(policy));
+        }
+        Ok(Snapshot {
+            document: json!({
+                "UserDetailList": users,
+                "GroupDetailList": groups,
+                "RoleDetailList": roles,
+                "Policies": policies,
+            }),
+            pages: pages.len(),
+        })
+    }
+}
