@@ -1,1 +1,118 @@
-fn main(){}
+//! `iamctl`: manage AWS IAM from the command line.
+
+mod commands;
+mod common;
+mod credfile;
+mod ctx;
+mod error;
+
+use clap::Parser;
+use ctx::{Ctx, OutputFormat};
+use error::{exit, CommandError, EXIT_CODES_HELP};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "iamctl",
+    version,
+    about = "Manage AWS IAM: users, access keys, policies, roles, groups and recipes",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
+struct Cli {
+    /// Named profile from the AWS config files (else `AWS_PROFILE`, else default).
+    #[arg(long, global = true, value_name = "P")]
+    profile: Option<String>,
+    /// AWS Region (else `AWS_REGION` or the profile's; IAM is global).
+    #[arg(long, global = true, value_name = "R")]
+    region: Option<String>,
+    /// Endpoint for IAM, STS and S3 (else `AWS_ENDPOINT_URL`); S3 then uses path-style.
+    #[arg(long, global = true, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// `table` for people, `json` for one JSON document on stdout.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    output: OutputFormat,
+    /// Answer yes to every confirmation (needed without a terminal).
+    #[arg(long, short = 'y', global = true)]
+    yes: bool,
+    /// No colours.
+    #[arg(long, global = true)]
+    no_color: bool,
+    /// More detail on stderr (-v, -vv). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+fn init_tracing(verbose: u8) {
+    // The SDK's wire-level logs could show credentials: they stay off at every level.
+    let filter = match verbose {
+        0 => "warn",
+        1 => "iamctl=info,iamctl_aws=info,warn",
+        _ => "iamctl=debug,iamctl_aws=debug,aws_config=info,warn",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .try_init();
+}
+
+/// The clock: `IAMCTL_NOW` (RFC 3339) when set, else the system clock. Read once,
+/// here, and passed down.
+fn now() -> Result<jiff::Timestamp, CommandError> {
+    match std::env::var("IAMCTL_NOW") {
+        Ok(s) => s
+            .parse()
+            .map_err(|e| CommandError::usage(format!("`IAMCTL_NOW` is not a timestamp: {e}"))),
+        Err(_) => Ok(jiff::Timestamp::now()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
+        }
+    };
+    init_tracing(cli.verbose);
+    let color = !cli.no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .build(),
+        )
+    }))
+    .ok();
+    let result = now().and_then(|now| {
+        let ctx = Ctx::new(
+            iamctl_aws::ConnectOptions {
+                profile: cli.profile.clone(),
+                region: cli.region.clone(),
+                endpoint_url: cli.endpoint_url.clone(),
+            },
+            cli.output,
+            cli.yes,
+            now,
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| CommandError::failure(format!("cannot start runtime: {e}")))?;
+        rt.block_on(commands::run(&ctx, cli.command))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{:?}", e.report);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! `iamctl connector ...`: seed 000's flow — a bundle of policies for a platform,
+//! and a platform user with its own policy and access key.
+
+use crate::common::{read_document, tags_with_managed};
+use crate::credfile::{render_key, KeyFile, KeyFormat};
+use crate::ctx::Ctx;
+use crate::error::{CmdResult, CommandError};
+use iamctl_aws::{PrincipalKind, Tag};
+use iamctl_policy::{DocumentKind, EntityKind, PolicyDocument};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ConnectorCommand {
+    /// Deploy the platform's policy bundle: every `*.json` in DIR (as `policy deploy`).
+    Init {
+        dir: PathBuf,
+        #[arg(long)]
+        skip_existing: bool,
+    },
+    /// Create the connector user, its policy, the attachment and an access key.
+    Deploy(DeployArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DeployArgs {
+    /// User name (default: `<prefix>-<yy-mm-dd-hh-mm-ss>`, UTC).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Policy name (default: the user name).
+    #[arg(long)]
+    pub policy_name: Option<String>,
+    /// The connector's policy document (on a terminal it can be pasted instead).
+    #[arg(long, value_name = "F")]
+    pub policy_file: Option<String>,
+    /// Prefix of the default name.
+    #[arg(long, default_value = "iSaas-connector")]
+    pub prefix: String,
+    /// Where the access key goes: created new, mode 0600.
+    #[arg(long, value_name = "FILE")]
+    pub credentials_file: PathBuf,
+    #[arg(long, value_enum)]
+    pub format: Option<KeyFormat>,
+}
+
+pub async fn run(ctx: &Ctx, cmd: ConnectorCommand) -> CmdResult {
+    match cmd {
+        ConnectorCommand::Init { dir, skip_existing } => {
+            let out = super::policy::deploy_bundle(ctx, &dir, skip_existing, None).await?;
+            if ctx.json() {
+                ctx.emit(&out, |_| String::new())?;
+            }
+            Ok(())
+        }
+        ConnectorCommand::Deploy(a) => deploy(ctx, a).await,
+    }
+}
+
+/// `iSaas-connector-24-03-21-11-36-28`
+pub fn default_name(prefix: &str, now: jiff::Timestamp) -> String {
+    format!("{prefix}-{}", now.strftime("%y-%m-%d-%H-%M-%S"))
+}
+
+fn prompt_text(question: &str, default: &str) -> CmdResult<String> {
+    dialoguer::Input::<String>::new()
+        .with_prompt(question)
+        .default(default.to_string())
+        .interact_text()
+        .map_err(|e| CommandError::failure(format!("prompt failed: {e}")))
+}
+
+async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
+    let default = default_name(&a.prefix, ctx.now);
+    let name = match &a.name {
+        Some(n) => n.clone(),
+        None if ctx.interactive && !ctx.yes => prompt_text("Enter username", &default)?,
+        None => default,
+    };
+    iamctl_policy::validate_name(EntityKind::User, &name)?;
+    let policy_name = match &a.policy_name {
+        Some(n) => n.clone(),
+        None if ctx.interactive && !ctx.yes => prompt_text("Enter policy name", &name)?,
+        None => name.clone(),
+    };
+    iamctl_policy::validate_name(EntityKind::Policy, &policy_name)?;
+    let doc: PolicyDocument = match &a.policy_file {
+        Some(f) => read_document(f, DocumentKind::Managed)?,
+        None if ctx.interactive => {
+            eprintln!("Paste the policy JSON below (press Ctrl+D to finish):");
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            PolicyDocument::parse("<pasted policy>", &text, DocumentKind::Managed)?
+        }
+        None => {
+            return Err(CommandError::usage(
+                "no policy: give --policy-file (there is no terminal to paste it on)",
+            ))
+        }
+    };
+    let file = KeyFile::reserve(&a.credentials_file, a.format)?;
+    ctx.status(format!(
+        "user:        {name}\npolicy:      {policy_name}\ndocument:    {}\nkey file:    {}",
+        doc.to_compact(),
+        a.credentials_file.display()
+    ));
+    ctx.confirm("Does the above information look correct?")?;
+
+    let aws = ctx.aws().await;
+    let mut tags = tags_with_managed(&[])?;
+    tags.push(Tag {
+        key: "iamctl:kind".into(),
+        value: "connector".into(),
+    });
+    let user = aws
+        .create_user(&iamctl_aws::NewUser {
+            name: &name,
+            path: None,
+            tags: &tags,
+            boundary: None,
+        })
+        .await?;
+    ctx.status(format!("IAM user {name} created successfully."));
+    // From here on, undo what was made if a later step fails.
+    let result: CmdResult<(String, iamctl_aws::NewAccessKey)> = async {
+        let policy = aws
+            .create_policy(&policy_name, None, &doc.to_compact(), Some("iamctl connector policy"), &tags)
+            .await?;
+        ctx.status(format!("IAM policy {policy_name} created successfully."));
+        aws.attach_policy(PrincipalKind::User, &name, &policy.arn).await?;
+        ctx.status(format!("Policy attached to user {name} successfully."));
+        let key = aws.create_access_key(&name).await?;
+        Ok((policy.arn, key))
+    }
+    .await;
+    match result {
+        Ok((policy_arn, key)) => {
+            let path = file.path().display().to_string();
+            let fmt = file.format;
+            file.write(&render_key(&key, fmt))?;
+            ctx.status(format!(
+                "Access key {} created; secret written to `{path}` (mode 0600).",
+                key.access_key_id
+            ));
+            if ctx.json() {
+                ctx.emit(
+                    &serde_json::json!({
+                        "UserName": name, "UserArn": user.arn, "PolicyArn": policy_arn,
+                        "AccessKeyId": key.access_key_id, "CredentialsFile": path,
+                    }),
+                    |_| String::new(),
+                )?;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            ctx.status(format!("deploy failed; removing user `{name}` and what was made for it"));
+            if let Ok(deps) = aws.user_dependents(&name).await {
+                let _ = aws.remove_user_dependents(&name, &deps).await;
+                let _ = aws.delete_user(&name).await;
+                for p in deps.attached_policies {
+                    let _ = super::policy::delete_all_versions(aws, &p.policy_arn).await;
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_name_is_seed_000s() {
+        let t: jiff::Timestamp = "2024-03-21T11:36:28Z".parse().unwrap();
+        assert_eq!(super::default_name("iSaas-connector", t), "iSaas-connector-24-03-21-11-36-28");
+    }
+}

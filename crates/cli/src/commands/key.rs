@@ -1,0 +1,218 @@
+//! `iamctl key ...`: access keys. A new secret goes only to `--credentials-file`, or
+//! to stdout when no file is given.
+
+use crate::common::short_date;
+use crate::credfile::{render_key, KeyFile, KeyFormat};
+use crate::ctx::{table, Ctx};
+use crate::error::{CmdResult, CommandError};
+use iamctl_aws::{AccessKeyInfo, Aws, NewAccessKey};
+use iamctl_policy::EntityKind;
+use std::path::PathBuf;
+
+/// AWS allows two access keys per user.
+pub const MAX_KEYS: usize = 2;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create an access key; the secret goes to the file, or to stdout without one.
+    Create(CreateArgs),
+    /// A user's keys with status, creation and last use (date, service, region).
+    List { user: String },
+    /// Make a key usable again.
+    Activate { user: String, key_id: String },
+    /// Stop a key from working without deleting it.
+    Deactivate { user: String, key_id: String },
+    /// Delete a key.
+    Delete { user: String, key_id: String },
+    /// Create a new key, then deactivate (default) or delete the old one.
+    Rotate(RotateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CreateArgs {
+    pub user: String,
+    /// Created new with mode 0600; refused if it exists (and then no key is made).
+    #[arg(long, value_name = "FILE")]
+    pub credentials_file: Option<PathBuf>,
+    /// File or stdout format (default: from the extension, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<KeyFormat>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RotateArgs {
+    pub user: String,
+    #[arg(long, value_name = "FILE")]
+    pub credentials_file: PathBuf,
+    #[arg(long, value_enum)]
+    pub format: Option<KeyFormat>,
+    /// Delete the old key instead of deactivating it.
+    #[arg(long, conflicts_with = "keep_old")]
+    pub delete_old: bool,
+    /// Leave the old key active (deactivate it yourself once clients moved).
+    #[arg(long)]
+    pub keep_old: bool,
+}
+
+pub async fn run(ctx: &Ctx, cmd: KeyCommand) -> CmdResult {
+    match cmd {
+        KeyCommand::Create(a) => create(ctx, a).await,
+        KeyCommand::List { user } => list(ctx, &user).await,
+        KeyCommand::Activate { user, key_id } => set_status(ctx, &user, &key_id, true).await,
+        KeyCommand::Deactivate { user, key_id } => set_status(ctx, &user, &key_id, false).await,
+        KeyCommand::Delete { user, key_id } => delete(ctx, &user, &key_id).await,
+        KeyCommand::Rotate(a) => rotate(ctx, a).await,
+    }
+}
+
+fn check_key_id(id: &str) -> CmdResult {
+    let ok = (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(CommandError::invalid_help(
+            format!("`{id}` is not an access key id"),
+            "access key ids are 16 to 128 letters and digits, such as `AKIAIOSFODNN7EXAMPLE`",
+        ))
+    }
+}
+
+/// Refuse a third key before asking AWS for it.
+fn check_room(user: &str, keys: &[AccessKeyInfo]) -> CmdResult {
+    if keys.len() >= MAX_KEYS {
+        let ids: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{} ({})", k.access_key_id, k.status))
+            .collect();
+        return Err(CommandError::invalid_help(
+            format!(
+                "user `{user}` already has {} access keys ({}); AWS allows {MAX_KEYS}",
+                keys.len(),
+                ids.join(", ")
+            ),
+            "delete one first (`iamctl key delete USER KEY_ID`); no key was created",
+        ));
+    }
+    Ok(())
+}
+
+/// Where a new key goes: the reserved file, or stdout.
+async fn issue(ctx: &Ctx, aws: &Aws, user: &str, file: Option<KeyFile>, format: Option<KeyFormat>) -> CmdResult<NewAccessKey> {
+    let key = aws.create_access_key(user).await?;
+    match file {
+        Some(f) => {
+            let path = f.path().display().to_string();
+            let fmt = f.format;
+            f.write(&render_key(&key, fmt))?;
+            ctx.status(format!(
+                "created access key `{}` for user `{user}`; secret written to `{path}` (mode 0600)",
+                key.access_key_id
+            ));
+        }
+        None => {
+            let fmt = format.unwrap_or(if ctx.json() { KeyFormat::Json } else { KeyFormat::Env });
+            print!("{}", render_key(&key, fmt));
+            ctx.status(format!(
+                "created access key `{}` for user `{user}`; the secret above is shown once",
+                key.access_key_id
+            ));
+        }
+    }
+    Ok(key)
+}
+
+async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
+    iamctl_policy::validate_name(EntityKind::User, &a.user)?;
+    let file = match &a.credentials_file {
+        Some(p) => Some(KeyFile::reserve(p, a.format)?),
+        None => None,
+    };
+    let aws = ctx.aws().await;
+    let keys = aws.list_access_keys(&a.user, false).await?;
+    check_room(&a.user, &keys)?;
+    issue(ctx, aws, &a.user, file, a.format).await?;
+    Ok(())
+}
+
+async fn list(ctx: &Ctx, user: &str) -> CmdResult {
+    iamctl_policy::validate_name(EntityKind::User, user)?;
+    let keys = ctx.aws().await.list_access_keys(user, true).await?;
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        access_keys: Vec<AccessKeyInfo>,
+    }
+    ctx.emit(&Out { access_keys: keys }, |o| {
+        table(
+            &["KEY ID", "STATUS", "CREATED", "LAST USED", "SERVICE", "REGION"],
+            o.access_keys
+                .iter()
+                .map(|k| {
+                    let lu = k.last_used.as_ref();
+                    vec![
+                        k.access_key_id.clone(),
+                        k.status.clone(),
+                        short_date(&k.create_date),
+                        lu.and_then(|l| l.last_used_date.as_deref())
+                            .map(short_date)
+                            .unwrap_or_else(|| "never".into()),
+                        lu.map(|l| l.service_name.clone()).unwrap_or_default(),
+                        lu.map(|l| l.region.clone()).unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        )
+    })
+}
+
+async fn set_status(ctx: &Ctx, user: &str, key_id: &str, active: bool) -> CmdResult {
+    iamctl_policy::validate_name(EntityKind::User, user)?;
+    check_key_id(key_id)?;
+    ctx.aws()
+        .await
+        .set_access_key_status(user, key_id, active)
+        .await?;
+    ctx.status(format!(
+        "access key `{key_id}` of user `{user}` is now {}",
+        if active { "Active" } else { "Inactive" }
+    ));
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx, user: &str, key_id: &str) -> CmdResult {
+    iamctl_policy::validate_name(EntityKind::User, user)?;
+    check_key_id(key_id)?;
+    ctx.confirm(&format!("delete access key `{key_id}` of user `{user}`?"))?;
+    ctx.aws().await.delete_access_key(user, key_id).await?;
+    ctx.status(format!("deleted access key `{key_id}` of user `{user}`"));
+    Ok(())
+}
+
+async fn rotate(ctx: &Ctx, a: RotateArgs) -> CmdResult {
+    iamctl_policy::validate_name(EntityKind::User, &a.user)?;
+    let file = KeyFile::reserve(&a.credentials_file, a.format)?;
+    let aws = ctx.aws().await;
+    let old = aws.list_access_keys(&a.user, false).await?;
+    check_room(&a.user, &old)?;
+    if a.delete_old {
+        ctx.confirm(&format!(
+            "rotate the key of user `{}` and delete the old one?",
+            a.user
+        ))?;
+    }
+    let new = issue(ctx, aws, &a.user, Some(file), a.format).await?;
+    for k in old.iter().filter(|k| k.access_key_id != new.access_key_id) {
+        if a.delete_old {
+            aws.delete_access_key(&a.user, &k.access_key_id).await?;
+            ctx.status(format!("deleted old key `{}`", k.access_key_id));
+        } else if !a.keep_old {
+            aws.set_access_key_status(&a.user, &k.access_key_id, false)
+                .await?;
+            ctx.status(format!(
+                "deactivated old key `{}` (delete it with `iamctl key delete {} {}`)",
+                k.access_key_id, a.user, k.access_key_id
+            ));
+        }
+    }
+    Ok(())
+}

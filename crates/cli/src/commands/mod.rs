@@ -1,0 +1,76 @@
+//! The command tree: each command an `Args` struct and a function.
+
+use crate::ctx::Ctx;
+use crate::error::CmdResult;
+use clap::Subcommand;
+
+pub mod account;
+pub mod connector;
+pub mod group;
+pub mod key;
+pub mod managed;
+pub mod principal;
+pub mod policy;
+pub mod role;
+pub mod s3user;
+pub mod user;
+pub mod whoami;
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Who the current credentials are (STS GetCallerIdentity) and the account alias.
+    Whoami,
+    /// IAM users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Access keys (list shows last use).
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Managed policies and their versions.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Roles, their trust policies, and assuming them.
+    #[command(subcommand)]
+    Role(role::RoleCommand),
+    /// Groups and their members.
+    #[command(subcommand)]
+    Group(group::GroupCommand),
+    /// Account summary, alias, credential report and snapshot.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
+    /// What iamctl manages in this account (tagged `managed-by=iamctl`).
+    #[command(subcommand)]
+    Managed(managed::ManagedCommand),
+    /// IAM users scoped to their own prefix of a shared S3 bucket.
+    #[command(subcommand, name = "s3-user")]
+    S3User(s3user::S3UserCommand),
+    /// A policy bundle and a platform ("connector") user for an outside platform.
+    #[command(subcommand)]
+    Connector(connector::ConnectorCommand),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
+    match cmd {
+        Command::Whoami => whoami::run(ctx).await,
+        Command::User(c) => user::run(ctx, c).await,
+        Command::Key(c) => key::run(ctx, c).await,
+        Command::Policy(c) => policy::run(ctx, c).await,
+        Command::Role(c) => role::run(ctx, c).await,
+        Command::Group(c) => group::run(ctx, c).await,
+        Command::Account(c) => account::run(ctx, c).await,
+        Command::Managed(c) => managed::run(ctx, c).await,
+        Command::S3User(c) => s3user::run(ctx, c).await,
+        Command::Connector(c) => connector::run(ctx, c).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = crate::Cli::command();
+            clap_complete::generate(shell, &mut cmd, "iamctl", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}

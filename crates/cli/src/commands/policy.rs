@@ -1,0 +1,532 @@
+//! `iamctl policy ...`: customer-managed policies, their versions, and bundles.
+
+use crate::common::{is_managed, local_policy_arn, read_document, short_date, tags_with_managed};
+use crate::ctx::{fields, table, Ctx};
+use crate::error::{CmdResult, CommandError};
+use iamctl_aws::{Aws, Policy, PolicyScope, PolicyVersion};
+use iamctl_policy::{DocumentKind, EntityKind, PolicyDocument};
+use std::path::PathBuf;
+
+/// IAM keeps at most five versions of a managed policy.
+pub const MAX_VERSIONS: usize = 5;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Create a customer-managed policy (tagged `managed-by=iamctl`).
+    Create(CreateArgs),
+    /// List policies (customer-managed by default).
+    List(ListArgs),
+    /// A policy and the document of its default (or another) version.
+    Show {
+        policy: String,
+        /// Show this version instead of the default, e.g. `v2`.
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// New default version from a document; prunes the oldest at the 5-version limit.
+    Update {
+        policy: String,
+        #[arg(long, value_name = "FILE")]
+        document: String,
+    },
+    /// The versions of a policy.
+    Versions { policy: String },
+    /// Make a version the default.
+    SetDefault { policy: String, version: String },
+    /// Go back to the previous default (the newest version older than the default).
+    Rollback {
+        policy: String,
+        #[arg(long, value_name = "vN")]
+        to: Option<String>,
+    },
+    /// Delete a policy, its versions, and (with --force) its attachments.
+    Delete {
+        policy: String,
+        /// Detach from every user, group and role first; delete even if not ours.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Deploy every `*.json` in DIR as a managed policy named after its file stem.
+    Deploy(DeployArgs),
+    /// Check policy documents offline.
+    Lint(LintArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CreateArgs {
+    pub name: String,
+    /// Policy document: a file, or `-` for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub document: String,
+    #[arg(long, value_name = "P")]
+    pub path: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long = "tag", value_name = "K=V")]
+    pub tags: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// `local` (customer-managed), `aws` (AWS-managed) or `all`.
+    #[arg(long, value_enum, default_value = "local")]
+    pub scope: Scope,
+    /// Only policies attached to something.
+    #[arg(long)]
+    pub only_attached: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Scope {
+    Local,
+    Aws,
+    All,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DeployArgs {
+    pub dir: PathBuf,
+    /// Leave existing policies alone even when their document differs.
+    #[arg(long)]
+    pub skip_existing: bool,
+    #[arg(long, value_name = "P")]
+    pub path: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LintArgs {
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// What the documents are: managed, user-inline, role-inline, group-inline, trust.
+    #[arg(long, value_enum, default_value = "managed")]
+    pub kind: LintKind,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum LintKind {
+    Managed,
+    UserInline,
+    RoleInline,
+    GroupInline,
+    Trust,
+}
+
+pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
+    match cmd {
+        PolicyCommand::Create(a) => create(ctx, a).await,
+        PolicyCommand::List(a) => list(ctx, a).await,
+        PolicyCommand::Show { policy, version } => show(ctx, &policy, version.as_deref()).await,
+        PolicyCommand::Update { policy, document } => update(ctx, &policy, &document).await,
+        PolicyCommand::Versions { policy } => versions(ctx, &policy).await,
+        PolicyCommand::SetDefault { policy, version } => set_default(ctx, &policy, &version).await,
+        PolicyCommand::Rollback { policy, to } => rollback(ctx, &policy, to.as_deref()).await,
+        PolicyCommand::Delete { policy, force } => delete(ctx, &policy, force).await,
+        PolicyCommand::Deploy(a) => deploy(ctx, a).await,
+        PolicyCommand::Lint(a) => lint(a),
+    }
+}
+
+fn check_version_id(v: &str) -> CmdResult<u32> {
+    v.strip_prefix('v')
+        .and_then(|n| n.parse::<u32>().ok())
+        .ok_or_else(|| {
+            CommandError::invalid_help(
+                format!("`{v}` is not a policy version"),
+                "versions are written `v1`, `v2`, ...",
+            )
+        })
+}
+
+fn version_number(v: &PolicyVersion) -> u32 {
+    check_version_id(&v.version_id).unwrap_or(0)
+}
+
+async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
+    iamctl_policy::validate_name(EntityKind::Policy, &a.name)?;
+    if let Some(p) = &a.path {
+        iamctl_policy::validate_path(p)?;
+    }
+    let tags = tags_with_managed(&a.tags)?;
+    let doc = read_document(&a.document, DocumentKind::Managed)?;
+    let p = ctx
+        .aws()
+        .await
+        .create_policy(&a.name, a.path.as_deref(), &doc.to_compact(), a.description.as_deref(), &tags)
+        .await?;
+    ctx.status(format!("created policy `{}` ({})", p.policy_name, p.arn));
+    if ctx.json() {
+        ctx.emit(&p, |_| String::new())?;
+    }
+    Ok(())
+}
+
+async fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
+    let scope = match a.scope {
+        Scope::Local => PolicyScope::Local,
+        Scope::Aws => PolicyScope::Aws,
+        Scope::All => PolicyScope::All,
+    };
+    let policies = ctx.aws().await.list_policies(scope, a.only_attached).await?;
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        policies: Vec<Policy>,
+    }
+    ctx.emit(&Out { policies }, |o| {
+        table(
+            &["NAME", "DEFAULT", "ATTACHED", "UPDATED", "ARN"],
+            o.policies
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.policy_name.clone(),
+                        p.default_version_id.clone(),
+                        p.attachment_count.to_string(),
+                        short_date(&p.update_date),
+                        p.arn.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    })
+}
+
+async fn show(ctx: &Ctx, policy: &str, version: Option<&str>) -> CmdResult {
+    if let Some(v) = version {
+        check_version_id(v)?;
+    }
+    let arn = crate::common::resolve_policy(ctx, policy).await?;
+    let aws = ctx.aws().await;
+    let p = aws.get_policy(&arn).await?;
+    let v = aws
+        .get_policy_version(&arn, version.unwrap_or(&p.default_version_id))
+        .await?;
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        policy: Policy,
+        version: PolicyVersion,
+    }
+    ctx.emit(&Out { policy: p, version: v }, |o| {
+        let mut s = fields(&[
+            ("name", o.policy.policy_name.clone()),
+            ("arn", o.policy.arn.clone()),
+            ("default", o.policy.default_version_id.clone()),
+            ("attached", o.policy.attachment_count.to_string()),
+            ("description", o.policy.description.clone().unwrap_or_default()),
+            ("version", o.version.version_id.clone()),
+        ]);
+        if let Some(d) = &o.version.document {
+            s.push_str(&serde_json::to_string_pretty(d).unwrap_or_default());
+        }
+        s
+    })
+}
+
+/// What happened to one policy in an update or a deploy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Skipped,
+}
+
+/// Make `doc` the default version: nothing when it already is; at the 5-version
+/// limit the oldest non-default version goes first, never the default.
+pub async fn set_document(ctx: &Ctx, aws: &Aws, arn: &str, doc: &PolicyDocument) -> CmdResult<(Outcome, Option<String>)> {
+    let versions = aws.list_policy_versions(arn).await?;
+    let default = versions
+        .iter()
+        .find(|v| v.is_default_version)
+        .ok_or_else(|| CommandError::failure(format!("policy `{arn}` has no default version")))?;
+    let current = aws.get_policy_version(arn, &default.version_id).await?;
+    if let Some(d) = current.document {
+        if PolicyDocument::from_value(d).same_as(doc) {
+            return Ok((Outcome::Unchanged, Some(default.version_id.clone())));
+        }
+    }
+    if versions.len() >= MAX_VERSIONS {
+        let oldest = versions
+            .iter()
+            .filter(|v| !v.is_default_version)
+            .min_by(|a, b| {
+                a.create_date
+                    .cmp(&b.create_date)
+                    .then(version_number(a).cmp(&version_number(b)))
+            })
+            .ok_or_else(|| CommandError::failure(format!("policy `{arn}` has no version to prune")))?;
+        aws.delete_policy_version(arn, &oldest.version_id).await?;
+        ctx.status(format!(
+            "deleted version {} of `{arn}` (IAM keeps {MAX_VERSIONS})",
+            oldest.version_id
+        ));
+    }
+    let v = aws.create_policy_version(arn, &doc.to_compact(), true).await?;
+    Ok((Outcome::Updated, Some(v.version_id)))
+}
+
+async fn update(ctx: &Ctx, policy: &str, document: &str) -> CmdResult {
+    let doc = read_document(document, DocumentKind::Managed)?;
+    let arn = local_policy_arn(ctx, policy).await?;
+    let aws = ctx.aws().await;
+    aws.get_policy(&arn).await?;
+    let (outcome, version) = set_document(ctx, aws, &arn, &doc).await?;
+    let version = version.unwrap_or_default();
+    match outcome {
+        Outcome::Unchanged => ctx.status(format!("policy `{arn}` unchanged (default {version} is identical)")),
+        _ => ctx.status(format!("policy `{arn}` updated: default is now {version}")),
+    }
+    if ctx.json() {
+        ctx.emit(&serde_json::json!({"Arn": arn, "Outcome": outcome, "DefaultVersionId": version}), |_| String::new())?;
+    }
+    Ok(())
+}
+
+async fn versions(ctx: &Ctx, policy: &str) -> CmdResult {
+    let arn = crate::common::resolve_policy(ctx, policy).await?;
+    let mut vs = ctx.aws().await.list_policy_versions(&arn).await?;
+    vs.sort_by_key(version_number);
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        versions: Vec<PolicyVersion>,
+    }
+    ctx.emit(&Out { versions: vs }, |o| {
+        table(
+            &["VERSION", "DEFAULT", "CREATED"],
+            o.versions
+                .iter()
+                .map(|v| {
+                    vec![
+                        v.version_id.clone(),
+                        if v.is_default_version { "yes" } else { "" }.to_string(),
+                        short_date(&v.create_date),
+                    ]
+                })
+                .collect(),
+        )
+    })
+}
+
+async fn set_default(ctx: &Ctx, policy: &str, version: &str) -> CmdResult {
+    check_version_id(version)?;
+    let arn = local_policy_arn(ctx, policy).await?;
+    ctx.aws().await.set_default_policy_version(&arn, version).await?;
+    ctx.status(format!("default version of `{arn}` is now {version}"));
+    Ok(())
+}
+
+async fn rollback(ctx: &Ctx, policy: &str, to: Option<&str>) -> CmdResult {
+    if let Some(v) = to {
+        check_version_id(v)?;
+    }
+    let arn = local_policy_arn(ctx, policy).await?;
+    let aws = ctx.aws().await;
+    let target = match to {
+        Some(v) => v.to_string(),
+        None => {
+            let vs = aws.list_policy_versions(&arn).await?;
+            let default = vs
+                .iter()
+                .find(|v| v.is_default_version)
+                .ok_or_else(|| CommandError::failure(format!("policy `{arn}` has no default version")))?;
+            let dn = version_number(default);
+            vs.iter()
+                .filter(|v| version_number(v) < dn)
+                .max_by_key(|v| version_number(v))
+                .map(|v| v.version_id.clone())
+                .ok_or_else(|| {
+                    CommandError::failure(format!(
+                        "policy `{arn}` has no version older than its default {}",
+                        default.version_id
+                    ))
+                })?
+        }
+    };
+    aws.set_default_policy_version(&arn, &target).await?;
+    ctx.status(format!("rolled back `{arn}`: default is now {target}"));
+    Ok(())
+}
+
+/// Delete the non-default versions, then the policy.
+pub async fn delete_all_versions(aws: &Aws, arn: &str) -> CmdResult {
+    for v in aws.list_policy_versions(arn).await? {
+        if !v.is_default_version {
+            aws.delete_policy_version(arn, &v.version_id).await?;
+        }
+    }
+    aws.delete_policy(arn).await?;
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx, policy: &str, force: bool) -> CmdResult {
+    let arn = local_policy_arn(ctx, policy).await?;
+    if arn.contains(":aws:policy/") {
+        return Err(CommandError::invalid(format!(
+            "`{arn}` is an AWS-managed policy; only customer-managed policies can be deleted"
+        )));
+    }
+    let aws = ctx.aws().await;
+    let p = aws.get_policy(&arn).await?;
+    if !force && !is_managed(&p.tags) {
+        return Err(CommandError::failure_help(
+            format!("policy `{arn}` is not managed by iamctl (no tag `managed-by=iamctl`)"),
+            "pass --force to delete it anyway",
+        ));
+    }
+    let entities = aws.list_entities_for_policy(&arn).await?;
+    if !entities.is_empty() && !force {
+        return Err(CommandError::failure_help(
+            format!("cannot delete policy `{arn}`: it is attached to {}", entities.describe()),
+            "pass --force to detach it from all of them first",
+        ));
+    }
+    let what = if entities.is_empty() {
+        String::new()
+    } else {
+        format!(" and detach it from {}", entities.describe())
+    };
+    ctx.confirm(&format!("delete policy `{arn}`{what}?"))?;
+    for u in &entities.users {
+        aws.detach_policy(iamctl_aws::PrincipalKind::User, u, &arn).await?;
+    }
+    for g in &entities.groups {
+        aws.detach_policy(iamctl_aws::PrincipalKind::Group, g, &arn).await?;
+    }
+    for r in &entities.roles {
+        aws.detach_policy(iamctl_aws::PrincipalKind::Role, r, &arn).await?;
+    }
+    delete_all_versions(aws, &arn).await?;
+    ctx.status(format!("deleted policy `{arn}`"));
+    Ok(())
+}
+
+/// One `*.json` of a bundle, validated.
+pub struct BundleItem {
+    pub name: String,
+    pub doc: PolicyDocument,
+}
+
+/// Read and validate every `*.json` in `dir` (sorted); any error stops before AWS.
+pub fn read_bundle(dir: &std::path::Path) -> CmdResult<Vec<BundleItem>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CommandError::invalid(format!("cannot read directory `{}`: {e}", dir.display())))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("json") && p.is_file())
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(CommandError::invalid(format!(
+            "no `*.json` policy documents in `{}`",
+            dir.display()
+        )));
+    }
+    let mut items = Vec::new();
+    for p in paths {
+        let name = p
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        iamctl_policy::validate_name(EntityKind::Policy, &name)?;
+        let doc = read_document(&p.display().to_string(), DocumentKind::Managed)?;
+        items.push(BundleItem { name, doc });
+    }
+    Ok(items)
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Deployed {
+    pub policy_name: String,
+    pub arn: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_version_id: Option<String>,
+}
+
+pub async fn deploy_bundle(ctx: &Ctx, dir: &std::path::Path, skip_existing: bool, path: Option<&str>) -> CmdResult<Vec<Deployed>> {
+    if let Some(p) = path {
+        iamctl_policy::validate_path(p)?;
+    }
+    let items = read_bundle(dir)?;
+    let aws = ctx.aws().await;
+    let id = ctx.identity().await?;
+    let partition = ctx.partition().await?;
+    let tags = tags_with_managed(&[])?;
+    let mut out = Vec::new();
+    for it in items {
+        let arn = format!(
+            "arn:{partition}:iam::{}:policy{}{}",
+            id.account,
+            path.unwrap_or("/"),
+            it.name
+        );
+        let exists = match aws.get_policy(&arn).await {
+            Ok(_) => true,
+            Err(e) if e.is_not_found() => false,
+            Err(e) => return Err(e.into()),
+        };
+        let (outcome, version) = if !exists {
+            let p = aws.create_policy(&it.name, path, &it.doc.to_compact(), None, &tags).await?;
+            ctx.status(format!("Policy {} created.", it.name));
+            (Outcome::Created, Some(p.default_version_id))
+        } else if skip_existing {
+            ctx.status(format!("Policy {} already exists. Skipping deployment.", it.name));
+            (Outcome::Skipped, None)
+        } else {
+            let (o, v) = set_document(ctx, aws, &arn, &it.doc).await?;
+            match o {
+                Outcome::Unchanged => ctx.status(format!("Policy {} is up to date.", it.name)),
+                _ => ctx.status(format!(
+                    "Policy {} updated: default version {}.",
+                    it.name,
+                    v.as_deref().unwrap_or("?")
+                )),
+            }
+            (o, v)
+        };
+        out.push(Deployed {
+            policy_name: it.name,
+            arn,
+            outcome,
+            default_version_id: version,
+        });
+    }
+    Ok(out)
+}
+
+async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
+    let out = deploy_bundle(ctx, &a.dir, a.skip_existing, a.path.as_deref()).await?;
+    if ctx.json() {
+        ctx.emit(&out, |_| String::new())?;
+    }
+    Ok(())
+}
+
+fn lint(a: LintArgs) -> CmdResult {
+    let kind = match a.kind {
+        LintKind::Managed => DocumentKind::Managed,
+        LintKind::UserInline => DocumentKind::UserInline,
+        LintKind::RoleInline => DocumentKind::RoleInline,
+        LintKind::GroupInline => DocumentKind::GroupInline,
+        LintKind::Trust => DocumentKind::Trust,
+    };
+    let mut first_err = None;
+    for f in &a.files {
+        match read_document(f, kind) {
+            Ok(_) => eprintln!("{f}: ok"),
+            Err(e) => {
+                eprintln!("{:?}", e.report);
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    match first_err {
+        None => Ok(()),
+        Some(_) => Err(CommandError::invalid("some policy documents are invalid (see above)")),
+    }
+}

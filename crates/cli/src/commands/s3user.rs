@@ -1,0 +1,168 @@
+//! `iamctl s3-user ...`: seed 002's users, each limited to its own prefix `U/` of a
+//! shared bucket.
+
+use crate::common::tags_with_managed;
+use crate::credfile::{render_key, KeyFile, KeyFormat};
+use crate::ctx::Ctx;
+use crate::error::{CmdResult, CommandError};
+use iamctl_aws::{PrincipalKind, Tag};
+use iamctl_policy::templates::{s3_user_policy, S3Access};
+use iamctl_policy::EntityKind;
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum S3UserCommand {
+    /// Create a user that may list and read (or write) only `BUCKET/USER/`.
+    Create(CreateArgs),
+    /// Delete the user, its key and policy; with --delete-objects also `BUCKET/USER/*`.
+    Delete(DeleteArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CreateArgs {
+    #[arg(long, short = 'b')]
+    pub bucket: String,
+    #[arg(long, short = 'u')]
+    pub user: String,
+    #[arg(long, value_enum, default_value = "read")]
+    pub access: Access,
+    /// Where the access key goes: created new, mode 0600 (CSV by default).
+    #[arg(long, value_name = "FILE")]
+    pub credentials_file: PathBuf,
+    #[arg(long, value_enum)]
+    pub format: Option<KeyFormat>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Access {
+    Read,
+    ReadWrite,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DeleteArgs {
+    #[arg(long, short = 'b')]
+    pub bucket: String,
+    #[arg(long, short = 'u')]
+    pub user: String,
+    /// Also delete every object (and version) under `BUCKET/USER/`.
+    #[arg(long)]
+    pub delete_objects: bool,
+    /// Delete the user even if it is not tagged `managed-by=iamctl`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub async fn run(ctx: &Ctx, cmd: S3UserCommand) -> CmdResult {
+    match cmd {
+        S3UserCommand::Create(a) => create(ctx, a).await,
+        S3UserCommand::Delete(a) => delete(ctx, a).await,
+    }
+}
+
+/// S3's bucket naming rules (general purpose buckets).
+pub fn check_bucket(b: &str) -> CmdResult {
+    let ok_chars = b
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    let edges = b.starts_with(|c: char| c.is_ascii_alphanumeric()) && b.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let ip_like = b.split('.').count() == 4 && b.split('.').all(|p| p.parse::<u8>().is_ok());
+    if (3..=63).contains(&b.len()) && ok_chars && edges && !b.contains("..") && !ip_like {
+        Ok(())
+    } else {
+        Err(CommandError::invalid_help(
+            format!("`{b}` is not a valid S3 bucket name"),
+            "bucket names are 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
+        ))
+    }
+}
+
+pub fn policy_name(bucket: &str, user: &str) -> String {
+    format!("s3-user-{user}-{bucket}")
+}
+
+async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
+    check_bucket(&a.bucket)?;
+    iamctl_policy::validate_name(EntityKind::User, &a.user)?;
+    let pname = policy_name(&a.bucket, &a.user);
+    iamctl_policy::validate_name(EntityKind::Policy, &pname)?;
+    let file = KeyFile::reserve(&a.credentials_file, a.format.or(Some(KeyFormat::Csv)))?;
+    let aws = ctx.aws().await;
+    // The bucket must exist before anything is created.
+    aws.bucket_versioned(&a.bucket).await?;
+    let partition = ctx.partition().await?;
+    let access = match a.access {
+        Access::Read => S3Access::Read,
+        Access::ReadWrite => S3Access::ReadWrite,
+    };
+    let doc = s3_user_policy(&partition, &a.bucket, &a.user, access);
+    let mut tags = tags_with_managed(&[])?;
+    tags.push(Tag {
+        key: "iamctl:s3-bucket".into(),
+        value: a.bucket.clone(),
+    });
+    aws.create_user(&iamctl_aws::NewUser {
+        name: &a.user,
+        path: None,
+        tags: &tags,
+        boundary: None,
+    })
+    .await?;
+    ctx.status(format!("created user `{}`", a.user));
+    let result: CmdResult<iamctl_aws::NewAccessKey> = async {
+        let p = aws
+            .create_policy(&pname, None, &doc.to_compact(), Some("iamctl s3-user prefix access"), &tags)
+            .await?;
+        ctx.status(format!("created policy `{}`", p.arn));
+        aws.attach_policy(PrincipalKind::User, &a.user, &p.arn).await?;
+        Ok(aws.create_access_key(&a.user).await?)
+    }
+    .await;
+    match result {
+        Ok(key) => {
+            let path = file.path().display().to_string();
+            let fmt = file.format;
+            file.write(&render_key(&key, fmt))?;
+            ctx.status(format!(
+                "created access key `{}`; written to `{path}` (mode 0600)",
+                key.access_key_id
+            ));
+            Ok(())
+        }
+        Err(e) => {
+            ctx.status(format!("create failed; removing user `{}` again", a.user));
+            if let Ok(deps) = aws.user_dependents(&a.user).await {
+                let _ = aws.remove_user_dependents(&a.user, &deps).await;
+                let _ = aws.delete_user(&a.user).await;
+                for p in deps.attached_policies {
+                    let _ = super::policy::delete_all_versions(aws, &p.policy_arn).await;
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
+    check_bucket(&a.bucket)?;
+    iamctl_policy::validate_name(EntityKind::User, &a.user)?;
+    let aws = ctx.aws().await;
+    let prefix = format!("{}/", a.user);
+    let objects = if a.delete_objects {
+        let versioned = aws.bucket_versioned(&a.bucket).await?;
+        Some(aws.list_objects_under(&a.bucket, &prefix, versioned).await?)
+    } else {
+        None
+    };
+    let also = objects
+        .as_ref()
+        .map(|o| format!("and {} object(s) under `s3://{}/{prefix}`", o.len(), a.bucket));
+    super::user::delete_user(ctx, &a.user, true, a.force, also.as_deref()).await?;
+    if let Some(objs) = objects {
+        // Only keys under the user's own prefix were listed; check again anyway.
+        let mine: Vec<_> = objs.into_iter().filter(|o| o.key.starts_with(&prefix)).collect();
+        let n = aws.delete_objects(&a.bucket, &mine).await?;
+        ctx.status(format!("deleted {n} object(s) under `s3://{}/{prefix}`", a.bucket));
+    }
+    Ok(())
+}

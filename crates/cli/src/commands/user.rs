@@ -1,0 +1,420 @@
+//! `iamctl user ...`
+
+use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
+use crate::common::{check_policy_ref, is_managed, resolve_policy, short_date, tags_with_managed};
+use crate::credfile::{render_key, KeyFile, KeyFormat};
+use crate::ctx::{fields, table, Ctx};
+use crate::error::{CmdResult, CommandError};
+use iamctl_aws::{PrincipalKind, User, UserDependents};
+use iamctl_policy::EntityKind;
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user (tagged `managed-by=iamctl`), with policies, groups and a key.
+    Create(CreateArgs),
+    /// List users.
+    List(ListArgs),
+    /// A user with its tags, groups, policies and access keys.
+    Show { name: String },
+    /// Rename, move, tag or set the permissions boundary of a user.
+    Update(UpdateArgs),
+    /// Delete a user and everything that blocks deletion.
+    Delete(DeleteArgs),
+    /// Attach a managed policy.
+    Attach(AttachArgs),
+    /// Detach a managed policy.
+    Detach(AttachArgs),
+    /// Put an inline policy.
+    PutPolicy(PutPolicyArgs),
+    /// Delete an inline policy.
+    DeletePolicy(DeletePolicyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CreateArgs {
+    pub name: String,
+    /// IAM path, such as `/teams/data/`.
+    #[arg(long, value_name = "P")]
+    pub path: Option<String>,
+    /// A tag `KEY=VALUE`; repeat for more.
+    #[arg(long = "tag", value_name = "K=V")]
+    pub tags: Vec<String>,
+    /// Permissions boundary (a managed policy ARN).
+    #[arg(long, value_name = "ARN")]
+    pub boundary: Option<String>,
+    /// Attach a managed policy (ARN or name); repeat for more.
+    #[arg(long = "attach", value_name = "POLICY")]
+    pub attach: Vec<String>,
+    /// Add to a group; repeat for more.
+    #[arg(long = "group", value_name = "G")]
+    pub groups: Vec<String>,
+    /// Also create an access key, written to `--credentials-file`.
+    #[arg(long, requires = "credentials_file")]
+    pub access_key: bool,
+    /// Where the new key goes: created new, mode 0600, never overwritten.
+    #[arg(long, value_name = "FILE", requires = "access_key")]
+    pub credentials_file: Option<PathBuf>,
+    /// Format of the credentials file (default: from its extension, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<KeyFormat>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// Only users under this path.
+    #[arg(long, value_name = "P")]
+    pub path_prefix: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct UpdateArgs {
+    pub name: String,
+    #[arg(long, value_name = "NAME")]
+    pub new_name: Option<String>,
+    #[arg(long, value_name = "P")]
+    pub new_path: Option<String>,
+    #[arg(long = "tag", value_name = "K=V")]
+    pub tags: Vec<String>,
+    #[arg(long, value_name = "ARN")]
+    pub boundary: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DeleteArgs {
+    pub name: String,
+    /// Also delete customer-managed policies that are ours (tagged) and attached
+    /// nowhere else.
+    #[arg(long)]
+    pub delete_policies: bool,
+    /// Delete even if the user is not tagged `managed-by=iamctl`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub async fn run(ctx: &Ctx, cmd: UserCommand) -> CmdResult {
+    match cmd {
+        UserCommand::Create(a) => create(ctx, a).await,
+        UserCommand::List(a) => list(ctx, a).await,
+        UserCommand::Show { name } => show(ctx, &name).await,
+        UserCommand::Update(a) => update(ctx, a).await,
+        UserCommand::Delete(a) => delete(ctx, a).await,
+        UserCommand::Attach(a) => principal::attach(ctx, PrincipalKind::User, a).await,
+        UserCommand::Detach(a) => principal::detach(ctx, PrincipalKind::User, a).await,
+        UserCommand::PutPolicy(a) => principal::put_policy(ctx, PrincipalKind::User, a).await,
+        UserCommand::DeletePolicy(a) => principal::delete_policy(ctx, PrincipalKind::User, a).await,
+    }
+}
+
+async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
+    // Everything is checked before the first change.
+    iamctl_policy::validate_name(EntityKind::User, &a.name)?;
+    if let Some(p) = &a.path {
+        iamctl_policy::validate_path(p)?;
+    }
+    let tags = tags_with_managed(&a.tags)?;
+    if let Some(b) = &a.boundary {
+        check_policy_ref(b)?;
+    }
+    for p in &a.attach {
+        check_policy_ref(p)?;
+    }
+    for g in &a.groups {
+        iamctl_policy::validate_name(EntityKind::Group, g)?;
+    }
+    if a.attach.len() > 20 {
+        return Err(CommandError::invalid(format!(
+            "{} policies to attach; IAM allows 20 managed policies per user",
+            a.attach.len()
+        )));
+    }
+    let key_file = match &a.credentials_file {
+        Some(p) => Some(KeyFile::reserve(p, a.format)?),
+        None => None,
+    };
+    let aws = ctx.aws().await;
+    let boundary = match &a.boundary {
+        Some(b) => Some(resolve_policy(ctx, b).await?),
+        None => None,
+    };
+    let mut arns = Vec::new();
+    for p in &a.attach {
+        arns.push(resolve_policy(ctx, p).await?);
+    }
+    for g in &a.groups {
+        aws.get_group(g).await?;
+    }
+    let user = aws
+        .create_user(&iamctl_aws::NewUser {
+            name: &a.name,
+            path: a.path.as_deref(),
+            tags: &tags,
+            boundary: boundary.as_deref(),
+        })
+        .await?;
+    ctx.status(format!("created user `{}` ({})", user.user_name, user.arn));
+    for arn in &arns {
+        aws.attach_policy(PrincipalKind::User, &a.name, arn).await?;
+        ctx.status(format!("attached `{arn}`"));
+    }
+    for g in &a.groups {
+        aws.add_user_to_group(g, &a.name).await?;
+        ctx.status(format!("added to group `{g}`"));
+    }
+    if let Some(file) = key_file {
+        let key = aws.create_access_key(&a.name).await?;
+        let text = render_key(&key, file.format);
+        let path = file.path().display().to_string();
+        file.write(&text)?;
+        ctx.status(format!(
+            "created access key `{}`; secret written to `{path}` (mode 0600)",
+            key.access_key_id
+        ));
+    }
+    if ctx.json() {
+        ctx.emit(&user, |_| String::new())?;
+    }
+    Ok(())
+}
+
+async fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
+    if let Some(p) = &a.path_prefix {
+        iamctl_policy::validate_path(p)?;
+    }
+    let users = ctx.aws().await.list_users(a.path_prefix.as_deref()).await?;
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Out {
+        users: Vec<User>,
+    }
+    ctx.emit(&Out { users }, |o| {
+        table(
+            &["NAME", "PATH", "CREATED", "ARN"],
+            o.users
+                .iter()
+                .map(|u| {
+                    vec![
+                        u.user_name.clone(),
+                        u.path.clone(),
+                        short_date(&u.create_date),
+                        u.arn.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    })
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ShowUser {
+    user: User,
+    groups: Vec<String>,
+    attached_policies: Vec<iamctl_aws::AttachedPolicy>,
+    inline_policies: Vec<String>,
+    access_keys: Vec<iamctl_aws::AccessKeyInfo>,
+}
+
+async fn show(ctx: &Ctx, name: &str) -> CmdResult {
+    iamctl_policy::validate_name(EntityKind::User, name)?;
+    let aws = ctx.aws().await;
+    let user = aws.get_user(name).await?;
+    let (groups, attached, inline, keys) = tokio::try_join!(
+        aws.list_groups_for_user(name),
+        aws.list_attached(PrincipalKind::User, name),
+        aws.list_inline_policies(PrincipalKind::User, name),
+        aws.list_access_keys(name, false),
+    )?;
+    let out = ShowUser {
+        user,
+        groups: groups.into_iter().map(|g| g.group_name).collect(),
+        attached_policies: attached,
+        inline_policies: inline,
+        access_keys: keys,
+    };
+    ctx.emit(&out, |o| {
+        fields(&[
+            ("name", o.user.user_name.clone()),
+            ("arn", o.user.arn.clone()),
+            ("path", o.user.path.clone()),
+            ("created", o.user.create_date.clone()),
+            (
+                "boundary",
+                o.user.permissions_boundary.clone().unwrap_or_default(),
+            ),
+            (
+                "tags",
+                o.user
+                    .tags
+                    .iter()
+                    .map(|t| format!("{}={}", t.key, t.value))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ("groups", o.groups.join(", ")),
+            (
+                "policies",
+                o.attached_policies
+                    .iter()
+                    .map(|p| p.policy_arn.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ("inline", o.inline_policies.join(", ")),
+            (
+                "access keys",
+                o.access_keys
+                    .iter()
+                    .map(|k| format!("{} ({})", k.access_key_id, k.status))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ])
+    })
+}
+
+async fn update(ctx: &Ctx, a: UpdateArgs) -> CmdResult {
+    iamctl_policy::validate_name(EntityKind::User, &a.name)?;
+    if let Some(n) = &a.new_name {
+        iamctl_policy::validate_name(EntityKind::User, n)?;
+    }
+    if let Some(p) = &a.new_path {
+        iamctl_policy::validate_path(p)?;
+    }
+    let mut tags = Vec::new();
+    for t in &a.tags {
+        let (key, value) = iamctl_policy::parse_tag(t)?;
+        tags.push(iamctl_aws::Tag { key, value });
+    }
+    if let Some(b) = &a.boundary {
+        check_policy_ref(b)?;
+    }
+    if a.new_name.is_none() && a.new_path.is_none() && tags.is_empty() && a.boundary.is_none() {
+        return Err(CommandError::usage(
+            "nothing to update: give --new-name, --new-path, --tag or --boundary",
+        ));
+    }
+    let aws = ctx.aws().await;
+    aws.get_user(&a.name).await?;
+    let boundary = match &a.boundary {
+        Some(b) => Some(resolve_policy(ctx, b).await?),
+        None => None,
+    };
+    if !tags.is_empty() {
+        aws.tag_user(&a.name, &tags).await?;
+    }
+    if let Some(b) = &boundary {
+        aws.put_user_permissions_boundary(&a.name, b).await?;
+    }
+    if a.new_name.is_some() || a.new_path.is_some() {
+        aws.update_user(&a.name, a.new_name.as_deref(), a.new_path.as_deref())
+            .await?;
+    }
+    ctx.status(format!("updated user `{}`", a.name));
+    Ok(())
+}
+
+/// What [`delete_user`] removed.
+#[derive(Debug, Default, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Deleted {
+    pub user: String,
+    pub removed: UserDependents,
+    pub deleted_policies: Vec<String>,
+}
+
+fn describe(d: &UserDependents) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut add = |what: &str, items: &[String]| {
+        if !items.is_empty() {
+            v.push(format!("{what}: {}", items.join(", ")));
+        }
+    };
+    add("access keys", &d.access_keys);
+    add("MFA devices", &d.mfa_devices);
+    add("SSH public keys", &d.ssh_public_keys);
+    add("signing certificates", &d.signing_certificates);
+    add("service-specific credentials", &d.service_specific_credentials);
+    add("groups", &d.groups);
+    add("inline policies", &d.inline_policies);
+    let attached: Vec<String> = d.attached_policies.iter().map(|p| p.policy_arn.clone()).collect();
+    add("attached policies", &attached);
+    if d.login_profile {
+        v.push("console password (login profile)".into());
+    }
+    v
+}
+
+/// Delete a user and what blocks it; refuses the caller's own identity, and users
+/// that are not ours unless `force`. Asks first (or needs `--yes`).
+pub async fn delete_user(ctx: &Ctx, name: &str, delete_policies: bool, force: bool, also: Option<&str>) -> CmdResult<Deleted> {
+    iamctl_policy::validate_name(EntityKind::User, name)?;
+    let aws = ctx.aws().await;
+    let user = aws.get_user(name).await?;
+    let me = ctx.identity().await?;
+    if me.arn == user.arn {
+        return Err(CommandError::failure_help(
+            format!("refusing to delete user `{name}`: it is the identity iamctl runs as"),
+            "run the command with other credentials",
+        ));
+    }
+    if !force && !is_managed(&user.tags) {
+        return Err(CommandError::failure_help(
+            format!("user `{name}` is not managed by iamctl (no tag `managed-by=iamctl`)"),
+            "pass --force to delete it anyway",
+        ));
+    }
+    let deps = aws.user_dependents(name).await?;
+    let mut summary = describe(&deps);
+    if summary.is_empty() {
+        summary.push("nothing attached".into());
+    }
+    ctx.status(format!("user `{name}` has:\n  {}", summary.join("\n  ")));
+    let also = also.map(|a| format!(" {a}")).unwrap_or_default();
+    ctx.confirm(&format!("delete user `{name}` and remove all of the above{also}?"))?;
+    aws.remove_user_dependents(name, &deps).await?;
+    aws.delete_user(name).await?;
+    ctx.status(format!("deleted user `{name}`"));
+    let mut deleted_policies = Vec::new();
+    if delete_policies {
+        for p in &deps.attached_policies {
+            if p.policy_arn.contains(":aws:policy/") {
+                continue;
+            }
+            let policy = match aws.get_policy(&p.policy_arn).await {
+                Ok(pol) => pol,
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if !is_managed(&policy.tags) {
+                ctx.status(format!("kept policy `{}`: not managed by iamctl", p.policy_arn));
+                continue;
+            }
+            let users_of = aws.list_entities_for_policy(&p.policy_arn).await?;
+            if !users_of.is_empty() {
+                ctx.status(format!(
+                    "kept policy `{}`: still attached to {}",
+                    p.policy_arn,
+                    users_of.describe()
+                ));
+                continue;
+            }
+            super::policy::delete_all_versions(aws, &p.policy_arn).await?;
+            ctx.status(format!("deleted policy `{}`", p.policy_arn));
+            deleted_policies.push(p.policy_arn.clone());
+        }
+    }
+    Ok(Deleted {
+        user: name.to_string(),
+        removed: deps,
+        deleted_policies,
+    })
+}
+
+async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
+    let d = delete_user(ctx, &a.name, a.delete_policies, a.force, None).await?;
+    if ctx.json() {
+        ctx.emit(&d, |_| String::new())?;
+    }
+    Ok(())
+}

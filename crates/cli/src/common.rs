@@ -1,0 +1,130 @@
+//! Helpers shared by commands: our ownership tag, reading policy documents,
+//! resolving policy names to ARNs.
+
+use crate::ctx::Ctx;
+use crate::error::{CmdResult, CommandError};
+use iamctl_aws::Tag;
+use iamctl_policy::{DocumentKind, PolicyDocument, PolicyRef};
+use std::io::Read;
+
+pub const MANAGED_KEY: &str = "managed-by";
+pub const MANAGED_VALUE: &str = "iamctl";
+
+pub fn is_managed(tags: &[Tag]) -> bool {
+    tags.iter().any(|t| t.key == MANAGED_KEY && t.value == MANAGED_VALUE)
+}
+
+/// `--tag K=V` values, validated, plus `managed-by=iamctl`.
+pub fn tags_with_managed(raw: &[String]) -> CmdResult<Vec<Tag>> {
+    let mut tags = vec![Tag {
+        key: MANAGED_KEY.into(),
+        value: MANAGED_VALUE.into(),
+    }];
+    for r in raw {
+        let (key, value) = iamctl_policy::parse_tag(r)?;
+        if key == MANAGED_KEY {
+            return Err(CommandError::invalid(format!(
+                "tag `{key}` is set by iamctl itself and cannot be given"
+            )));
+        }
+        tags.retain(|t| t.key != key);
+        tags.push(Tag { key, value });
+    }
+    if tags.len() > 50 {
+        return Err(CommandError::invalid(format!(
+            "{} tags given; IAM allows 50 per entity",
+            tags.len()
+        )));
+    }
+    Ok(tags)
+}
+
+/// Read a policy document from a file, or stdin for `-`, and validate it.
+pub fn read_document(arg: &str, kind: DocumentKind) -> CmdResult<PolicyDocument> {
+    let (origin, text) = if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        ("<stdin>".to_string(), s)
+    } else {
+        let text = std::fs::read_to_string(arg)
+            .map_err(|e| CommandError::invalid(format!("cannot read `{arg}`: {e}")))?;
+        (arg.to_string(), text)
+    };
+    Ok(PolicyDocument::parse(&origin, &text, kind)?)
+}
+
+/// Check a policy reference's syntax without calling AWS.
+pub fn check_policy_ref(s: &str) -> CmdResult<()> {
+    if s.contains('/') && !s.starts_with("arn:") {
+        // An AWS-managed policy under a path: `service-role/AWSLambdaBasicExecutionRole`.
+        iamctl_policy::validate_arn(&format!("arn:aws:iam::aws:policy/{s}"))?;
+        return Ok(());
+    }
+    iamctl_policy::validate_policy_arn_or_name(s)?;
+    Ok(())
+}
+
+/// Turn an ARN or a policy name into an ARN: a customer-managed policy of this
+/// account first (any path), then an AWS-managed one.
+pub async fn resolve_policy(ctx: &Ctx, s: &str) -> CmdResult<String> {
+    check_policy_ref(s)?;
+    if s.starts_with("arn:") {
+        return Ok(s.to_string());
+    }
+    let aws = ctx.aws().await;
+    let id = ctx.identity().await?;
+    let partition = ctx.partition().await?;
+    if s.contains('/') {
+        let arn = format!("arn:{partition}:iam::aws:policy/{s}");
+        aws.get_policy(&arn).await?;
+        return Ok(arn);
+    }
+    let name = match iamctl_policy::validate_policy_arn_or_name(s)? {
+        PolicyRef::Name(n) => n,
+        PolicyRef::Arn(a) => return Ok(a.to_string()),
+    };
+    let local = format!("arn:{partition}:iam::{}:policy/{name}", id.account);
+    match aws.get_policy(&local).await {
+        Ok(_) => return Ok(local),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e.into()),
+    }
+    let managed = format!("arn:{partition}:iam::aws:policy/{name}");
+    match aws.get_policy(&managed).await {
+        Ok(_) => return Ok(managed),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e.into()),
+    }
+    // Customer-managed policies under a path.
+    let all = aws
+        .list_policies(iamctl_aws::PolicyScope::Local, false)
+        .await?;
+    if let Some(p) = all.into_iter().find(|p| p.policy_name == name) {
+        return Ok(p.arn);
+    }
+    Err(CommandError::failure_help(
+        format!("policy `{name}` does not exist"),
+        "give a policy ARN, or the name of a customer-managed or AWS-managed policy",
+    ))
+}
+
+/// The ARN a policy name of ours has in this account (root path).
+pub async fn local_policy_arn(ctx: &Ctx, name_or_arn: &str) -> CmdResult<String> {
+    if name_or_arn.starts_with("arn:") {
+        iamctl_policy::validate_policy_arn_or_name(name_or_arn)?;
+        return Ok(name_or_arn.to_string());
+    }
+    iamctl_policy::validate_name(iamctl_policy::EntityKind::Policy, name_or_arn)?;
+    let id = ctx.identity().await?;
+    let partition = ctx.partition().await?;
+    Ok(format!("arn:{partition}:iam::{}:policy/{name_or_arn}", id.account))
+}
+
+/// Show a date as `YYYY-MM-DD HH:MM` for tables.
+pub fn short_date(s: &str) -> String {
+    if s.len() >= 16 {
+        s[..16].replace('T', " ")
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,125 @@
+//! What every command gets: global options, the AWS clients (made on first use),
+//! the clock, and the way to talk to the person at the terminal.
+
+use crate::error::{CmdResult, CommandError};
+use iamctl_aws::{Aws, CallerIdentity, ConnectOptions};
+use std::io::IsTerminal;
+use tokio::sync::OnceCell;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+pub struct Ctx {
+    pub connect: ConnectOptions,
+    pub output: OutputFormat,
+    pub yes: bool,
+    /// The current instant; injected (`IAMCTL_NOW`) so tests and `--at` are exact.
+    pub now: jiff::Timestamp,
+    /// True when stdin and stderr are terminals: we may ask questions.
+    pub interactive: bool,
+    aws: OnceCell<Aws>,
+    identity: OnceCell<CallerIdentity>,
+}
+
+impl Ctx {
+    pub fn new(connect: ConnectOptions, output: OutputFormat, yes: bool, now: jiff::Timestamp) -> Ctx {
+        Ctx {
+            connect,
+            output,
+            yes,
+            now,
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            aws: OnceCell::new(),
+            identity: OnceCell::new(),
+        }
+    }
+
+    pub async fn aws(&self) -> &Aws {
+        self.aws.get_or_init(|| Aws::connect(&self.connect)).await
+    }
+
+    /// Who we run as (one STS call, then cached).
+    pub async fn identity(&self) -> CmdResult<&CallerIdentity> {
+        let aws = self.aws().await;
+        self.identity
+            .get_or_try_init(|| async { aws.caller_identity().await.map_err(CommandError::from) })
+            .await
+    }
+
+    /// The partition of the account we run in (`aws`, `aws-cn`, ...).
+    pub async fn partition(&self) -> CmdResult<String> {
+        let id = self.identity().await?;
+        Ok(id.arn.split(':').nth(1).unwrap_or("aws").to_string())
+    }
+
+    pub fn json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
+    /// Status for people: stderr, never stdout.
+    pub fn status(&self, msg: impl AsRef<str>) {
+        eprintln!("{}", msg.as_ref());
+    }
+
+    /// Ask before a destructive step. `--yes` answers yes; without a terminal and
+    /// without `--yes` the command stops with a usage error.
+    pub fn confirm(&self, question: &str) -> CmdResult<()> {
+        if self.yes {
+            return Ok(());
+        }
+        if !self.interactive {
+            return Err(CommandError::usage(format!(
+                "{question} — refusing without confirmation: pass `--yes` (no terminal to ask on)"
+            )));
+        }
+        let ok = dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .map_err(|e| CommandError::failure(format!("prompt failed: {e}")))?;
+        if ok {
+            Ok(())
+        } else {
+            Err(CommandError::failure("cancelled; nothing was changed"))
+        }
+    }
+
+    /// Print data: JSON (one document) or the table the closure makes.
+    pub fn emit<T: serde::Serialize>(&self, data: &T, table: impl FnOnce(&T) -> String) -> CmdResult {
+        if self.json() {
+            let s = serde_json::to_string_pretty(data)
+                .map_err(|e| CommandError::failure(format!("cannot encode output: {e}")))?;
+            println!("{s}");
+        } else {
+            let s = table(data);
+            if !s.is_empty() {
+                println!("{}", s.trim_end());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A plain table for people.
+pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    use comfy_table::{presets, ContentArrangement, Table};
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(headers.to_vec());
+    for r in rows {
+        t.add_row(r);
+    }
+    t.to_string()
+}
+
+/// `key: value` lines.
+pub fn fields(rows: &[(&str, String)]) -> String {
+    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    rows.iter()
+        .map(|(k, v)| format!("{k:<w$}  {v}\n"))
+        .collect()
+}

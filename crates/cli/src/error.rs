@@ -1,0 +1,112 @@
+//! One error type for every command; its kind picks the exit code.
+
+use iamctl_aws::{AwsError, ErrorKind as AwsKind};
+
+/// Exit codes, as documented in `iamctl --help`.
+pub mod exit {
+    pub const SUCCESS: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INVALID_INPUT: u8 = 3;
+}
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  failure: AWS refused or failed (not found, access denied, conflict, throttled), or a
+     safety check stopped the command (not managed by iamctl without --force, own identity)
+  2  usage: bad flags, or a destructive command needed --yes and had no terminal to ask
+  3  invalid input: names, ARNs, tags, policy JSON or limits, found before anything changed";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Failure,
+    Usage,
+    InvalidInput,
+}
+
+#[derive(Debug)]
+pub struct CommandError {
+    pub kind: Kind,
+    pub report: miette::Report,
+}
+
+impl CommandError {
+    pub fn failure(msg: impl Into<String>) -> Self {
+        CommandError {
+            kind: Kind::Failure,
+            report: miette::miette!("{}", msg.into()),
+        }
+    }
+    pub fn usage(msg: impl Into<String>) -> Self {
+        CommandError {
+            kind: Kind::Usage,
+            report: miette::miette!("{}", msg.into()),
+        }
+    }
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        CommandError {
+            kind: Kind::InvalidInput,
+            report: miette::miette!("{}", msg.into()),
+        }
+    }
+    /// A failure with a help line.
+    pub fn failure_help(msg: impl Into<String>, help: impl Into<String>) -> Self {
+        CommandError {
+            kind: Kind::Failure,
+            report: miette::miette!(help = help.into(), "{}", msg.into()),
+        }
+    }
+    pub fn invalid_help(msg: impl Into<String>, help: impl Into<String>) -> Self {
+        CommandError {
+            kind: Kind::InvalidInput,
+            report: miette::miette!(help = help.into(), "{}", msg.into()),
+        }
+    }
+    pub fn exit_code(&self) -> u8 {
+        match self.kind {
+            Kind::Failure => exit::FAILURE,
+            Kind::Usage => exit::USAGE,
+            Kind::InvalidInput => exit::INVALID_INPUT,
+        }
+    }
+}
+
+impl From<AwsError> for CommandError {
+    fn from(e: AwsError) -> Self {
+        let kind = match e.kind() {
+            AwsKind::InvalidInput => Kind::InvalidInput,
+            _ => Kind::Failure,
+        };
+        CommandError {
+            kind,
+            report: miette::Report::new(e),
+        }
+    }
+}
+
+impl From<iamctl_policy::NameError> for CommandError {
+    fn from(e: iamctl_policy::NameError) -> Self {
+        CommandError {
+            kind: Kind::InvalidInput,
+            report: miette::Report::new(e),
+        }
+    }
+}
+
+impl From<iamctl_policy::DocumentError> for CommandError {
+    fn from(e: iamctl_policy::DocumentError) -> Self {
+        CommandError {
+            kind: Kind::InvalidInput,
+            report: miette::Report::new(e),
+        }
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> Self {
+        CommandError::failure(format!("i/o error: {e}"))
+    }
+}
+
+pub type CmdResult<T = ()> = Result<T, CommandError>;

@@ -1,0 +1,16 @@
+//! The pure IAM model of `iamctl`: names, paths, tags, ARNs and policy
+//! documents, validated the way IAM validates them, plus the policy documents
+//! iamctl generates.
+//!
+//! Nothing here performs I/O, reads the clock or talks to AWS, so every rule
+//! can be tested exhaustively and reused by any front end.
+
+pub mod document;
+pub mod names;
+pub mod templates;
+
+pub use document::{DocumentError, DocumentKind, PolicyDocument};
+pub use names::{
+    parse_tag, validate_account_alias, validate_arn, validate_name, validate_path,
+    validate_policy_arn_or_name, validate_tag, Arn, EntityKind, NameError, PolicyRef,
+};
