@@ -163,12 +163,29 @@ where
     let Some(se) = service_err else {
         return AwsError::Connection {
             action,
-            message: DisplayErrorContext(&err).to_string(),
+            message: connection_message(&DisplayErrorContext(&err).to_string()),
         };
     };
     let code = se.code().unwrap_or("Unknown").to_string();
     let message = se.message().unwrap_or("").to_string();
     from_code(action, entity, &code, message)
+}
+
+/// A short reason for a request that never got an answer from AWS.
+fn connection_message(full: &str) -> String {
+    if full.contains("loading credentials") || full.contains("no providers in chain") {
+        return "no usable AWS credentials (tried the environment, profiles, SSO, web identity and instance metadata)".into();
+    }
+    const MAX: usize = 300;
+    if full.len() <= MAX {
+        full.to_string()
+    } else {
+        let mut end = MAX;
+        while !full.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &full[..end])
+    }
 }
 
 /// Classification by AWS error code, shared by IAM, STS and S3.

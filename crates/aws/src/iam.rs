@@ -288,13 +288,37 @@ impl Aws {
             .try_collect()
             .await
             .map_err(e("iam:ListSigningCertificates", u.clone()))?;
-        let service_creds = self
+        // Some IAM look-alikes (moto) do not implement this call. When it fails for
+        // a reason other than permissions or throttling, go on: DeleteUser itself
+        // will then say DeleteConflict if such credentials exist. Their 5xx answer
+        // is not worth eight adaptive retries.
+        let service_creds: Vec<String> = match self
             .iam
             .list_service_specific_credentials()
             .user_name(name)
+            .customize()
+            .config_override(
+                aws_sdk_iam::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2)),
+            )
             .send()
             .await
-            .map_err(e("iam:ListServiceSpecificCredentials", u.clone()))?;
+        {
+            Ok(out) => out
+                .service_specific_credentials()
+                .iter()
+                .map(|c| c.service_specific_credential_id().to_string())
+                .collect(),
+            Err(err) => {
+                let err = classify("iam:ListServiceSpecificCredentials", u.clone(), err);
+                if matches!(err.kind(), crate::ErrorKind::Other | crate::ErrorKind::Connection) {
+                    tracing::info!("cannot list service-specific credentials of user `{name}`: {err}");
+                    Vec::new()
+                } else {
+                    return Err(err);
+                }
+            }
+        };
         let groups = self.list_groups_for_user(name).await?;
         let inline = self.list_inline_policies(PrincipalKind::User, name).await?;
         let attached = self.list_attached(PrincipalKind::User, name).await?;
@@ -304,11 +328,7 @@ impl Aws {
             mfa_devices: mfa.iter().map(|m| m.serial_number().to_string()).collect(),
             ssh_public_keys: ssh.iter().map(|k| k.ssh_public_key_id().to_string()).collect(),
             signing_certificates: certs.iter().map(|c| c.certificate_id().to_string()).collect(),
-            service_specific_credentials: service_creds
-                .service_specific_credentials()
-                .iter()
-                .map(|c| c.service_specific_credential_id().to_string())
-                .collect(),
+            service_specific_credentials: service_creds,
             groups: groups.into_iter().map(|g| g.group_name).collect(),
             inline_policies: inline,
             attached_policies: attached,

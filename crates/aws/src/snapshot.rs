@@ -115,7 +115,11 @@ fn role(r: &t::RoleDetail) -> Value {
 
 fn policy(p: &t::ManagedPolicyDetail) -> Value {
     let mut m = Map::new();
-    put(&mut m, "PolicyName", p.policy_name());
+    // Some IAM look-alikes (moto) leave the name out; it is the ARN's last segment.
+    let name = p
+        .policy_name()
+        .or_else(|| p.arn().and_then(|a| a.rsplit('/').next()));
+    put(&mut m, "PolicyName", name);
     put(&mut m, "PolicyId", p.policy_id());
     put(&mut m, "Arn", p.arn());
     put(&mut m, "Path", p.path());

@@ -45,15 +45,16 @@ struct Cli {
     command: commands::Command,
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, ansi: bool) {
     // The SDK's wire-level logs could show credentials: they stay off at every level.
     let filter = match verbose {
-        0 => "warn",
-        1 => "iamctl=info,iamctl_aws=info,warn",
+        0 => "iamctl=warn,iamctl_aws=warn,error",
+        1 => "iamctl=info,iamctl_aws=info,aws_config=warn,error",
         _ => "iamctl=debug,iamctl_aws=debug,aws_config=info,warn",
     };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .try_init();
 }
@@ -77,10 +78,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
         }
     };
-    init_tracing(cli.verbose);
     let color = !cli.no_color
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    init_tracing(cli.verbose, color);
     miette::set_hook(Box::new(move |_| {
         Box::new(
             miette::MietteHandlerOpts::new()
@@ -114,5 +115,21 @@ fn main() -> ExitCode {
             eprintln!("{:?}", e.report);
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_documents_exit_codes() {
+        let help = super::Cli::command().render_long_help().to_string();
+        assert!(help.contains("Exit codes:") && help.contains("3  invalid input"), "{help}");
     }
 }

@@ -20,8 +20,8 @@ pub enum PolicyCommand {
     Show {
         policy: String,
         /// Show this version instead of the default, e.g. `v2`.
-        #[arg(long)]
-        version: Option<String>,
+        #[arg(long, value_name = "vN")]
+        version_id: Option<String>,
     },
     /// New default version from a document; prunes the oldest at the 5-version limit.
     Update {
@@ -32,7 +32,11 @@ pub enum PolicyCommand {
     /// The versions of a policy.
     Versions { policy: String },
     /// Make a version the default.
-    SetDefault { policy: String, version: String },
+    SetDefault {
+        policy: String,
+        #[arg(value_name = "VERSION")]
+        version_id: String,
+    },
     /// Go back to the previous default (the newest version older than the default).
     Rollback {
         policy: String,
@@ -115,10 +119,10 @@ pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
     match cmd {
         PolicyCommand::Create(a) => create(ctx, a).await,
         PolicyCommand::List(a) => list(ctx, a).await,
-        PolicyCommand::Show { policy, version } => show(ctx, &policy, version.as_deref()).await,
+        PolicyCommand::Show { policy, version_id } => show(ctx, &policy, version_id.as_deref()).await,
         PolicyCommand::Update { policy, document } => update(ctx, &policy, &document).await,
         PolicyCommand::Versions { policy } => versions(ctx, &policy).await,
-        PolicyCommand::SetDefault { policy, version } => set_default(ctx, &policy, &version).await,
+        PolicyCommand::SetDefault { policy, version_id } => set_default(ctx, &policy, &version_id).await,
         PolicyCommand::Rollback { policy, to } => rollback(ctx, &policy, to.as_deref()).await,
         PolicyCommand::Delete { policy, force } => delete(ctx, &policy, force).await,
         PolicyCommand::Deploy(a) => deploy(ctx, a).await,

@@ -1,0 +1,12 @@
+//! Integration tests: the real `iamctl` binary against moto, checked through the API.
+
+mod harness;
+
+mod account;
+mod bad_input;
+mod group;
+mod key;
+mod policy;
+mod recipes;
+mod role;
+mod user;
