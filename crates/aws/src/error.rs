@@ -166,7 +166,14 @@ where
             message: connection_message(&DisplayErrorContext(&err).to_string()),
         };
     };
-    let code = se.code().unwrap_or("Unknown").to_string();
+    let Some(code) = se.code().map(str::to_string) else {
+        // No error code: say what the SDK saw (status, parse failure).
+        return AwsError::Other {
+            entity,
+            action,
+            message: connection_message(&DisplayErrorContext(&err).to_string()),
+        };
+    };
     let message = se.message().unwrap_or("").to_string();
     from_code(action, entity, &code, message)
 }

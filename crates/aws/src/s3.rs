@@ -3,50 +3,27 @@
 use crate::error::{classify, AwsError, Entity};
 use crate::types::ObjectRef;
 use crate::Aws;
-use aws_sdk_s3::types::{BucketVersioningStatus, Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 impl Aws {
-    /// True when the bucket has (or had) versioning turned on.
-    pub async fn bucket_versioned(&self, bucket: &str) -> Result<bool, AwsError> {
-        let out = self
-            .s3
-            .get_bucket_versioning()
+    /// Fails with "bucket `b` does not exist" when it does not (HeadBucket).
+    pub async fn check_bucket(&self, bucket: &str) -> Result<(), AwsError> {
+        self.s3
+            .head_bucket()
             .bucket(bucket)
             .send()
             .await
-            .map_err(|err| classify("s3:GetBucketVersioning", Entity::new("bucket", bucket), err))?;
-        Ok(matches!(
-            out.status(),
-            Some(BucketVersioningStatus::Enabled) | Some(BucketVersioningStatus::Suspended)
-        ))
+            .map_err(|err| classify("s3:ListBucket", Entity::new("bucket", bucket), err))?;
+        Ok(())
     }
 
-    /// Every object (or, for versioned buckets, every version and delete marker)
-    /// whose key starts with `prefix`, all pages.
-    pub async fn list_objects_under(&self, bucket: &str, prefix: &str, versions: bool) -> Result<Vec<ObjectRef>, AwsError> {
+    /// Every object version and delete marker whose key starts with `prefix`, all
+    /// pages. ListObjectVersions also answers for buckets that were never
+    /// versioned (each object then has the version `null`), so one listing
+    /// serves both kinds of bucket.
+    pub async fn list_objects_under(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, AwsError> {
         let b = || Entity::new("bucket", bucket);
         let mut out = Vec::new();
-        if !versions {
-            let pages = self
-                .s3
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|err| classify("s3:ListBucket", b(), err))?;
-            for p in &pages {
-                out.extend(p.contents().iter().filter_map(|o| {
-                    o.key().map(|k| ObjectRef {
-                        key: k.to_string(),
-                        version_id: None,
-                    })
-                }));
-            }
-            return Ok(out);
-        }
         let mut key_marker: Option<String> = None;
         let mut version_marker: Option<String> = None;
         loop {

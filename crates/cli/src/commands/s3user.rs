@@ -89,7 +89,7 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     let file = KeyFile::reserve(&a.credentials_file, a.format.or(Some(KeyFormat::Csv)))?;
     let aws = ctx.aws().await;
     // The bucket must exist before anything is created.
-    aws.bucket_versioned(&a.bucket).await?;
+    aws.check_bucket(&a.bucket).await?;
     let partition = ctx.partition().await?;
     let access = match a.access {
         Access::Read => S3Access::Read,
@@ -149,20 +149,19 @@ async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
     let aws = ctx.aws().await;
     let prefix = format!("{}/", a.user);
     let objects = if a.delete_objects {
-        let versioned = aws.bucket_versioned(&a.bucket).await?;
-        Some(aws.list_objects_under(&a.bucket, &prefix, versioned).await?)
+        Some(aws.list_objects_under(&a.bucket, &prefix).await?)
     } else {
         None
     };
     let also = objects
         .as_ref()
-        .map(|o| format!("and {} object(s) under `s3://{}/{prefix}`", o.len(), a.bucket));
+        .map(|o| format!("and {} object version(s) under `s3://{}/{prefix}`", o.len(), a.bucket));
     super::user::delete_user(ctx, &a.user, true, a.force, also.as_deref()).await?;
     if let Some(objs) = objects {
         // Only keys under the user's own prefix were listed; check again anyway.
         let mine: Vec<_> = objs.into_iter().filter(|o| o.key.starts_with(&prefix)).collect();
         let n = aws.delete_objects(&a.bucket, &mine).await?;
-        ctx.status(format!("deleted {n} object(s) under `s3://{}/{prefix}`", a.bucket));
+        ctx.status(format!("deleted {n} object version(s) under `s3://{}/{prefix}`", a.bucket));
     }
     Ok(())
 }
