@@ -49,14 +49,20 @@ pub enum ErrorKind {
 pub enum AwsError {
     #[error("{entity} does not exist")]
     #[diagnostic(code(iamctl::aws::not_found))]
-    NotFound { entity: Entity, action: &'static str },
+    NotFound {
+        entity: Entity,
+        action: &'static str,
+    },
 
     #[error("{entity} already exists")]
     #[diagnostic(
         code(iamctl::aws::already_exists),
         help("choose another name, or act on the existing one")
     )]
-    AlreadyExists { entity: Entity, action: &'static str },
+    AlreadyExists {
+        entity: Entity,
+        action: &'static str,
+    },
 
     #[error("IAM limit reached for {entity} in `{action}`: {message}")]
     #[diagnostic(
@@ -217,8 +223,12 @@ pub fn from_code(action: &'static str, entity: Entity, code: &str, message: Stri
                 message
             },
         },
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "InvalidClientTokenId"
-        | "SignatureDoesNotMatch" | "ExpiredToken" => AwsError::AccessDenied {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken" => AwsError::AccessDenied {
             entity,
             action,
             message: if message.is_empty() {
@@ -227,20 +237,27 @@ pub fn from_code(action: &'static str, entity: Entity, code: &str, message: Stri
                 message
             },
         },
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "SlowDown"
-        | "TooManyRequestsException" | "RequestThrottled" => AwsError::Throttled {
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "SlowDown"
+        | "TooManyRequestsException"
+        | "RequestThrottled" => AwsError::Throttled {
             entity,
             action,
             attempts: MAX_ATTEMPTS,
         },
-        "MalformedPolicyDocument" | "ValidationError" | "InvalidInput" | "InvalidParameterValue"
-        | "UnmodifiableEntity" | "PasswordPolicyViolation" | "InvalidAuthenticationCode" => {
-            AwsError::InvalidInput {
-                entity,
-                action,
-                message: format!("{message} ({code})"),
-            }
-        }
+        "MalformedPolicyDocument"
+        | "ValidationError"
+        | "InvalidInput"
+        | "InvalidParameterValue"
+        | "UnmodifiableEntity"
+        | "PasswordPolicyViolation"
+        | "InvalidAuthenticationCode" => AwsError::InvalidInput {
+            entity,
+            action,
+            message: format!("{message} ({code})"),
+        },
         _ => AwsError::Other {
             entity,
             action,
@@ -282,7 +299,12 @@ mod tests {
 
     #[test]
     fn throttling_says_it_was_retried() {
-        let e = from_code("iam:ListUsers", Entity::new("account", "-"), "Throttling", String::new());
+        let e = from_code(
+            "iam:ListUsers",
+            Entity::new("account", "-"),
+            "Throttling",
+            String::new(),
+        );
         assert!(e.to_string().contains("8 attempts"), "{e}");
     }
 }

@@ -10,7 +10,10 @@ fn ent(kind: &'static str, name: impl Into<String>) -> Entity {
 }
 
 /// `map_err` adapter: `.map_err(e("iam:GetUser", ent("user", name)))`.
-fn e<E, R>(action: &'static str, entity: Entity) -> impl FnOnce(aws_sdk_iam::error::SdkError<E, R>) -> AwsError
+fn e<E, R>(
+    action: &'static str,
+    entity: Entity,
+) -> impl FnOnce(aws_sdk_iam::error::SdkError<E, R>) -> AwsError
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -149,7 +152,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:CreateUser", ent("user", u.name)))?;
-        let mut user = out.user().map(user_from).ok_or_else(|| missing("iam:CreateUser", "user", u.name))?;
+        let mut user = out
+            .user()
+            .map(user_from)
+            .ok_or_else(|| missing("iam:CreateUser", "user", u.name))?;
         if user.tags.is_empty() {
             user.tags = u.tags.to_vec();
         }
@@ -164,7 +170,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:GetUser", ent("user", name)))?;
-        let mut user = out.user().map(user_from).ok_or_else(|| missing("iam:GetUser", "user", name))?;
+        let mut user = out
+            .user()
+            .map(user_from)
+            .ok_or_else(|| missing("iam:GetUser", "user", name))?;
         if user.tags.is_empty() {
             user.tags = self.list_user_tags(name).await?;
         }
@@ -210,7 +219,12 @@ impl Aws {
         Ok(users.iter().map(user_from).collect())
     }
 
-    pub async fn update_user(&self, name: &str, new_name: Option<&str>, new_path: Option<&str>) -> Result<(), AwsError> {
+    pub async fn update_user(
+        &self,
+        name: &str,
+        new_name: Option<&str>,
+        new_path: Option<&str>,
+    ) -> Result<(), AwsError> {
         self.iam
             .update_user()
             .user_name(name)
@@ -232,7 +246,11 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn put_user_permissions_boundary(&self, name: &str, arn: &str) -> Result<(), AwsError> {
+    pub async fn put_user_permissions_boundary(
+        &self,
+        name: &str,
+        arn: &str,
+    ) -> Result<(), AwsError> {
         self.iam
             .put_user_permissions_boundary()
             .user_name(name)
@@ -311,8 +329,13 @@ impl Aws {
                 .collect(),
             Err(err) => {
                 let err = classify("iam:ListServiceSpecificCredentials", u.clone(), err);
-                if matches!(err.kind(), crate::ErrorKind::Other | crate::ErrorKind::Connection) {
-                    tracing::info!("cannot list service-specific credentials of user `{name}`: {err}");
+                if matches!(
+                    err.kind(),
+                    crate::ErrorKind::Other | crate::ErrorKind::Connection
+                ) {
+                    tracing::info!(
+                        "cannot list service-specific credentials of user `{name}`: {err}"
+                    );
                     Vec::new()
                 } else {
                     return Err(err);
@@ -326,8 +349,14 @@ impl Aws {
             access_keys: keys,
             login_profile,
             mfa_devices: mfa.iter().map(|m| m.serial_number().to_string()).collect(),
-            ssh_public_keys: ssh.iter().map(|k| k.ssh_public_key_id().to_string()).collect(),
-            signing_certificates: certs.iter().map(|c| c.certificate_id().to_string()).collect(),
+            ssh_public_keys: ssh
+                .iter()
+                .map(|k| k.ssh_public_key_id().to_string())
+                .collect(),
+            signing_certificates: certs
+                .iter()
+                .map(|c| c.certificate_id().to_string())
+                .collect(),
             service_specific_credentials: service_creds,
             groups: groups.into_iter().map(|g| g.group_name).collect(),
             inline_policies: inline,
@@ -336,7 +365,11 @@ impl Aws {
     }
 
     /// Remove everything in `deps` from the user, in the order IAM needs.
-    pub async fn remove_user_dependents(&self, name: &str, deps: &UserDependents) -> Result<(), AwsError> {
+    pub async fn remove_user_dependents(
+        &self,
+        name: &str,
+        deps: &UserDependents,
+    ) -> Result<(), AwsError> {
         let u = ent("user", name);
         for k in &deps.access_keys {
             self.delete_access_key(name, k).await?;
@@ -359,8 +392,15 @@ impl Aws {
                 .map_err(e("iam:DeactivateMFADevice", ent("MFA device", serial)))?;
             if serial.contains(":mfa/") {
                 // Virtual devices are entities of their own; delete them too.
-                if let Err(err) = self.iam.delete_virtual_mfa_device().serial_number(serial).send().await {
-                    let err = classify("iam:DeleteVirtualMFADevice", ent("MFA device", serial), err);
+                if let Err(err) = self
+                    .iam
+                    .delete_virtual_mfa_device()
+                    .serial_number(serial)
+                    .send()
+                    .await
+                {
+                    let err =
+                        classify("iam:DeleteVirtualMFADevice", ent("MFA device", serial), err);
                     if !err.is_not_found() {
                         return Err(err);
                     }
@@ -383,7 +423,10 @@ impl Aws {
                 .certificate_id(id)
                 .send()
                 .await
-                .map_err(e("iam:DeleteSigningCertificate", ent("signing certificate", id)))?;
+                .map_err(e(
+                    "iam:DeleteSigningCertificate",
+                    ent("signing certificate", id),
+                ))?;
         }
         for id in &deps.service_specific_credentials {
             self.iam
@@ -392,16 +435,21 @@ impl Aws {
                 .service_specific_credential_id(id)
                 .send()
                 .await
-                .map_err(e("iam:DeleteServiceSpecificCredential", ent("service-specific credential", id)))?;
+                .map_err(e(
+                    "iam:DeleteServiceSpecificCredential",
+                    ent("service-specific credential", id),
+                ))?;
         }
         for g in &deps.groups {
             self.remove_user_from_group(g, name).await?;
         }
         for p in &deps.inline_policies {
-            self.delete_inline_policy(PrincipalKind::User, name, p).await?;
+            self.delete_inline_policy(PrincipalKind::User, name, p)
+                .await?;
         }
         for p in &deps.attached_policies {
-            self.detach_policy(PrincipalKind::User, name, &p.policy_arn).await?;
+            self.detach_policy(PrincipalKind::User, name, &p.policy_arn)
+                .await?;
         }
         Ok(())
     }
@@ -438,11 +486,18 @@ impl Aws {
             .try_collect()
             .await
             .map_err(e("iam:ListAccessKeys", ent("user", user)))?;
-        Ok(keys.iter().filter_map(|k| k.access_key_id().map(str::to_string)).collect())
+        Ok(keys
+            .iter()
+            .filter_map(|k| k.access_key_id().map(str::to_string))
+            .collect())
     }
 
     /// Keys of a user, with last use when `with_last_used`.
-    pub async fn list_access_keys(&self, user: &str, with_last_used: bool) -> Result<Vec<AccessKeyInfo>, AwsError> {
+    pub async fn list_access_keys(
+        &self,
+        user: &str,
+        with_last_used: bool,
+    ) -> Result<Vec<AccessKeyInfo>, AwsError> {
         let keys = self
             .iam
             .list_access_keys()
@@ -475,7 +530,10 @@ impl Aws {
             out.push(AccessKeyInfo {
                 user_name: k.user_name().unwrap_or(user).to_string(),
                 access_key_id: id,
-                status: k.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                status: k
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
                 create_date: opt_date(k.create_date()),
                 last_used,
             });
@@ -483,8 +541,17 @@ impl Aws {
         Ok(out)
     }
 
-    pub async fn set_access_key_status(&self, user: &str, key_id: &str, active: bool) -> Result<(), AwsError> {
-        let status = if active { t::StatusType::Active } else { t::StatusType::Inactive };
+    pub async fn set_access_key_status(
+        &self,
+        user: &str,
+        key_id: &str,
+        active: bool,
+    ) -> Result<(), AwsError> {
+        let status = if active {
+            t::StatusType::Active
+        } else {
+            t::StatusType::Inactive
+        };
         self.iam
             .update_access_key()
             .user_name(user)
@@ -546,7 +613,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:GetPolicy", ent("policy", arn)))?;
-        let mut p = out.policy().map(policy_from).ok_or_else(|| missing("iam:GetPolicy", "policy", arn))?;
+        let mut p = out
+            .policy()
+            .map(policy_from)
+            .ok_or_else(|| missing("iam:GetPolicy", "policy", arn))?;
         if p.tags.is_empty() && !arn.contains(":aws:policy/") {
             p.tags = self.list_policy_tags(arn).await?;
         }
@@ -567,7 +637,11 @@ impl Aws {
         Ok(tags_from(&tags))
     }
 
-    pub async fn list_policies(&self, scope: PolicyScope, only_attached: bool) -> Result<Vec<Policy>, AwsError> {
+    pub async fn list_policies(
+        &self,
+        scope: PolicyScope,
+        only_attached: bool,
+    ) -> Result<Vec<Policy>, AwsError> {
         let scope = match scope {
             PolicyScope::Local => t::PolicyScopeType::Local,
             PolicyScope::Aws => t::PolicyScopeType::Aws,
@@ -587,7 +661,11 @@ impl Aws {
         Ok(ps.iter().map(policy_from).collect())
     }
 
-    pub async fn get_policy_version(&self, arn: &str, version: &str) -> Result<PolicyVersion, AwsError> {
+    pub async fn get_policy_version(
+        &self,
+        arn: &str,
+        version: &str,
+    ) -> Result<PolicyVersion, AwsError> {
         let out = self
             .iam
             .get_policy_version()
@@ -595,7 +673,10 @@ impl Aws {
             .version_id(version)
             .send()
             .await
-            .map_err(e("iam:GetPolicyVersion", ent("policy version", format!("{arn} {version}"))))?;
+            .map_err(e(
+                "iam:GetPolicyVersion",
+                ent("policy version", format!("{arn} {version}")),
+            ))?;
         out.policy_version()
             .map(version_from)
             .ok_or_else(|| missing("iam:GetPolicyVersion", "policy", arn))
@@ -615,7 +696,12 @@ impl Aws {
         Ok(vs.iter().map(version_from).collect())
     }
 
-    pub async fn create_policy_version(&self, arn: &str, document: &str, set_default: bool) -> Result<PolicyVersion, AwsError> {
+    pub async fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_default: bool,
+    ) -> Result<PolicyVersion, AwsError> {
         let out = self
             .iam
             .create_policy_version()
@@ -630,14 +716,21 @@ impl Aws {
             .ok_or_else(|| missing("iam:CreatePolicyVersion", "policy", arn))
     }
 
-    pub async fn set_default_policy_version(&self, arn: &str, version: &str) -> Result<(), AwsError> {
+    pub async fn set_default_policy_version(
+        &self,
+        arn: &str,
+        version: &str,
+    ) -> Result<(), AwsError> {
         self.iam
             .set_default_policy_version()
             .policy_arn(arn)
             .version_id(version)
             .send()
             .await
-            .map_err(e("iam:SetDefaultPolicyVersion", ent("policy version", format!("{arn} {version}"))))?;
+            .map_err(e(
+                "iam:SetDefaultPolicyVersion",
+                ent("policy version", format!("{arn} {version}")),
+            ))?;
         Ok(())
     }
 
@@ -648,7 +741,10 @@ impl Aws {
             .version_id(version)
             .send()
             .await
-            .map_err(e("iam:DeletePolicyVersion", ent("policy version", format!("{arn} {version}"))))?;
+            .map_err(e(
+                "iam:DeletePolicyVersion",
+                ent("policy version", format!("{arn} {version}")),
+            ))?;
         Ok(())
     }
 
@@ -674,16 +770,33 @@ impl Aws {
             .map_err(e("iam:ListEntitiesForPolicy", ent("policy", arn)))?;
         let mut out = PolicyEntities::default();
         for p in &pages {
-            out.users.extend(p.policy_users().iter().filter_map(|u| u.user_name().map(str::to_string)));
-            out.groups.extend(p.policy_groups().iter().filter_map(|g| g.group_name().map(str::to_string)));
-            out.roles.extend(p.policy_roles().iter().filter_map(|r| r.role_name().map(str::to_string)));
+            out.users.extend(
+                p.policy_users()
+                    .iter()
+                    .filter_map(|u| u.user_name().map(str::to_string)),
+            );
+            out.groups.extend(
+                p.policy_groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(str::to_string)),
+            );
+            out.roles.extend(
+                p.policy_roles()
+                    .iter()
+                    .filter_map(|r| r.role_name().map(str::to_string)),
+            );
         }
         Ok(out)
     }
 
     // ---- attach / inline, for users, groups and roles ----------------------
 
-    pub async fn attach_policy(&self, kind: PrincipalKind, name: &str, arn: &str) -> Result<(), AwsError> {
+    pub async fn attach_policy(
+        &self,
+        kind: PrincipalKind,
+        name: &str,
+        arn: &str,
+    ) -> Result<(), AwsError> {
         let en = ent(kind.as_str(), name);
         match kind {
             PrincipalKind::User => self
@@ -716,7 +829,12 @@ impl Aws {
         }
     }
 
-    pub async fn detach_policy(&self, kind: PrincipalKind, name: &str, arn: &str) -> Result<(), AwsError> {
+    pub async fn detach_policy(
+        &self,
+        kind: PrincipalKind,
+        name: &str,
+        arn: &str,
+    ) -> Result<(), AwsError> {
         let en = ent(kind.as_str(), name);
         match kind {
             PrincipalKind::User => self
@@ -749,7 +867,11 @@ impl Aws {
         }
     }
 
-    pub async fn list_attached(&self, kind: PrincipalKind, name: &str) -> Result<Vec<AttachedPolicy>, AwsError> {
+    pub async fn list_attached(
+        &self,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<Vec<AttachedPolicy>, AwsError> {
         let en = ent(kind.as_str(), name);
         let v = match kind {
             PrincipalKind::User => self
@@ -786,7 +908,11 @@ impl Aws {
         Ok(v.iter().map(attached_from).collect())
     }
 
-    pub async fn list_inline_policies(&self, kind: PrincipalKind, name: &str) -> Result<Vec<String>, AwsError> {
+    pub async fn list_inline_policies(
+        &self,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<Vec<String>, AwsError> {
         let en = ent(kind.as_str(), name);
         match kind {
             PrincipalKind::User => self
@@ -822,8 +948,16 @@ impl Aws {
         }
     }
 
-    pub async fn get_inline_policy(&self, kind: PrincipalKind, name: &str, policy: &str) -> Result<serde_json::Value, AwsError> {
-        let en = ent("inline policy", format!("{policy}` of {} `{name}", kind.as_str()));
+    pub async fn get_inline_policy(
+        &self,
+        kind: PrincipalKind,
+        name: &str,
+        policy: &str,
+    ) -> Result<serde_json::Value, AwsError> {
+        let en = ent(
+            "inline policy",
+            format!("{policy}` of {} `{name}", kind.as_str()),
+        );
         let doc = match kind {
             PrincipalKind::User => self
                 .iam
@@ -856,7 +990,13 @@ impl Aws {
         Ok(decode_document(&doc))
     }
 
-    pub async fn put_inline_policy(&self, kind: PrincipalKind, name: &str, policy: &str, document: &str) -> Result<(), AwsError> {
+    pub async fn put_inline_policy(
+        &self,
+        kind: PrincipalKind,
+        name: &str,
+        policy: &str,
+        document: &str,
+    ) -> Result<(), AwsError> {
         let en = ent(kind.as_str(), name);
         match kind {
             PrincipalKind::User => self
@@ -892,8 +1032,16 @@ impl Aws {
         }
     }
 
-    pub async fn delete_inline_policy(&self, kind: PrincipalKind, name: &str, policy: &str) -> Result<(), AwsError> {
-        let en = ent("inline policy", format!("{policy}` of {} `{name}", kind.as_str()));
+    pub async fn delete_inline_policy(
+        &self,
+        kind: PrincipalKind,
+        name: &str,
+        policy: &str,
+    ) -> Result<(), AwsError> {
+        let en = ent(
+            "inline policy",
+            format!("{policy}` of {} `{name}", kind.as_str()),
+        );
         match kind {
             PrincipalKind::User => self
                 .iam
@@ -941,7 +1089,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:CreateRole", ent("role", r.name)))?;
-        let mut role = out.role().map(role_from).ok_or_else(|| missing("iam:CreateRole", "role", r.name))?;
+        let mut role = out
+            .role()
+            .map(role_from)
+            .ok_or_else(|| missing("iam:CreateRole", "role", r.name))?;
         if role.tags.is_empty() {
             role.tags = r.tags.to_vec();
         }
@@ -956,7 +1107,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:GetRole", ent("role", name)))?;
-        let mut role = out.role().map(role_from).ok_or_else(|| missing("iam:GetRole", "role", name))?;
+        let mut role = out
+            .role()
+            .map(role_from)
+            .ok_or_else(|| missing("iam:GetRole", "role", name))?;
         if role.tags.is_empty() {
             let tags = self
                 .iam
@@ -1010,7 +1164,10 @@ impl Aws {
             .try_collect()
             .await
             .map_err(e("iam:ListInstanceProfilesForRole", ent("role", name)))?;
-        Ok(ps.iter().map(|p| p.instance_profile_name().to_string()).collect())
+        Ok(ps
+            .iter()
+            .map(|p| p.instance_profile_name().to_string())
+            .collect())
     }
 
     /// Take the role out of the instance profile and delete the profile.
@@ -1021,13 +1178,19 @@ impl Aws {
             .instance_profile_name(profile)
             .send()
             .await
-            .map_err(e("iam:RemoveRoleFromInstanceProfile", ent("instance profile", profile)))?;
+            .map_err(e(
+                "iam:RemoveRoleFromInstanceProfile",
+                ent("instance profile", profile),
+            ))?;
         self.iam
             .delete_instance_profile()
             .instance_profile_name(profile)
             .send()
             .await
-            .map_err(e("iam:DeleteInstanceProfile", ent("instance profile", profile)))?;
+            .map_err(e(
+                "iam:DeleteInstanceProfile",
+                ent("instance profile", profile),
+            ))?;
         Ok(())
     }
 
@@ -1052,7 +1215,9 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:CreateGroup", ent("group", name)))?;
-        out.group().map(group_from).ok_or_else(|| missing("iam:CreateGroup", "group", name))
+        out.group()
+            .map(group_from)
+            .ok_or_else(|| missing("iam:CreateGroup", "group", name))
     }
 
     /// The group and its members.
@@ -1071,7 +1236,10 @@ impl Aws {
             .and_then(|p| p.group())
             .map(group_from)
             .ok_or_else(|| missing("iam:GetGroup", "group", name))?;
-        let users = pages.iter().flat_map(|p| p.users().iter().map(user_from)).collect();
+        let users = pages
+            .iter()
+            .flat_map(|p| p.users().iter().map(user_from))
+            .collect();
         Ok((group, users))
     }
 
@@ -1136,7 +1304,9 @@ impl Aws {
 
     // ---- account -----------------------------------------------------------
 
-    pub async fn account_summary(&self) -> Result<std::collections::BTreeMap<String, i32>, AwsError> {
+    pub async fn account_summary(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, i32>, AwsError> {
         let out = self
             .iam
             .get_account_summary()
@@ -1145,7 +1315,11 @@ impl Aws {
             .map_err(e("iam:GetAccountSummary", ent("account", "summary")))?;
         Ok(out
             .summary_map()
-            .map(|m| m.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.as_str().to_string(), *v))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -1186,19 +1360,23 @@ impl Aws {
             .generate_credential_report()
             .send()
             .await
-            .map_err(e("iam:GenerateCredentialReport", ent("account", "credential report")))?;
+            .map_err(e(
+                "iam:GenerateCredentialReport",
+                ent("account", "credential report"),
+            ))?;
         Ok(matches!(out.state(), Some(t::ReportStateType::Complete)))
     }
 
     /// The credential report's CSV text.
     pub async fn get_credential_report(&self) -> Result<String, AwsError> {
-        let out = self
-            .iam
-            .get_credential_report()
-            .send()
-            .await
-            .map_err(e("iam:GetCredentialReport", ent("account", "credential report")))?;
-        let bytes = out.content().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+        let out = self.iam.get_credential_report().send().await.map_err(e(
+            "iam:GetCredentialReport",
+            ent("account", "credential report"),
+        ))?;
+        let bytes = out
+            .content()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default();
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }

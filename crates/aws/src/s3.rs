@@ -21,7 +21,11 @@ impl Aws {
     /// pages. ListObjectVersions also answers for buckets that were never
     /// versioned (each object then has the version `null`), so one listing
     /// serves both kinds of bucket.
-    pub async fn list_objects_under(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, AwsError> {
+    pub async fn list_objects_under(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<ObjectRef>, AwsError> {
         let b = || Entity::new("bucket", bucket);
         let mut out = Vec::new();
         let mut key_marker: Option<String> = None;
@@ -66,7 +70,11 @@ impl Aws {
     }
 
     /// Delete objects in batches of 1000 (the `DeleteObjects` limit).
-    pub async fn delete_objects(&self, bucket: &str, objects: &[ObjectRef]) -> Result<usize, AwsError> {
+    pub async fn delete_objects(
+        &self,
+        bucket: &str,
+        objects: &[ObjectRef],
+    ) -> Result<usize, AwsError> {
         let b = || Entity::new("bucket", bucket);
         let mut deleted = 0;
         for chunk in objects.chunks(1000) {

@@ -13,7 +13,11 @@ fn put<V: Into<Value>>(m: &mut Map<String, Value>, k: &str, v: Option<V>) {
 }
 
 fn tags(ts: &[t::Tag]) -> Value {
-    Value::Array(ts.iter().map(|t| json!({"Key": t.key(), "Value": t.value()})).collect())
+    Value::Array(
+        ts.iter()
+            .map(|t| json!({"Key": t.key(), "Value": t.value()}))
+            .collect(),
+    )
 }
 
 fn attached(ps: &[t::AttachedPolicy]) -> Value {
@@ -55,8 +59,15 @@ fn user(u: &t::UserDetail) -> Value {
     put(&mut m, "CreateDate", u.create_date().map(date));
     m.insert("UserPolicyList".into(), inline(u.user_policy_list()));
     m.insert("GroupList".into(), json!(u.group_list()));
-    m.insert("AttachedManagedPolicies".into(), attached(u.attached_managed_policies()));
-    put(&mut m, "PermissionsBoundary", boundary(u.permissions_boundary()));
+    m.insert(
+        "AttachedManagedPolicies".into(),
+        attached(u.attached_managed_policies()),
+    );
+    put(
+        &mut m,
+        "PermissionsBoundary",
+        boundary(u.permissions_boundary()),
+    );
     m.insert("Tags".into(), tags(u.tags()));
     Value::Object(m)
 }
@@ -69,7 +80,10 @@ fn group(g: &t::GroupDetail) -> Value {
     put(&mut m, "Arn", g.arn());
     put(&mut m, "CreateDate", g.create_date().map(date));
     m.insert("GroupPolicyList".into(), inline(g.group_policy_list()));
-    m.insert("AttachedManagedPolicies".into(), attached(g.attached_managed_policies()));
+    m.insert(
+        "AttachedManagedPolicies".into(),
+        attached(g.attached_managed_policies()),
+    );
     Value::Object(m)
 }
 
@@ -95,14 +109,30 @@ fn role(r: &t::RoleDetail) -> Value {
     put(&mut m, "RoleId", r.role_id());
     put(&mut m, "Arn", r.arn());
     put(&mut m, "CreateDate", r.create_date().map(date));
-    put(&mut m, "AssumeRolePolicyDocument", r.assume_role_policy_document().map(decode_document));
+    put(
+        &mut m,
+        "AssumeRolePolicyDocument",
+        r.assume_role_policy_document().map(decode_document),
+    );
     m.insert(
         "InstanceProfileList".into(),
-        Value::Array(r.instance_profile_list().iter().map(instance_profile).collect()),
+        Value::Array(
+            r.instance_profile_list()
+                .iter()
+                .map(instance_profile)
+                .collect(),
+        ),
     );
     m.insert("RolePolicyList".into(), inline(r.role_policy_list()));
-    m.insert("AttachedManagedPolicies".into(), attached(r.attached_managed_policies()));
-    put(&mut m, "PermissionsBoundary", boundary(r.permissions_boundary()));
+    m.insert(
+        "AttachedManagedPolicies".into(),
+        attached(r.attached_managed_policies()),
+    );
+    put(
+        &mut m,
+        "PermissionsBoundary",
+        boundary(r.permissions_boundary()),
+    );
     m.insert("Tags".into(), tags(r.tags()));
     if let Some(lu) = r.role_last_used() {
         let mut l = Map::new();
@@ -125,7 +155,11 @@ fn policy(p: &t::ManagedPolicyDetail) -> Value {
     put(&mut m, "Path", p.path());
     put(&mut m, "DefaultVersionId", p.default_version_id());
     put(&mut m, "AttachmentCount", p.attachment_count());
-    put(&mut m, "PermissionsBoundaryUsageCount", p.permissions_boundary_usage_count());
+    put(
+        &mut m,
+        "PermissionsBoundaryUsageCount",
+        p.permissions_boundary_usage_count(),
+    );
     m.insert("IsAttachable".into(), p.is_attachable().into());
     put(&mut m, "Description", p.description());
     put(&mut m, "CreateDate", p.create_date().map(date));

@@ -17,12 +17,13 @@ pub struct AssumeRole<'a> {
 
 impl Aws {
     pub async fn caller_identity(&self) -> Result<CallerIdentity, AwsError> {
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|err| classify("sts:GetCallerIdentity", Entity::new("caller", "identity"), err))?;
+        let out = self.sts.get_caller_identity().send().await.map_err(|err| {
+            classify(
+                "sts:GetCallerIdentity",
+                Entity::new("caller", "identity"),
+                err,
+            )
+        })?;
         Ok(CallerIdentity {
             account: out.account().unwrap_or_default().to_string(),
             arn: out.arn().unwrap_or_default().to_string(),

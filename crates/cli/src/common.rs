@@ -11,7 +11,8 @@ pub const MANAGED_KEY: &str = "managed-by";
 pub const MANAGED_VALUE: &str = "iamctl";
 
 pub fn is_managed(tags: &[Tag]) -> bool {
-    tags.iter().any(|t| t.key == MANAGED_KEY && t.value == MANAGED_VALUE)
+    tags.iter()
+        .any(|t| t.key == MANAGED_KEY && t.value == MANAGED_VALUE)
 }
 
 /// `--tag K=V` values, validated, plus `managed-by=iamctl`.
@@ -117,7 +118,10 @@ pub async fn local_policy_arn(ctx: &Ctx, name_or_arn: &str) -> CmdResult<String>
     iamctl_policy::validate_name(iamctl_policy::EntityKind::Policy, name_or_arn)?;
     let id = ctx.identity().await?;
     let partition = ctx.partition().await?;
-    Ok(format!("arn:{partition}:iam::{}:policy/{name_or_arn}", id.account))
+    Ok(format!(
+        "arn:{partition}:iam::{}:policy/{name_or_arn}",
+        id.account
+    ))
 }
 
 /// Show a date as `YYYY-MM-DD HH:MM` for tables.

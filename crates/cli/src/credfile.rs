@@ -167,7 +167,10 @@ mod tests {
     fn format_follows_extension() {
         assert_eq!(KeyFormat::for_path(Path::new("a.json")), KeyFormat::Json);
         assert_eq!(KeyFormat::for_path(Path::new("a.env")), KeyFormat::Env);
-        assert_eq!(KeyFormat::for_path(Path::new("credentials")), KeyFormat::Ini);
+        assert_eq!(
+            KeyFormat::for_path(Path::new("credentials")),
+            KeyFormat::Ini
+        );
         assert_eq!(KeyFormat::for_path(Path::new("a.txt")), KeyFormat::Csv);
     }
 

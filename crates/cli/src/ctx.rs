@@ -25,7 +25,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(connect: ConnectOptions, output: OutputFormat, yes: bool, now: jiff::Timestamp) -> Ctx {
+    pub fn new(
+        connect: ConnectOptions,
+        output: OutputFormat,
+        yes: bool,
+        now: jiff::Timestamp,
+    ) -> Ctx {
         Ctx {
             connect,
             output,
@@ -88,7 +93,11 @@ impl Ctx {
     }
 
     /// Print data: JSON (one document) or the table the closure makes.
-    pub fn emit<T: serde::Serialize>(&self, data: &T, table: impl FnOnce(&T) -> String) -> CmdResult {
+    pub fn emit<T: serde::Serialize>(
+        &self,
+        data: &T,
+        table: impl FnOnce(&T) -> String,
+    ) -> CmdResult {
         if self.json() {
             let s = serde_json::to_string_pretty(data)
                 .map_err(|e| CommandError::failure(format!("cannot encode output: {e}")))?;

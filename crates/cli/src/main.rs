@@ -75,7 +75,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            });
         }
     };
     let color = !cli.no_color
@@ -130,6 +134,9 @@ mod tests {
     #[test]
     fn help_documents_exit_codes() {
         let help = super::Cli::command().render_long_help().to_string();
-        assert!(help.contains("Exit codes:") && help.contains("3  invalid input"), "{help}");
+        assert!(
+            help.contains("Exit codes:") && help.contains("3  invalid input"),
+            "{help}"
+        );
     }
 }

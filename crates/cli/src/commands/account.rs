@@ -58,7 +58,10 @@ async fn summary(ctx: &Ctx) -> CmdResult {
     ctx.emit(&Out { summary_map: m }, |o| {
         table(
             &["KEY", "VALUE"],
-            o.summary_map.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect(),
+            o.summary_map
+                .iter()
+                .map(|(k, v)| vec![k.clone(), v.to_string()])
+                .collect(),
         )
     })
 }
@@ -73,7 +76,12 @@ async fn alias(ctx: &Ctx, action: AliasAction) -> CmdResult {
             struct Out {
                 account_aliases: Vec<String>,
             }
-            ctx.emit(&Out { account_aliases: aliases }, |o| o.account_aliases.join("\n"))
+            ctx.emit(
+                &Out {
+                    account_aliases: aliases,
+                },
+                |o| o.account_aliases.join("\n"),
+            )
         }
         AliasAction::Set { name } => {
             iamctl_policy::validate_account_alias(&name)?;
@@ -100,7 +108,8 @@ pub fn parse_report(csv_text: &str) -> CmdResult<Vec<BTreeMap<String, String>>> 
         .clone();
     let mut rows = Vec::new();
     for rec in r.records() {
-        let rec = rec.map_err(|e| CommandError::failure(format!("credential report is not CSV: {e}")))?;
+        let rec =
+            rec.map_err(|e| CommandError::failure(format!("credential report is not CSV: {e}")))?;
         rows.push(
             headers
                 .iter()
@@ -143,7 +152,11 @@ async fn credential_report(ctx: &Ctx, timeout: u64) -> CmdResult {
         table(
             &cols,
             rows.iter()
-                .map(|r| cols.iter().map(|c| r.get(*c).cloned().unwrap_or_default()).collect())
+                .map(|r| {
+                    cols.iter()
+                        .map(|c| r.get(*c).cloned().unwrap_or_default())
+                        .collect()
+                })
                 .collect(),
         )
     })
@@ -155,8 +168,9 @@ async fn snapshot(ctx: &Ctx, out: Option<PathBuf>, local_only: bool) -> CmdResul
         .map_err(|e| CommandError::failure(format!("cannot encode snapshot: {e}")))?;
     match out {
         Some(path) => {
-            std::fs::write(&path, text + "\n")
-                .map_err(|e| CommandError::failure(format!("cannot write `{}`: {e}", path.display())))?;
+            std::fs::write(&path, text + "\n").map_err(|e| {
+                CommandError::failure(format!("cannot write `{}`: {e}", path.display()))
+            })?;
             ctx.status(format!(
                 "wrote snapshot to `{}` ({} page(s) of GetAccountAuthorizationDetails)",
                 path.display(),

@@ -123,10 +123,17 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
     // From here on, undo what was made if a later step fails.
     let result: CmdResult<(String, iamctl_aws::NewAccessKey)> = async {
         let policy = aws
-            .create_policy(&policy_name, None, &doc.to_compact(), Some("iamctl connector policy"), &tags)
+            .create_policy(
+                &policy_name,
+                None,
+                &doc.to_compact(),
+                Some("iamctl connector policy"),
+                &tags,
+            )
             .await?;
         ctx.status(format!("IAM policy {policy_name} created successfully."));
-        aws.attach_policy(PrincipalKind::User, &name, &policy.arn).await?;
+        aws.attach_policy(PrincipalKind::User, &name, &policy.arn)
+            .await?;
         ctx.status(format!("Policy attached to user {name} successfully."));
         let key = aws.create_access_key(&name).await?;
         Ok((policy.arn, key))
@@ -153,7 +160,9 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
             Ok(())
         }
         Err(e) => {
-            ctx.status(format!("deploy failed; removing user `{name}` and what was made for it"));
+            ctx.status(format!(
+                "deploy failed; removing user `{name}` and what was made for it"
+            ));
             if let Ok(deps) = aws.user_dependents(&name).await {
                 let _ = aws.remove_user_dependents(&name, &deps).await;
                 let _ = aws.delete_user(&name).await;
@@ -171,6 +180,9 @@ mod tests {
     #[test]
     fn default_name_is_seed_000s() {
         let t: jiff::Timestamp = "2024-03-21T11:36:28Z".parse().unwrap();
-        assert_eq!(super::default_name("iSaas-connector", t), "iSaas-connector-24-03-21-11-36-28");
+        assert_eq!(
+            super::default_name("iSaas-connector", t),
+            "iSaas-connector-24-03-21-11-36-28"
+        );
     }
 }

@@ -52,7 +52,9 @@ pub async fn run(ctx: &Ctx, cmd: GroupCommand) -> CmdResult {
         GroupCommand::Attach(a) => principal::attach(ctx, PrincipalKind::Group, a).await,
         GroupCommand::Detach(a) => principal::detach(ctx, PrincipalKind::Group, a).await,
         GroupCommand::PutPolicy(a) => principal::put_policy(ctx, PrincipalKind::Group, a).await,
-        GroupCommand::DeletePolicy(a) => principal::delete_policy(ctx, PrincipalKind::Group, a).await,
+        GroupCommand::DeletePolicy(a) => {
+            principal::delete_policy(ctx, PrincipalKind::Group, a).await
+        }
     }
 }
 
@@ -81,7 +83,14 @@ async fn list(ctx: &Ctx) -> CmdResult {
             &["NAME", "PATH", "CREATED", "ARN"],
             o.groups
                 .iter()
-                .map(|g| vec![g.group_name.clone(), g.path.clone(), short_date(&g.create_date), g.arn.clone()])
+                .map(|g| {
+                    vec![
+                        g.group_name.clone(),
+                        g.path.clone(),
+                        short_date(&g.create_date),
+                        g.arn.clone(),
+                    ]
+                })
                 .collect(),
         )
     })
@@ -117,7 +126,11 @@ async fn show(ctx: &Ctx, name: &str) -> CmdResult {
             ("members", o.users.join(", ")),
             (
                 "policies",
-                o.attached_policies.iter().map(|p| p.policy_arn.clone()).collect::<Vec<_>>().join(", "),
+                o.attached_policies
+                    .iter()
+                    .map(|p| p.policy_arn.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ),
             ("inline", o.inline_policies.join(", ")),
         ])
@@ -152,19 +165,31 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
     )?;
     ctx.status(format!(
         "group `{name}` has: members [{}], attached policies [{}], inline policies [{}]",
-        users.iter().map(|u| u.user_name.as_str()).collect::<Vec<_>>().join(", "),
-        attached.iter().map(|p| p.policy_arn.as_str()).collect::<Vec<_>>().join(", "),
+        users
+            .iter()
+            .map(|u| u.user_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        attached
+            .iter()
+            .map(|p| p.policy_arn.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         inline.join(", ")
     ));
-    ctx.confirm(&format!("delete group `{name}` and remove all of the above?"))?;
+    ctx.confirm(&format!(
+        "delete group `{name}` and remove all of the above?"
+    ))?;
     for u in &users {
         aws.remove_user_from_group(name, &u.user_name).await?;
     }
     for p in &inline {
-        aws.delete_inline_policy(PrincipalKind::Group, name, p).await?;
+        aws.delete_inline_policy(PrincipalKind::Group, name, p)
+            .await?;
     }
     for p in &attached {
-        aws.detach_policy(PrincipalKind::Group, name, &p.policy_arn).await?;
+        aws.detach_policy(PrincipalKind::Group, name, &p.policy_arn)
+            .await?;
     }
     aws.delete_group(name).await?;
     ctx.status(format!("deleted group `{name}`"));

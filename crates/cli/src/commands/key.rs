@@ -97,7 +97,13 @@ fn check_room(user: &str, keys: &[AccessKeyInfo]) -> CmdResult {
 }
 
 /// Where a new key goes: the reserved file, or stdout.
-async fn issue(ctx: &Ctx, aws: &Aws, user: &str, file: Option<KeyFile>, format: Option<KeyFormat>) -> CmdResult<NewAccessKey> {
+async fn issue(
+    ctx: &Ctx,
+    aws: &Aws,
+    user: &str,
+    file: Option<KeyFile>,
+    format: Option<KeyFormat>,
+) -> CmdResult<NewAccessKey> {
     let key = aws.create_access_key(user).await?;
     match file {
         Some(f) => {
@@ -110,7 +116,11 @@ async fn issue(ctx: &Ctx, aws: &Aws, user: &str, file: Option<KeyFile>, format: 
             ));
         }
         None => {
-            let fmt = format.unwrap_or(if ctx.json() { KeyFormat::Json } else { KeyFormat::Env });
+            let fmt = format.unwrap_or(if ctx.json() {
+                KeyFormat::Json
+            } else {
+                KeyFormat::Env
+            });
             print!("{}", render_key(&key, fmt));
             ctx.status(format!(
                 "created access key `{}` for user `{user}`; the secret above is shown once",
@@ -144,7 +154,14 @@ async fn list(ctx: &Ctx, user: &str) -> CmdResult {
     }
     ctx.emit(&Out { access_keys: keys }, |o| {
         table(
-            &["KEY ID", "STATUS", "CREATED", "LAST USED", "SERVICE", "REGION"],
+            &[
+                "KEY ID",
+                "STATUS",
+                "CREATED",
+                "LAST USED",
+                "SERVICE",
+                "REGION",
+            ],
             o.access_keys
                 .iter()
                 .map(|k| {

@@ -118,7 +118,9 @@ async fn list(ctx: &Ctx) -> CmdResult {
         let pols = attached(&g);
         let has_member = users.iter().any(|u| {
             managed_users.contains(&s(u, "UserName"))
-                && u["GroupList"].as_array().is_some_and(|gl| gl.iter().any(|x| x == &Value::String(name.clone())))
+                && u["GroupList"]
+                    .as_array()
+                    .is_some_and(|gl| gl.iter().any(|x| x == &Value::String(name.clone())))
         });
         if has_member || pols.iter().any(|p| ours.contains(p)) {
             out.groups.push(Principal {
@@ -130,7 +132,11 @@ async fn list(ctx: &Ctx) -> CmdResult {
     }
     ctx.emit(&out, |o| {
         let mut t = String::new();
-        for (title, list) in [("IAM Users", &o.users), ("IAM Roles", &o.roles), ("IAM Groups", &o.groups)] {
+        for (title, list) in [
+            ("IAM Users", &o.users),
+            ("IAM Roles", &o.roles),
+            ("IAM Groups", &o.groups),
+        ] {
             t.push_str(&format!("{title}:\n"));
             for p in list.iter() {
                 t.push_str(&format!("- {}\n", p.name));
@@ -144,7 +150,10 @@ async fn list(ctx: &Ctx) -> CmdResult {
         }
         t.push_str("Policies:\n");
         for p in &o.policies {
-            t.push_str(&format!("- {} (attached {} times)\n", p.arn, p.attachment_count));
+            t.push_str(&format!(
+                "- {} (attached {} times)\n",
+                p.arn, p.attachment_count
+            ));
         }
         t
     })

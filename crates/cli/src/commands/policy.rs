@@ -119,10 +119,14 @@ pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
     match cmd {
         PolicyCommand::Create(a) => create(ctx, a).await,
         PolicyCommand::List(a) => list(ctx, a).await,
-        PolicyCommand::Show { policy, version_id } => show(ctx, &policy, version_id.as_deref()).await,
+        PolicyCommand::Show { policy, version_id } => {
+            show(ctx, &policy, version_id.as_deref()).await
+        }
         PolicyCommand::Update { policy, document } => update(ctx, &policy, &document).await,
         PolicyCommand::Versions { policy } => versions(ctx, &policy).await,
-        PolicyCommand::SetDefault { policy, version_id } => set_default(ctx, &policy, &version_id).await,
+        PolicyCommand::SetDefault { policy, version_id } => {
+            set_default(ctx, &policy, &version_id).await
+        }
         PolicyCommand::Rollback { policy, to } => rollback(ctx, &policy, to.as_deref()).await,
         PolicyCommand::Delete { policy, force } => delete(ctx, &policy, force).await,
         PolicyCommand::Deploy(a) => deploy(ctx, a).await,
@@ -155,7 +159,13 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     let p = ctx
         .aws()
         .await
-        .create_policy(&a.name, a.path.as_deref(), &doc.to_compact(), a.description.as_deref(), &tags)
+        .create_policy(
+            &a.name,
+            a.path.as_deref(),
+            &doc.to_compact(),
+            a.description.as_deref(),
+            &tags,
+        )
         .await?;
     ctx.status(format!("created policy `{}` ({})", p.policy_name, p.arn));
     if ctx.json() {
@@ -170,7 +180,11 @@ async fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
         Scope::Aws => PolicyScope::Aws,
         Scope::All => PolicyScope::All,
     };
-    let policies = ctx.aws().await.list_policies(scope, a.only_attached).await?;
+    let policies = ctx
+        .aws()
+        .await
+        .list_policies(scope, a.only_attached)
+        .await?;
     #[derive(serde::Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Out {
@@ -211,20 +225,29 @@ async fn show(ctx: &Ctx, policy: &str, version: Option<&str>) -> CmdResult {
         policy: Policy,
         version: PolicyVersion,
     }
-    ctx.emit(&Out { policy: p, version: v }, |o| {
-        let mut s = fields(&[
-            ("name", o.policy.policy_name.clone()),
-            ("arn", o.policy.arn.clone()),
-            ("default", o.policy.default_version_id.clone()),
-            ("attached", o.policy.attachment_count.to_string()),
-            ("description", o.policy.description.clone().unwrap_or_default()),
-            ("version", o.version.version_id.clone()),
-        ]);
-        if let Some(d) = &o.version.document {
-            s.push_str(&serde_json::to_string_pretty(d).unwrap_or_default());
-        }
-        s
-    })
+    ctx.emit(
+        &Out {
+            policy: p,
+            version: v,
+        },
+        |o| {
+            let mut s = fields(&[
+                ("name", o.policy.policy_name.clone()),
+                ("arn", o.policy.arn.clone()),
+                ("default", o.policy.default_version_id.clone()),
+                ("attached", o.policy.attachment_count.to_string()),
+                (
+                    "description",
+                    o.policy.description.clone().unwrap_or_default(),
+                ),
+                ("version", o.version.version_id.clone()),
+            ]);
+            if let Some(d) = &o.version.document {
+                s.push_str(&serde_json::to_string_pretty(d).unwrap_or_default());
+            }
+            s
+        },
+    )
 }
 
 /// What happened to one policy in an update or a deploy.
@@ -239,7 +262,12 @@ pub enum Outcome {
 
 /// Make `doc` the default version: nothing when it already is; at the 5-version
 /// limit the oldest non-default version goes first, never the default.
-pub async fn set_document(ctx: &Ctx, aws: &Aws, arn: &str, doc: &PolicyDocument) -> CmdResult<(Outcome, Option<String>)> {
+pub async fn set_document(
+    ctx: &Ctx,
+    aws: &Aws,
+    arn: &str,
+    doc: &PolicyDocument,
+) -> CmdResult<(Outcome, Option<String>)> {
     let versions = aws.list_policy_versions(arn).await?;
     let default = versions
         .iter()
@@ -260,14 +288,18 @@ pub async fn set_document(ctx: &Ctx, aws: &Aws, arn: &str, doc: &PolicyDocument)
                     .cmp(&b.create_date)
                     .then(version_number(a).cmp(&version_number(b)))
             })
-            .ok_or_else(|| CommandError::failure(format!("policy `{arn}` has no version to prune")))?;
+            .ok_or_else(|| {
+                CommandError::failure(format!("policy `{arn}` has no version to prune"))
+            })?;
         aws.delete_policy_version(arn, &oldest.version_id).await?;
         ctx.status(format!(
             "deleted version {} of `{arn}` (IAM keeps {MAX_VERSIONS})",
             oldest.version_id
         ));
     }
-    let v = aws.create_policy_version(arn, &doc.to_compact(), true).await?;
+    let v = aws
+        .create_policy_version(arn, &doc.to_compact(), true)
+        .await?;
     Ok((Outcome::Updated, Some(v.version_id)))
 }
 
@@ -279,11 +311,16 @@ async fn update(ctx: &Ctx, policy: &str, document: &str) -> CmdResult {
     let (outcome, version) = set_document(ctx, aws, &arn, &doc).await?;
     let version = version.unwrap_or_default();
     match outcome {
-        Outcome::Unchanged => ctx.status(format!("policy `{arn}` unchanged (default {version} is identical)")),
+        Outcome::Unchanged => ctx.status(format!(
+            "policy `{arn}` unchanged (default {version} is identical)"
+        )),
         _ => ctx.status(format!("policy `{arn}` updated: default is now {version}")),
     }
     if ctx.json() {
-        ctx.emit(&serde_json::json!({"Arn": arn, "Outcome": outcome, "DefaultVersionId": version}), |_| String::new())?;
+        ctx.emit(
+            &serde_json::json!({"Arn": arn, "Outcome": outcome, "DefaultVersionId": version}),
+            |_| String::new(),
+        )?;
     }
     Ok(())
 }
@@ -317,7 +354,10 @@ async fn versions(ctx: &Ctx, policy: &str) -> CmdResult {
 async fn set_default(ctx: &Ctx, policy: &str, version: &str) -> CmdResult {
     check_version_id(version)?;
     let arn = local_policy_arn(ctx, policy).await?;
-    ctx.aws().await.set_default_policy_version(&arn, version).await?;
+    ctx.aws()
+        .await
+        .set_default_policy_version(&arn, version)
+        .await?;
     ctx.status(format!("default version of `{arn}` is now {version}"));
     Ok(())
 }
@@ -332,10 +372,9 @@ async fn rollback(ctx: &Ctx, policy: &str, to: Option<&str>) -> CmdResult {
         Some(v) => v.to_string(),
         None => {
             let vs = aws.list_policy_versions(&arn).await?;
-            let default = vs
-                .iter()
-                .find(|v| v.is_default_version)
-                .ok_or_else(|| CommandError::failure(format!("policy `{arn}` has no default version")))?;
+            let default = vs.iter().find(|v| v.is_default_version).ok_or_else(|| {
+                CommandError::failure(format!("policy `{arn}` has no default version"))
+            })?;
             let dn = version_number(default);
             vs.iter()
                 .filter(|v| version_number(v) < dn)
@@ -383,7 +422,10 @@ async fn delete(ctx: &Ctx, policy: &str, force: bool) -> CmdResult {
     let entities = aws.list_entities_for_policy(&arn).await?;
     if !entities.is_empty() && !force {
         return Err(CommandError::failure_help(
-            format!("cannot delete policy `{arn}`: it is attached to {}", entities.describe()),
+            format!(
+                "cannot delete policy `{arn}`: it is attached to {}",
+                entities.describe()
+            ),
             "pass --force to detach it from all of them first",
         ));
     }
@@ -394,13 +436,16 @@ async fn delete(ctx: &Ctx, policy: &str, force: bool) -> CmdResult {
     };
     ctx.confirm(&format!("delete policy `{arn}`{what}?"))?;
     for u in &entities.users {
-        aws.detach_policy(iamctl_aws::PrincipalKind::User, u, &arn).await?;
+        aws.detach_policy(iamctl_aws::PrincipalKind::User, u, &arn)
+            .await?;
     }
     for g in &entities.groups {
-        aws.detach_policy(iamctl_aws::PrincipalKind::Group, g, &arn).await?;
+        aws.detach_policy(iamctl_aws::PrincipalKind::Group, g, &arn)
+            .await?;
     }
     for r in &entities.roles {
-        aws.detach_policy(iamctl_aws::PrincipalKind::Role, r, &arn).await?;
+        aws.detach_policy(iamctl_aws::PrincipalKind::Role, r, &arn)
+            .await?;
     }
     delete_all_versions(aws, &arn).await?;
     ctx.status(format!("deleted policy `{arn}`"));
@@ -415,8 +460,9 @@ pub struct BundleItem {
 
 /// Read and validate every `*.json` in `dir` (sorted); any error stops before AWS.
 pub fn read_bundle(dir: &std::path::Path) -> CmdResult<Vec<BundleItem>> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| CommandError::invalid(format!("cannot read directory `{}`: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        CommandError::invalid(format!("cannot read directory `{}`: {e}", dir.display()))
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("json") && p.is_file())
@@ -452,7 +498,12 @@ pub struct Deployed {
     pub default_version_id: Option<String>,
 }
 
-pub async fn deploy_bundle(ctx: &Ctx, dir: &std::path::Path, skip_existing: bool, path: Option<&str>) -> CmdResult<Vec<Deployed>> {
+pub async fn deploy_bundle(
+    ctx: &Ctx,
+    dir: &std::path::Path,
+    skip_existing: bool,
+    path: Option<&str>,
+) -> CmdResult<Vec<Deployed>> {
     if let Some(p) = path {
         iamctl_policy::validate_path(p)?;
     }
@@ -475,11 +526,16 @@ pub async fn deploy_bundle(ctx: &Ctx, dir: &std::path::Path, skip_existing: bool
             Err(e) => return Err(e.into()),
         };
         let (outcome, version) = if !exists {
-            let p = aws.create_policy(&it.name, path, &it.doc.to_compact(), None, &tags).await?;
+            let p = aws
+                .create_policy(&it.name, path, &it.doc.to_compact(), None, &tags)
+                .await?;
             ctx.status(format!("Policy {} created.", it.name));
             (Outcome::Created, Some(p.default_version_id))
         } else if skip_existing {
-            ctx.status(format!("Policy {} already exists. Skipping deployment.", it.name));
+            ctx.status(format!(
+                "Policy {} already exists. Skipping deployment.",
+                it.name
+            ));
             (Outcome::Skipped, None)
         } else {
             let (o, v) = set_document(ctx, aws, &arn, &it.doc).await?;
@@ -531,6 +587,8 @@ fn lint(a: LintArgs) -> CmdResult {
     }
     match first_err {
         None => Ok(()),
-        Some(_) => Err(CommandError::invalid("some policy documents are invalid (see above)")),
+        Some(_) => Err(CommandError::invalid(
+            "some policy documents are invalid (see above)",
+        )),
     }
 }

@@ -49,7 +49,11 @@ pub async fn attach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult 
     crate::common::check_policy_ref(&a.policy)?;
     let arn = resolve_policy(ctx, &a.policy).await?;
     ctx.aws().await.attach_policy(kind, &a.name, &arn).await?;
-    ctx.status(format!("attached `{arn}` to {} `{}`", kind.as_str(), a.name));
+    ctx.status(format!(
+        "attached `{arn}` to {} `{}`",
+        kind.as_str(),
+        a.name
+    ));
     Ok(())
 }
 
@@ -58,7 +62,11 @@ pub async fn detach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult 
     crate::common::check_policy_ref(&a.policy)?;
     let arn = resolve_policy(ctx, &a.policy).await?;
     ctx.aws().await.detach_policy(kind, &a.name, &arn).await?;
-    ctx.status(format!("detached `{arn}` from {} `{}`", kind.as_str(), a.name));
+    ctx.status(format!(
+        "detached `{arn}` from {} `{}`",
+        kind.as_str(),
+        a.name
+    ));
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! `iamctl role ...`
 
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
-use crate::common::{check_policy_ref, is_managed, read_document, resolve_policy, short_date, tags_with_managed};
+use crate::common::{
+    check_policy_ref, is_managed, read_document, resolve_policy, short_date, tags_with_managed,
+};
 use crate::credfile::{render_session, KeyFormat};
 use crate::ctx::{fields, table, Ctx};
 use crate::error::{CmdResult, CommandError};
@@ -43,7 +45,12 @@ pub enum RoleCommand {
 #[derive(clap::Args, Debug)]
 pub struct TrustSource {
     /// Trust policy document: a file, or `-` for stdin.
-    #[arg(long, value_name = "FILE", conflicts_with = "trust_principal", required_unless_present = "trust_principal")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "trust_principal",
+        required_unless_present = "trust_principal"
+    )]
     pub trust: Option<String>,
     /// Who may assume the role: an ARN, an account id, or a service
     /// (`ec2.amazonaws.com`); repeat for more.
@@ -220,7 +227,14 @@ async fn list(ctx: &Ctx, path_prefix: Option<&str>) -> CmdResult {
             &["NAME", "PATH", "CREATED", "ARN"],
             o.roles
                 .iter()
-                .map(|r| vec![r.role_name.clone(), r.path.clone(), short_date(&r.create_date), r.arn.clone()])
+                .map(|r| {
+                    vec![
+                        r.role_name.clone(),
+                        r.path.clone(),
+                        short_date(&r.create_date),
+                        r.arn.clone(),
+                    ]
+                })
                 .collect(),
         )
     })
@@ -256,15 +270,27 @@ async fn show(ctx: &Ctx, name: &str) -> CmdResult {
             ("created", o.role.create_date.clone()),
             (
                 "max session",
-                o.role.max_session_duration.map(|d| format!("{d}s")).unwrap_or_default(),
+                o.role
+                    .max_session_duration
+                    .map(|d| format!("{d}s"))
+                    .unwrap_or_default(),
             ),
             (
                 "tags",
-                o.role.tags.iter().map(|t| format!("{}={}", t.key, t.value)).collect::<Vec<_>>().join(", "),
+                o.role
+                    .tags
+                    .iter()
+                    .map(|t| format!("{}={}", t.key, t.value))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ),
             (
                 "policies",
-                o.attached_policies.iter().map(|p| p.policy_arn.clone()).collect::<Vec<_>>().join(", "),
+                o.attached_policies
+                    .iter()
+                    .map(|p| p.policy_arn.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ),
             ("inline", o.inline_policies.join(", ")),
             ("instance profiles", o.instance_profiles.join(", ")),
@@ -280,7 +306,10 @@ async fn show(ctx: &Ctx, name: &str) -> CmdResult {
 async fn update_trust(ctx: &Ctx, a: TrustArgs) -> CmdResult {
     iamctl_policy::validate_name(EntityKind::Role, &a.name)?;
     let trust = trust_document(&a.trust)?;
-    ctx.aws().await.update_trust(&a.name, &trust.to_compact()).await?;
+    ctx.aws()
+        .await
+        .update_trust(&a.name, &trust.to_compact())
+        .await?;
     ctx.status(format!("updated the trust policy of role `{}`", a.name));
     Ok(())
 }
@@ -309,19 +338,27 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
     )?;
     ctx.status(format!(
         "role `{name}` has: attached policies [{}], inline policies [{}], instance profiles [{}]",
-        attached.iter().map(|p| p.policy_arn.as_str()).collect::<Vec<_>>().join(", "),
+        attached
+            .iter()
+            .map(|p| p.policy_arn.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         inline.join(", "),
         profiles.join(", ")
     ));
-    ctx.confirm(&format!("delete role `{name}` and remove all of the above?"))?;
+    ctx.confirm(&format!(
+        "delete role `{name}` and remove all of the above?"
+    ))?;
     for p in &profiles {
         aws.remove_instance_profile(name, p).await?;
     }
     for p in &inline {
-        aws.delete_inline_policy(PrincipalKind::Role, name, p).await?;
+        aws.delete_inline_policy(PrincipalKind::Role, name, p)
+            .await?;
     }
     for p in &attached {
-        aws.detach_policy(PrincipalKind::Role, name, &p.policy_arn).await?;
+        aws.detach_policy(PrincipalKind::Role, name, &p.policy_arn)
+            .await?;
     }
     aws.delete_role(name).await?;
     ctx.status(format!("deleted role `{name}`"));
@@ -342,7 +379,9 @@ async fn assume(ctx: &Ctx, a: AssumeArgs) -> CmdResult {
     }
     if let Some(c) = &a.token_code {
         if c.len() != 6 || !c.chars().all(|c| c.is_ascii_digit()) {
-            return Err(CommandError::invalid(format!("MFA token code `{c}` is not 6 digits")));
+            return Err(CommandError::invalid(format!(
+                "MFA token code `{c}` is not 6 digits"
+            )));
         }
     }
     let arn = if a.role.starts_with("arn:") {
@@ -351,7 +390,12 @@ async fn assume(ctx: &Ctx, a: AssumeArgs) -> CmdResult {
     } else {
         iamctl_policy::validate_name(EntityKind::Role, &a.role)?;
         let id = ctx.identity().await?;
-        format!("arn:{}:iam::{}:role/{}", ctx.partition().await?, id.account, a.role)
+        format!(
+            "arn:{}:iam::{}:role/{}",
+            ctx.partition().await?,
+            id.account,
+            a.role
+        )
     };
     let creds = ctx
         .aws()

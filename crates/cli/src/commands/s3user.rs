@@ -65,7 +65,8 @@ pub fn check_bucket(b: &str) -> CmdResult {
     let ok_chars = b
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-    let edges = b.starts_with(|c: char| c.is_ascii_alphanumeric()) && b.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let edges = b.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && b.ends_with(|c: char| c.is_ascii_alphanumeric());
     let ip_like = b.split('.').count() == 4 && b.split('.').all(|p| p.parse::<u8>().is_ok());
     if (3..=63).contains(&b.len()) && ok_chars && edges && !b.contains("..") && !ip_like {
         Ok(())
@@ -111,10 +112,17 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     ctx.status(format!("created user `{}`", a.user));
     let result: CmdResult<iamctl_aws::NewAccessKey> = async {
         let p = aws
-            .create_policy(&pname, None, &doc.to_compact(), Some("iamctl s3-user prefix access"), &tags)
+            .create_policy(
+                &pname,
+                None,
+                &doc.to_compact(),
+                Some("iamctl s3-user prefix access"),
+                &tags,
+            )
             .await?;
         ctx.status(format!("created policy `{}`", p.arn));
-        aws.attach_policy(PrincipalKind::User, &a.user, &p.arn).await?;
+        aws.attach_policy(PrincipalKind::User, &a.user, &p.arn)
+            .await?;
         Ok(aws.create_access_key(&a.user).await?)
     }
     .await;
@@ -153,15 +161,25 @@ async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
     } else {
         None
     };
-    let also = objects
-        .as_ref()
-        .map(|o| format!("and {} object version(s) under `s3://{}/{prefix}`", o.len(), a.bucket));
+    let also = objects.as_ref().map(|o| {
+        format!(
+            "and {} object version(s) under `s3://{}/{prefix}`",
+            o.len(),
+            a.bucket
+        )
+    });
     super::user::delete_user(ctx, &a.user, true, a.force, also.as_deref()).await?;
     if let Some(objs) = objects {
         // Only keys under the user's own prefix were listed; check again anyway.
-        let mine: Vec<_> = objs.into_iter().filter(|o| o.key.starts_with(&prefix)).collect();
+        let mine: Vec<_> = objs
+            .into_iter()
+            .filter(|o| o.key.starts_with(&prefix))
+            .collect();
         let n = aws.delete_objects(&a.bucket, &mine).await?;
-        ctx.status(format!("deleted {n} object version(s) under `s3://{}/{prefix}`", a.bucket));
+        ctx.status(format!(
+            "deleted {n} object version(s) under `s3://{}/{prefix}`",
+            a.bucket
+        ));
     }
     Ok(())
 }

@@ -334,10 +334,17 @@ fn describe(d: &UserDependents) -> Vec<String> {
     add("MFA devices", &d.mfa_devices);
     add("SSH public keys", &d.ssh_public_keys);
     add("signing certificates", &d.signing_certificates);
-    add("service-specific credentials", &d.service_specific_credentials);
+    add(
+        "service-specific credentials",
+        &d.service_specific_credentials,
+    );
     add("groups", &d.groups);
     add("inline policies", &d.inline_policies);
-    let attached: Vec<String> = d.attached_policies.iter().map(|p| p.policy_arn.clone()).collect();
+    let attached: Vec<String> = d
+        .attached_policies
+        .iter()
+        .map(|p| p.policy_arn.clone())
+        .collect();
     add("attached policies", &attached);
     if d.login_profile {
         v.push("console password (login profile)".into());
@@ -347,7 +354,13 @@ fn describe(d: &UserDependents) -> Vec<String> {
 
 /// Delete a user and what blocks it; refuses the caller's own identity, and users
 /// that are not ours unless `force`. Asks first (or needs `--yes`).
-pub async fn delete_user(ctx: &Ctx, name: &str, delete_policies: bool, force: bool, also: Option<&str>) -> CmdResult<Deleted> {
+pub async fn delete_user(
+    ctx: &Ctx,
+    name: &str,
+    delete_policies: bool,
+    force: bool,
+    also: Option<&str>,
+) -> CmdResult<Deleted> {
     iamctl_policy::validate_name(EntityKind::User, name)?;
     let aws = ctx.aws().await;
     let user = aws.get_user(name).await?;
@@ -371,7 +384,9 @@ pub async fn delete_user(ctx: &Ctx, name: &str, delete_policies: bool, force: bo
     }
     ctx.status(format!("user `{name}` has:\n  {}", summary.join("\n  ")));
     let also = also.map(|a| format!(" {a}")).unwrap_or_default();
-    ctx.confirm(&format!("delete user `{name}` and remove all of the above{also}?"))?;
+    ctx.confirm(&format!(
+        "delete user `{name}` and remove all of the above{also}?"
+    ))?;
     aws.remove_user_dependents(name, &deps).await?;
     aws.delete_user(name).await?;
     ctx.status(format!("deleted user `{name}`"));
@@ -387,7 +402,10 @@ pub async fn delete_user(ctx: &Ctx, name: &str, delete_policies: bool, force: bo
                 Err(e) => return Err(e.into()),
             };
             if !is_managed(&policy.tags) {
-                ctx.status(format!("kept policy `{}`: not managed by iamctl", p.policy_arn));
+                ctx.status(format!(
+                    "kept policy `{}`: not managed by iamctl",
+                    p.policy_arn
+                ));
                 continue;
             }
             let users_of = aws.list_entities_for_policy(&p.policy_arn).await?;

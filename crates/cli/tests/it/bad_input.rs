@@ -7,8 +7,16 @@ use crate::harness::*;
 async fn refused(env: &Env, args: &[&str], code: i32, needle: &str) -> String {
     let before = env.state().await;
     let o = env.fails(args, code);
-    assert!(o.stderr.contains(needle), "expected `{needle}` in:\n{}", o.stderr);
-    assert_eq!(env.state().await, before, "iamctl {args:?} changed the account");
+    assert!(
+        o.stderr.contains(needle),
+        "expected `{needle}` in:\n{}",
+        o.stderr
+    );
+    assert_eq!(
+        env.state().await,
+        before,
+        "iamctl {args:?} changed the account"
+    );
     o.stderr
 }
 
@@ -19,19 +27,96 @@ async fn invalid_names_tags_paths_and_arns_exit_3() {
     refused(&env, &["user", "create", "bad name!"], 3, "`bad name!`").await;
     let long = "a".repeat(65);
     refused(&env, &["user", "create", &long], 3, "65").await;
-    refused(&env, &["user", "create", "ok", "--tag", "noequals"], 3, "noequals").await;
-    refused(&env, &["user", "create", "ok", "--tag", "aws:reserved=1"], 3, "aws:").await;
-    refused(&env, &["user", "create", "ok", "--path", "noslash"], 3, "noslash").await;
-    refused(&env, &["user", "create", "ok", "--boundary", "arn:nope"], 3, "arn:nope").await;
-    refused(&env, &["user", "create", "ok", "--attach", "bad policy"], 3, "bad policy").await;
+    refused(
+        &env,
+        &["user", "create", "ok", "--tag", "noequals"],
+        3,
+        "noequals",
+    )
+    .await;
+    refused(
+        &env,
+        &["user", "create", "ok", "--tag", "aws:reserved=1"],
+        3,
+        "aws:",
+    )
+    .await;
+    refused(
+        &env,
+        &["user", "create", "ok", "--path", "noslash"],
+        3,
+        "noslash",
+    )
+    .await;
+    refused(
+        &env,
+        &["user", "create", "ok", "--boundary", "arn:nope"],
+        3,
+        "arn:nope",
+    )
+    .await;
+    refused(
+        &env,
+        &["user", "create", "ok", "--attach", "bad policy"],
+        3,
+        "bad policy",
+    )
+    .await;
     refused(&env, &["group", "create", "g/1"], 3, "g/1").await;
-    refused(&env, &["role", "create", "r", "--trust-principal", "not-an-arn"], 3, "not-an-arn").await;
-    refused(&env, &["role", "create", "r", "--trust-principal", &env.account, "--max-session-duration", "60"], 3, "3600").await;
-    refused(&env, &["account", "alias", "set", "Bad_Alias"], 3, "Bad_Alias").await;
-    refused(&env, &["key", "delete", "existing", "not-a-key!", "--yes"], 3, "not-a-key!").await;
+    refused(
+        &env,
+        &["role", "create", "r", "--trust-principal", "not-an-arn"],
+        3,
+        "not-an-arn",
+    )
+    .await;
+    refused(
+        &env,
+        &[
+            "role",
+            "create",
+            "r",
+            "--trust-principal",
+            &env.account,
+            "--max-session-duration",
+            "60",
+        ],
+        3,
+        "3600",
+    )
+    .await;
+    refused(
+        &env,
+        &["account", "alias", "set", "Bad_Alias"],
+        3,
+        "Bad_Alias",
+    )
+    .await;
+    refused(
+        &env,
+        &["key", "delete", "existing", "not-a-key!", "--yes"],
+        3,
+        "not-a-key!",
+    )
+    .await;
     refused(&env, &["policy", "set-default", "anything", "7"], 3, "`7`").await;
     let kf = env.path("k.csv");
-    refused(&env, &["s3-user", "create", "--bucket", "Bad_Bucket", "--user", "u", "--credentials-file", kf.to_str().unwrap()], 3, "Bad_Bucket").await;
+    refused(
+        &env,
+        &[
+            "s3-user",
+            "create",
+            "--bucket",
+            "Bad_Bucket",
+            "--user",
+            "u",
+            "--credentials-file",
+            kf.to_str().unwrap(),
+        ],
+        3,
+        "Bad_Bucket",
+    )
+    .await;
     assert!(!kf.exists());
 }
 
@@ -39,54 +124,143 @@ async fn invalid_names_tags_paths_and_arns_exit_3() {
 async fn malformed_policy_json_names_file_line_and_column() {
     let env = Env::new().await;
     let f = env.file("broken.json", "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\" \"Action\": \"s3:*\"}\n  ]\n}\n");
-    let err = refused(&env, &["policy", "create", "p", "--document", &f], 3, "broken.json:4:").await;
-    assert!(err.contains("broken.json`:4:24: expected `,` or `}`"), "{err}");
+    let err = refused(
+        &env,
+        &["policy", "create", "p", "--document", &f],
+        3,
+        "broken.json:4:",
+    )
+    .await;
+    assert!(
+        err.contains("broken.json`:4:24: expected `,` or `}`"),
+        "{err}"
+    );
     // Structure: the offending value is located too.
     let f = env.file("effect.json", "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": {\n    \"Effect\": \"Permit\",\n    \"Action\": \"s3:GetObject\",\n    \"Resource\": \"*\"\n  }\n}\n");
-    refused(&env, &["policy", "create", "p", "--document", &f], 3, "effect.json:4:").await;
+    refused(
+        &env,
+        &["policy", "create", "p", "--document", &f],
+        3,
+        "effect.json:4:",
+    )
+    .await;
     // Stdin is named as such.
     let before = env.state().await;
-    let o = env.run_with_stdin(&["policy", "create", "p", "--document", "-"], Some("{\"Statement\": [}"));
+    let o = env.run_with_stdin(
+        &["policy", "create", "p", "--document", "-"],
+        Some("{\"Statement\": [}"),
+    );
     assert_eq!(o.code, 3);
     assert!(o.stderr.contains("<stdin>:1:"), "{}", o.stderr);
     assert_eq!(env.state().await, before);
     // A principal in an identity policy; a missing file.
     let f = env.file("principal.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#);
     env.ok(&["user", "create", "x"]);
-    refused(&env, &["user", "put-policy", "x", "p", "--document", &f], 3, "Principal").await;
-    refused(&env, &["policy", "create", "p", "--document", "/no/such/file.json"], 3, "/no/such/file.json").await;
+    refused(
+        &env,
+        &["user", "put-policy", "x", "p", "--document", &f],
+        3,
+        "Principal",
+    )
+    .await;
+    refused(
+        &env,
+        &["policy", "create", "p", "--document", "/no/such/file.json"],
+        3,
+        "/no/such/file.json",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn policy_over_the_size_limit_is_refused() {
     let env = Env::new().await;
-    let actions: Vec<String> = (0..400).map(|i| format!("\"s3:GetObjectNumber{i}\"")).collect();
+    let actions: Vec<String> = (0..400)
+        .map(|i| format!("\"s3:GetObjectNumber{i}\""))
+        .collect();
     let big = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#,
         actions.join(",")
     );
     let f = env.file("big.json", &big);
-    refused(&env, &["policy", "create", "big", "--document", &f], 3, "6144").await;
+    refused(
+        &env,
+        &["policy", "create", "big", "--document", &f],
+        3,
+        "6144",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_bad_file_in_a_bundle_stops_the_whole_deploy() {
     let env = Env::new().await;
     env.file("b/a-good.json", POLICY);
-    env.file("b/b-bad.json", "{\"Version\": \"2012-10-17\", \"Statement\": [");
+    env.file(
+        "b/b-bad.json",
+        "{\"Version\": \"2012-10-17\", \"Statement\": [",
+    );
     env.file("b/c-good.json", POLICY);
     let dir = env.path("b");
-    refused(&env, &["policy", "deploy", dir.to_str().unwrap()], 3, "b-bad.json:1:").await;
+    refused(
+        &env,
+        &["policy", "deploy", dir.to_str().unwrap()],
+        3,
+        "b-bad.json:1:",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn unknown_names_fail_before_anything_is_created() {
     let env = Env::new().await;
-    refused(&env, &["user", "create", "n1", "--attach", "NoSuchPolicyAnywhere"], 1, "policy `NoSuchPolicyAnywhere` does not exist").await;
-    refused(&env, &["user", "create", "n1", "--group", "no-such-group"], 1, "group `no-such-group` does not exist").await;
-    refused(&env, &["user", "delete", "ghost", "--yes"], 1, "user `ghost` does not exist").await;
-    refused(&env, &["user", "show", "ghost"], 1, "user `ghost` does not exist").await;
-    refused(&env, &["policy", "update", "ghost-policy", "--document", &env.file("p.json", POLICY)], 1, "does not exist").await;
+    refused(
+        &env,
+        &["user", "create", "n1", "--attach", "NoSuchPolicyAnywhere"],
+        1,
+        "policy `NoSuchPolicyAnywhere` does not exist",
+    )
+    .await;
+    refused(
+        &env,
+        &["user", "create", "n1", "--group", "no-such-group"],
+        1,
+        "group `no-such-group` does not exist",
+    )
+    .await;
+    refused(
+        &env,
+        &["user", "delete", "ghost", "--yes"],
+        1,
+        "user `ghost` does not exist",
+    )
+    .await;
+    refused(
+        &env,
+        &["user", "show", "ghost"],
+        1,
+        "user `ghost` does not exist",
+    )
+    .await;
+    refused(
+        &env,
+        &[
+            "policy",
+            "update",
+            "ghost-policy",
+            "--document",
+            &env.file("p.json", POLICY),
+        ],
+        1,
+        "does not exist",
+    )
+    .await;
     env.ok(&["user", "create", "dup"]);
-    refused(&env, &["user", "create", "dup"], 1, "user `dup` already exists").await;
+    refused(
+        &env,
+        &["user", "create", "dup"],
+        1,
+        "user `dup` already exists",
+    )
+    .await;
 }

@@ -2,7 +2,10 @@ use crate::harness::*;
 
 async fn members(env: &Env, g: &str) -> Vec<String> {
     let out = env.iam.get_group().group_name(g).send().await.unwrap();
-    out.users().iter().map(|u| u.user_name().to_string()).collect()
+    out.users()
+        .iter()
+        .map(|u| u.user_name().to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -27,14 +30,22 @@ async fn group_lifecycle() {
     env.ok(&["group", "delete", "ops", "--yes"]);
     let gs = env.iam.list_groups().send().await.unwrap();
     assert!(gs.groups().is_empty());
-    assert!(env.user_exists("u").await, "members are removed, not deleted");
+    assert!(
+        env.user_exists("u").await,
+        "members are removed, not deleted"
+    );
 }
 
 #[tokio::test]
 async fn group_delete_refuses_foreign_members_without_force() {
     let env = Env::new().await;
     env.ok(&["group", "create", "mixed"]);
-    env.iam.create_user().user_name("outsider").send().await.unwrap();
+    env.iam
+        .create_user()
+        .user_name("outsider")
+        .send()
+        .await
+        .unwrap();
     env.ok(&["group", "add-user", "mixed", "outsider"]);
     let o = env.fails(&["group", "delete", "mixed", "--yes"], 1);
     assert!(o.stderr.contains("outsider"), "{}", o.stderr);

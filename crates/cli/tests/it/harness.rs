@@ -83,8 +83,14 @@ fn next_account() -> String {
     format!("{:012}", base + n)
 }
 
-async fn sdk_config(endpoint: &str, id: &str, secret: &str, token: Option<&str>) -> aws_config::SdkConfig {
-    let creds = aws_sdk_iam::config::Credentials::new(id, secret, token.map(str::to_string), None, "test");
+async fn sdk_config(
+    endpoint: &str,
+    id: &str,
+    secret: &str,
+    token: Option<&str>,
+) -> aws_config::SdkConfig {
+    let creds =
+        aws_sdk_iam::config::Credentials::new(id, secret, token.map(str::to_string), None, "test");
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
@@ -181,7 +187,10 @@ impl Env {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
             .env("AWS_CONFIG_FILE", self.path("no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("no-aws-credentials"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.path("no-aws-credentials"),
+            )
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_ACCESS_KEY_ID", &self.key_id)
             .env("AWS_SECRET_ACCESS_KEY", &self.secret)
@@ -209,7 +218,12 @@ impl Env {
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
         };
         let mut t = self.transcript.lock().expect("transcript");
-        t.push_str(&format!("$ iamctl {}\n{}{}", args.join(" "), out.stdout, out.stderr));
+        t.push_str(&format!(
+            "$ iamctl {}\n{}{}",
+            args.join(" "),
+            out.stdout,
+            out.stderr
+        ));
         out
     }
 
@@ -220,14 +234,22 @@ impl Env {
     /// Run and expect exit 0.
     pub fn ok(&self, args: &[&str]) -> Out {
         let o = self.run(args);
-        assert_eq!(o.code, 0, "iamctl {args:?} failed:\n{}{}", o.stdout, o.stderr);
+        assert_eq!(
+            o.code, 0,
+            "iamctl {args:?} failed:\n{}{}",
+            o.stdout, o.stderr
+        );
         o
     }
 
     /// Run and expect the exit code; returns the output.
     pub fn fails(&self, args: &[&str], code: i32) -> Out {
         let o = self.run(args);
-        assert_eq!(o.code, code, "iamctl {args:?}: expected exit {code}, got {}:\n{}{}", o.code, o.stdout, o.stderr);
+        assert_eq!(
+            o.code, code,
+            "iamctl {args:?}: expected exit {code}, got {}:\n{}{}",
+            o.code, o.stdout, o.stderr
+        );
         o
     }
 
@@ -235,10 +257,7 @@ impl Env {
     pub fn assert_secret_not_printed(&self, secret: &str) {
         assert!(secret.len() >= 20, "not a secret: {secret}");
         let t = self.transcript.lock().expect("transcript");
-        assert!(
-            !t.contains(secret),
-            "a secret access key was printed:\n{t}"
-        );
+        assert!(!t.contains(secret), "a secret access key was printed:\n{t}");
     }
 
     // ---- account checks through the API ----------------------------------
@@ -256,7 +275,10 @@ impl Env {
 
     pub async fn user_names(&self) -> Vec<String> {
         let out = self.iam.list_users().send().await.expect("ListUsers");
-        out.users().iter().map(|u| u.user_name().to_string()).collect()
+        out.users()
+            .iter()
+            .map(|u| u.user_name().to_string())
+            .collect()
     }
 
     pub async fn policy_names(&self) -> Vec<String> {
@@ -275,7 +297,10 @@ impl Env {
 
     pub async fn role_names(&self) -> Vec<String> {
         let out = self.iam.list_roles().send().await.expect("ListRoles");
-        out.roles().iter().map(|r| r.role_name().to_string()).collect()
+        out.roles()
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .collect()
     }
 
     pub async fn attached_user_policies(&self, user: &str) -> Vec<String> {
@@ -305,7 +330,9 @@ impl Env {
             .map(|k| {
                 (
                     k.access_key_id().unwrap_or_default().to_string(),
-                    k.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    k.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                 )
             })
             .collect()
@@ -326,7 +353,11 @@ impl Env {
         let groups = self.iam.list_groups().send().await.expect("ListGroups");
         s.push_str(&format!(
             " groups={:?}",
-            groups.groups().iter().map(|g| g.group_name()).collect::<Vec<_>>()
+            groups
+                .groups()
+                .iter()
+                .map(|g| g.group_name())
+                .collect::<Vec<_>>()
         ));
         for u in self.user_names().await {
             s.push_str(&format!(
@@ -346,6 +377,14 @@ pub const POLICY: &str = r#"{
   ]
 }
 "#;
+
+/// A policy document as IAM returns it (URL-encoded JSON).
+pub fn decode_policy(raw: &str) -> serde_json::Value {
+    let text = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .expect("utf-8");
+    serde_json::from_str(&text).expect("policy JSON")
+}
 
 /// The secret from a CSV credentials file.
 pub fn secret_from_csv(text: &str) -> String {

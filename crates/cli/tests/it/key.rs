@@ -5,7 +5,13 @@ async fn key_create_to_file_list_deactivate_activate_delete() {
     let env = Env::new().await;
     env.ok(&["user", "create", "k"]);
     let f = env.path("k.json");
-    env.ok(&["key", "create", "k", "--credentials-file", f.to_str().unwrap()]);
+    env.ok(&[
+        "key",
+        "create",
+        "k",
+        "--credentials-file",
+        f.to_str().unwrap(),
+    ]);
     let text = std::fs::read_to_string(&f).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let id = v["AccessKeyId"].as_str().unwrap().to_string();
@@ -13,16 +19,26 @@ async fn key_create_to_file_list_deactivate_activate_delete() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
-    assert_eq!(env.access_key_ids("k").await, vec![(id.clone(), "Active".to_string())]);
+    assert_eq!(
+        env.access_key_ids("k").await,
+        vec![(id.clone(), "Active".to_string())]
+    );
 
     let list = env.ok(&["key", "list", "k", "--output", "json"]).json();
     assert_eq!(list["AccessKeys"][0]["AccessKeyId"], id.as_str());
     assert_eq!(list["AccessKeys"][0]["Status"], "Active");
     assert!(list["AccessKeys"][0]["LastUsed"].is_object(), "{list}");
     let table = env.ok(&["key", "list", "k"]);
-    assert!(table.stdout.contains("LAST USED") && table.stdout.contains(&id), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("LAST USED") && table.stdout.contains(&id),
+        "{}",
+        table.stdout
+    );
 
     env.ok(&["key", "deactivate", "k", &id]);
     assert_eq!(env.access_key_ids("k").await[0].1, "Inactive");
@@ -52,11 +68,34 @@ async fn key_create_without_file_prints_secret_on_stdout_only() {
 async fn third_key_is_refused_before_aws_is_asked() {
     let env = Env::new().await;
     env.ok(&["user", "create", "t"]);
-    env.iam.create_access_key().user_name("t").send().await.unwrap();
-    env.iam.create_access_key().user_name("t").send().await.unwrap();
+    env.iam
+        .create_access_key()
+        .user_name("t")
+        .send()
+        .await
+        .unwrap();
+    env.iam
+        .create_access_key()
+        .user_name("t")
+        .send()
+        .await
+        .unwrap();
     let f = env.path("third.csv");
-    let o = env.fails(&["key", "create", "t", "--credentials-file", f.to_str().unwrap()], 3);
-    assert!(o.stderr.contains("already has 2 access keys"), "{}", o.stderr);
+    let o = env.fails(
+        &[
+            "key",
+            "create",
+            "t",
+            "--credentials-file",
+            f.to_str().unwrap(),
+        ],
+        3,
+    );
+    assert!(
+        o.stderr.contains("already has 2 access keys"),
+        "{}",
+        o.stderr
+    );
     assert!(!f.exists(), "no file is left behind");
     assert_eq!(env.access_key_ids("t").await.len(), 2);
 }
@@ -77,20 +116,52 @@ async fn key_rotate_deactivates_or_deletes_the_old_key() {
     let env = Env::new().await;
     env.ok(&["user", "create", "r"]);
     let f1 = env.path("1.csv");
-    env.ok(&["key", "create", "r", "--credentials-file", f1.to_str().unwrap()]);
+    env.ok(&[
+        "key",
+        "create",
+        "r",
+        "--credentials-file",
+        f1.to_str().unwrap(),
+    ]);
     let old = env.access_key_ids("r").await[0].0.clone();
     let f2 = env.path("2.csv");
-    env.ok(&["key", "rotate", "r", "--credentials-file", f2.to_str().unwrap()]);
+    env.ok(&[
+        "key",
+        "rotate",
+        "r",
+        "--credentials-file",
+        f2.to_str().unwrap(),
+    ]);
     let keys = env.access_key_ids("r").await;
     assert_eq!(keys.len(), 2);
-    assert!(keys.contains(&(old.clone(), "Inactive".to_string())), "{keys:?}");
+    assert!(
+        keys.contains(&(old.clone(), "Inactive".to_string())),
+        "{keys:?}"
+    );
     let new = keys.iter().find(|k| k.0 != old).unwrap().0.clone();
     assert!(std::fs::read_to_string(&f2).unwrap().contains(&new));
     // A third rotation needs room: refused while two keys exist.
     let f3 = env.path("3.csv");
-    env.fails(&["key", "rotate", "r", "--credentials-file", f3.to_str().unwrap()], 3);
+    env.fails(
+        &[
+            "key",
+            "rotate",
+            "r",
+            "--credentials-file",
+            f3.to_str().unwrap(),
+        ],
+        3,
+    );
     env.ok(&["key", "delete", "r", &old, "--yes"]);
-    env.ok(&["key", "rotate", "r", "--credentials-file", f3.to_str().unwrap(), "--delete-old", "--yes"]);
+    env.ok(&[
+        "key",
+        "rotate",
+        "r",
+        "--credentials-file",
+        f3.to_str().unwrap(),
+        "--delete-old",
+        "--yes",
+    ]);
     let keys = env.access_key_ids("r").await;
     assert_eq!(keys.len(), 1);
     assert_ne!(keys[0].0, new);

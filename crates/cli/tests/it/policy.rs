@@ -5,7 +5,13 @@ fn doc(action: &str) -> String {
 }
 
 async fn versions(env: &Env, name: &str) -> Vec<(String, bool)> {
-    let out = env.iam.list_policy_versions().policy_arn(env.policy_arn(name)).send().await.unwrap();
+    let out = env
+        .iam
+        .list_policy_versions()
+        .policy_arn(env.policy_arn(name))
+        .send()
+        .await
+        .unwrap();
     let mut v: Vec<(String, bool)> = out
         .versions()
         .iter()
@@ -20,7 +26,13 @@ async fn policy_update_prunes_at_five_versions_and_keeps_the_default() {
     let env = Env::new().await;
     let f = env.file("p.json", &doc("s3:GetObject"));
     env.ok(&["policy", "create", "pv", "--document", &f]);
-    let p = env.iam.get_policy().policy_arn(env.policy_arn("pv")).send().await.unwrap();
+    let p = env
+        .iam
+        .get_policy()
+        .policy_arn(env.policy_arn("pv"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(p.policy().unwrap().default_version_id(), Some("v1"));
     for i in 2..=7 {
         let f = env.file(&format!("p{i}.json"), &doc(&format!("s3:Get{i}")));
@@ -39,23 +51,38 @@ async fn policy_update_prunes_at_five_versions_and_keeps_the_default() {
 
     // Rollback goes to the previous default; --to picks one; set-default too.
     env.ok(&["policy", "rollback", "pv"]);
-    assert!(versions(&env, "pv").await.contains(&("v6".to_string(), true)));
+    assert!(versions(&env, "pv")
+        .await
+        .contains(&("v6".to_string(), true)));
     env.ok(&["policy", "rollback", "pv", "--to", "v4"]);
-    assert!(versions(&env, "pv").await.contains(&("v4".to_string(), true)));
+    assert!(versions(&env, "pv")
+        .await
+        .contains(&("v4".to_string(), true)));
     env.ok(&["policy", "set-default", "pv", "v7"]);
-    assert!(versions(&env, "pv").await.contains(&("v7".to_string(), true)));
+    assert!(versions(&env, "pv")
+        .await
+        .contains(&("v7".to_string(), true)));
 
     // When the default is the oldest, pruning removes the oldest non-default.
     env.ok(&["policy", "set-default", "pv", "v3"]);
     let f8 = env.file("p8.json", &doc("s3:Get8"));
     env.ok(&["policy", "update", "pv", "--document", &f8]);
-    let ids: Vec<String> = versions(&env, "pv").await.into_iter().map(|v| v.0).collect();
+    let ids: Vec<String> = versions(&env, "pv")
+        .await
+        .into_iter()
+        .map(|v| v.0)
+        .collect();
     assert_eq!(ids, ["v3", "v5", "v6", "v7", "v8"]);
 
-    let vs = env.ok(&["policy", "versions", "pv", "--output", "json"]).json();
+    let vs = env
+        .ok(&["policy", "versions", "pv", "--output", "json"])
+        .json();
     assert_eq!(vs["Versions"].as_array().unwrap().len(), 5);
     let show = env.ok(&["policy", "show", "pv", "--output", "json"]).json();
-    assert_eq!(show["Version"]["Document"]["Statement"][0]["Action"], "s3:Get8");
+    assert_eq!(
+        show["Version"]["Document"]["Statement"][0]["Action"],
+        "s3:Get8"
+    );
 }
 
 #[tokio::test]
@@ -66,11 +93,25 @@ async fn policy_delete_refuses_attached_policy_then_force_detaches_everywhere() 
     env.ok(&["user", "create", "u1", "--attach", "pd"]);
     env.ok(&["group", "create", "g1"]);
     env.ok(&["group", "attach", "g1", "pd"]);
-    env.ok(&["role", "create", "r1", "--trust-principal", &env.account, "--attach", "pd"]);
+    env.ok(&[
+        "role",
+        "create",
+        "r1",
+        "--trust-principal",
+        &env.account,
+        "--attach",
+        "pd",
+    ]);
     let f2 = env.file("p2.json", &doc("s3:PutObject"));
     env.ok(&["policy", "update", "pd", "--document", &f2]);
     let o = env.fails(&["policy", "delete", "pd", "--yes"], 1);
-    assert!(o.stderr.contains("user `u1`") && o.stderr.contains("role `r1`") && o.stderr.contains("group `g1`"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("user `u1`")
+            && o.stderr.contains("role `r1`")
+            && o.stderr.contains("group `g1`"),
+        "{}",
+        o.stderr
+    );
     assert!(env.policy_names().await.contains(&"pd".to_string()));
     env.ok(&["policy", "delete", "pd", "--force", "--yes"]);
     assert!(env.policy_names().await.is_empty());
@@ -85,30 +126,59 @@ async fn policy_deploy_creates_updates_and_skips() {
     env.file("bundle/README.txt", "not a policy");
     let dir = env.path("bundle");
     let dir = dir.to_str().unwrap();
-    let o = env.ok(&["policy", "deploy", dir, "--output", "json"]).json();
+    let o = env
+        .ok(&["policy", "deploy", dir, "--output", "json"])
+        .json();
     assert_eq!(o[0]["Outcome"], "created");
     let mut names = env.policy_names().await;
     names.sort();
     assert_eq!(names, ["iSaas-s3-manager", "iSaas-unit-user"]);
     // Unchanged documents are skipped; a changed one gets a new default version.
     env.file("bundle/iSaas-unit-user.json", &doc("s3:PutObject"));
-    let o = env.ok(&["policy", "deploy", dir, "--output", "json"]).json();
+    let o = env
+        .ok(&["policy", "deploy", dir, "--output", "json"])
+        .json();
     assert_eq!(o[0]["Outcome"], "unchanged");
     assert_eq!(o[1]["Outcome"], "updated");
-    assert_eq!(versions(&env, "iSaas-unit-user").await.last().unwrap(), &("v2".to_string(), true));
+    assert_eq!(
+        versions(&env, "iSaas-unit-user").await.last().unwrap(),
+        &("v2".to_string(), true)
+    );
     let o = env.ok(&["policy", "deploy", dir, "--skip-existing"]);
-    assert!(o.stderr.contains("Policy iSaas-s3-manager already exists. Skipping deployment."), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("Policy iSaas-s3-manager already exists. Skipping deployment."),
+        "{}",
+        o.stderr
+    );
     // Ours: tagged.
-    let tags = env.iam.list_policy_tags().policy_arn(env.policy_arn("iSaas-s3-manager")).send().await.unwrap();
-    assert!(tags.tags().iter().any(|t| t.key() == "managed-by" && t.value() == "iamctl"));
+    let tags = env
+        .iam
+        .list_policy_tags()
+        .policy_arn(env.policy_arn("iSaas-s3-manager"))
+        .send()
+        .await
+        .unwrap();
+    assert!(tags
+        .tags()
+        .iter()
+        .any(|t| t.key() == "managed-by" && t.value() == "iamctl"));
 }
 
 #[tokio::test]
 async fn policy_list_shows_local_policies() {
     let env = Env::new().await;
-    let o = env.run_with_stdin(&["policy", "create", "listed", "--document", "-"], Some(POLICY));
+    let o = env.run_with_stdin(
+        &["policy", "create", "listed", "--document", "-"],
+        Some(POLICY),
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let l = env.ok(&["policy", "list", "--output", "json"]).json();
-    let names: Vec<&str> = l["Policies"].as_array().unwrap().iter().map(|p| p["PolicyName"].as_str().unwrap()).collect();
+    let names: Vec<&str> = l["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["PolicyName"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["listed"]);
 }

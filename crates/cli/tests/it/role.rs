@@ -2,27 +2,13 @@ use crate::harness::*;
 
 async fn trust(env: &Env, role: &str) -> serde_json::Value {
     let r = env.iam.get_role().role_name(role).send().await.unwrap();
-    let raw = r.role().unwrap().assume_role_policy_document().unwrap().to_string();
-    let decoded = percent_encoding_decode(&raw);
-    serde_json::from_str(&decoded).unwrap_or_else(|_| serde_json::from_str(&raw).unwrap())
-}
-
-fn percent_encoding_decode(s: &str) -> String {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let raw = r
+        .role()
+        .unwrap()
+        .assume_role_policy_document()
+        .unwrap()
+        .to_string();
+    decode_policy(&raw)
 }
 
 #[tokio::test]
@@ -32,22 +18,48 @@ async fn role_create_with_mfa_trust_two_policies_then_delete() {
     let f = env.file("p.json", POLICY);
     env.ok(&["policy", "create", "s3-read", "--document", &f]);
     env.ok(&[
-        "role", "create", "admin", "--trust-principal", &user_arn, "--require-mfa",
-        "--max-session-duration", "7200", "--attach", "s3-read", "--attach", "IAMReadOnlyAccess",
-        "--description", "seed 001",
+        "role",
+        "create",
+        "admin",
+        "--trust-principal",
+        &user_arn,
+        "--require-mfa",
+        "--max-session-duration",
+        "7200",
+        "--attach",
+        "s3-read",
+        "--attach",
+        "IAMReadOnlyAccess",
+        "--description",
+        "seed 001",
     ]);
     let t = trust(&env, "admin").await;
     let st = &t["Statement"][0];
     assert_eq!(st["Action"], "sts:AssumeRole");
     assert_eq!(st["Principal"]["AWS"], user_arn.as_str());
-    assert_eq!(st["Condition"]["Bool"]["aws:MultiFactorAuthPresent"], "true");
+    assert_eq!(
+        st["Condition"]["Bool"]["aws:MultiFactorAuthPresent"],
+        "true"
+    );
     let r = env.iam.get_role().role_name("admin").send().await.unwrap();
     assert_eq!(r.role().unwrap().max_session_duration(), Some(7200));
-    let att = env.iam.list_attached_role_policies().role_name("admin").send().await.unwrap();
+    let att = env
+        .iam
+        .list_attached_role_policies()
+        .role_name("admin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(att.attached_policies().len(), 2);
 
-    let show = env.ok(&["role", "show", "admin", "--output", "json"]).json();
-    assert_eq!(show["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["Bool"]["aws:MultiFactorAuthPresent"], "true");
+    let show = env
+        .ok(&["role", "show", "admin", "--output", "json"])
+        .json();
+    assert_eq!(
+        show["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["Bool"]
+            ["aws:MultiFactorAuthPresent"],
+        "true"
+    );
     let list = env.ok(&["role", "list", "--output", "json"]).json();
     assert_eq!(list["Roles"][0]["RoleName"], "admin");
 
@@ -57,12 +69,33 @@ async fn role_create_with_mfa_trust_two_policies_then_delete() {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
     );
     env.ok(&["role", "update-trust", "admin", "--trust", &tf]);
-    assert_eq!(trust(&env, "admin").await["Statement"][0]["Principal"]["Service"], "ec2.amazonaws.com");
+    assert_eq!(
+        trust(&env, "admin").await["Statement"][0]["Principal"]["Service"],
+        "ec2.amazonaws.com"
+    );
 
     // Delete removes instance profiles, inline and attached policies.
-    env.iam.create_instance_profile().instance_profile_name("admin-ip").send().await.unwrap();
-    env.iam.add_role_to_instance_profile().instance_profile_name("admin-ip").role_name("admin").send().await.unwrap();
-    env.iam.put_role_policy().role_name("admin").policy_name("inline").policy_document(POLICY).send().await.unwrap();
+    env.iam
+        .create_instance_profile()
+        .instance_profile_name("admin-ip")
+        .send()
+        .await
+        .unwrap();
+    env.iam
+        .add_role_to_instance_profile()
+        .instance_profile_name("admin-ip")
+        .role_name("admin")
+        .send()
+        .await
+        .unwrap();
+    env.iam
+        .put_role_policy()
+        .role_name("admin")
+        .policy_name("inline")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .unwrap();
     env.ok(&["role", "delete", "admin", "--yes"]);
     assert!(env.role_names().await.is_empty());
     let ips = env.iam.list_instance_profiles().send().await.unwrap();
@@ -72,15 +105,46 @@ async fn role_create_with_mfa_trust_two_policies_then_delete() {
 #[tokio::test]
 async fn role_attach_detach_and_assume() {
     let env = Env::new().await;
-    env.ok(&["role", "create", "worker", "--trust-principal", &env.account]);
+    env.ok(&[
+        "role",
+        "create",
+        "worker",
+        "--trust-principal",
+        &env.account,
+    ]);
     env.ok(&["role", "attach", "worker", "ReadOnlyAccess"]);
-    let att = env.iam.list_attached_role_policies().role_name("worker").send().await.unwrap();
-    assert_eq!(att.attached_policies()[0].policy_name(), Some("ReadOnlyAccess"));
+    let att = env
+        .iam
+        .list_attached_role_policies()
+        .role_name("worker")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        att.attached_policies()[0].policy_name(),
+        Some("ReadOnlyAccess")
+    );
     env.ok(&["role", "detach", "worker", "ReadOnlyAccess"]);
-    let att = env.iam.list_attached_role_policies().role_name("worker").send().await.unwrap();
+    let att = env
+        .iam
+        .list_attached_role_policies()
+        .role_name("worker")
+        .send()
+        .await
+        .unwrap();
     assert!(att.attached_policies().is_empty());
 
-    let o = env.ok(&["role", "assume", "worker", "--session-name", "ci-run", "--format", "json", "--duration", "900"]);
+    let o = env.ok(&[
+        "role",
+        "assume",
+        "worker",
+        "--session-name",
+        "ci-run",
+        "--format",
+        "json",
+        "--duration",
+        "900",
+    ]);
     let c = o.json();
     assert!(c["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
     assert!(c["SessionToken"].as_str().is_some());
@@ -89,7 +153,11 @@ async fn role_attach_detach_and_assume() {
     // The credentials work, in the role's account.
     let arn = format!("arn:aws:iam::{}:role/worker", env.account);
     let o = env.ok(&["role", "assume", &arn, "--format", "env"]);
-    assert!(o.stdout.contains("export AWS_SESSION_TOKEN="), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("export AWS_SESSION_TOKEN="),
+        "{}",
+        o.stdout
+    );
 }
 
 #[tokio::test]

@@ -8,23 +8,58 @@ async fn user_create_with_everything_then_delete() {
     env.ok(&["policy", "create", "reader", "--document", &pfile]);
     let keyfile = env.path("alice.csv");
     env.ok(&[
-        "user", "create", "alice", "--path", "/team/", "--tag", "team=data",
-        "--attach", "reader", "--attach", "arn:aws:iam::aws:policy/ReadOnlyAccess",
-        "--group", "devs", "--access-key", "--credentials-file", keyfile.to_str().unwrap(),
+        "user",
+        "create",
+        "alice",
+        "--path",
+        "/team/",
+        "--tag",
+        "team=data",
+        "--attach",
+        "reader",
+        "--attach",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "--group",
+        "devs",
+        "--access-key",
+        "--credentials-file",
+        keyfile.to_str().unwrap(),
     ]);
     let u = env.iam.get_user().user_name("alice").send().await.unwrap();
     let u = u.user().unwrap();
     assert_eq!(u.path(), "/team/");
-    let tags = env.iam.list_user_tags().user_name("alice").send().await.unwrap();
-    let tags: Vec<(String, String)> = tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
-    assert!(tags.contains(&("managed-by".into(), "iamctl".into())), "{tags:?}");
+    let tags = env
+        .iam
+        .list_user_tags()
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(String, String)> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    assert!(
+        tags.contains(&("managed-by".into(), "iamctl".into())),
+        "{tags:?}"
+    );
     assert!(tags.contains(&("team".into(), "data".into())), "{tags:?}");
     let mut attached = env.attached_user_policies("alice").await;
     attached.sort();
-    let mut want = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string(), env.policy_arn("reader")];
+    let mut want = vec![
+        "arn:aws:iam::aws:policy/ReadOnlyAccess".to_string(),
+        env.policy_arn("reader"),
+    ];
     want.sort();
     assert_eq!(attached, want);
-    let groups = env.iam.list_groups_for_user().user_name("alice").send().await.unwrap();
+    let groups = env
+        .iam
+        .list_groups_for_user()
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(groups.groups()[0].group_name(), "devs");
     let keys = env.access_key_ids("alice").await;
     assert_eq!(keys.len(), 1);
@@ -36,13 +71,18 @@ async fn user_create_with_everything_then_delete() {
     // Listing shows it; JSON is one document.
     let list = env.ok(&["user", "list", "--output", "json"]).json();
     assert_eq!(list["Users"][0]["UserName"], "alice");
-    let show = env.ok(&["user", "show", "alice", "--output", "json"]).json();
+    let show = env
+        .ok(&["user", "show", "alice", "--output", "json"])
+        .json();
     assert_eq!(show["Groups"][0], "devs");
 
     // Delete removes what blocks it; --delete-policies removes our policy too.
     env.ok(&["user", "delete", "alice", "--delete-policies", "--yes"]);
     assert!(!env.user_exists("alice").await);
-    assert!(env.policy_names().await.is_empty(), "our policy, attached nowhere else, is gone");
+    assert!(
+        env.policy_names().await.is_empty(),
+        "our policy, attached nowhere else, is gone"
+    );
 }
 
 #[tokio::test]
@@ -50,13 +90,48 @@ async fn user_delete_removes_every_blocker() {
     let env = Env::new().await;
     env.ok(&["user", "create", "bob"]);
     // Things iamctl did not make, added straight through the API.
-    env.iam.create_login_profile().user_name("bob").password("Sup3r-s3cret-pw!").send().await.unwrap();
-    env.iam.create_access_key().user_name("bob").send().await.unwrap();
-    env.iam.put_user_policy().user_name("bob").policy_name("inline").policy_document(POLICY).send().await.unwrap();
-    let mfa = env.iam.create_virtual_mfa_device().virtual_mfa_device_name("bob-mfa").send().await.unwrap();
-    let serial = mfa.virtual_mfa_device().unwrap().serial_number().to_string();
-    env.iam.enable_mfa_device().user_name("bob").serial_number(&serial)
-        .authentication_code1("123456").authentication_code2("654321").send().await.unwrap();
+    env.iam
+        .create_login_profile()
+        .user_name("bob")
+        .password("Sup3r-s3cret-pw!")
+        .send()
+        .await
+        .unwrap();
+    env.iam
+        .create_access_key()
+        .user_name("bob")
+        .send()
+        .await
+        .unwrap();
+    env.iam
+        .put_user_policy()
+        .user_name("bob")
+        .policy_name("inline")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .unwrap();
+    let mfa = env
+        .iam
+        .create_virtual_mfa_device()
+        .virtual_mfa_device_name("bob-mfa")
+        .send()
+        .await
+        .unwrap();
+    let serial = mfa
+        .virtual_mfa_device()
+        .unwrap()
+        .serial_number()
+        .to_string();
+    env.iam
+        .enable_mfa_device()
+        .user_name("bob")
+        .serial_number(&serial)
+        .authentication_code1("123456")
+        .authentication_code2("654321")
+        .send()
+        .await
+        .unwrap();
     env.iam.upload_ssh_public_key().user_name("bob")
         .ssh_public_key_body("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDcGQ6dL3bWGNGLz3dfP0ugPQpJ9Ch1NQpbLvSc5GgcHDeBnK4oWMrSLZNLhmlkEqLgMJwdfk8EXt31VxGvZ8iXTRd1CyHJV+ZjcpQ3XLAanIeYObFZlJihNFEJVvfPw/3cfY5BhwqQmHIkv+FSU8ZGtS7ot1ERXJHoQ3oWJGCo/LeVQqqhcY62Ml9gY9bkqKpBYL6Ls8p6KDGtPLvIn0mO4WJdAabwQNZ/tEWL7MdcmdXcq5BjqQrf0YfmVHfmD7lZLBk4q4X35RmONvpEKSwRNQtsIlpVSQwiVsCH1jXJ4sa5/pNawsGfWgNxFhYBOAJYVQBAlzKnLHhR1LpiGRi7 test@example.com")
         .send().await.unwrap();
@@ -67,9 +142,18 @@ async fn user_delete_removes_every_blocker() {
 #[tokio::test]
 async fn user_delete_refuses_foreign_user_without_force_and_asks_for_yes() {
     let env = Env::new().await;
-    env.iam.create_user().user_name("legacy").send().await.unwrap();
+    env.iam
+        .create_user()
+        .user_name("legacy")
+        .send()
+        .await
+        .unwrap();
     let o = env.fails(&["user", "delete", "legacy", "--yes"], 1);
-    assert!(o.stderr.contains("user `legacy` is not managed by iamctl"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("user `legacy` is not managed by iamctl"),
+        "{}",
+        o.stderr
+    );
     assert!(env.user_exists("legacy").await);
     // Without a terminal and without --yes nothing happens.
     let o = env.fails(&["user", "delete", "legacy", "--force"], 2);
@@ -88,7 +172,10 @@ async fn user_delete_keeps_policies_used_elsewhere() {
     env.ok(&["user", "create", "b", "--attach", "shared"]);
     env.ok(&["user", "delete", "a", "--delete-policies", "--yes"]);
     assert_eq!(env.policy_names().await, vec!["shared".to_string()]);
-    assert_eq!(env.attached_user_policies("b").await, vec![env.policy_arn("shared")]);
+    assert_eq!(
+        env.attached_user_policies("b").await,
+        vec![env.policy_arn("shared")]
+    );
 }
 
 #[tokio::test]
@@ -96,19 +183,53 @@ async fn user_update_attach_detach_inline() {
     let env = Env::new().await;
     env.ok(&["user", "create", "carol"]);
     env.ok(&["user", "attach", "carol", "ReadOnlyAccess"]);
-    assert_eq!(env.attached_user_policies("carol").await, vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()]);
-    env.ok(&["user", "detach", "carol", "arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+    assert_eq!(
+        env.attached_user_policies("carol").await,
+        vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()]
+    );
+    env.ok(&[
+        "user",
+        "detach",
+        "carol",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ]);
     assert!(env.attached_user_policies("carol").await.is_empty());
     let pfile = env.file("p.json", POLICY);
     env.ok(&["user", "put-policy", "carol", "extra", "--document", &pfile]);
-    let inline = env.iam.list_user_policies().user_name("carol").send().await.unwrap();
+    let inline = env
+        .iam
+        .list_user_policies()
+        .user_name("carol")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(inline.policy_names(), ["extra".to_string()]);
     env.ok(&["user", "delete-policy", "carol", "extra", "--yes"]);
-    let inline = env.iam.list_user_policies().user_name("carol").send().await.unwrap();
+    let inline = env
+        .iam
+        .list_user_policies()
+        .user_name("carol")
+        .send()
+        .await
+        .unwrap();
     assert!(inline.policy_names().is_empty());
-    env.ok(&["user", "update", "carol", "--new-name", "caroline", "--new-path", "/x/"]);
+    env.ok(&[
+        "user",
+        "update",
+        "carol",
+        "--new-name",
+        "caroline",
+        "--new-path",
+        "/x/",
+    ]);
     assert!(!env.user_exists("carol").await);
-    let u = env.iam.get_user().user_name("caroline").send().await.unwrap();
+    let u = env
+        .iam
+        .get_user()
+        .user_name("caroline")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(u.user().unwrap().path(), "/x/");
 }
 
