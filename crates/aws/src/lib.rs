@@ -13,6 +13,9 @@ pub mod snapshot;
 mod sts;
 pub mod types;
 
+#[cfg(test)]
+mod mock_tests;
+
 pub use error::{AwsError, Entity, ErrorKind};
 pub use iam::{NewRole, NewUser};
 pub use sts::AssumeRole;
