@@ -186,7 +186,10 @@ where
 
 /// A short reason for a request that never got an answer from AWS.
 fn connection_message(full: &str) -> String {
-    if full.contains("loading credentials") || full.contains("no providers in chain") {
+    if full.contains("loading credentials")
+        || full.contains("no credentials found")
+        || full.contains("credential provider was not enabled")
+    {
         return "no usable AWS credentials (tried the environment, profiles, SSO, web identity and instance metadata)".into();
     }
     const MAX: usize = 300;

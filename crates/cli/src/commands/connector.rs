@@ -121,6 +121,7 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
         .await?;
     ctx.status(format!("IAM user {name} created successfully."));
     // From here on, undo what was made if a later step fails.
+    let mut created = Vec::new();
     let result: CmdResult<(String, iamctl_aws::NewAccessKey)> = async {
         let policy = aws
             .create_policy(
@@ -131,6 +132,7 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
                 &tags,
             )
             .await?;
+        created.push(policy.arn.clone());
         ctx.status(format!("IAM policy {policy_name} created successfully."));
         aws.attach_policy(PrincipalKind::User, &name, &policy.arn)
             .await?;
@@ -139,40 +141,30 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
         Ok((policy.arn, key))
     }
     .await;
-    match result {
-        Ok((policy_arn, key)) => {
-            let path = file.path().display().to_string();
-            let fmt = file.format;
-            file.write(&render_key(&key, fmt))?;
-            ctx.status(format!(
-                "Access key {} created; secret written to `{path}` (mode 0600).",
-                key.access_key_id
-            ));
-            if ctx.json() {
-                ctx.emit(
-                    &serde_json::json!({
-                        "UserName": name, "UserArn": user.arn, "PolicyArn": policy_arn,
-                        "AccessKeyId": key.access_key_id, "CredentialsFile": path,
-                    }),
-                    |_| String::new(),
-                )?;
-            }
-            Ok(())
-        }
+    let (policy_arn, key) = match result {
+        Ok(r) => r,
         Err(e) => {
-            ctx.status(format!(
-                "deploy failed; removing user `{name}` and what was made for it"
-            ));
-            if let Ok(deps) = aws.user_dependents(&name).await {
-                let _ = aws.remove_user_dependents(&name, &deps).await;
-                let _ = aws.delete_user(&name).await;
-                for p in deps.attached_policies {
-                    let _ = super::policy::delete_all_versions(aws, &p.policy_arn).await;
-                }
-            }
-            Err(e)
+            super::user::undo_user(ctx, aws, &name, &created).await;
+            return Err(e);
         }
+    };
+    let path = file.path().display().to_string();
+    let fmt = file.format;
+    file.write(&render_key(&key, fmt))?;
+    ctx.status(format!(
+        "Access key {} created; secret written to `{path}` (mode 0600).",
+        key.access_key_id
+    ));
+    if ctx.json() {
+        ctx.emit(
+            &serde_json::json!({
+                "UserName": name, "UserArn": user.arn, "PolicyArn": policy_arn,
+                "AccessKeyId": key.access_key_id, "CredentialsFile": path,
+            }),
+            |_| String::new(),
+        )?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -180,6 +180,12 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     for p in &a.attach {
         check_policy_ref(p)?;
     }
+    if a.attach.len() > 20 {
+        return Err(CommandError::invalid(format!(
+            "{} policies to attach; IAM allows at most 20 managed policies per role",
+            a.attach.len()
+        )));
+    }
     let aws = ctx.aws().await;
     let boundary = match &a.boundary {
         Some(b) => Some(resolve_policy(ctx, b).await?),
@@ -202,8 +208,16 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
         })
         .await?;
     ctx.status(format!("created role `{}` ({})", role.role_name, role.arn));
-    for arn in &arns {
-        aws.attach_policy(PrincipalKind::Role, &a.name, arn).await?;
+    for (i, arn) in arns.iter().enumerate() {
+        if let Err(e) = aws.attach_policy(PrincipalKind::Role, &a.name, arn).await {
+            // Leave the account as it was: detach what was attached, delete the role.
+            ctx.status(format!("failed; removing role `{}` again", a.name));
+            for done in &arns[..i] {
+                let _ = aws.detach_policy(PrincipalKind::Role, &a.name, done).await;
+            }
+            let _ = aws.delete_role(&a.name).await;
+            return Err(e.into());
+        }
         ctx.status(format!("attached `{arn}`"));
     }
     if ctx.json() {

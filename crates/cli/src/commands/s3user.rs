@@ -110,6 +110,7 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     })
     .await?;
     ctx.status(format!("created user `{}`", a.user));
+    let mut created = Vec::new();
     let result: CmdResult<iamctl_aws::NewAccessKey> = async {
         let p = aws
             .create_policy(
@@ -120,35 +121,28 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
                 &tags,
             )
             .await?;
+        created.push(p.arn.clone());
         ctx.status(format!("created policy `{}`", p.arn));
         aws.attach_policy(PrincipalKind::User, &a.user, &p.arn)
             .await?;
         Ok(aws.create_access_key(&a.user).await?)
     }
     .await;
-    match result {
-        Ok(key) => {
-            let path = file.path().display().to_string();
-            let fmt = file.format;
-            file.write(&render_key(&key, fmt))?;
-            ctx.status(format!(
-                "created access key `{}`; written to `{path}` (mode 0600)",
-                key.access_key_id
-            ));
-            Ok(())
-        }
+    let key = match result {
+        Ok(k) => k,
         Err(e) => {
-            ctx.status(format!("create failed; removing user `{}` again", a.user));
-            if let Ok(deps) = aws.user_dependents(&a.user).await {
-                let _ = aws.remove_user_dependents(&a.user, &deps).await;
-                let _ = aws.delete_user(&a.user).await;
-                for p in deps.attached_policies {
-                    let _ = super::policy::delete_all_versions(aws, &p.policy_arn).await;
-                }
-            }
-            Err(e)
+            super::user::undo_user(ctx, aws, &a.user, &created).await;
+            return Err(e);
         }
-    }
+    };
+    let path = file.path().display().to_string();
+    let fmt = file.format;
+    file.write(&render_key(&key, fmt))?;
+    ctx.status(format!(
+        "created access key `{}`; written to `{path}` (mode 0600)",
+        key.access_key_id
+    ));
+    Ok(())
 }
 
 async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {

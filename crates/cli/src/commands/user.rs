@@ -153,23 +153,31 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
         })
         .await?;
     ctx.status(format!("created user `{}` ({})", user.user_name, user.arn));
-    for arn in &arns {
-        aws.attach_policy(PrincipalKind::User, &a.name, arn).await?;
-        ctx.status(format!("attached `{arn}`"));
+    let rest: CmdResult = async {
+        for arn in &arns {
+            aws.attach_policy(PrincipalKind::User, &a.name, arn).await?;
+            ctx.status(format!("attached `{arn}`"));
+        }
+        for g in &a.groups {
+            aws.add_user_to_group(g, &a.name).await?;
+            ctx.status(format!("added to group `{g}`"));
+        }
+        if let Some(file) = key_file {
+            let key = aws.create_access_key(&a.name).await?;
+            let fmt = file.format;
+            let path = file.path().display().to_string();
+            file.write(&render_key(&key, fmt))?;
+            ctx.status(format!(
+                "created access key `{}`; secret written to `{path}` (mode 0600)",
+                key.access_key_id
+            ));
+        }
+        Ok(())
     }
-    for g in &a.groups {
-        aws.add_user_to_group(g, &a.name).await?;
-        ctx.status(format!("added to group `{g}`"));
-    }
-    if let Some(file) = key_file {
-        let key = aws.create_access_key(&a.name).await?;
-        let text = render_key(&key, file.format);
-        let path = file.path().display().to_string();
-        file.write(&text)?;
-        ctx.status(format!(
-            "created access key `{}`; secret written to `{path}` (mode 0600)",
-            key.access_key_id
-        ));
+    .await;
+    if let Err(e) = rest {
+        undo_user(ctx, aws, &a.name, &[]).await;
+        return Err(e);
     }
     if ctx.json() {
         ctx.emit(&user, |_| String::new())?;
@@ -312,6 +320,32 @@ async fn update(ctx: &Ctx, a: UpdateArgs) -> CmdResult {
     }
     ctx.status(format!("updated user `{}`", a.name));
     Ok(())
+}
+
+/// Undo a user that a failed command half made: remove what blocks its deletion,
+/// delete it, and delete the policies `created_policies` that this same command
+/// created (never a policy that existed before). Best effort: reports what it could
+/// not undo.
+pub async fn undo_user(ctx: &Ctx, aws: &iamctl_aws::Aws, name: &str, created_policies: &[String]) {
+    ctx.status(format!(
+        "failed; removing user `{name}` and what was made for it"
+    ));
+    let undone = async {
+        let deps = aws.user_dependents(name).await?;
+        aws.remove_user_dependents(name, &deps).await?;
+        aws.delete_user(name).await?;
+        for arn in created_policies {
+            super::policy::delete_all_versions(aws, arn).await?;
+        }
+        Ok::<(), CommandError>(())
+    }
+    .await;
+    if let Err(e) = undone {
+        ctx.status(format!(
+            "could not undo everything for user `{name}`: {:?}",
+            e.report
+        ));
+    }
 }
 
 /// What [`delete_user`] removed.

@@ -264,3 +264,91 @@ async fn unknown_names_fail_before_anything_is_created() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_failure_half_way_is_undone() {
+    let env = Env::new().await;
+    // The connector's policy name is taken: the user made before it is removed
+    // again, and the policy that was there is left alone.
+    env.iam
+        .create_policy()
+        .policy_name("taken")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .unwrap();
+    let pf = env.file("c.json", POLICY);
+    let kf = env.path("c.csv");
+    let o = env.fails(
+        &[
+            "connector",
+            "deploy",
+            "--name",
+            "conn",
+            "--policy-name",
+            "taken",
+            "--policy-file",
+            &pf,
+            "--credentials-file",
+            kf.to_str().unwrap(),
+            "--yes",
+        ],
+        1,
+    );
+    assert!(
+        o.stderr.contains("policy `taken` already exists"),
+        "{}",
+        o.stderr
+    );
+    assert!(!env.user_exists("conn").await);
+    assert_eq!(env.policy_names().await, ["taken"]);
+    assert!(!kf.exists());
+
+    // Same for s3-user.
+    let bucket = format!("undo-{}", env.account);
+    env.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let pname = format!("s3-user-u-{bucket}");
+    env.iam
+        .create_policy()
+        .policy_name(&pname)
+        .policy_document(POLICY)
+        .send()
+        .await
+        .unwrap();
+    let kf = env.path("u.csv");
+    env.fails(
+        &[
+            "s3-user",
+            "create",
+            "--bucket",
+            &bucket,
+            "--user",
+            "u",
+            "--credentials-file",
+            kf.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(!env.user_exists("u").await);
+    let mut names = env.policy_names().await;
+    names.sort();
+    assert_eq!(names, [pname.clone(), "taken".to_string()]);
+}
+
+#[tokio::test]
+async fn limits_are_checked_before_aws() {
+    let env = Env::new().await;
+    let tags: Vec<String> = (0..50).map(|i| format!("k{i}=v")).collect();
+    let mut args = vec!["user", "create", "many-tags"];
+    for t in &tags {
+        args.push("--tag");
+        args.push(t);
+    }
+    refused(&env, &args, 3, "50").await;
+    let mut args = vec!["user", "create", "many-policies"];
+    for _ in 0..21 {
+        args.push("--attach");
+        args.push("ReadOnlyAccess");
+    }
+    refused(&env, &args, 3, "20").await;
+}

@@ -166,6 +166,11 @@ impl Env {
         }
     }
 
+    /// The test session's own secret key, to check it is never printed.
+    pub fn secret_for_tests(&self) -> String {
+        self.secret.clone()
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -182,6 +187,15 @@ impl Env {
 
     /// Run `iamctl` sealed: cleared environment, this test's account, fixed clock.
     pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        self.run_full(args, stdin, &[])
+    }
+
+    /// Run with some variables changed (`None` removes one).
+    pub fn run_env(&self, args: &[&str], vars: &[(&str, Option<&str>)]) -> Out {
+        self.run_full(args, None, vars)
+    }
+
+    fn run_full(&self, args: &[&str], stdin: Option<&str>, vars: &[(&str, Option<&str>)]) -> Out {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamctl"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -199,8 +213,14 @@ impl Env {
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("IAMCTL_NOW", NOW)
             .env("NO_COLOR", "1")
-            .current_dir(self.dir.path())
-            .args(args)
+            .current_dir(self.dir.path());
+        for (k, v) in vars {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

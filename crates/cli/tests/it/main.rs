@@ -9,4 +9,5 @@ mod key;
 mod policy;
 mod recipes;
 mod role;
+mod sealed;
 mod user;
