@@ -251,7 +251,7 @@ pub enum DocumentError {
     #[error("`{origin}`:{line}:{column}: {message}")]
     #[diagnostic(
         code(iamctl::policy_syntax),
-        help("a policy document must be a single JSON object")
+        help("the text is not valid JSON at the marked spot; a policy document is one JSON object")
     )]
     Syntax {
         origin: String,

@@ -10,4 +10,5 @@ mod policy;
 mod recipes;
 mod role;
 mod sealed;
+mod snapshots;
 mod user;
