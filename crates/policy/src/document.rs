@@ -251,7 +251,9 @@ pub enum DocumentError {
     #[error("`{origin}`:{line}:{column}: {message}")]
     #[diagnostic(
         code(iamctl::policy_syntax),
-        help("the text is not valid JSON at the marked spot; a policy document is one JSON object")
+        help(
+            "the text is not valid JSON at the marked spot; a policy document is one JSON object"
+        )
     )]
     Syntax {
         origin: String,

@@ -575,20 +575,22 @@ fn lint(a: LintArgs) -> CmdResult {
         LintKind::GroupInline => DocumentKind::GroupInline,
         LintKind::Trust => DocumentKind::Trust,
     };
-    let mut first_err = None;
+    let mut bad = 0;
     for f in &a.files {
         match read_document(f, kind) {
             Ok(_) => eprintln!("{f}: ok"),
             Err(e) => {
                 eprintln!("{:?}", e.report);
-                first_err.get_or_insert(e);
+                bad += 1;
             }
         }
     }
-    match first_err {
-        None => Ok(()),
-        Some(_) => Err(CommandError::invalid(
-            "some policy documents are invalid (see above)",
-        )),
+    if bad == 0 {
+        Ok(())
+    } else {
+        Err(CommandError::invalid(format!(
+            "{bad} of {} policy documents are invalid",
+            a.files.len()
+        )))
     }
 }

@@ -41,7 +41,12 @@ async fn invalid_name_lists_the_bad_characters() {
 #[tokio::test]
 async fn foreign_user_needs_force() {
     let env = Env::new().await;
-    env.iam.create_user().user_name("legacy").send().await.unwrap();
+    env.iam
+        .create_user()
+        .user_name("legacy")
+        .send()
+        .await
+        .unwrap();
     let o = env.fails(&["user", "delete", "legacy", "--yes"], 1);
     insta::assert_snapshot!(o.stderr);
 }
