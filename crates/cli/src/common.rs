@@ -109,7 +109,9 @@ pub async fn resolve_policy(ctx: &Ctx, s: &str) -> CmdResult<String> {
     ))
 }
 
-/// The ARN a policy name of ours has in this account (root path).
+/// The ARN of a customer-managed policy given by ARN or by name: the root path
+/// first, then any path (one ListPolicies). A name that matches nothing gives the
+/// root-path ARN, so the next call says the policy does not exist.
 pub async fn local_policy_arn(ctx: &Ctx, name_or_arn: &str) -> CmdResult<String> {
     if name_or_arn.starts_with("arn:") {
         iamctl_policy::validate_policy_arn_or_name(name_or_arn)?;
@@ -118,10 +120,21 @@ pub async fn local_policy_arn(ctx: &Ctx, name_or_arn: &str) -> CmdResult<String>
     iamctl_policy::validate_name(iamctl_policy::EntityKind::Policy, name_or_arn)?;
     let id = ctx.identity().await?;
     let partition = ctx.partition().await?;
-    Ok(format!(
-        "arn:{partition}:iam::{}:policy/{name_or_arn}",
-        id.account
-    ))
+    let root = format!("arn:{partition}:iam::{}:policy/{name_or_arn}", id.account);
+    let aws = ctx.aws().await;
+    match aws.get_policy(&root).await {
+        Ok(_) => return Ok(root),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e.into()),
+    }
+    let local = aws
+        .list_policies(iamctl_aws::PolicyScope::Local, false)
+        .await?;
+    Ok(local
+        .into_iter()
+        .find(|p| p.policy_name == name_or_arn)
+        .map(|p| p.arn)
+        .unwrap_or(root))
 }
 
 /// Show a date as `YYYY-MM-DD HH:MM` for tables.

@@ -125,6 +125,23 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
     t.to_string()
 }
 
+/// The NAME / PATH / CREATED / ARN table of users, roles and groups.
+pub fn entity_table<'a>(rows: impl IntoIterator<Item = [&'a str; 4]>) -> String {
+    table(
+        &["NAME", "PATH", "CREATED", "ARN"],
+        rows.into_iter()
+            .map(|[name, path, created, arn]| {
+                vec![
+                    name.to_string(),
+                    path.to_string(),
+                    crate::common::short_date(created),
+                    arn.to_string(),
+                ]
+            })
+            .collect(),
+    )
+}
+
 /// `key: value` lines.
 pub fn fields(rows: &[(&str, String)]) -> String {
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

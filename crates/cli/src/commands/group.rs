@@ -2,8 +2,8 @@
 //! with members that are not ours unless `--force`.
 
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
-use crate::common::{is_managed, short_date};
-use crate::ctx::{fields, table, Ctx};
+use crate::common::is_managed;
+use crate::ctx::{entity_table, fields, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{Group, PrincipalKind};
 use iamctl_policy::EntityKind;
@@ -79,20 +79,14 @@ async fn list(ctx: &Ctx) -> CmdResult {
         groups: Vec<Group>,
     }
     ctx.emit(&Out { groups }, |o| {
-        table(
-            &["NAME", "PATH", "CREATED", "ARN"],
-            o.groups
-                .iter()
-                .map(|g| {
-                    vec![
-                        g.group_name.clone(),
-                        g.path.clone(),
-                        short_date(&g.create_date),
-                        g.arn.clone(),
-                    ]
-                })
-                .collect(),
-        )
+        entity_table(o.groups.iter().map(|g| {
+            [
+                g.group_name.as_str(),
+                g.path.as_str(),
+                g.create_date.as_str(),
+                g.arn.as_str(),
+            ]
+        }))
     })
 }
 

@@ -97,7 +97,7 @@ fn check_room(user: &str, keys: &[AccessKeyInfo]) -> CmdResult {
 }
 
 /// Where a new key goes: the reserved file, or stdout.
-async fn issue(
+pub async fn issue(
     ctx: &Ctx,
     aws: &Aws,
     user: &str,

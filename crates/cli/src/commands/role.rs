@@ -2,10 +2,10 @@
 
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
 use crate::common::{
-    check_policy_ref, is_managed, read_document, resolve_policy, short_date, tags_with_managed,
+    check_policy_ref, is_managed, read_document, resolve_policy, tags_with_managed,
 };
 use crate::credfile::{render_session, KeyFormat};
-use crate::ctx::{fields, table, Ctx};
+use crate::ctx::{entity_table, fields, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, Role};
 use iamctl_policy::{templates, DocumentKind, EntityKind, PolicyDocument};
@@ -237,20 +237,14 @@ async fn list(ctx: &Ctx, path_prefix: Option<&str>) -> CmdResult {
         roles: Vec<Role>,
     }
     ctx.emit(&Out { roles }, |o| {
-        table(
-            &["NAME", "PATH", "CREATED", "ARN"],
-            o.roles
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.role_name.clone(),
-                        r.path.clone(),
-                        short_date(&r.create_date),
-                        r.arn.clone(),
-                    ]
-                })
-                .collect(),
-        )
+        entity_table(o.roles.iter().map(|r| {
+            [
+                r.role_name.as_str(),
+                r.path.as_str(),
+                r.create_date.as_str(),
+                r.arn.as_str(),
+            ]
+        }))
     })
 }
 

@@ -1,9 +1,9 @@
 //! `iamctl user ...`
 
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
-use crate::common::{check_policy_ref, is_managed, resolve_policy, short_date, tags_with_managed};
-use crate::credfile::{render_key, KeyFile, KeyFormat};
-use crate::ctx::{fields, table, Ctx};
+use crate::common::{check_policy_ref, is_managed, resolve_policy, tags_with_managed};
+use crate::credfile::{KeyFile, KeyFormat};
+use crate::ctx::{entity_table, fields, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, User, UserDependents};
 use iamctl_policy::EntityKind;
@@ -49,11 +49,12 @@ pub struct CreateArgs {
     /// Add to a group; repeat for more.
     #[arg(long = "group", value_name = "G")]
     pub groups: Vec<String>,
-    /// Also create an access key, written to `--credentials-file`.
-    #[arg(long, requires = "credentials_file")]
+    /// Also create an access key: to `--credentials-file`, else to stdout.
+    #[arg(long)]
     pub access_key: bool,
-    /// Where the new key goes: created new, mode 0600, never overwritten.
-    #[arg(long, value_name = "FILE", requires = "access_key")]
+    /// Where the new key goes: created new, mode 0600, never overwritten
+    /// (implies --access-key).
+    #[arg(long, value_name = "FILE")]
     pub credentials_file: Option<PathBuf>,
     /// Format of the credentials file (default: from its extension, else csv).
     #[arg(long, value_enum)]
@@ -162,15 +163,8 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
             aws.add_user_to_group(g, &a.name).await?;
             ctx.status(format!("added to group `{g}`"));
         }
-        if let Some(file) = key_file {
-            let key = aws.create_access_key(&a.name).await?;
-            let fmt = file.format;
-            let path = file.path().display().to_string();
-            file.write(&render_key(&key, fmt))?;
-            ctx.status(format!(
-                "created access key `{}`; secret written to `{path}` (mode 0600)",
-                key.access_key_id
-            ));
+        if a.access_key || key_file.is_some() {
+            super::key::issue(ctx, aws, &a.name, key_file, a.format).await?;
         }
         Ok(())
     }
@@ -179,7 +173,9 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
         undo_user(ctx, aws, &a.name, &[]).await;
         return Err(e);
     }
-    if ctx.json() {
+    // One JSON document on stdout: a key printed there (it names the user) is it.
+    let key_on_stdout = a.access_key && a.credentials_file.is_none();
+    if ctx.json() && !key_on_stdout {
         ctx.emit(&user, |_| String::new())?;
     }
     Ok(())
@@ -196,20 +192,14 @@ async fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
         users: Vec<User>,
     }
     ctx.emit(&Out { users }, |o| {
-        table(
-            &["NAME", "PATH", "CREATED", "ARN"],
-            o.users
-                .iter()
-                .map(|u| {
-                    vec![
-                        u.user_name.clone(),
-                        u.path.clone(),
-                        short_date(&u.create_date),
-                        u.arn.clone(),
-                    ]
-                })
-                .collect(),
-        )
+        entity_table(o.users.iter().map(|u| {
+            [
+                u.user_name.as_str(),
+                u.path.as_str(),
+                u.create_date.as_str(),
+                u.arn.as_str(),
+            ]
+        }))
     })
 }
 

@@ -182,3 +182,27 @@ async fn policy_list_shows_local_policies() {
         .collect();
     assert_eq!(names, ["listed"]);
 }
+
+#[tokio::test]
+async fn policies_under_a_path_are_found_by_name() {
+    let env = Env::new().await;
+    let f = env.file("p.json", POLICY);
+    env.ok(&[
+        "policy",
+        "create",
+        "deep",
+        "--path",
+        "/team/a/",
+        "--document",
+        &f,
+    ]);
+    let arn = format!("arn:aws:iam::{}:policy/team/a/deep", env.account);
+    let f2 = env.file("p2.json", &doc("s3:PutObject"));
+    env.ok(&["policy", "update", "deep", "--document", &f2]);
+    let p = env.iam.get_policy().policy_arn(&arn).send().await.unwrap();
+    assert_eq!(p.policy().unwrap().default_version_id(), Some("v2"));
+    env.ok(&["user", "create", "pathy", "--attach", "deep"]);
+    assert_eq!(env.attached_user_policies("pathy").await, vec![arn.clone()]);
+    env.ok(&["policy", "delete", "deep", "--force", "--yes"]);
+    assert!(env.policy_names().await.is_empty());
+}

@@ -239,3 +239,20 @@ async fn whoami_names_the_test_account() {
     let w = env.ok(&["whoami", "--output", "json"]).json();
     assert_eq!(w["Account"], env.account.as_str());
 }
+
+#[tokio::test]
+async fn user_create_access_key_without_file_goes_to_stdout() {
+    let env = Env::new().await;
+    let o = env.ok(&[
+        "user",
+        "create",
+        "stdout-key",
+        "--access-key",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let id = v["AccessKeyId"].as_str().unwrap();
+    assert_eq!(env.access_key_ids("stdout-key").await[0].0, id);
+    assert!(!o.stderr.contains(v["SecretAccessKey"].as_str().unwrap()));
+}
