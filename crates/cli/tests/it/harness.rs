@@ -190,16 +190,25 @@ impl Env {
         self.run_full(args, stdin, &[])
     }
 
+    /// The sealed command line for a run on a pseudo-terminal (interactive tests).
+    pub fn pty_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamctl"));
+        self.seal(&mut cmd);
+        cmd.args(args);
+        cmd
+    }
+
     /// Run with some variables changed (`None` removes one).
     pub fn run_env(&self, args: &[&str], vars: &[(&str, Option<&str>)]) -> Out {
         self.run_full(args, None, vars)
     }
 
-    fn run_full(&self, args: &[&str], stdin: Option<&str>, vars: &[(&str, Option<&str>)]) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamctl"));
+    /// Cleared environment, this test's account, fixed clock.
+    fn seal(&self, cmd: &mut Command) {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
+            .env("TERM", "dumb")
             .env("AWS_CONFIG_FILE", self.path("no-aws-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
@@ -214,16 +223,21 @@ impl Env {
             .env("IAMCTL_NOW", NOW)
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path());
+    }
+
+    fn run_full(&self, args: &[&str], stdin: Option<&str>, vars: &[(&str, Option<&str>)]) -> Out {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamctl"));
+        self.seal(&mut cmd);
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in vars {
             match v {
                 Some(v) => cmd.env(k, v),
                 None => cmd.env_remove(k),
             };
         }
-        cmd.args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("run iamctl");
         {
             let mut sin = child.stdin.take().expect("stdin");

@@ -5,6 +5,7 @@ mod harness;
 mod account;
 mod bad_input;
 mod group;
+mod interactive;
 mod key;
 mod policy;
 mod recipes;
