@@ -10,9 +10,13 @@ use std::time::{Duration, Instant};
 
 #[tokio::main]
 async fn main() {
-    let endpoint = std::env::var("IAMCTL_BENCH_ENDPOINT").expect("IAMCTL_BENCH_ENDPOINT (use scripts/bench)");
+    let endpoint =
+        std::env::var("IAMCTL_BENCH_ENDPOINT").expect("IAMCTL_BENCH_ENDPOINT (use scripts/bench)");
     let bin = std::env::var("IAMCTL_BENCH_BIN").expect("IAMCTL_BENCH_BIN (use scripts/bench)");
-    let users: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(500);
+    let users: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(500);
     let rounds = 3;
 
     let creds = aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "bench");
@@ -33,11 +37,21 @@ async fn main() {
         .send()
         .await
         .expect("CreatePolicy");
-    let policy_arn = policy.policy().and_then(|p| p.arn()).expect("arn").to_string();
+    let policy_arn = policy
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("arn")
+        .to_string();
     for i in 0..users {
         let mut req = iam.create_user().user_name(format!("user-{i:05}"));
         if i % 2 == 0 {
-            req = req.tags(aws_sdk_iam::types::Tag::builder().key("managed-by").value("iamctl").build().expect("tag"));
+            req = req.tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("managed-by")
+                    .value("iamctl")
+                    .build()
+                    .expect("tag"),
+            );
         }
         req.send().await.expect("CreateUser");
         iam.attach_user_policy()
@@ -56,12 +70,28 @@ async fn main() {
         let t = Instant::now();
         let mut found = 0;
         let mut calls = 0;
-        let list = iam.list_users().into_paginator().items().send().try_collect().await.expect("ListUsers");
+        let list = iam
+            .list_users()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .expect("ListUsers");
         calls += list.len().div_ceil(100);
         for u in &list {
-            let tags = iam.list_user_tags().user_name(u.user_name()).send().await.expect("ListUserTags");
+            let tags = iam
+                .list_user_tags()
+                .user_name(u.user_name())
+                .send()
+                .await
+                .expect("ListUserTags");
             calls += 1;
-            if tags.tags().iter().any(|t| t.key() == "managed-by" && t.value() == "iamctl") {
+            if tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == "managed-by" && t.value() == "iamctl")
+            {
                 iam.list_attached_user_policies()
                     .user_name(u.user_name())
                     .send()
@@ -90,7 +120,11 @@ async fn main() {
             .output()
             .expect("run iamctl");
         ours.push(t.elapsed());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         ours_found = v["Users"].as_array().map_or(0, Vec::len);
     }
@@ -102,7 +136,16 @@ async fn main() {
     };
     let (b, o) = (median(&mut baseline), median(&mut ours));
     println!("managed list over {users} users ({ours_found} ours), median of {rounds} runs:");
-    println!("  baseline, per-user calls ({baseline_calls} requests): {:>8.1} ms", b.as_secs_f64() * 1e3);
-    println!("  iamctl managed list (authorization details):       {:>8.1} ms", o.as_secs_f64() * 1e3);
-    println!("  ratio baseline / iamctl: {:.1}x", b.as_secs_f64() / o.as_secs_f64());
+    println!(
+        "  baseline, per-user calls ({baseline_calls} requests): {:>8.1} ms",
+        b.as_secs_f64() * 1e3
+    );
+    println!(
+        "  iamctl managed list (authorization details):       {:>8.1} ms",
+        o.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio baseline / iamctl: {:.1}x",
+        b.as_secs_f64() / o.as_secs_f64()
+    );
 }

@@ -110,3 +110,30 @@ impl From<std::io::Error> for CommandError {
 }
 
 pub type CmdResult<T = ()> = Result<T, CommandError>;
+
+/// How an error reads on stderr. Without a source span it is one line,
+/// `error: ...`, and a `help:` line when there is help; with a span (a policy
+/// document) miette draws the file excerpt. Diagnostic codes are for programs and
+/// stay out of the text.
+pub fn render(report: &miette::Report) -> String {
+    use miette::Diagnostic;
+    let diag: &dyn Diagnostic = report.as_ref();
+    if diag.labels().is_none() {
+        let mut s = format!("error: {report}\n");
+        if let Some(help) = diag.help() {
+            for (i, line) in help.to_string().lines().enumerate() {
+                let lead = if i == 0 { "  help: " } else { "        " };
+                s.push_str(&format!("{lead}{line}\n"));
+            }
+        }
+        return s;
+    }
+    let full = format!("{report:?}");
+    match diag.code().map(|c| c.to_string()) {
+        Some(code) => full
+            .strip_prefix(&code)
+            .map(|rest| rest.trim_start_matches('\n').to_string())
+            .unwrap_or(full),
+        None => full,
+    }
+}

@@ -116,7 +116,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{:?}", e.report);
+            eprint!("{}", error::render(&e.report));
             ExitCode::from(e.exit_code())
         }
     }

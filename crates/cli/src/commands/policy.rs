@@ -580,7 +580,7 @@ fn lint(a: LintArgs) -> CmdResult {
         match read_document(f, kind) {
             Ok(_) => eprintln!("{f}: ok"),
             Err(e) => {
-                eprintln!("{:?}", e.report);
+                eprint!("{}", crate::error::render(&e.report));
                 bad += 1;
             }
         }

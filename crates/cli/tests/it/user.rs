@@ -135,8 +135,36 @@ async fn user_delete_removes_every_blocker() {
     env.iam.upload_ssh_public_key().user_name("bob")
         .ssh_public_key_body("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDcGQ6dL3bWGNGLz3dfP0ugPQpJ9Ch1NQpbLvSc5GgcHDeBnK4oWMrSLZNLhmlkEqLgMJwdfk8EXt31VxGvZ8iXTRd1CyHJV+ZjcpQ3XLAanIeYObFZlJihNFEJVvfPw/3cfY5BhwqQmHIkv+FSU8ZGtS7ot1ERXJHoQ3oWJGCo/LeVQqqhcY62Ml9gY9bkqKpBYL6Ls8p6KDGtPLvIn0mO4WJdAabwQNZ/tEWL7MdcmdXcq5BjqQrf0YfmVHfmD7lZLBk4q4X35RmONvpEKSwRNQtsIlpVSQwiVsCH1jXJ4sa5/pNawsGfWgNxFhYBOAJYVQBAlzKnLHhR1LpiGRi7 test@example.com")
         .send().await.unwrap();
-    env.ok(&["user", "delete", "bob", "--yes"]);
+    // A self-signed test certificate (no private key kept), valid until 2126.
+    env.iam
+        .upload_signing_certificate()
+        .user_name("bob")
+        .certificate_body(include_str!("data/signing-cert.pem"))
+        .send()
+        .await
+        .unwrap();
+    let o = env.ok(&["user", "delete", "bob", "--yes", "--output", "json"]);
     assert!(!env.user_exists("bob").await);
+    let removed = &o.json()["Removed"];
+    assert_eq!(removed["LoginProfile"], true);
+    for k in [
+        "AccessKeys",
+        "MfaDevices",
+        "SshPublicKeys",
+        "SigningCertificates",
+        "InlinePolicies",
+    ] {
+        assert_eq!(
+            removed[k].as_array().map(Vec::len),
+            Some(1),
+            "{k}: {removed}"
+        );
+    }
+    let mfa = env.iam.list_virtual_mfa_devices().send().await.unwrap();
+    assert!(
+        mfa.virtual_mfa_devices().is_empty(),
+        "the virtual MFA device is deleted too"
+    );
 }
 
 #[tokio::test]
