@@ -261,106 +261,141 @@ impl Aws {
         Ok(())
     }
 
-    /// Everything attached to a user that blocks `DeleteUser`.
+    /// Everything attached to a user that blocks `DeleteUser`, read with the nine
+    /// list calls running concurrently.
     pub async fn user_dependents(&self, name: &str) -> Result<UserDependents, AwsError> {
         let u = ent("user", name);
-        let keys = self.list_access_key_ids(name).await?;
-        let login_profile = match self.iam.get_login_profile().user_name(name).send().await {
-            Ok(_) => true,
-            Err(err) => {
-                let err = classify("iam:GetLoginProfile", u.clone(), err);
-                if err.is_not_found() {
-                    false
-                } else {
-                    return Err(err);
+        let login_profile = async {
+            match self.iam.get_login_profile().user_name(name).send().await {
+                Ok(_) => Ok(true),
+                Err(err) => {
+                    let err = classify("iam:GetLoginProfile", u.clone(), err);
+                    if err.is_not_found() {
+                        Ok(false)
+                    } else {
+                        Err(err)
+                    }
                 }
             }
         };
-        let mfa = self
-            .iam
-            .list_mfa_devices()
-            .user_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(e("iam:ListMFADevices", u.clone()))?;
-        let ssh = self
-            .iam
-            .list_ssh_public_keys()
-            .user_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(e("iam:ListSSHPublicKeys", u.clone()))?;
-        let certs = self
-            .iam
-            .list_signing_certificates()
-            .user_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(e("iam:ListSigningCertificates", u.clone()))?;
+        let mfa = async {
+            let v = self
+                .iam
+                .list_mfa_devices()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(e("iam:ListMFADevices", u.clone()))?;
+            Ok(v.iter()
+                .map(|m| m.serial_number().to_string())
+                .collect::<Vec<_>>())
+        };
+        let ssh = async {
+            let v = self
+                .iam
+                .list_ssh_public_keys()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(e("iam:ListSSHPublicKeys", u.clone()))?;
+            Ok(v.iter()
+                .map(|k| k.ssh_public_key_id().to_string())
+                .collect::<Vec<_>>())
+        };
+        let certs = async {
+            let v = self
+                .iam
+                .list_signing_certificates()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(e("iam:ListSigningCertificates", u.clone()))?;
+            Ok(v.iter()
+                .map(|c| c.certificate_id().to_string())
+                .collect::<Vec<_>>())
+        };
         // Some IAM look-alikes (moto) do not implement this call. When it fails for
         // a reason other than permissions or throttling, go on: DeleteUser itself
         // will then say DeleteConflict if such credentials exist. Their 5xx answer
         // is not worth eight adaptive retries.
-        let service_creds: Vec<String> = match self
-            .iam
-            .list_service_specific_credentials()
-            .user_name(name)
-            .customize()
-            .config_override(
-                aws_sdk_iam::config::Builder::default()
-                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2)),
-            )
-            .send()
-            .await
-        {
-            Ok(out) => out
-                .service_specific_credentials()
-                .iter()
-                .map(|c| c.service_specific_credential_id().to_string())
-                .collect(),
-            Err(err) => {
-                let err = classify("iam:ListServiceSpecificCredentials", u.clone(), err);
-                if matches!(
-                    err.kind(),
-                    crate::ErrorKind::Other | crate::ErrorKind::Connection
-                ) {
-                    tracing::info!(
-                        "cannot list service-specific credentials of user `{name}`: {err}"
-                    );
-                    Vec::new()
-                } else {
-                    return Err(err);
+        let service_creds =
+            async {
+                match self
+                    .iam
+                    .list_service_specific_credentials()
+                    .user_name(name)
+                    .customize()
+                    .config_override(aws_sdk_iam::config::Builder::default().retry_config(
+                        aws_config::retry::RetryConfig::standard().with_max_attempts(2),
+                    ))
+                    .send()
+                    .await
+                {
+                    Ok(out) => Ok(out
+                        .service_specific_credentials()
+                        .iter()
+                        .map(|c| c.service_specific_credential_id().to_string())
+                        .collect::<Vec<_>>()),
+                    Err(err) => {
+                        let err = classify("iam:ListServiceSpecificCredentials", u.clone(), err);
+                        if matches!(
+                            err.kind(),
+                            crate::ErrorKind::Other | crate::ErrorKind::Connection
+                        ) {
+                            tracing::info!(
+                                "cannot list service-specific credentials of user `{name}`: {err}"
+                            );
+                            Ok(Vec::new())
+                        } else {
+                            Err(err)
+                        }
+                    }
                 }
-            }
+            };
+        let groups = async {
+            let g = self.list_groups_for_user(name).await?;
+            Ok::<_, AwsError>(g.into_iter().map(|g| g.group_name).collect::<Vec<_>>())
         };
-        let groups = self.list_groups_for_user(name).await?;
-        let inline = self.list_inline_policies(PrincipalKind::User, name).await?;
-        let attached = self.list_attached(PrincipalKind::User, name).await?;
-        Ok(UserDependents {
-            access_keys: keys,
+        let (
+            access_keys,
             login_profile,
-            mfa_devices: mfa.iter().map(|m| m.serial_number().to_string()).collect(),
-            ssh_public_keys: ssh
-                .iter()
-                .map(|k| k.ssh_public_key_id().to_string())
-                .collect(),
-            signing_certificates: certs
-                .iter()
-                .map(|c| c.certificate_id().to_string())
-                .collect(),
-            service_specific_credentials: service_creds,
-            groups: groups.into_iter().map(|g| g.group_name).collect(),
-            inline_policies: inline,
-            attached_policies: attached,
+            mfa_devices,
+            ssh_public_keys,
+            signing_certificates,
+            service_specific_credentials,
+            groups,
+            inline_policies,
+            attached_policies,
+        ) = tokio::try_join!(
+            self.list_access_key_ids(name),
+            login_profile,
+            mfa,
+            ssh,
+            certs,
+            service_creds,
+            groups,
+            self.list_inline_policies(PrincipalKind::User, name),
+            self.list_attached(PrincipalKind::User, name),
+        )?;
+        Ok(UserDependents {
+            access_keys,
+            login_profile,
+            mfa_devices,
+            ssh_public_keys,
+            signing_certificates,
+            service_specific_credentials,
+            groups,
+            inline_policies,
+            attached_policies,
         })
     }
 

@@ -174,3 +174,67 @@ async fn role_delete_refuses_foreign_role() {
     assert!(o.stderr.contains("not managed by iamctl"), "{}", o.stderr);
     assert_eq!(env.role_names().await, ["theirs"]);
 }
+
+#[tokio::test]
+async fn role_assume_with_mfa_and_refusing_to_delete_own_role() {
+    let env = Env::new().await;
+    env.ok(&[
+        "role",
+        "create",
+        "mfa-only",
+        "--trust-principal",
+        &env.account,
+        "--require-mfa",
+        "--attach",
+        "AdministratorAccess",
+    ]);
+    let serial = format!("arn:aws:iam::{}:mfa/ops", env.account);
+    let o = env.ok(&[
+        "role",
+        "assume",
+        "mfa-only",
+        "--mfa-serial",
+        &serial,
+        "--token-code",
+        "123456",
+        "--format",
+        "json",
+    ]);
+    let c = o.json();
+    // A token code that is not six digits never reaches AWS.
+    env.fails(
+        &[
+            "role",
+            "assume",
+            "mfa-only",
+            "--mfa-serial",
+            &serial,
+            "--token-code",
+            "12ab",
+        ],
+        3,
+    );
+    // Running as a session of the role, iamctl will not delete that role.
+    let vars = [
+        ("AWS_ACCESS_KEY_ID", c["AccessKeyId"].as_str()),
+        ("AWS_SECRET_ACCESS_KEY", c["SecretAccessKey"].as_str()),
+        ("AWS_SESSION_TOKEN", c["SessionToken"].as_str()),
+    ];
+    let who = env.run_env(&["whoami", "--output", "json"], &vars);
+    assert!(
+        who.json()["Arn"]
+            .as_str()
+            .unwrap()
+            .contains(":assumed-role/mfa-only/"),
+        "{}",
+        who.stdout
+    );
+    let o = env.run_env(&["role", "delete", "mfa-only", "--yes"], &vars);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("running as a session of it"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(env.role_names().await, ["mfa-only"]);
+}
