@@ -47,6 +47,37 @@ pub struct User {
     pub tags: Vec<Tag>,
 }
 
+/// What users, groups and roles have in common, for listings.
+pub trait Named {
+    fn name(&self) -> &str;
+    fn path(&self) -> &str;
+    fn create_date(&self) -> &str;
+    fn arn(&self) -> &str;
+}
+
+macro_rules! named {
+    ($t:ty, $name:ident) => {
+        impl Named for $t {
+            fn name(&self) -> &str {
+                &self.$name
+            }
+            fn path(&self) -> &str {
+                &self.path
+            }
+            fn create_date(&self) -> &str {
+                &self.create_date
+            }
+            fn arn(&self) -> &str {
+                &self.arn
+            }
+        }
+    };
+}
+
+named!(User, user_name);
+named!(Group, group_name);
+named!(Role, role_name);
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Group {

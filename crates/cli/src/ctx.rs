@@ -126,16 +126,17 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
 }
 
 /// The NAME / PATH / CREATED / ARN table of users, roles and groups.
-pub fn entity_table<'a>(rows: impl IntoIterator<Item = [&'a str; 4]>) -> String {
+pub fn entity_table<T: iamctl_aws::Named>(items: &[T]) -> String {
     table(
         &["NAME", "PATH", "CREATED", "ARN"],
-        rows.into_iter()
-            .map(|[name, path, created, arn]| {
+        items
+            .iter()
+            .map(|e| {
                 vec![
-                    name.to_string(),
-                    path.to_string(),
-                    crate::common::short_date(created),
-                    arn.to_string(),
+                    e.name().to_string(),
+                    e.path().to_string(),
+                    crate::common::short_date(e.create_date()),
+                    e.arn().to_string(),
                 ]
             })
             .collect(),

@@ -78,16 +78,7 @@ async fn list(ctx: &Ctx) -> CmdResult {
     struct Out {
         groups: Vec<Group>,
     }
-    ctx.emit(&Out { groups }, |o| {
-        entity_table(o.groups.iter().map(|g| {
-            [
-                g.group_name.as_str(),
-                g.path.as_str(),
-                g.create_date.as_str(),
-                g.arn.as_str(),
-            ]
-        }))
-    })
+    ctx.emit(&Out { groups }, |o| entity_table(&o.groups))
 }
 
 async fn show(ctx: &Ctx, name: &str) -> CmdResult {

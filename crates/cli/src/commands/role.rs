@@ -236,16 +236,7 @@ async fn list(ctx: &Ctx, path_prefix: Option<&str>) -> CmdResult {
     struct Out {
         roles: Vec<Role>,
     }
-    ctx.emit(&Out { roles }, |o| {
-        entity_table(o.roles.iter().map(|r| {
-            [
-                r.role_name.as_str(),
-                r.path.as_str(),
-                r.create_date.as_str(),
-                r.arn.as_str(),
-            ]
-        }))
-    })
+    ctx.emit(&Out { roles }, |o| entity_table(&o.roles))
 }
 
 async fn show(ctx: &Ctx, name: &str) -> CmdResult {

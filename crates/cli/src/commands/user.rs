@@ -191,16 +191,7 @@ async fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
     struct Out {
         users: Vec<User>,
     }
-    ctx.emit(&Out { users }, |o| {
-        entity_table(o.users.iter().map(|u| {
-            [
-                u.user_name.as_str(),
-                u.path.as_str(),
-                u.create_date.as_str(),
-                u.arn.as_str(),
-            ]
-        }))
-    })
+    ctx.emit(&Out { users }, |o| entity_table(&o.users))
 }
 
 #[derive(serde::Serialize)]
