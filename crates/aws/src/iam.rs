@@ -326,7 +326,7 @@ impl Aws {
         // Some IAM look-alikes (moto) do not implement this call. When it fails for
         // a reason other than permissions or throttling, go on: DeleteUser itself
         // will then say DeleteConflict if such credentials exist. Their 5xx answer
-        // is not worth eight adaptive retries.
+        // is not retried.
         let service_creds =
             async {
                 match self
@@ -335,7 +335,7 @@ impl Aws {
                     .user_name(name)
                     .customize()
                     .config_override(aws_sdk_iam::config::Builder::default().retry_config(
-                        aws_config::retry::RetryConfig::standard().with_max_attempts(2),
+                        aws_config::retry::RetryConfig::standard().with_max_attempts(1),
                     ))
                     .send()
                     .await

@@ -8,6 +8,7 @@
 
 pub mod error;
 mod iam;
+mod retry;
 mod s3;
 pub mod snapshot;
 mod sts;
@@ -43,6 +44,7 @@ pub struct Aws {
     sts: aws_sdk_sts::Client,
     s3: aws_sdk_s3::Client,
     sdk_config: aws_config::SdkConfig,
+    retries: retry::RetryCounter,
 }
 
 impl Aws {
@@ -73,15 +75,30 @@ impl Aws {
     pub fn from_sdk_config(sdk_config: aws_config::SdkConfig) -> Aws {
         let custom_endpoint = sdk_config.endpoint_url().is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let retries = retry::RetryCounter::default();
         let s3_conf = aws_sdk_s3::config::Builder::from(&sdk_config)
             .force_path_style(custom_endpoint)
+            .interceptor(retries.clone())
+            .build();
+        let iam_conf = aws_sdk_iam::config::Builder::from(&sdk_config)
+            .interceptor(retries.clone())
+            .build();
+        let sts_conf = aws_sdk_sts::config::Builder::from(&sdk_config)
+            .interceptor(retries.clone())
             .build();
         Aws {
-            iam: aws_sdk_iam::Client::new(&sdk_config),
-            sts: aws_sdk_sts::Client::new(&sdk_config),
+            iam: aws_sdk_iam::Client::from_conf(iam_conf),
+            sts: aws_sdk_sts::Client::from_conf(sts_conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             sdk_config,
+            retries,
         }
+    }
+
+    /// How many request attempts were retries (throttling or transient
+    /// failures) since these clients were made.
+    pub fn retried_attempts(&self) -> u32 {
+        self.retries.count()
     }
 
     pub fn region(&self) -> Option<&str> {

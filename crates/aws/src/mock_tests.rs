@@ -32,6 +32,7 @@ fn aws_with_conf(
         sts: aws_sdk_sts::Client::new(&sdk_config),
         s3: aws_sdk_s3::Client::new(&sdk_config),
         sdk_config,
+        retries: crate::retry::RetryCounter::default(),
     }
 }
 
@@ -149,16 +150,21 @@ async fn throttling_is_retried_until_it_passes() {
                 .unwrap()
         })
         .build();
-    let aws = aws_with_conf(&[&throttled], |c| {
+    let counter = crate::retry::RetryCounter::default();
+    let c2 = counter.clone();
+    let mut aws = aws_with_conf(&[&throttled], move |c| {
         c.retry_config(
             aws_config::retry::RetryConfig::standard()
                 .with_max_attempts(4)
                 .with_initial_backoff(std::time::Duration::from_millis(1)),
         )
+        .interceptor(c2.clone())
     });
+    aws.retries = counter;
     let users = aws.list_users(None).await.expect("third attempt succeeds");
     assert!(users.is_empty());
     assert_eq!(throttled.num_calls(), 3);
+    assert_eq!(aws.retried_attempts(), 2, "both retries are counted");
 }
 
 #[tokio::test]

@@ -46,6 +46,11 @@ impl Ctx {
         self.aws.get_or_init(|| Aws::connect(&self.connect)).await
     }
 
+    /// Request attempts the SDK retried (throttling, transient failures).
+    pub fn retried_attempts(&self) -> u32 {
+        self.aws.get().map_or(0, |a| a.retried_attempts())
+    }
+
     /// Who we run as (one STS call, then cached).
     pub async fn identity(&self) -> CmdResult<&CallerIdentity> {
         let aws = self.aws().await;

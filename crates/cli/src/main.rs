@@ -111,7 +111,14 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(|e| CommandError::failure(format!("cannot start runtime: {e}")))?;
-        rt.block_on(commands::run(&ctx, cli.command))
+        let result = rt.block_on(commands::run(&ctx, cli.command));
+        let retried = ctx.retried_attempts();
+        if retried > 0 {
+            eprintln!(
+                "note: AWS throttled or failed {retried} request attempt(s); the SDK's adaptive retry sent them again"
+            );
+        }
+        result
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
