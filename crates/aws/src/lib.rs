@@ -19,6 +19,7 @@ mod mock_tests;
 
 pub use error::{AwsError, Entity, ErrorKind};
 pub use iam::{NewRole, NewUser};
+pub use s3::Bucket;
 pub use sts::AssumeRole;
 pub use types::*;
 

@@ -178,3 +178,36 @@ async fn unknown_service_errors_keep_code_and_message() {
         "`iam:CreateAccessKey` on user `bob` failed: internal error (ServiceFailure)"
     );
 }
+
+#[tokio::test]
+async fn a_bucket_in_another_region_gets_a_client_for_that_region() {
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    let moved = mock!(aws_sdk_s3::Client::head_bucket).then_http_response(|| {
+        let mut r = Response::new(StatusCode::try_from(301).unwrap(), SdkBody::empty());
+        r.headers_mut().insert("x-amz-bucket-region", "eu-west-1");
+        r
+    });
+    let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, &[&moved], |c| c
+        .region(aws_sdk_s3::config::Region::new("us-east-1")));
+    let mut aws = aws_with(&[]);
+    aws.s3 = s3;
+    let b = aws
+        .open_bucket("far-away")
+        .await
+        .expect("a 301 names the region");
+    assert_eq!(b.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(b.client_region().as_deref(), Some("eu-west-1"));
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_named() {
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    let missing = mock!(aws_sdk_s3::Client::head_bucket)
+        .then_http_response(|| Response::new(StatusCode::try_from(404).unwrap(), SdkBody::empty()));
+    let mut aws = aws_with(&[]);
+    aws.s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, &[&missing]);
+    let err = aws.open_bucket("nope").await.unwrap_err();
+    assert_eq!(err.to_string(), "bucket `nope` does not exist");
+}

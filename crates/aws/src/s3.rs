@@ -5,34 +5,83 @@ use crate::types::ObjectRef;
 use crate::Aws;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
+/// A bucket and a client for the region it lives in.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub name: String,
+    pub region: Option<String>,
+    client: aws_sdk_s3::Client,
+}
+
 impl Aws {
-    /// Fails with "bucket `b` does not exist" when it does not (HeadBucket).
-    pub async fn check_bucket(&self, bucket: &str) -> Result<(), AwsError> {
-        self.s3
-            .head_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|err| classify("s3:ListBucket", Entity::new("bucket", bucket), err))?;
-        Ok(())
+    /// Open a bucket: HeadBucket, which fails with "bucket `b` does not exist" when
+    /// it does not. A bucket in another region than the configured one answers 301
+    /// with `x-amz-bucket-region`; the returned client then talks to that region.
+    pub async fn open_bucket(&self, bucket: &str) -> Result<Bucket, AwsError> {
+        let region = match self.s3.head_bucket().bucket(bucket).send().await {
+            Ok(out) => out.bucket_region().map(str::to_string),
+            Err(err) => {
+                let moved = err
+                    .raw_response()
+                    .filter(|r| r.status().as_u16() == 301)
+                    .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                    .map(str::to_string);
+                match moved {
+                    Some(r) => Some(r),
+                    None => {
+                        return Err(classify(
+                            "s3:ListBucket",
+                            Entity::new("bucket", bucket),
+                            err,
+                        ))
+                    }
+                }
+            }
+        };
+        let current = self.s3.config().region().map(|r| r.as_ref().to_string());
+        let client = match &region {
+            Some(r) if Some(r) != current.as_ref() => {
+                tracing::info!("bucket `{bucket}` is in `{r}`; using that region for S3");
+                let conf = self
+                    .s3
+                    .config()
+                    .to_builder()
+                    .region(aws_sdk_s3::config::Region::new(r.clone()))
+                    .build();
+                aws_sdk_s3::Client::from_conf(conf)
+            }
+            _ => self.s3.clone(),
+        };
+        Ok(Bucket {
+            name: bucket.to_string(),
+            region,
+            client,
+        })
+    }
+}
+
+impl Bucket {
+    /// The region the bucket's client talks to.
+    pub fn client_region(&self) -> Option<String> {
+        self.client
+            .config()
+            .region()
+            .map(|r| r.as_ref().to_string())
     }
 
     /// Every object version and delete marker whose key starts with `prefix`, all
     /// pages. ListObjectVersions also answers for buckets that were never
     /// versioned (each object then has the version `null`), so one listing
     /// serves both kinds of bucket.
-    pub async fn list_objects_under(
-        &self,
-        bucket: &str,
-        prefix: &str,
-    ) -> Result<Vec<ObjectRef>, AwsError> {
+    pub async fn list_objects_under(&self, prefix: &str) -> Result<Vec<ObjectRef>, AwsError> {
+        let bucket = self.name.as_str();
         let b = || Entity::new("bucket", bucket);
         let mut out = Vec::new();
         let mut key_marker: Option<String> = None;
         let mut version_marker: Option<String> = None;
         loop {
             let page = self
-                .s3
+                .client
                 .list_object_versions()
                 .bucket(bucket)
                 .prefix(prefix)
@@ -70,11 +119,8 @@ impl Aws {
     }
 
     /// Delete objects in batches of 1000 (the `DeleteObjects` limit).
-    pub async fn delete_objects(
-        &self,
-        bucket: &str,
-        objects: &[ObjectRef],
-    ) -> Result<usize, AwsError> {
+    pub async fn delete_objects(&self, objects: &[ObjectRef]) -> Result<usize, AwsError> {
+        let bucket = self.name.as_str();
         let b = || Entity::new("bucket", bucket);
         let mut deleted = 0;
         for chunk in objects.chunks(1000) {
@@ -98,7 +144,7 @@ impl Aws {
                     message: err.to_string(),
                 })?;
             let out = self
-                .s3
+                .client
                 .delete_objects()
                 .bucket(bucket)
                 .delete(delete)

@@ -90,7 +90,7 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     let file = KeyFile::reserve(&a.credentials_file, a.format.or(Some(KeyFormat::Csv)))?;
     let aws = ctx.aws().await;
     // The bucket must exist before anything is created.
-    aws.check_bucket(&a.bucket).await?;
+    aws.open_bucket(&a.bucket).await?;
     let partition = ctx.partition().await?;
     let access = match a.access {
         Access::Read => S3Access::Read,
@@ -151,11 +151,13 @@ async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
     let aws = ctx.aws().await;
     let prefix = format!("{}/", a.user);
     let objects = if a.delete_objects {
-        Some(aws.list_objects_under(&a.bucket, &prefix).await?)
+        let bucket = aws.open_bucket(&a.bucket).await?;
+        let objs = bucket.list_objects_under(&prefix).await?;
+        Some((bucket, objs))
     } else {
         None
     };
-    let also = objects.as_ref().map(|o| {
+    let also = objects.as_ref().map(|(_, o)| {
         format!(
             "and {} object version(s) under `s3://{}/{prefix}`",
             o.len(),
@@ -163,13 +165,13 @@ async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
         )
     });
     super::user::delete_user(ctx, &a.user, true, a.force, also.as_deref()).await?;
-    if let Some(objs) = objects {
+    if let Some((bucket, objs)) = objects {
         // Only keys under the user's own prefix were listed; check again anyway.
         let mine: Vec<_> = objs
             .into_iter()
             .filter(|o| o.key.starts_with(&prefix))
             .collect();
-        let n = aws.delete_objects(&a.bucket, &mine).await?;
+        let n = bucket.delete_objects(&mine).await?;
         ctx.status(format!(
             "deleted {n} object version(s) under `s3://{}/{prefix}`",
             a.bucket
