@@ -127,13 +127,17 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
     let aws = ctx.aws().await;
     let (_, users) = aws.get_group(name).await?;
     if !force {
-        let mut foreign = Vec::new();
-        for u in &users {
-            let tags = aws.list_user_tags(&u.user_name).await?;
-            if !is_managed(&tags) {
-                foreign.push(u.user_name.clone());
-            }
-        }
+        use futures::{StreamExt, TryStreamExt};
+        // One ListUserTags per member, eight at a time.
+        let foreign: Vec<String> = futures::stream::iter(&users)
+            .map(|u| async move {
+                let tags = aws.list_user_tags(&u.user_name).await?;
+                Ok::<_, iamctl_aws::AwsError>((!is_managed(&tags)).then(|| u.user_name.clone()))
+            })
+            .buffered(8)
+            .try_filter_map(|x| async move { Ok(x) })
+            .try_collect()
+            .await?;
         if !foreign.is_empty() {
             return Err(CommandError::failure_help(
                 format!(
