@@ -109,32 +109,33 @@ pub async fn resolve_policy(ctx: &Ctx, s: &str) -> CmdResult<String> {
     ))
 }
 
-/// The ARN of a customer-managed policy given by ARN or by name: the root path
-/// first, then any path (one ListPolicies). A name that matches nothing gives the
-/// root-path ARN, so the next call says the policy does not exist.
-pub async fn local_policy_arn(ctx: &Ctx, name_or_arn: &str) -> CmdResult<String> {
+/// A customer-managed policy given by ARN or by name: by name, the root path
+/// first, then any path (one ListPolicies). "does not exist" when there is none.
+pub async fn local_policy(ctx: &Ctx, name_or_arn: &str) -> CmdResult<iamctl_aws::Policy> {
+    let aws = ctx.aws().await;
     if name_or_arn.starts_with("arn:") {
         iamctl_policy::validate_policy_arn_or_name(name_or_arn)?;
-        return Ok(name_or_arn.to_string());
+        return Ok(aws.get_policy(name_or_arn).await?);
     }
     iamctl_policy::validate_name(iamctl_policy::EntityKind::Policy, name_or_arn)?;
     let id = ctx.identity().await?;
     let partition = ctx.partition().await?;
     let root = format!("arn:{partition}:iam::{}:policy/{name_or_arn}", id.account);
-    let aws = ctx.aws().await;
     match aws.get_policy(&root).await {
-        Ok(_) => return Ok(root),
+        Ok(p) => return Ok(p),
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(e.into()),
     }
     let local = aws
         .list_policies(iamctl_aws::PolicyScope::Local, false)
         .await?;
-    Ok(local
-        .into_iter()
-        .find(|p| p.policy_name == name_or_arn)
-        .map(|p| p.arn)
-        .unwrap_or(root))
+    match local.into_iter().find(|p| p.policy_name == name_or_arn) {
+        Some(p) => Ok(aws.get_policy(&p.arn).await?),
+        None => Err(CommandError::failure_help(
+            format!("policy `{name_or_arn}` does not exist"),
+            "give the name or ARN of a customer-managed policy of this account",
+        )),
+    }
 }
 
 /// Show a date as `YYYY-MM-DD HH:MM` for tables.

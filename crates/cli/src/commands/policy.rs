@@ -1,6 +1,6 @@
 //! `iamctl policy ...`: customer-managed policies, their versions, and bundles.
 
-use crate::common::{is_managed, local_policy_arn, read_document, short_date, tags_with_managed};
+use crate::common::{is_managed, local_policy, read_document, short_date, tags_with_managed};
 use crate::ctx::{fields, table, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{Aws, Policy, PolicyScope, PolicyVersion};
@@ -260,25 +260,25 @@ pub enum Outcome {
     Skipped,
 }
 
-/// Make `doc` the default version: nothing when it already is; at the 5-version
-/// limit the oldest non-default version goes first, never the default.
+/// Make `doc` the default version of `policy`: nothing when the default already
+/// says the same (one GetPolicyVersion); otherwise, at the 5-version limit the
+/// oldest non-default version goes first, never the default.
 pub async fn set_document(
     ctx: &Ctx,
     aws: &Aws,
-    arn: &str,
+    policy: &Policy,
     doc: &PolicyDocument,
 ) -> CmdResult<(Outcome, Option<String>)> {
-    let versions = aws.list_policy_versions(arn).await?;
-    let default = versions
-        .iter()
-        .find(|v| v.is_default_version)
-        .ok_or_else(|| CommandError::failure(format!("policy `{arn}` has no default version")))?;
-    let current = aws.get_policy_version(arn, &default.version_id).await?;
+    let arn = policy.arn.as_str();
+    let current = aws
+        .get_policy_version(arn, &policy.default_version_id)
+        .await?;
     if let Some(d) = current.document {
         if PolicyDocument::from_value(d).same_as(doc) {
-            return Ok((Outcome::Unchanged, Some(default.version_id.clone())));
+            return Ok((Outcome::Unchanged, Some(current.version_id)));
         }
     }
+    let versions = aws.list_policy_versions(arn).await?;
     if versions.len() >= MAX_VERSIONS {
         let oldest = versions
             .iter()
@@ -305,10 +305,10 @@ pub async fn set_document(
 
 async fn update(ctx: &Ctx, policy: &str, document: &str) -> CmdResult {
     let doc = read_document(document, DocumentKind::Managed)?;
-    let arn = local_policy_arn(ctx, policy).await?;
+    let p = local_policy(ctx, policy).await?;
+    let arn = p.arn.clone();
     let aws = ctx.aws().await;
-    aws.get_policy(&arn).await?;
-    let (outcome, version) = set_document(ctx, aws, &arn, &doc).await?;
+    let (outcome, version) = set_document(ctx, aws, &p, &doc).await?;
     let version = version.unwrap_or_default();
     match outcome {
         Outcome::Unchanged => ctx.status(format!(
@@ -353,7 +353,7 @@ async fn versions(ctx: &Ctx, policy: &str) -> CmdResult {
 
 async fn set_default(ctx: &Ctx, policy: &str, version: &str) -> CmdResult {
     check_version_id(version)?;
-    let arn = local_policy_arn(ctx, policy).await?;
+    let arn = local_policy(ctx, policy).await?.arn;
     ctx.aws()
         .await
         .set_default_policy_version(&arn, version)
@@ -366,7 +366,7 @@ async fn rollback(ctx: &Ctx, policy: &str, to: Option<&str>) -> CmdResult {
     if let Some(v) = to {
         check_version_id(v)?;
     }
-    let arn = local_policy_arn(ctx, policy).await?;
+    let arn = local_policy(ctx, policy).await?.arn;
     let aws = ctx.aws().await;
     let target = match to {
         Some(v) => v.to_string(),
@@ -405,14 +405,14 @@ pub async fn delete_all_versions(aws: &Aws, arn: &str) -> CmdResult {
 }
 
 async fn delete(ctx: &Ctx, policy: &str, force: bool) -> CmdResult {
-    let arn = local_policy_arn(ctx, policy).await?;
-    if arn.contains(":aws:policy/") {
+    if policy.contains(":aws:policy/") {
         return Err(CommandError::invalid(format!(
-            "`{arn}` is an AWS-managed policy; only customer-managed policies can be deleted"
+            "`{policy}` is an AWS-managed policy; only customer-managed policies can be deleted"
         )));
     }
+    let p = local_policy(ctx, policy).await?;
+    let arn = p.arn.clone();
     let aws = ctx.aws().await;
-    let p = aws.get_policy(&arn).await?;
     if !force && !is_managed(&p.tags) {
         return Err(CommandError::failure_help(
             format!("policy `{arn}` is not managed by iamctl (no tag `managed-by=iamctl`)"),
@@ -520,34 +520,38 @@ pub async fn deploy_bundle(
             path.unwrap_or("/"),
             it.name
         );
-        let exists = match aws.get_policy(&arn).await {
-            Ok(_) => true,
-            Err(e) if e.is_not_found() => false,
+        let existing = match aws.get_policy(&arn).await {
+            Ok(p) => Some(p),
+            Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e.into()),
         };
-        let (outcome, version) = if !exists {
-            let p = aws
-                .create_policy(&it.name, path, &it.doc.to_compact(), None, &tags)
-                .await?;
-            ctx.status(format!("Policy {} created.", it.name));
-            (Outcome::Created, Some(p.default_version_id))
-        } else if skip_existing {
-            ctx.status(format!(
-                "Policy {} already exists. Skipping deployment.",
-                it.name
-            ));
-            (Outcome::Skipped, None)
-        } else {
-            let (o, v) = set_document(ctx, aws, &arn, &it.doc).await?;
-            match o {
-                Outcome::Unchanged => ctx.status(format!("Policy {} is up to date.", it.name)),
-                _ => ctx.status(format!(
-                    "Policy {} updated: default version {}.",
-                    it.name,
-                    v.as_deref().unwrap_or("?")
-                )),
+        let (outcome, version) = match existing {
+            None => {
+                let p = aws
+                    .create_policy(&it.name, path, &it.doc.to_compact(), None, &tags)
+                    .await?;
+                ctx.status(format!("Policy {} created.", it.name));
+                (Outcome::Created, Some(p.default_version_id))
             }
-            (o, v)
+            Some(_) if skip_existing => {
+                ctx.status(format!(
+                    "Policy {} already exists. Skipping deployment.",
+                    it.name
+                ));
+                (Outcome::Skipped, None)
+            }
+            Some(existing) => {
+                let (o, v) = set_document(ctx, aws, &existing, &it.doc).await?;
+                match o {
+                    Outcome::Unchanged => ctx.status(format!("Policy {} is up to date.", it.name)),
+                    _ => ctx.status(format!(
+                        "Policy {} updated: default version {}.",
+                        it.name,
+                        v.as_deref().unwrap_or("?")
+                    )),
+                }
+                (o, v)
+            }
         };
         out.push(Deployed {
             policy_name: it.name,
