@@ -4,7 +4,7 @@
 use crate::ctx::Ctx;
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::Tag;
-use iamctl_policy::{DocumentKind, PolicyDocument, PolicyRef};
+use iamctl_policy::{DocumentKind, PolicyDocument};
 use std::io::Read;
 
 pub const MANAGED_KEY: &str = "managed-by";
@@ -65,52 +65,66 @@ pub fn check_policy_ref(s: &str) -> CmdResult<()> {
     Ok(())
 }
 
+/// The policy at `arn`, or `None` when there is none.
+async fn policy_if_exists(ctx: &Ctx, arn: &str) -> CmdResult<Option<iamctl_aws::Policy>> {
+    match ctx.aws().await.get_policy(arn).await {
+        Ok(p) => Ok(Some(p)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A customer-managed policy of this account named `name` under any path (one
+/// paginated ListPolicies).
+async fn local_policy_under_a_path(ctx: &Ctx, name: &str) -> CmdResult<Option<String>> {
+    let local = ctx
+        .aws()
+        .await
+        .list_policies(iamctl_aws::PolicyScope::Local, false)
+        .await?;
+    Ok(local
+        .into_iter()
+        .find(|p| p.policy_name == name)
+        .map(|p| p.arn))
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:policy/NAME` for this account.
+async fn root_policy_arn(ctx: &Ctx, name: &str) -> CmdResult<String> {
+    let id = ctx.identity().await?;
+    let partition = ctx.partition().await?;
+    Ok(format!("arn:{partition}:iam::{}:policy/{name}", id.account))
+}
+
 /// Turn an ARN or a policy name into an ARN: a customer-managed policy of this
-/// account first (any path), then an AWS-managed one.
+/// account at the root path, then an AWS-managed one, then a customer-managed one
+/// under any path.
 pub async fn resolve_policy(ctx: &Ctx, s: &str) -> CmdResult<String> {
     check_policy_ref(s)?;
     if s.starts_with("arn:") {
         return Ok(s.to_string());
     }
-    let aws = ctx.aws().await;
-    let id = ctx.identity().await?;
     let partition = ctx.partition().await?;
+    let aws_managed = format!("arn:{partition}:iam::aws:policy/{s}");
     if s.contains('/') {
-        let arn = format!("arn:{partition}:iam::aws:policy/{s}");
-        aws.get_policy(&arn).await?;
-        return Ok(arn);
+        // `service-role/NAME`: only AWS-managed policies are named with a path.
+        ctx.aws().await.get_policy(&aws_managed).await?;
+        return Ok(aws_managed);
     }
-    let name = match iamctl_policy::validate_policy_arn_or_name(s)? {
-        PolicyRef::Name(n) => n,
-        PolicyRef::Arn(a) => return Ok(a.to_string()),
-    };
-    let local = format!("arn:{partition}:iam::{}:policy/{name}", id.account);
-    match aws.get_policy(&local).await {
-        Ok(_) => return Ok(local),
-        Err(e) if e.is_not_found() => {}
-        Err(e) => return Err(e.into()),
+    for arn in [root_policy_arn(ctx, s).await?, aws_managed] {
+        if policy_if_exists(ctx, &arn).await?.is_some() {
+            return Ok(arn);
+        }
     }
-    let managed = format!("arn:{partition}:iam::aws:policy/{name}");
-    match aws.get_policy(&managed).await {
-        Ok(_) => return Ok(managed),
-        Err(e) if e.is_not_found() => {}
-        Err(e) => return Err(e.into()),
-    }
-    // Customer-managed policies under a path.
-    let all = aws
-        .list_policies(iamctl_aws::PolicyScope::Local, false)
-        .await?;
-    if let Some(p) = all.into_iter().find(|p| p.policy_name == name) {
-        return Ok(p.arn);
-    }
-    Err(CommandError::failure_help(
-        format!("policy `{name}` does not exist"),
-        "give a policy ARN, or the name of a customer-managed or AWS-managed policy",
-    ))
+    local_policy_under_a_path(ctx, s).await?.ok_or_else(|| {
+        CommandError::failure_help(
+            format!("policy `{s}` does not exist"),
+            "give a policy ARN, or the name of a customer-managed or AWS-managed policy",
+        )
+    })
 }
 
 /// A customer-managed policy given by ARN or by name: by name, the root path
-/// first, then any path (one ListPolicies). "does not exist" when there is none.
+/// first, then any path. "does not exist" when there is none.
 pub async fn local_policy(ctx: &Ctx, name_or_arn: &str) -> CmdResult<iamctl_aws::Policy> {
     let aws = ctx.aws().await;
     if name_or_arn.starts_with("arn:") {
@@ -118,19 +132,11 @@ pub async fn local_policy(ctx: &Ctx, name_or_arn: &str) -> CmdResult<iamctl_aws:
         return Ok(aws.get_policy(name_or_arn).await?);
     }
     iamctl_policy::validate_name(iamctl_policy::EntityKind::Policy, name_or_arn)?;
-    let id = ctx.identity().await?;
-    let partition = ctx.partition().await?;
-    let root = format!("arn:{partition}:iam::{}:policy/{name_or_arn}", id.account);
-    match aws.get_policy(&root).await {
-        Ok(p) => return Ok(p),
-        Err(e) if e.is_not_found() => {}
-        Err(e) => return Err(e.into()),
+    if let Some(p) = policy_if_exists(ctx, &root_policy_arn(ctx, name_or_arn).await?).await? {
+        return Ok(p);
     }
-    let local = aws
-        .list_policies(iamctl_aws::PolicyScope::Local, false)
-        .await?;
-    match local.into_iter().find(|p| p.policy_name == name_or_arn) {
-        Some(p) => Ok(aws.get_policy(&p.arn).await?),
+    match local_policy_under_a_path(ctx, name_or_arn).await? {
+        Some(arn) => Ok(aws.get_policy(&arn).await?),
         None => Err(CommandError::failure_help(
             format!("policy `{name_or_arn}` does not exist"),
             "give the name or ARN of a customer-managed policy of this account",
