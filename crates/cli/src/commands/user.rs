@@ -129,6 +129,12 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
             a.attach.len()
         )));
     }
+    if a.groups.len() > 10 {
+        return Err(CommandError::invalid(format!(
+            "{} groups given; IAM allows a user in 10 groups",
+            a.groups.len()
+        )));
+    }
     let key_file = match &a.credentials_file {
         Some(p) => Some(KeyFile::reserve(p, a.format)?),
         None => None,
