@@ -351,4 +351,10 @@ async fn limits_are_checked_before_aws() {
         args.push("ReadOnlyAccess");
     }
     refused(&env, &args, 3, "20").await;
+    let mut args = vec!["user", "create", "many-groups"];
+    for _ in 0..11 {
+        args.push("--group");
+        args.push("g");
+    }
+    refused(&env, &args, 3, "10 groups").await;
 }
