@@ -16,8 +16,11 @@ pub const MAX_KEYS: usize = 2;
 pub enum KeyCommand {
     /// Create an access key; the secret goes to the file, or to stdout without one.
     Create(CreateArgs),
-    /// A user's keys with status, creation and last use (date, service, region).
-    List { user: String },
+    /// Keys with status, creation and last use (date, service, region).
+    List {
+        /// The user; without it, every user of the account (eight at a time).
+        user: Option<String>,
+    },
     /// Make a key usable again.
     Activate { user: String, key_id: String },
     /// Stop a key from working without deleting it.
@@ -57,7 +60,7 @@ pub struct RotateArgs {
 pub async fn run(ctx: &Ctx, cmd: KeyCommand) -> CmdResult {
     match cmd {
         KeyCommand::Create(a) => create(ctx, a).await,
-        KeyCommand::List { user } => list(ctx, &user).await,
+        KeyCommand::List { user } => list(ctx, user.as_deref()).await,
         KeyCommand::Activate { user, key_id } => set_status(ctx, &user, &key_id, true).await,
         KeyCommand::Deactivate { user, key_id } => set_status(ctx, &user, &key_id, false).await,
         KeyCommand::Delete { user, key_id } => delete(ctx, &user, &key_id).await,
@@ -144,9 +147,24 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     Ok(())
 }
 
-async fn list(ctx: &Ctx, user: &str) -> CmdResult {
-    iamctl_policy::validate_name(EntityKind::User, user)?;
-    let keys = ctx.aws().await.list_access_keys(user, true).await?;
+async fn list(ctx: &Ctx, user: Option<&str>) -> CmdResult {
+    let aws = ctx.aws().await;
+    let keys = match user {
+        Some(user) => {
+            iamctl_policy::validate_name(EntityKind::User, user)?;
+            aws.list_access_keys(user, true).await?
+        }
+        None => {
+            use futures::{StreamExt, TryStreamExt};
+            let users = aws.list_users(None).await?;
+            let per_user: Vec<Vec<AccessKeyInfo>> = futures::stream::iter(&users)
+                .map(|u| aws.list_access_keys(&u.user_name, true))
+                .buffered(8)
+                .try_collect()
+                .await?;
+            per_user.into_iter().flatten().collect()
+        }
+    };
     #[derive(serde::Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Out {
@@ -167,6 +185,7 @@ async fn list(ctx: &Ctx, user: &str) -> CmdResult {
                 .map(|k| {
                     let lu = k.last_used.as_ref();
                     vec![
+                        k.user_name.clone(),
                         k.access_key_id.clone(),
                         k.status.clone(),
                         short_date(&k.create_date),

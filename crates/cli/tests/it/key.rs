@@ -169,3 +169,32 @@ async fn key_rotate_deactivates_or_deletes_the_old_key() {
         env.assert_secret_not_printed(&secret_from_csv(&std::fs::read_to_string(f).unwrap()));
     }
 }
+
+#[tokio::test]
+async fn key_list_without_a_user_covers_the_account() {
+    let env = Env::new().await;
+    for u in ["a1", "a2", "a3"] {
+        env.ok(&["user", "create", u]);
+        env.iam
+            .create_access_key()
+            .user_name(u)
+            .send()
+            .await
+            .unwrap();
+    }
+    env.iam
+        .create_access_key()
+        .user_name("a2")
+        .send()
+        .await
+        .unwrap();
+    let l = env.ok(&["key", "list", "--output", "json"]).json();
+    let mut owners: Vec<&str> = l["AccessKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["UserName"].as_str().unwrap())
+        .collect();
+    owners.sort();
+    assert_eq!(owners, ["a1", "a2", "a2", "a3"]);
+}
