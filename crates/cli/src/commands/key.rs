@@ -173,6 +173,7 @@ async fn list(ctx: &Ctx, user: Option<&str>) -> CmdResult {
     ctx.emit(&Out { access_keys: keys }, |o| {
         table(
             &[
+                "USER",
                 "KEY ID",
                 "STATUS",
                 "CREATED",

@@ -34,11 +34,18 @@ async fn key_create_to_file_list_deactivate_activate_delete() {
     assert_eq!(list["AccessKeys"][0]["Status"], "Active");
     assert!(list["AccessKeys"][0]["LastUsed"].is_object(), "{list}");
     let table = env.ok(&["key", "list", "k"]);
-    assert!(
-        table.stdout.contains("LAST USED") && table.stdout.contains(&id),
-        "{}",
-        table.stdout
+    let header: Vec<&str> = table
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["USER", "KEY", "ID", "STATUS", "CREATED", "LAST", "USED", "SERVICE", "REGION"]
     );
+    assert!(table.stdout.contains(&id), "{}", table.stdout);
 
     env.ok(&["key", "deactivate", "k", &id]);
     assert_eq!(env.access_key_ids("k").await[0].1, "Inactive");
