@@ -44,7 +44,6 @@ pub struct Aws {
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     s3: aws_sdk_s3::Client,
-    sdk_config: aws_config::SdkConfig,
     retries: retry::RetryCounter,
 }
 
@@ -91,7 +90,6 @@ impl Aws {
             iam: aws_sdk_iam::Client::from_conf(iam_conf),
             sts: aws_sdk_sts::Client::from_conf(sts_conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
-            sdk_config,
             retries,
         }
     }
@@ -100,14 +98,6 @@ impl Aws {
     /// failures) since these clients were made.
     pub fn retried_attempts(&self) -> u32 {
         self.retries.count()
-    }
-
-    pub fn region(&self) -> Option<&str> {
-        self.sdk_config.region().map(|r| r.as_ref())
-    }
-
-    pub fn endpoint_url(&self) -> Option<&str> {
-        self.sdk_config.endpoint_url()
     }
 }
 

@@ -31,7 +31,6 @@ fn aws_with_conf(
         iam,
         sts: aws_sdk_sts::Client::new(&sdk_config),
         s3: aws_sdk_s3::Client::new(&sdk_config),
-        sdk_config,
         retries: crate::retry::RetryCounter::default(),
     }
 }
