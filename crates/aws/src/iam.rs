@@ -1,4 +1,5 @@
 //! IAM operations, one method per thing a command needs, in iamctl's own types.
+//! Get*/Create* answers carry the entity's tags, so no ListTags call follows them.
 
 use crate::error::{classify, AwsError, Entity};
 use crate::types::*;
@@ -152,13 +153,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:CreateUser", ent("user", u.name)))?;
-        let mut user = out
+        let user = out
             .user()
             .map(user_from)
             .ok_or_else(|| missing("iam:CreateUser", "user", u.name))?;
-        if user.tags.is_empty() {
-            user.tags = u.tags.to_vec();
-        }
         Ok(user)
     }
 
@@ -170,13 +168,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:GetUser", ent("user", name)))?;
-        let mut user = out
+        let user = out
             .user()
             .map(user_from)
             .ok_or_else(|| missing("iam:GetUser", "user", name))?;
-        if user.tags.is_empty() {
-            user.tags = self.list_user_tags(name).await?;
-        }
         Ok(user)
     }
 
@@ -630,13 +625,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:CreatePolicy", ent("policy", name)))?;
-        let mut p = out
+        let p = out
             .policy()
             .map(policy_from)
             .ok_or_else(|| missing("iam:CreatePolicy", "policy", name))?;
-        if p.tags.is_empty() {
-            p.tags = tags.to_vec();
-        }
         Ok(p)
     }
 
@@ -648,13 +640,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:GetPolicy", ent("policy", arn)))?;
-        let mut p = out
+        let p = out
             .policy()
             .map(policy_from)
             .ok_or_else(|| missing("iam:GetPolicy", "policy", arn))?;
-        if p.tags.is_empty() && !arn.contains(":aws:policy/") {
-            p.tags = self.list_policy_tags(arn).await?;
-        }
         Ok(p)
     }
 
@@ -1124,13 +1113,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:CreateRole", ent("role", r.name)))?;
-        let mut role = out
+        let role = out
             .role()
             .map(role_from)
             .ok_or_else(|| missing("iam:CreateRole", "role", r.name))?;
-        if role.tags.is_empty() {
-            role.tags = r.tags.to_vec();
-        }
         Ok(role)
     }
 
@@ -1142,23 +1128,10 @@ impl Aws {
             .send()
             .await
             .map_err(e("iam:GetRole", ent("role", name)))?;
-        let mut role = out
+        let role = out
             .role()
             .map(role_from)
             .ok_or_else(|| missing("iam:GetRole", "role", name))?;
-        if role.tags.is_empty() {
-            let tags = self
-                .iam
-                .list_role_tags()
-                .role_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(e("iam:ListRoleTags", ent("role", name)))?;
-            role.tags = tags_from(&tags);
-        }
         Ok(role)
     }
 
@@ -1253,6 +1226,19 @@ impl Aws {
         out.group()
             .map(group_from)
             .ok_or_else(|| missing("iam:CreateGroup", "group", name))
+    }
+
+    /// Fails with "group `g` does not exist" when it does not: one GetGroup page,
+    /// however many members the group has.
+    pub async fn check_group(&self, name: &str) -> Result<(), AwsError> {
+        self.iam
+            .get_group()
+            .group_name(name)
+            .max_items(1)
+            .send()
+            .await
+            .map_err(e("iam:GetGroup", ent("group", name)))?;
+        Ok(())
     }
 
     /// The group and its members.

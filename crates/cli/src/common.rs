@@ -101,6 +101,8 @@ async fn root_policy_arn(ctx: &Ctx, name: &str) -> CmdResult<String> {
 pub async fn resolve_policy(ctx: &Ctx, s: &str) -> CmdResult<String> {
     check_policy_ref(s)?;
     if s.starts_with("arn:") {
+        // An ARN must name a policy that exists: found now, before any change.
+        ctx.aws().await.get_policy(s).await?;
         return Ok(s.to_string());
     }
     let partition = ctx.partition().await?;

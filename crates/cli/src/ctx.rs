@@ -148,6 +148,23 @@ pub fn entity_table<T: iamctl_aws::Named>(items: &[T]) -> String {
     )
 }
 
+/// `k=v, k=v` for a `tags` field.
+pub fn tag_list(tags: &[iamctl_aws::Tag]) -> String {
+    tags.iter()
+        .map(|t| format!("{}={}", t.key, t.value))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The ARNs of attached policies, comma-separated.
+pub fn arn_list(policies: &[iamctl_aws::AttachedPolicy]) -> String {
+    policies
+        .iter()
+        .map(|p| p.policy_arn.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `key: value` lines.
 pub fn fields(rows: &[(&str, String)]) -> String {
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

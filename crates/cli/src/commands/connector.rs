@@ -2,7 +2,7 @@
 //! and a platform user with its own policy and access key.
 
 use crate::common::{read_document, tags_with_managed};
-use crate::credfile::{render_key, KeyFile, KeyFormat};
+use crate::credfile::{KeyFile, KeyFormat};
 use crate::ctx::Ctx;
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, Tag};
@@ -120,6 +120,7 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
         })
         .await?;
     ctx.status(format!("IAM user {name} created successfully."));
+    let path = file.path().display().to_string();
     // From here on, undo what was made if a later step fails.
     let mut created = Vec::new();
     let result: CmdResult<(String, iamctl_aws::NewAccessKey)> = async {
@@ -137,7 +138,7 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
         aws.attach_policy(PrincipalKind::User, &name, &policy.arn)
             .await?;
         ctx.status(format!("Policy attached to user {name} successfully."));
-        let key = aws.create_access_key(&name).await?;
+        let key = super::key::issue(ctx, aws, &name, Some(file), None).await?;
         Ok((policy.arn, key))
     }
     .await;
@@ -148,13 +149,6 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
             return Err(e);
         }
     };
-    let path = file.path().display().to_string();
-    let fmt = file.format;
-    file.write(&render_key(&key, fmt))?;
-    ctx.status(format!(
-        "Access key {} created; secret written to `{path}` (mode 0600).",
-        key.access_key_id
-    ));
     if ctx.json() {
         ctx.emit(
             &serde_json::json!({

@@ -3,7 +3,7 @@
 
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
 use crate::common::is_managed;
-use crate::ctx::{entity_table, fields, Ctx};
+use crate::ctx::{arn_list, entity_table, fields, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{Group, PrincipalKind};
 use iamctl_policy::EntityKind;
@@ -109,14 +109,7 @@ async fn show(ctx: &Ctx, name: &str) -> CmdResult {
             ("arn", o.group.arn.clone()),
             ("created", o.group.create_date.clone()),
             ("members", o.users.join(", ")),
-            (
-                "policies",
-                o.attached_policies
-                    .iter()
-                    .map(|p| p.policy_arn.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            ("policies", arn_list(&o.attached_policies)),
             ("inline", o.inline_policies.join(", ")),
         ])
     })
@@ -159,11 +152,7 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
             .map(|u| u.user_name.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        attached
-            .iter()
-            .map(|p| p.policy_arn.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+        arn_list(&attached),
         inline.join(", ")
     ));
     ctx.confirm(&format!(

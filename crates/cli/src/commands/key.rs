@@ -100,6 +100,7 @@ fn check_room(user: &str, keys: &[AccessKeyInfo]) -> CmdResult {
 }
 
 /// Where a new key goes: the reserved file, or stdout.
+/// Create a key and hand its secret to `file`, or to stdout without one.
 pub async fn issue(
     ctx: &Ctx,
     aws: &Aws,
@@ -112,7 +113,20 @@ pub async fn issue(
         Some(f) => {
             let path = f.path().display().to_string();
             let fmt = f.format;
-            f.write(&render_key(&key, fmt))?;
+            if let Err(e) = f.write(&render_key(&key, fmt)) {
+                // A key whose secret reached no one is of no use: take it back.
+                let undone = aws.delete_access_key(user, &key.access_key_id).await;
+                return Err(CommandError::failure(format!(
+                    "cannot write `{path}` ({}); access key `{}` {}",
+                    e.report,
+                    key.access_key_id,
+                    if undone.is_ok() {
+                        "was deleted again"
+                    } else {
+                        "could not be deleted: delete it by hand"
+                    }
+                )));
+            }
             ctx.status(format!(
                 "created access key `{}` for user `{user}`; secret written to `{path}` (mode 0600)",
                 key.access_key_id

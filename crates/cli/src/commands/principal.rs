@@ -20,6 +20,76 @@ pub fn check_name(kind: PrincipalKind, name: &str) -> CmdResult {
     Ok(())
 }
 
+/// What `user create` and `role create` share.
+#[derive(clap::Args, Debug)]
+pub struct NewPrincipalArgs {
+    /// IAM path, such as `/teams/data/`.
+    #[arg(long, value_name = "P")]
+    pub path: Option<String>,
+    /// A tag `KEY=VALUE`; repeat for more (`managed-by=iamctl` is always added).
+    #[arg(long = "tag", value_name = "K=V")]
+    pub tags: Vec<String>,
+    /// Permissions boundary: a managed policy, by ARN or name.
+    #[arg(long, value_name = "POLICY")]
+    pub boundary: Option<String>,
+    /// Attach a managed policy (ARN or name); repeat for more.
+    #[arg(long = "attach", value_name = "POLICY")]
+    pub attach: Vec<String>,
+}
+
+/// [`NewPrincipalArgs`] checked offline ([`NewPrincipalArgs::check`]), then
+/// resolved against the account ([`Checked::resolve`]), all before any change.
+pub struct Checked<'a> {
+    args: &'a NewPrincipalArgs,
+    pub tags: Vec<iamctl_aws::Tag>,
+}
+
+pub struct Resolved {
+    pub tags: Vec<iamctl_aws::Tag>,
+    pub boundary: Option<String>,
+    pub attach: Vec<String>,
+}
+
+impl NewPrincipalArgs {
+    /// Syntax and limits; no AWS call.
+    pub fn check(&self, kind: PrincipalKind) -> CmdResult<Checked<'_>> {
+        if let Some(p) = &self.path {
+            iamctl_policy::validate_path(p)?;
+        }
+        let tags = crate::common::tags_with_managed(&self.tags)?;
+        for p in self.boundary.iter().chain(&self.attach) {
+            crate::common::check_policy_ref(p)?;
+        }
+        if self.attach.len() > 20 {
+            return Err(crate::error::CommandError::invalid(format!(
+                "{} policies to attach; IAM allows at most 20 managed policies per {}",
+                self.attach.len(),
+                kind.as_str()
+            )));
+        }
+        Ok(Checked { args: self, tags })
+    }
+}
+
+impl Checked<'_> {
+    /// Every policy named must exist.
+    pub async fn resolve(self, ctx: &Ctx) -> CmdResult<Resolved> {
+        let boundary = match &self.args.boundary {
+            Some(b) => Some(resolve_policy(ctx, b).await?),
+            None => None,
+        };
+        let mut attach = Vec::with_capacity(self.args.attach.len());
+        for p in &self.args.attach {
+            attach.push(resolve_policy(ctx, p).await?);
+        }
+        Ok(Resolved {
+            tags: self.tags,
+            boundary,
+            attach,
+        })
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct AttachArgs {
     /// The user, group or role.
@@ -46,7 +116,6 @@ pub struct DeletePolicyArgs {
 
 pub async fn attach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult {
     check_name(kind, &a.name)?;
-    crate::common::check_policy_ref(&a.policy)?;
     let arn = resolve_policy(ctx, &a.policy).await?;
     ctx.aws().await.attach_policy(kind, &a.name, &arn).await?;
     ctx.status(format!(
@@ -59,7 +128,6 @@ pub async fn attach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult 
 
 pub async fn detach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult {
     check_name(kind, &a.name)?;
-    crate::common::check_policy_ref(&a.policy)?;
     let arn = resolve_policy(ctx, &a.policy).await?;
     ctx.aws().await.detach_policy(kind, &a.name, &arn).await?;
     ctx.status(format!(

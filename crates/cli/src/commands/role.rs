@@ -1,11 +1,9 @@
 //! `iamctl role ...`
 
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
-use crate::common::{
-    check_policy_ref, is_managed, read_document, resolve_policy, tags_with_managed,
-};
+use crate::common::{is_managed, read_document};
 use crate::credfile::{render_session, KeyFormat};
-use crate::ctx::{entity_table, fields, Ctx};
+use crate::ctx::{arn_list, entity_table, fields, tag_list, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, Role};
 use iamctl_policy::{templates, DocumentKind, EntityKind, PolicyDocument};
@@ -69,17 +67,10 @@ pub struct CreateArgs {
     /// Longest session, in seconds (3600 to 43200).
     #[arg(long, value_name = "SECS")]
     pub max_session_duration: Option<i32>,
-    /// Attach a managed policy (ARN or name); repeat for more.
-    #[arg(long = "attach", value_name = "POLICY")]
-    pub attach: Vec<String>,
-    #[arg(long, value_name = "P")]
-    pub path: Option<String>,
     #[arg(long)]
     pub description: Option<String>,
-    #[arg(long = "tag", value_name = "K=V")]
-    pub tags: Vec<String>,
-    #[arg(long, value_name = "ARN")]
-    pub boundary: Option<String>,
+    #[command(flatten)]
+    pub new: principal::NewPrincipalArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -162,10 +153,7 @@ fn trust_document(t: &TrustSource) -> CmdResult<PolicyDocument> {
 
 async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     iamctl_policy::validate_name(EntityKind::Role, &a.name)?;
-    if let Some(p) = &a.path {
-        iamctl_policy::validate_path(p)?;
-    }
-    let tags = tags_with_managed(&a.tags)?;
+    let checked = a.new.check(PrincipalKind::Role)?;
     let trust = trust_document(&a.trust)?;
     if let Some(d) = a.max_session_duration {
         if !(3600..=43200).contains(&d) {
@@ -174,37 +162,19 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
             )));
         }
     }
-    if let Some(b) = &a.boundary {
-        check_policy_ref(b)?;
-    }
-    for p in &a.attach {
-        check_policy_ref(p)?;
-    }
-    if a.attach.len() > 20 {
-        return Err(CommandError::invalid(format!(
-            "{} policies to attach; IAM allows at most 20 managed policies per role",
-            a.attach.len()
-        )));
-    }
     let aws = ctx.aws().await;
-    let boundary = match &a.boundary {
-        Some(b) => Some(resolve_policy(ctx, b).await?),
-        None => None,
-    };
-    let mut arns = Vec::new();
-    for p in &a.attach {
-        arns.push(resolve_policy(ctx, p).await?);
-    }
+    let new = checked.resolve(ctx).await?;
+    let arns = new.attach;
     let trust_json = trust.to_compact();
     let role = aws
         .create_role(&iamctl_aws::NewRole {
             name: &a.name,
-            path: a.path.as_deref(),
+            path: a.new.path.as_deref(),
             trust_policy: &trust_json,
             description: a.description.as_deref(),
             max_session_duration: a.max_session_duration,
-            tags: &tags,
-            boundary: boundary.as_deref(),
+            tags: &new.tags,
+            boundary: new.boundary.as_deref(),
         })
         .await?;
     ctx.status(format!("created role `{}` ({})", role.role_name, role.arn));
@@ -274,23 +244,8 @@ async fn show(ctx: &Ctx, name: &str) -> CmdResult {
                     .map(|d| format!("{d}s"))
                     .unwrap_or_default(),
             ),
-            (
-                "tags",
-                o.role
-                    .tags
-                    .iter()
-                    .map(|t| format!("{}={}", t.key, t.value))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            (
-                "policies",
-                o.attached_policies
-                    .iter()
-                    .map(|p| p.policy_arn.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            ("tags", tag_list(&o.role.tags)),
+            ("policies", arn_list(&o.attached_policies)),
             ("inline", o.inline_policies.join(", ")),
             ("instance profiles", o.instance_profiles.join(", ")),
             ("trust policy", String::new()),
@@ -337,11 +292,7 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
     )?;
     ctx.status(format!(
         "role `{name}` has: attached policies [{}], inline policies [{}], instance profiles [{}]",
-        attached
-            .iter()
-            .map(|p| p.policy_arn.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+        arn_list(&attached),
         inline.join(", "),
         profiles.join(", ")
     ));

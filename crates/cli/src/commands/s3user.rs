@@ -2,7 +2,7 @@
 //! shared bucket.
 
 use crate::common::tags_with_managed;
-use crate::credfile::{render_key, KeyFile, KeyFormat};
+use crate::credfile::{KeyFile, KeyFormat};
 use crate::ctx::Ctx;
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, Tag};
@@ -125,23 +125,13 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
         ctx.status(format!("created policy `{}`", p.arn));
         aws.attach_policy(PrincipalKind::User, &a.user, &p.arn)
             .await?;
-        Ok(aws.create_access_key(&a.user).await?)
+        super::key::issue(ctx, aws, &a.user, Some(file), None).await
     }
     .await;
-    let key = match result {
-        Ok(k) => k,
-        Err(e) => {
-            super::user::undo_user(ctx, aws, &a.user, &created).await;
-            return Err(e);
-        }
-    };
-    let path = file.path().display().to_string();
-    let fmt = file.format;
-    file.write(&render_key(&key, fmt))?;
-    ctx.status(format!(
-        "created access key `{}`; written to `{path}` (mode 0600)",
-        key.access_key_id
-    ));
+    if let Err(e) = result {
+        super::user::undo_user(ctx, aws, &a.user, &created).await;
+        return Err(e);
+    }
     Ok(())
 }
 

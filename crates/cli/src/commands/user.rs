@@ -1,9 +1,9 @@
 //! `iamctl user ...`
 
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
-use crate::common::{check_policy_ref, is_managed, resolve_policy, tags_with_managed};
+use crate::common::{check_policy_ref, is_managed, resolve_policy};
 use crate::credfile::{KeyFile, KeyFormat};
-use crate::ctx::{entity_table, fields, Ctx};
+use crate::ctx::{arn_list, entity_table, fields, tag_list, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, User, UserDependents};
 use iamctl_policy::EntityKind;
@@ -34,18 +34,8 @@ pub enum UserCommand {
 #[derive(clap::Args, Debug)]
 pub struct CreateArgs {
     pub name: String,
-    /// IAM path, such as `/teams/data/`.
-    #[arg(long, value_name = "P")]
-    pub path: Option<String>,
-    /// A tag `KEY=VALUE`; repeat for more.
-    #[arg(long = "tag", value_name = "K=V")]
-    pub tags: Vec<String>,
-    /// Permissions boundary (a managed policy ARN).
-    #[arg(long, value_name = "ARN")]
-    pub boundary: Option<String>,
-    /// Attach a managed policy (ARN or name); repeat for more.
-    #[arg(long = "attach", value_name = "POLICY")]
-    pub attach: Vec<String>,
+    #[command(flatten)]
+    pub new: principal::NewPrincipalArgs,
     /// Add to a group; repeat for more.
     #[arg(long = "group", value_name = "G")]
     pub groups: Vec<String>,
@@ -110,24 +100,9 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> CmdResult {
 async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     // Everything is checked before the first change.
     iamctl_policy::validate_name(EntityKind::User, &a.name)?;
-    if let Some(p) = &a.path {
-        iamctl_policy::validate_path(p)?;
-    }
-    let tags = tags_with_managed(&a.tags)?;
-    if let Some(b) = &a.boundary {
-        check_policy_ref(b)?;
-    }
-    for p in &a.attach {
-        check_policy_ref(p)?;
-    }
+    let checked = a.new.check(PrincipalKind::User)?;
     for g in &a.groups {
         iamctl_policy::validate_name(EntityKind::Group, g)?;
-    }
-    if a.attach.len() > 20 {
-        return Err(CommandError::invalid(format!(
-            "{} policies to attach; IAM allows 20 managed policies per user",
-            a.attach.len()
-        )));
     }
     if a.groups.len() > 10 {
         return Err(CommandError::invalid(format!(
@@ -140,28 +115,21 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
         None => None,
     };
     let aws = ctx.aws().await;
-    let boundary = match &a.boundary {
-        Some(b) => Some(resolve_policy(ctx, b).await?),
-        None => None,
-    };
-    let mut arns = Vec::new();
-    for p in &a.attach {
-        arns.push(resolve_policy(ctx, p).await?);
-    }
+    let new = checked.resolve(ctx).await?;
     for g in &a.groups {
-        aws.get_group(g).await?;
+        aws.check_group(g).await?;
     }
     let user = aws
         .create_user(&iamctl_aws::NewUser {
             name: &a.name,
-            path: a.path.as_deref(),
-            tags: &tags,
-            boundary: boundary.as_deref(),
+            path: a.new.path.as_deref(),
+            tags: &new.tags,
+            boundary: new.boundary.as_deref(),
         })
         .await?;
     ctx.status(format!("created user `{}` ({})", user.user_name, user.arn));
     let rest: CmdResult = async {
-        for arn in &arns {
+        for arn in &new.attach {
             aws.attach_policy(PrincipalKind::User, &a.name, arn).await?;
             ctx.status(format!("attached `{arn}`"));
         }
@@ -237,24 +205,9 @@ async fn show(ctx: &Ctx, name: &str) -> CmdResult {
                 "boundary",
                 o.user.permissions_boundary.clone().unwrap_or_default(),
             ),
-            (
-                "tags",
-                o.user
-                    .tags
-                    .iter()
-                    .map(|t| format!("{}={}", t.key, t.value))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            ("tags", tag_list(&o.user.tags)),
             ("groups", o.groups.join(", ")),
-            (
-                "policies",
-                o.attached_policies
-                    .iter()
-                    .map(|p| p.policy_arn.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            ("policies", arn_list(&o.attached_policies)),
             ("inline", o.inline_policies.join(", ")),
             (
                 "access keys",

@@ -255,6 +255,29 @@ async fn unknown_names_fail_before_anything_is_created() {
         "does not exist",
     )
     .await;
+    let ghost = env.policy_arn("ghost");
+    refused(
+        &env,
+        &["user", "create", "n1", "--attach", &ghost],
+        1,
+        "does not exist",
+    )
+    .await;
+    refused(
+        &env,
+        &[
+            "role",
+            "create",
+            "r1",
+            "--trust-principal",
+            &env.account,
+            "--boundary",
+            &ghost,
+        ],
+        1,
+        "does not exist",
+    )
+    .await;
     env.ok(&["user", "create", "dup"]);
     refused(
         &env,

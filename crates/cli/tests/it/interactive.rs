@@ -26,7 +26,7 @@ async fn connector_deploy_asks_for_name_policy_and_confirmation() {
     p.exp_string("Does the above information look correct?")
         .unwrap();
     p.send_line("y").unwrap();
-    p.exp_string("Access key").unwrap();
+    p.exp_string("created access key").unwrap();
     p.exp_eof().unwrap();
     let user = "iSaas-connector-26-03-21-11-36-28";
     assert!(env.user_exists(user).await);
