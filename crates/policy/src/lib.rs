@@ -5,6 +5,7 @@
 //! Nothing here performs I/O, reads the clock or talks to AWS, so every rule
 //! can be tested exhaustively and reused by any front end.
 
+pub mod catalog;
 pub mod document;
 pub mod names;
 pub mod templates;
