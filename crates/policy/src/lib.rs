@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod document;
+pub mod eval;
 pub mod names;
 pub mod templates;
 

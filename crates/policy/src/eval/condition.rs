@@ -1,0 +1,422 @@
+//! Condition operators: every operator IAM documents, with `...IfExists`,
+//! `ForAllValues:` / `ForAnyValue:` and `Null`.
+
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+
+use super::pattern::{fill_literal, tokenize, ArnParts, ArnPattern, Glob, Syntax, Tok};
+use super::request::{Context, ContextEntry};
+
+/// The base operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorKind {
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateNotEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    BinaryEquals,
+    IpAddress,
+    NotIpAddress,
+    ArnEquals,
+    ArnLike,
+    ArnNotEquals,
+    ArnNotLike,
+    Null,
+}
+
+/// Every base operator with its name, for parsing and for the linter.
+pub const OPERATORS: &[(&str, OperatorKind)] = {
+    use OperatorKind::*;
+    &[
+        ("StringEquals", StringEquals),
+        ("StringNotEquals", StringNotEquals),
+        ("StringEqualsIgnoreCase", StringEqualsIgnoreCase),
+        ("StringNotEqualsIgnoreCase", StringNotEqualsIgnoreCase),
+        ("StringLike", StringLike),
+        ("StringNotLike", StringNotLike),
+        ("NumericEquals", NumericEquals),
+        ("NumericNotEquals", NumericNotEquals),
+        ("NumericLessThan", NumericLessThan),
+        ("NumericLessThanEquals", NumericLessThanEquals),
+        ("NumericGreaterThan", NumericGreaterThan),
+        ("NumericGreaterThanEquals", NumericGreaterThanEquals),
+        ("DateEquals", DateEquals),
+        ("DateNotEquals", DateNotEquals),
+        ("DateLessThan", DateLessThan),
+        ("DateLessThanEquals", DateLessThanEquals),
+        ("DateGreaterThan", DateGreaterThan),
+        ("DateGreaterThanEquals", DateGreaterThanEquals),
+        ("Bool", Bool),
+        ("BinaryEquals", BinaryEquals),
+        ("IpAddress", IpAddress),
+        ("NotIpAddress", NotIpAddress),
+        ("ArnEquals", ArnEquals),
+        ("ArnLike", ArnLike),
+        ("ArnNotEquals", ArnNotEquals),
+        ("ArnNotLike", ArnNotLike),
+        ("Null", Null),
+    ]
+};
+
+impl OperatorKind {
+    /// Negated operators match when no policy value matches; with the key
+    /// missing they are true.
+    pub fn negated(self) -> bool {
+        use OperatorKind::*;
+        matches!(
+            self,
+            StringNotEquals
+                | StringNotEqualsIgnoreCase
+                | StringNotLike
+                | NumericNotEquals
+                | DateNotEquals
+                | NotIpAddress
+                | ArnNotEquals
+                | ArnNotLike
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        OPERATORS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    /// Whether policy variables are expanded in this operator's values.
+    pub fn takes_variables(self) -> bool {
+        use OperatorKind::*;
+        matches!(
+            self,
+            StringEquals
+                | StringNotEquals
+                | StringEqualsIgnoreCase
+                | StringNotEqualsIgnoreCase
+                | StringLike
+                | StringNotLike
+                | ArnEquals
+                | ArnLike
+                | ArnNotEquals
+                | ArnNotLike
+        )
+    }
+}
+
+/// `ForAllValues:` or `ForAnyValue:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOperator {
+    ForAllValues,
+    ForAnyValue,
+}
+
+/// A full operator as written: `ForAnyValue:StringLikeIfExists`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operator {
+    pub kind: OperatorKind,
+    pub if_exists: bool,
+    pub set: Option<SetOperator>,
+}
+
+impl Operator {
+    /// Parses an operator name. Operator names are matched exactly, as IAM
+    /// does; `None` for anything unknown (including `NullIfExists`).
+    pub fn parse(text: &str) -> Option<Operator> {
+        let (set, rest) = if let Some(r) = text.strip_prefix("ForAllValues:") {
+            (Some(SetOperator::ForAllValues), r)
+        } else if let Some(r) = text.strip_prefix("ForAnyValue:") {
+            (Some(SetOperator::ForAnyValue), r)
+        } else {
+            (None, text)
+        };
+        let (if_exists, base) = match rest.strip_suffix("IfExists") {
+            Some(base) => (true, base),
+            None => (false, rest),
+        };
+        let kind = OPERATORS.iter().find(|(n, _)| *n == base)?.1;
+        if kind == OperatorKind::Null && if_exists {
+            return None;
+        }
+        Some(Operator {
+            kind,
+            if_exists,
+            set,
+        })
+    }
+}
+
+/// One policy value, prepared for its operator.
+#[derive(Debug, Clone)]
+enum Value {
+    /// StringEquals / StringNotEquals / BinaryEquals / Bool (lower-cased):
+    /// literal text, possibly with variables.
+    Text(Box<[Tok]>),
+    /// IgnoreCase: lower-cased literal text.
+    TextLower(Box<[Tok]>),
+    /// StringLike
+    Like(Glob),
+    Number(f64),
+    Date(Timestamp),
+    Cidr(IpAddr, u8),
+    Arn(ArnPattern),
+    /// Null: whether the key must be absent.
+    Null(bool),
+    /// A value that cannot mean anything for its operator (e.g. `"abc"` for
+    /// NumericEquals): never matches.
+    Invalid,
+}
+
+/// One `"operator": {"key": values}` pair.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub operator: Operator,
+    /// The key as written.
+    pub key: String,
+    /// The key lower-cased, as looked up in the context.
+    pub key_lower: String,
+    values: Vec<Value>,
+}
+
+impl Condition {
+    /// `values` are the policy's values as strings (numbers and booleans
+    /// already turned into their JSON text).
+    pub fn new(operator: Operator, key: &str, values: &[String], variables: bool) -> Condition {
+        let values = values
+            .iter()
+            .map(|v| prepare(operator.kind, v, variables))
+            .collect();
+        Condition {
+            operator,
+            key: key.to_owned(),
+            key_lower: key.to_ascii_lowercase(),
+            values,
+        }
+    }
+
+    /// Whether the condition holds for the request context.
+    pub fn holds(&self, ctx: &Context) -> bool {
+        let op = self.operator;
+        let entry = ctx.get(&self.key_lower);
+        if op.kind == OperatorKind::Null {
+            let absent = entry.is_none_or(|e| e.values.is_empty());
+            return self.values.iter().any(|v| match v {
+                Value::Null(want_absent) => *want_absent == absent,
+                _ => false,
+            });
+        }
+        let entry = match entry {
+            Some(e) if !(e.multi && e.values.is_empty()) => e,
+            _ => {
+                // Missing key (an empty list counts as missing).
+                return match op.set {
+                    Some(SetOperator::ForAllValues) => true,
+                    Some(SetOperator::ForAnyValue) => op.if_exists,
+                    None => op.if_exists || op.kind.negated(),
+                };
+            }
+        };
+        let matches = |v: &str| self.value_matches(v, ctx);
+        match op.set {
+            Some(SetOperator::ForAllValues) => entry.values.iter().all(|v| matches(v)),
+            Some(SetOperator::ForAnyValue) => entry.values.iter().any(|v| matches(v)),
+            None => single(entry, matches),
+        }
+    }
+
+    /// One context value against the policy values: for a positive
+    /// operator, does any policy value match; for a negated one, does none.
+    fn value_matches(&self, v: &str, ctx: &Context) -> bool {
+        let kind = self.operator.kind;
+        let any = self.values.iter().any(|p| compare(kind, p, v, ctx));
+        if kind.negated() {
+            !any
+        } else {
+            any
+        }
+    }
+}
+
+/// Without a set operator: a multivalued key matches when any of its values
+/// does.
+fn single(entry: &ContextEntry, matches: impl Fn(&str) -> bool) -> bool {
+    entry.values.iter().any(|v| matches(v))
+}
+
+fn prepare(kind: OperatorKind, text: &str, variables: bool) -> Value {
+    use OperatorKind::*;
+    let literal = Syntax {
+        wildcards: false,
+        variables: variables && kind.takes_variables(),
+    };
+    let like = Syntax {
+        wildcards: true,
+        ..literal
+    };
+    match kind {
+        StringEquals | StringNotEquals | BinaryEquals => {
+            Value::Text(tokenize(text, literal).into())
+        }
+        Bool => Value::Text(tokenize(&text.to_ascii_lowercase(), literal).into()),
+        StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
+            Value::TextLower(tokenize(&text.to_lowercase(), literal).into())
+        }
+        StringLike | StringNotLike => Value::Like(Glob::parse(text, like)),
+        NumericEquals
+        | NumericNotEquals
+        | NumericLessThan
+        | NumericLessThanEquals
+        | NumericGreaterThan
+        | NumericGreaterThanEquals => number(text).map_or(Value::Invalid, Value::Number),
+        DateEquals
+        | DateNotEquals
+        | DateLessThan
+        | DateLessThanEquals
+        | DateGreaterThan
+        | DateGreaterThanEquals => parse_date(text).map_or(Value::Invalid, Value::Date),
+        IpAddress | NotIpAddress => cidr(text).map_or(Value::Invalid, |(a, p)| Value::Cidr(a, p)),
+        ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => {
+            Value::Arn(ArnPattern::parse(text, literal.variables))
+        }
+        Null => match text.to_ascii_lowercase().as_str() {
+            "true" => Value::Null(true),
+            "false" => Value::Null(false),
+            _ => Value::Invalid,
+        },
+    }
+}
+
+/// Does the context value `v` match policy value `p` under the base
+/// (un-negated) comparison of `kind`.
+fn compare(kind: OperatorKind, p: &Value, v: &str, ctx: &Context) -> bool {
+    use OperatorKind::*;
+    match p {
+        Value::Text(toks) => match kind {
+            Bool => eq_toks(toks, &v.to_ascii_lowercase(), ctx),
+            _ => eq_toks(toks, v, ctx),
+        },
+        Value::TextLower(toks) => match fill_literal(toks, ctx) {
+            Some(text) => text.to_lowercase() == v.to_lowercase(),
+            None => false,
+        },
+        Value::Like(glob) => glob.matches(v, ctx),
+        Value::Number(p) => match number(v) {
+            Some(v) => match kind {
+                NumericEquals | NumericNotEquals => v == *p,
+                NumericLessThan => v < *p,
+                NumericLessThanEquals => v <= *p,
+                NumericGreaterThan => v > *p,
+                NumericGreaterThanEquals => v >= *p,
+                _ => false,
+            },
+            None => false,
+        },
+        Value::Date(p) => match parse_date(v) {
+            Some(v) => match kind {
+                DateEquals | DateNotEquals => v == *p,
+                DateLessThan => v < *p,
+                DateLessThanEquals => v <= *p,
+                DateGreaterThan => v > *p,
+                DateGreaterThanEquals => v >= *p,
+                _ => false,
+            },
+            None => false,
+        },
+        Value::Cidr(net, prefix) => match v.trim().parse::<IpAddr>() {
+            Ok(ip) => in_cidr(ip, *net, *prefix),
+            Err(_) => false,
+        },
+        Value::Arn(pattern) => {
+            let parts = ArnParts::new(v);
+            parts.parts.is_some() && pattern.matches(&parts, ctx)
+        }
+        Value::Null(_) | Value::Invalid => false,
+    }
+}
+
+fn eq_toks(toks: &[Tok], v: &str, ctx: &Context) -> bool {
+    match toks {
+        [] => v.is_empty(),
+        [Tok::Lit(l)] => **l == *v,
+        _ => fill_literal(toks, ctx).is_some_and(|t| t == v),
+    }
+}
+
+fn number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    text.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// ISO 8601 (with or without time and offset; UTC when none) or seconds
+/// since the epoch.
+pub fn parse_date(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    if let Ok(ts) = text.parse::<Timestamp>() {
+        return Some(ts);
+    }
+    if let Ok(dt) = text.parse::<jiff::civil::DateTime>() {
+        return dt
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
+    }
+    if let Ok(d) = text.parse::<jiff::civil::Date>() {
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
+    }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        if let Ok(secs) = text.parse::<i64>() {
+            return Timestamp::from_second(secs).ok();
+        }
+    }
+    if let Ok(secs) = text.parse::<f64>() {
+        if secs.is_finite() {
+            return Timestamp::from_millisecond((secs * 1000.0) as i64).ok();
+        }
+    }
+    None
+}
+
+fn cidr(text: &str) -> Option<(IpAddr, u8)> {
+    let text = text.trim();
+    let (addr, prefix) = match text.split_once('/') {
+        Some((a, p)) => (a.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+        None => (text.parse::<IpAddr>().ok()?, None),
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = prefix.unwrap_or(max);
+    (prefix <= max).then_some((addr, prefix))
+}
+
+fn in_cidr(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}

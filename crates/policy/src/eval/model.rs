@@ -1,0 +1,418 @@
+//! Policies compiled for evaluation.
+
+use serde_json::Value;
+
+use super::condition::{Condition, Operator};
+use super::err::ModelError;
+use super::pattern::{ArnParts, ArnPattern, Glob, Syntax};
+use super::request::{Principal, PrincipalKind, Request};
+
+/// `Allow` or `Deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// One statement, compiled.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// Position in the policy's `Statement` list (0-based).
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    /// `None` in identity policies.
+    pub(crate) principal: Option<PrincipalSpec>,
+    pub(crate) actions: Matcher<Glob>,
+    pub(crate) resources: Matcher<ArnPattern>,
+    pub(crate) conditions: Vec<Condition>,
+}
+
+/// `Action` / `NotAction`, `Resource` / `NotResource`.
+#[derive(Debug, Clone)]
+pub(crate) struct Matcher<T> {
+    pub not: bool,
+    pub patterns: Vec<T>,
+}
+
+/// `Principal` / `NotPrincipal`.
+#[derive(Debug, Clone)]
+pub(crate) struct PrincipalSpec {
+    pub not: bool,
+    pub entries: Vec<PrincipalEntry>,
+}
+
+/// One principal named in a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PrincipalEntry {
+    /// `"*"` or `{"AWS": "*"}`: everyone.
+    Everyone,
+    /// An account: `123456789012` or `arn:aws:iam::123456789012:root`.
+    Account(String),
+    /// A user, role, session or other ARN.
+    Arn(String),
+    /// `{"Service": "..."}`
+    Service(String),
+    /// `{"Federated": "..."}`
+    Federated(String),
+    /// `{"CanonicalUser": "..."}`
+    Canonical(String),
+}
+
+/// How a resource-based policy named the principal that it matched; it
+/// decides which other policies still apply in the same account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PrincipalMatch {
+    /// The account (root ARN or account ID): the identity side must allow.
+    Account,
+    /// The role of a role session: boundary and session policy still apply.
+    Role,
+    /// The principal itself (user, role session, federated user), `*`, a
+    /// service or `NotPrincipal`.
+    Direct,
+}
+
+/// A policy ready for evaluation.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The name used in results (e.g. `identity[0]`, a policy ARN).
+    pub name: String,
+    pub statements: Vec<Statement>,
+}
+
+fn strings(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+fn scalar_strings(value: &Value) -> Option<Vec<String>> {
+    fn one(v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+    match value {
+        Value::Array(items) => items.iter().map(one).collect(),
+        v => one(v).map(|s| vec![s]),
+    }
+}
+
+impl Policy {
+    /// Compiles a policy document. `name` identifies it in results.
+    pub fn from_json(name: &str, doc: &Value) -> Result<Policy, ModelError> {
+        let obj = doc.as_object().ok_or_else(|| ModelError::NotObject {
+            policy: name.to_owned(),
+        })?;
+        let variables = obj.get("Version").and_then(Value::as_str) == Some("2012-10-17");
+        let statements = match obj.get("Statement") {
+            Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+            Some(v @ Value::Object(_)) => vec![v],
+            _ => {
+                return Err(ModelError::NoStatement {
+                    policy: name.to_owned(),
+                })
+            }
+        };
+        let statements = statements
+            .into_iter()
+            .enumerate()
+            .map(|(index, s)| compile_statement(name, index, s, variables))
+            .collect::<Result<_, _>>()?;
+        Ok(Policy {
+            name: name.to_owned(),
+            statements,
+        })
+    }
+
+    /// Parses JSON text and compiles it.
+    pub fn from_text(name: &str, text: &str) -> Result<Policy, ModelError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| ModelError::Statement {
+            policy: name.to_owned(),
+            index: 0,
+            problem: format!("not JSON: {e}"),
+        })?;
+        Policy::from_json(name, &value)
+    }
+}
+
+fn compile_statement(
+    policy: &str,
+    index: usize,
+    value: &Value,
+    variables: bool,
+) -> Result<Statement, ModelError> {
+    let bad = |problem: &str| ModelError::Statement {
+        policy: policy.to_owned(),
+        index,
+        problem: problem.to_owned(),
+    };
+    let obj = value
+        .as_object()
+        .ok_or_else(|| bad("a statement must be a JSON object"))?;
+    let sid = obj.get("Sid").and_then(Value::as_str).map(str::to_owned);
+    let effect = match obj.get("Effect").and_then(Value::as_str) {
+        Some("Allow") => Effect::Allow,
+        Some("Deny") => Effect::Deny,
+        _ => return Err(bad("`Effect` must be `Allow` or `Deny`")),
+    };
+    let action_syntax = Syntax {
+        wildcards: true,
+        variables: false,
+    };
+    let actions = match (obj.get("Action"), obj.get("NotAction")) {
+        (Some(v), None) | (None, Some(v)) => Matcher {
+            not: obj.contains_key("NotAction"),
+            patterns: strings(v)
+                .ok_or_else(|| bad("`Action` must be a string or a list of strings"))?
+                .iter()
+                .map(|a| Glob::parse_lowercase(a, action_syntax))
+                .collect(),
+        },
+        _ => {
+            return Err(bad(
+                "a statement needs exactly one of `Action` and `NotAction`",
+            ))
+        }
+    };
+    let resources = match (obj.get("Resource"), obj.get("NotResource")) {
+        (Some(v), None) | (None, Some(v)) => Matcher {
+            not: obj.contains_key("NotResource"),
+            patterns: strings(v)
+                .ok_or_else(|| bad("`Resource` must be a string or a list of strings"))?
+                .iter()
+                .map(|r| ArnPattern::parse(r, variables))
+                .collect(),
+        },
+        // Trust policies have no resource: the statement covers the role.
+        (None, None) => Matcher {
+            not: false,
+            patterns: vec![ArnPattern::Any],
+        },
+        _ => {
+            return Err(bad(
+                "a statement cannot have both `Resource` and `NotResource`",
+            ))
+        }
+    };
+    let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
+        (None, None) => None,
+        (Some(v), None) => Some(PrincipalSpec {
+            not: false,
+            entries: principal_entries(v).ok_or_else(|| bad("malformed `Principal`"))?,
+        }),
+        (None, Some(v)) => Some(PrincipalSpec {
+            not: true,
+            entries: principal_entries(v).ok_or_else(|| bad("malformed `NotPrincipal`"))?,
+        }),
+        _ => {
+            return Err(bad(
+                "a statement cannot have both `Principal` and `NotPrincipal`",
+            ))
+        }
+    };
+    let mut conditions = Vec::new();
+    if let Some(cond) = obj.get("Condition") {
+        let cond = cond
+            .as_object()
+            .ok_or_else(|| bad("`Condition` must be an object"))?;
+        for (op_name, keys) in cond {
+            let operator = Operator::parse(op_name).ok_or_else(|| ModelError::UnknownOperator {
+                policy: policy.to_owned(),
+                index,
+                operator: op_name.clone(),
+            })?;
+            let keys = keys
+                .as_object()
+                .ok_or_else(|| bad("a condition operator must map keys to values"))?;
+            for (key, values) in keys {
+                let values = scalar_strings(values)
+                    .ok_or_else(|| bad("condition values must be strings, numbers or booleans"))?;
+                conditions.push(Condition::new(operator, key, &values, variables));
+            }
+        }
+    }
+    Ok(Statement {
+        index,
+        sid,
+        effect,
+        principal,
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+fn principal_entries(value: &Value) -> Option<Vec<PrincipalEntry>> {
+    match value {
+        Value::String(s) if s == "*" => Some(vec![PrincipalEntry::Everyone]),
+        Value::Object(map) => {
+            let mut entries = Vec::new();
+            for (kind, v) in map {
+                for item in strings(v)? {
+                    entries.push(match kind.as_str() {
+                        "AWS" => aws_entry(&item),
+                        "Service" => PrincipalEntry::Service(item),
+                        "Federated" => PrincipalEntry::Federated(item),
+                        "CanonicalUser" => PrincipalEntry::Canonical(item),
+                        _ => return None,
+                    });
+                }
+            }
+            Some(entries)
+        }
+        _ => None,
+    }
+}
+
+fn aws_entry(item: &str) -> PrincipalEntry {
+    if item == "*" {
+        return PrincipalEntry::Everyone;
+    }
+    if item.len() == 12 && item.bytes().all(|b| b.is_ascii_digit()) {
+        return PrincipalEntry::Account(item.to_owned());
+    }
+    if let Some(["arn", _, "iam", "", account, "root"]) = super::pattern::split_arn(item) {
+        return PrincipalEntry::Account(account.to_owned());
+    }
+    PrincipalEntry::Arn(item.to_owned())
+}
+
+impl Statement {
+    /// The statement's conditions, one per operator and key.
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    /// Whether the statement's action, resource and conditions cover the
+    /// request (the principal is checked separately).
+    pub(crate) fn applies(&self, req: &Request, resource: &ArnParts<'_>) -> bool {
+        self.matches_action(&req.action_lower)
+            && self.matches_resource(req, resource)
+            && self.conditions.iter().all(|c| c.holds(&req.context))
+    }
+
+    /// Whether the (lower-cased) action is covered by `Action` / `NotAction`.
+    pub fn matches_action(&self, action_lower: &str) -> bool {
+        let empty = super::request::Context::default();
+        let any = self
+            .actions
+            .patterns
+            .iter()
+            .any(|g| g.matches(action_lower, &empty));
+        any != self.actions.not
+    }
+
+    fn matches_resource(&self, req: &Request, resource: &ArnParts<'_>) -> bool {
+        let any = self
+            .resources
+            .patterns
+            .iter()
+            .any(|p| p.matches(resource, &req.context));
+        any != self.resources.not
+    }
+
+    /// How (if at all) the statement's `Principal` covers `principal`.
+    /// Statements without a principal element (identity policies) match
+    /// directly.
+    pub(crate) fn principal_match(&self, principal: &Principal) -> Option<PrincipalMatch> {
+        let Some(spec) = &self.principal else {
+            return Some(PrincipalMatch::Direct);
+        };
+        if spec.not {
+            // NotPrincipal: the statement applies unless every identity the
+            // request is made as (the principal, its role, its account) is
+            // listed.
+            let listed = identities(principal)
+                .iter()
+                .all(|id| spec.entries.iter().any(|e| entry_is(e, id)));
+            return (!listed).then_some(PrincipalMatch::Direct);
+        }
+        spec.entries
+            .iter()
+            .filter_map(|e| entry_match(e, principal))
+            .max()
+    }
+}
+
+/// The identities a request is made as, for `NotPrincipal`.
+enum Identity<'a> {
+    Exact(&'a str),
+    RoleOf(&'a Principal),
+    Account(&'a str),
+}
+
+fn identities(p: &Principal) -> Vec<Identity<'_>> {
+    let mut ids = vec![Identity::Exact(&p.arn)];
+    if p.kind == PrincipalKind::RoleSession {
+        ids.push(Identity::RoleOf(p));
+    }
+    if !p.account.is_empty() && p.kind != PrincipalKind::Root {
+        ids.push(Identity::Account(&p.account));
+    }
+    ids
+}
+
+fn entry_is(entry: &PrincipalEntry, id: &Identity<'_>) -> bool {
+    match (entry, id) {
+        (PrincipalEntry::Everyone, _) => true,
+        (PrincipalEntry::Account(a), Identity::Account(b)) => a == b,
+        (PrincipalEntry::Account(a), Identity::Exact(arn)) => super::pattern::split_arn(arn)
+            .is_some_and(|p| p[2] == "iam" && p[5] == "root" && p[4] == a),
+        (PrincipalEntry::Arn(a), Identity::Exact(b)) => a == b,
+        (PrincipalEntry::Service(a), Identity::Exact(b)) => a == b,
+        (PrincipalEntry::Federated(a), Identity::Exact(b)) => a == b,
+        (PrincipalEntry::Canonical(a), Identity::Exact(b)) => a == b,
+        (PrincipalEntry::Arn(a), Identity::RoleOf(p)) => is_role_of(a, p),
+        _ => false,
+    }
+}
+
+fn entry_match(entry: &PrincipalEntry, p: &Principal) -> Option<PrincipalMatch> {
+    match entry {
+        PrincipalEntry::Everyone => Some(PrincipalMatch::Direct),
+        PrincipalEntry::Account(a) => {
+            (!p.account.is_empty() && *a == p.account && p.kind != PrincipalKind::Service)
+                .then_some(PrincipalMatch::Account)
+        }
+        PrincipalEntry::Arn(a) => {
+            if *a == p.arn {
+                Some(PrincipalMatch::Direct)
+            } else if p.kind == PrincipalKind::RoleSession && is_role_of(a, p) {
+                Some(PrincipalMatch::Role)
+            } else {
+                None
+            }
+        }
+        PrincipalEntry::Service(s)
+        | PrincipalEntry::Federated(s)
+        | PrincipalEntry::Canonical(s) => (*s == p.arn).then_some(PrincipalMatch::Direct),
+    }
+}
+
+/// Whether role ARN `arn` is the role of session `p` (by account and name:
+/// the session ARN does not carry the role's path).
+fn is_role_of(arn: &str, p: &Principal) -> bool {
+    if let Some(role_arn) = &p.role_arn {
+        return role_arn == arn;
+    }
+    match (super::pattern::split_arn(arn), &p.role_name) {
+        (Some(["arn", _, "iam", "", account, res]), Some(name)) => {
+            account == p.account
+                && res.starts_with("role/")
+                && res.rsplit('/').next() == Some(name.as_str())
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,198 @@
+//! What is being asked: who, which action, on what, and the request context.
+
+use super::pattern::{split_arn, ArnParts};
+
+/// The values of one context key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextEntry {
+    /// The key as given (for messages); lookups use the lower-cased form.
+    pub key: String,
+    pub values: Vec<String>,
+    /// Given as a list (a multivalued key such as `aws:TagKeys`), even if it
+    /// holds one value or none.
+    pub multi: bool,
+}
+
+/// The request context: condition keys and their values. Keys are
+/// case-insensitive, values are not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// (lower-cased key, entry), in insertion order.
+    entries: Vec<(String, ContextEntry)>,
+}
+
+impl Context {
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Sets a single-valued key, replacing any earlier value.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.insert(key, vec![value.into()], false);
+    }
+
+    /// Sets a multivalued key, replacing any earlier value.
+    pub fn set_multi(&mut self, key: &str, values: Vec<String>) {
+        self.insert(key, values, true);
+    }
+
+    /// Sets a key only if it has no value yet.
+    pub fn set_default(&mut self, key: &str, value: impl Into<String>) {
+        if self.get(&key.to_ascii_lowercase()).is_none() {
+            self.set(key, value);
+        }
+    }
+
+    fn insert(&mut self, key: &str, values: Vec<String>, multi: bool) {
+        let lower = key.to_ascii_lowercase();
+        let entry = ContextEntry {
+            key: key.to_owned(),
+            values,
+            multi,
+        };
+        match self.entries.iter_mut().find(|(k, _)| *k == lower) {
+            Some(slot) => slot.1 = entry,
+            None => self.entries.push((lower, entry)),
+        }
+    }
+
+    /// Looks up a lower-cased key.
+    pub fn get(&self, lower_key: &str) -> Option<&ContextEntry> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == lower_key)
+            .map(|(_, e)| e)
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &ContextEntry> {
+        self.entries.iter().map(|(_, e)| e)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// What kind of identity makes the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// `arn:aws:iam::111122223333:user/path/name`
+    User,
+    /// `arn:aws:iam::111122223333:role/path/name` (as a trust-policy subject)
+    Role,
+    /// `arn:aws:sts::111122223333:assumed-role/name/session`
+    RoleSession,
+    /// `arn:aws:sts::111122223333:federated-user/name`
+    FederatedUser,
+    /// `arn:aws:iam::111122223333:root`
+    Root,
+    /// A service principal such as `ec2.amazonaws.com`.
+    Service,
+    /// Anything else: compared by its text only.
+    Other,
+}
+
+/// The principal making a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub arn: String,
+    pub kind: PrincipalKind,
+    /// The 12-digit account (empty for services).
+    pub account: String,
+    /// For a role session, the role's name (the role's ARN may carry a path
+    /// that the session ARN does not show).
+    pub role_name: Option<String>,
+    /// For a role session, the role's ARN when known (from a snapshot).
+    pub role_arn: Option<String>,
+}
+
+impl Principal {
+    /// Reads a principal from its ARN (or a service principal name).
+    pub fn parse(text: &str) -> Principal {
+        let mut principal = Principal {
+            arn: text.to_owned(),
+            kind: PrincipalKind::Other,
+            account: String::new(),
+            role_name: None,
+            role_arn: None,
+        };
+        let Some(["arn", _partition, service, _region, account, resource]) = split_arn(text) else {
+            if text.ends_with(".amazonaws.com") || text.ends_with(".amazonaws.com.cn") {
+                principal.kind = PrincipalKind::Service;
+            }
+            return principal;
+        };
+        principal.account = account.to_owned();
+        principal.kind = match (service, resource) {
+            ("iam", "root") => PrincipalKind::Root,
+            ("iam", r) if r.starts_with("user/") => PrincipalKind::User,
+            ("iam", r) if r.starts_with("role/") => PrincipalKind::Role,
+            ("sts", r) if r.starts_with("assumed-role/") => {
+                let mut parts = r.splitn(3, '/');
+                parts.next();
+                principal.role_name = parts.next().map(str::to_owned);
+                PrincipalKind::RoleSession
+            }
+            ("sts", r) if r.starts_with("federated-user/") => PrincipalKind::FederatedUser,
+            _ => PrincipalKind::Other,
+        };
+        principal
+    }
+
+    /// The ARN of the account's root user (`arn:aws:iam::ACCOUNT:root`).
+    pub fn partition(&self) -> &str {
+        split_arn(&self.arn).map_or("aws", |p| p[1])
+    }
+}
+
+/// One authorization request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub principal: Principal,
+    /// `service:Action` as given.
+    pub action: String,
+    /// The lower-cased action, for matching.
+    pub(crate) action_lower: String,
+    /// The resource ARN, or `*`.
+    pub resource: String,
+    /// The account that owns the resource.
+    pub resource_account: String,
+    pub context: Context,
+}
+
+impl Request {
+    /// `resource_account` defaults to the account in the resource ARN, else
+    /// the principal's.
+    pub fn new(
+        principal: Principal,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        context: Context,
+    ) -> Request {
+        let resource_account = match resource_account {
+            Some(a) => a.to_owned(),
+            None => match split_arn(resource) {
+                Some(parts) if !parts[4].is_empty() => parts[4].to_owned(),
+                _ => principal.account.clone(),
+            },
+        };
+        Request {
+            principal,
+            action: action.to_owned(),
+            action_lower: action.to_ascii_lowercase(),
+            resource: resource.to_owned(),
+            resource_account,
+            context,
+        }
+    }
+
+    pub(crate) fn resource_parts(&self) -> ArnParts<'_> {
+        ArnParts::new(&self.resource)
+    }
+
+    /// Whether principal and resource belong to the same account.
+    pub fn same_account(&self) -> bool {
+        self.principal.account == self.resource_account
+    }
+}
