@@ -5,10 +5,13 @@
 //! Nothing here performs I/O, reads the clock or talks to AWS, so every rule
 //! can be tested exhaustively and reused by any front end.
 
+pub mod account;
+pub mod analysis;
 pub mod catalog;
 pub mod document;
 pub mod eval;
 pub mod names;
+pub mod simulate;
 pub mod templates;
 
 pub use document::{DocumentError, DocumentKind, PolicyDocument};

@@ -5,6 +5,7 @@ use crate::error::CmdResult;
 use clap::Subcommand;
 
 pub mod account;
+pub mod analyze;
 pub mod connector;
 pub mod group;
 pub mod key;
@@ -47,6 +48,13 @@ pub enum Command {
     /// A policy bundle and a platform ("connector") user for an outside platform.
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
+    /// Evaluate requests against policies offline, as AWS would decide them.
+    Simulate(analyze::SimulateArgs),
+    /// Every user and role allowed an action, and the statements that allow it.
+    #[command(name = "who-can")]
+    WhoCan(analyze::WhoCanArgs),
+    /// What one user or role can do: services, access levels, risky permissions.
+    Access(analyze::AccessArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -66,6 +74,9 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Managed(c) => managed::run(ctx, c).await,
         Command::S3User(c) => s3user::run(ctx, c).await,
         Command::Connector(c) => connector::run(ctx, c).await,
+        Command::Simulate(a) => analyze::simulate(ctx, a).await,
+        Command::WhoCan(a) => analyze::who_can(ctx, a).await,
+        Command::Access(a) => analyze::access(ctx, a).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = crate::Cli::command();

@@ -35,7 +35,7 @@ use std::fmt;
 pub use condition::{parse_date, Condition, Operator, OperatorKind, SetOperator, OPERATORS};
 pub use err::ModelError;
 pub use model::{Effect, Policy, PrincipalMatch, Statement};
-pub use request::{Context, ContextEntry, Principal, PrincipalKind, Request};
+pub use request::{Context, ContextEntry, Principal, PrincipalKind, Request, ResourcePredicate};
 
 /// The simulator's words for a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -33,6 +33,8 @@ pub struct Statement {
 pub(crate) struct Matcher<T> {
     pub not: bool,
     pub patterns: Vec<T>,
+    /// The patterns as written.
+    pub text: Vec<String>,
 }
 
 /// `Principal` / `NotPrincipal`.
@@ -172,14 +174,18 @@ fn compile_statement(
         variables: false,
     };
     let actions = match (obj.get("Action"), obj.get("NotAction")) {
-        (Some(v), None) | (None, Some(v)) => Matcher {
-            not: obj.contains_key("NotAction"),
-            patterns: strings(v)
-                .ok_or_else(|| bad("`Action` must be a string or a list of strings"))?
-                .iter()
-                .map(|a| Glob::parse_lowercase(a, action_syntax))
-                .collect(),
-        },
+        (Some(v), None) | (None, Some(v)) => {
+            let text = strings(v)
+                .ok_or_else(|| bad("`Action` must be a string or a list of strings"))?;
+            Matcher {
+                not: obj.contains_key("NotAction"),
+                patterns: text
+                    .iter()
+                    .map(|a| Glob::parse_lowercase(a, action_syntax))
+                    .collect(),
+                text,
+            }
+        }
         _ => {
             return Err(bad(
                 "a statement needs exactly one of `Action` and `NotAction`",
@@ -187,18 +193,23 @@ fn compile_statement(
         }
     };
     let resources = match (obj.get("Resource"), obj.get("NotResource")) {
-        (Some(v), None) | (None, Some(v)) => Matcher {
-            not: obj.contains_key("NotResource"),
-            patterns: strings(v)
-                .ok_or_else(|| bad("`Resource` must be a string or a list of strings"))?
-                .iter()
-                .map(|r| ArnPattern::parse(r, variables))
-                .collect(),
-        },
+        (Some(v), None) | (None, Some(v)) => {
+            let text = strings(v)
+                .ok_or_else(|| bad("`Resource` must be a string or a list of strings"))?;
+            Matcher {
+                not: obj.contains_key("NotResource"),
+                patterns: text
+                    .iter()
+                    .map(|r| ArnPattern::parse(r, variables))
+                    .collect(),
+                text,
+            }
+        }
         // Trust policies have no resource: the statement covers the role.
         (None, None) => Matcher {
             not: false,
             patterns: vec![ArnPattern::Any],
+            text: vec!["*".to_owned()],
         },
         _ => {
             return Err(bad(
@@ -315,6 +326,21 @@ impl Statement {
     }
 
     fn matches_resource(&self, req: &Request, resource: &ArnParts<'_>) -> bool {
+        if let Some(could_denote) = &req.any_resource {
+            // "On some resource of the action's types": an Allow counts when
+            // one of its patterns can name such a resource; a Deny only when
+            // it covers every resource.
+            return match (self.effect, self.resources.not) {
+                (Effect::Allow, false) => self.resources.text.iter().any(|t| could_denote(t)),
+                (Effect::Allow, true) => true,
+                (Effect::Deny, false) => self
+                    .resources
+                    .patterns
+                    .iter()
+                    .any(|p| matches!(p, ArnPattern::Any)),
+                (Effect::Deny, true) => false,
+            };
+        }
         let any = self
             .resources
             .patterns

@@ -138,15 +138,10 @@ impl Principal {
         };
         principal
     }
-
-    /// The ARN of the account's root user (`arn:aws:iam::ACCOUNT:root`).
-    pub fn partition(&self) -> &str {
-        split_arn(&self.arn).map_or("aws", |p| p[1])
-    }
 }
 
 /// One authorization request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     pub principal: Principal,
     /// `service:Action` as given.
@@ -158,7 +153,13 @@ pub struct Request {
     /// The account that owns the resource.
     pub resource_account: String,
     pub context: Context,
+    /// Set by [`Request::on_any_resource`].
+    pub(crate) any_resource: Option<ResourcePredicate>,
 }
+
+/// Whether a `Resource` pattern, as written, can name a resource the action
+/// acts on.
+pub type ResourcePredicate = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl Request {
     /// `resource_account` defaults to the account in the resource ARN, else
@@ -184,7 +185,37 @@ impl Request {
             resource: resource.to_owned(),
             resource_account,
             context,
+            any_resource: None,
         }
+    }
+
+    /// Changes the action (to evaluate many actions for one principal
+    /// without rebuilding the request).
+    pub fn set_action(&mut self, action: &str) {
+        self.action.clear();
+        self.action.push_str(action);
+        self.action_lower.clear();
+        self.action_lower.push_str(action);
+        self.action_lower.make_ascii_lowercase();
+    }
+
+    /// Replaces the predicate of [`Request::on_any_resource`].
+    pub fn set_any_resource(&mut self, could_denote: Option<ResourcePredicate>) {
+        if could_denote.is_some() {
+            self.resource = "*".to_owned();
+        }
+        self.any_resource = could_denote;
+    }
+
+    /// Asks whether the action is allowed on *some* resource rather than on
+    /// one: an `Allow` statement counts when `could_denote` accepts one of
+    /// its `Resource` patterns (e.g. the pattern can name an S3 object, for
+    /// `s3:GetObject`), a `Deny` only when its `Resource` is `*`. Used by
+    /// `who-can` and `access` when no resource is given.
+    pub fn on_any_resource(mut self, could_denote: ResourcePredicate) -> Request {
+        self.resource = "*".to_owned();
+        self.any_resource = Some(could_denote);
+        self
     }
 
     pub(crate) fn resource_parts(&self) -> ArnParts<'_> {
@@ -194,5 +225,18 @@ impl Request {
     /// Whether principal and resource belong to the same account.
     pub fn same_account(&self) -> bool {
         self.principal.account == self.resource_account
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("principal", &self.principal)
+            .field("action", &self.action)
+            .field("resource", &self.resource)
+            .field("resource_account", &self.resource_account)
+            .field("context", &self.context)
+            .field("any_resource", &self.any_resource.is_some())
+            .finish()
     }
 }

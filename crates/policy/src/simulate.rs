@@ -1,0 +1,240 @@
+//! The simulator's request format: one JSON object per request, as read by
+//! `iamctl simulate --batch` and written by the differential tests.
+//!
+//! ```json
+//! {"id": "c1", "principal": "arn:aws:iam::111111111111:user/alice",
+//!  "action": "s3:GetObject", "resource": "arn:aws:s3:::bucket/key",
+//!  "resourceAccount": "111111111111", "context": {"aws:TagKeys": ["a", "b"]},
+//!  "identityPolicies": [{...}], "permissionBoundary": {...},
+//!  "resourcePolicy": {...}, "sessionPolicy": {...},
+//!  "serviceControlPolicies": [[{...}], [{...}]], "resourceControlPolicies": [[{...}]]}
+//! ```
+//!
+//! The answer is one JSON object per request:
+//! `{"id", "decision", "matchedStatements": [{"policy", "layer", "sid", "statement"}], "notes"}`,
+//! or `{"id", "error"}` for a request that cannot be evaluated.
+
+use serde_json::{json, Map, Value};
+
+use crate::eval::{evaluate, Context, Evaluation, Policy, PolicySet, Principal, Request};
+
+/// A request with its own policies, compiled.
+#[derive(Debug, Clone)]
+pub struct BatchRequest {
+    pub id: Value,
+    pub request: Request,
+    pub identity: Vec<Policy>,
+    pub boundary: Option<Policy>,
+    pub session: Option<Policy>,
+    pub resource: Option<Policy>,
+    pub scps: Vec<Vec<Policy>>,
+    pub rcps: Vec<Vec<Policy>>,
+}
+
+/// A request line that cannot be evaluated: its id (if it had one) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineError {
+    pub id: Value,
+    pub message: String,
+}
+
+impl LineError {
+    pub fn to_json(&self) -> Value {
+        json!({"id": self.id, "error": self.message})
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "id",
+    "principal",
+    "action",
+    "resource",
+    "resourceAccount",
+    "context",
+    "identityPolicies",
+    "permissionBoundary",
+    "resourcePolicy",
+    "sessionPolicy",
+    "serviceControlPolicies",
+    "resourceControlPolicies",
+];
+
+impl BatchRequest {
+    /// Parses and compiles one line.
+    pub fn parse(line: &str) -> Result<BatchRequest, LineError> {
+        let value: Value = serde_json::from_str(line).map_err(|e| LineError {
+            id: Value::Null,
+            message: format!("not JSON: {e}"),
+        })?;
+        BatchRequest::from_json(&value)
+    }
+
+    pub fn from_json(value: &Value) -> Result<BatchRequest, LineError> {
+        let id = value.get("id").cloned().unwrap_or(Value::Null);
+        let err = |message: String| LineError {
+            id: id.clone(),
+            message,
+        };
+        let obj = value
+            .as_object()
+            .ok_or_else(|| err("a request must be a JSON object".into()))?;
+        if let Some(unknown) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(err(format!("unknown field `{unknown}`")));
+        }
+        let text = |field: &str| -> Result<&str, LineError> {
+            obj.get(field)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| err(format!("`{field}` must be a non-empty string")))
+        };
+        let principal = Principal::parse(text("principal")?);
+        let action = text("action")?;
+        if !action.contains(':') {
+            return Err(err(format!("`action` `{action}` must be `service:Action`")));
+        }
+        let resource = obj.get("resource").and_then(Value::as_str).unwrap_or("*");
+        let resource_account = match obj.get("resourceAccount") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => return Err(err("`resourceAccount` must be a string".into())),
+        };
+        let context = match obj.get("context") {
+            None | Some(Value::Null) => Context::new(),
+            Some(Value::Object(map)) => context_from_json(map).map_err(&err)?,
+            Some(_) => return Err(err("`context` must be an object".into())),
+        };
+        let compile = |name: String, doc: &Value| {
+            Policy::from_json(&name, doc).map_err(|e| err(e.to_string()))
+        };
+        let one = |field: &str, name: &str| -> Result<Option<Policy>, LineError> {
+            match obj.get(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(doc) => compile(name.to_owned(), doc).map(Some),
+            }
+        };
+        let list = |field: &str| -> Result<Vec<Policy>, LineError> {
+            match obj.get(field) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Array(docs)) => docs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| compile(format!("identity[{i}]"), d))
+                    .collect(),
+                Some(_) => Err(err(format!("`{field}` must be a list of policies"))),
+            }
+        };
+        let levels = |field: &str, short: &str| -> Result<Vec<Vec<Policy>>, LineError> {
+            match obj.get(field) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Array(levels)) => levels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, level)| match level {
+                        Value::Array(docs) => docs
+                            .iter()
+                            .enumerate()
+                            .map(|(j, d)| compile(format!("{short}[{i}][{j}]"), d))
+                            .collect(),
+                        _ => Err(err(format!(
+                            "`{field}` must be a list of levels, each a list of policies"
+                        ))),
+                    })
+                    .collect(),
+                Some(_) => Err(err(format!(
+                    "`{field}` must be a list of levels, each a list of policies"
+                ))),
+            }
+        };
+        Ok(BatchRequest {
+            request: Request::new(principal, action, resource, resource_account, context),
+            identity: list("identityPolicies")?,
+            boundary: one("permissionBoundary", "permissionBoundary")?,
+            session: one("sessionPolicy", "sessionPolicy")?,
+            resource: one("resourcePolicy", "resourcePolicy")?,
+            scps: levels("serviceControlPolicies", "scp")?,
+            rcps: levels("resourceControlPolicies", "rcp")?,
+            id,
+        })
+    }
+
+    /// The policies, as the evaluator takes them.
+    pub fn policy_set(&self) -> PolicySet<'_> {
+        PolicySet {
+            identity: self.identity.iter().collect(),
+            boundary: self.boundary.as_ref(),
+            session: self.session.as_ref(),
+            resource: self.resource.as_ref(),
+            scps: self.scps.iter().map(|l| l.iter().collect()).collect(),
+            rcps: self.rcps.iter().map(|l| l.iter().collect()).collect(),
+        }
+    }
+
+    pub fn evaluate(&self) -> Evaluation<'_> {
+        evaluate(&self.request, &self.policy_set())
+    }
+}
+
+/// Reads a context object: each key maps to a string, or a list of strings
+/// (a multivalued key); numbers and booleans are taken as their text.
+pub fn context_from_json(map: &Map<String, Value>) -> Result<Context, String> {
+    let mut ctx = Context::new();
+    for (key, value) in map {
+        let scalar = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        match value {
+            Value::Array(items) => {
+                let values = items
+                    .iter()
+                    .map(scalar)
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        format!("context key `{key}` must be a string or a list of strings")
+                    })?;
+                ctx.set_multi(key, values);
+            }
+            v => ctx.set(
+                key,
+                scalar(v).ok_or_else(|| {
+                    format!("context key `{key}` must be a string or a list of strings")
+                })?,
+            ),
+        }
+    }
+    Ok(ctx)
+}
+
+/// The JSON answer for one evaluation.
+pub fn evaluation_to_json(id: &Value, evaluation: &Evaluation<'_>) -> Value {
+    let matched: Vec<Value> = evaluation
+        .matched
+        .iter()
+        .map(|m| {
+            json!({
+                "policy": m.policy,
+                "layer": m.layer.as_str(),
+                "sid": m.sid,
+                "statement": m.index,
+                "effect": match m.effect { crate::eval::Effect::Allow => "Allow", crate::eval::Effect::Deny => "Deny" },
+            })
+        })
+        .collect();
+    json!({
+        "id": id,
+        "decision": evaluation.decision.as_str(),
+        "matchedStatements": matched,
+        "notes": evaluation.notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })
+}
+
+/// Evaluates one line and gives the JSON answer (an error line when the
+/// request cannot be read). Never fails.
+pub fn evaluate_line(line: &str) -> Value {
+    match BatchRequest::parse(line) {
+        Ok(req) => evaluation_to_json(&req.id, &req.evaluate()),
+        Err(e) => e.to_json(),
+    }
+}
