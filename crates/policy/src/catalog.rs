@@ -10,7 +10,7 @@
 //! assert_eq!(action.name, "GetObject");
 //! ```
 
-mod glob;
+pub(crate) mod glob;
 mod parse;
 
 use std::collections::HashMap;

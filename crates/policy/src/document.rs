@@ -7,7 +7,7 @@
 //! and, for syntax and structure errors, the line and column of the problem,
 //! with a source span for `miette` to draw.
 
-mod locate;
+pub(crate) mod locate;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -440,7 +440,7 @@ struct Problem {
     problem: StructureProblem,
 }
 
-fn syntax_error(origin: &str, text: &str, err: &serde_json::Error) -> DocumentError {
+pub(crate) fn syntax_error(origin: &str, text: &str, err: &serde_json::Error) -> DocumentError {
     // serde_json reports a 1-based line and the 1-based byte column of the
     // offending byte (0 at the very start of a line, e.g. at end of input).
     let line_start = text
@@ -512,7 +512,7 @@ fn structure_error(
 }
 
 /// The 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..floor_char_boundary(text, offset)];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = before.matches('\n').count() + 1;

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod catalog;
 pub mod document;
 pub mod eval;
+pub mod lint;
 pub mod names;
 pub mod simulate;
 pub mod templates;
