@@ -4,6 +4,8 @@ mod harness;
 
 mod account;
 mod bad_input;
+mod casegen;
+mod differential;
 mod group;
 mod interactive;
 mod key;
