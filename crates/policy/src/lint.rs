@@ -182,7 +182,7 @@ codes! {
     MfaDenyBoolFalse => "MFA_DENY_BOOL_FALSE", SecurityWarning, "a `Deny` on `Bool aws:MultiFactorAuthPresent false` does not apply to long-term access keys; use `BoolIfExists`";
     MfaAllowIfExistsTrue => "MFA_ALLOW_IF_EXISTS_TRUE", SecurityWarning, "an `Allow` on `BoolIfExists aws:MultiFactorAuthPresent true` also allows long-term access keys without MFA; use `Bool`";
     UnknownConditionKey => "UNKNOWN_CONDITION_KEY", Warning, "a service condition key that no service documents";
-    UnsupportedConditionKey => "UNSUPPORTED_CONDITION_KEY", Warning, "a condition key that none of the statement's services supports, so the condition never matches";
+    UnsupportedConditionKey => "UNSUPPORTED_CONDITION_KEY", Warning, "a condition key that none of the statement's services supports, so requests never carry it";
     UnsupportedResource => "UNSUPPORTED_RESOURCE", Warning, "a `Resource` that none of the statement's actions can act on";
     WriteOnAllResources => "WRITE_ON_ALL_RESOURCES", Warning, "write actions that support resource-level permissions are allowed on `*`";
     PolicyVariablesNeedVersion => "POLICY_VARIABLES_NEED_VERSION", Warning, "`${...}` policy variables with `Version` missing or `2008-10-17`, where they are literal text";

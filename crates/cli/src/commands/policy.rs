@@ -99,20 +99,21 @@ pub struct DeployArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct LintArgs {
+    /// Policy documents; `-` reads stdin.
     #[arg(required = true)]
     pub files: Vec<String>,
-    /// What the documents are: managed, user-inline, role-inline, group-inline, trust.
-    #[arg(long, value_enum, default_value = "managed")]
-    pub kind: LintKind,
+    /// What the documents are: identity (managed or inline), resource, trust, scp, rcp.
+    #[arg(long = "type", value_enum, default_value = "identity")]
+    pub policy_type: LintType,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum LintKind {
-    Managed,
-    UserInline,
-    RoleInline,
-    GroupInline,
+pub enum LintType {
+    Identity,
+    Resource,
     Trust,
+    Scp,
+    Rcp,
 }
 
 pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
@@ -130,7 +131,7 @@ pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
         PolicyCommand::Rollback { policy, to } => rollback(ctx, &policy, to.as_deref()).await,
         PolicyCommand::Delete { policy, force } => delete(ctx, &policy, force).await,
         PolicyCommand::Deploy(a) => deploy(ctx, a).await,
-        PolicyCommand::Lint(a) => lint(a),
+        PolicyCommand::Lint(a) => lint(ctx, a),
     }
 }
 
@@ -571,29 +572,70 @@ async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
     Ok(())
 }
 
-fn lint(a: LintArgs) -> CmdResult {
-    let kind = match a.kind {
-        LintKind::Managed => DocumentKind::Managed,
-        LintKind::UserInline => DocumentKind::UserInline,
-        LintKind::RoleInline => DocumentKind::RoleInline,
-        LintKind::GroupInline => DocumentKind::GroupInline,
-        LintKind::Trust => DocumentKind::Trust,
+/// One finding as `policy lint --output json` prints it.
+#[derive(serde::Serialize)]
+struct LintRow {
+    file: String,
+    line: usize,
+    column: usize,
+    severity: &'static str,
+    code: &'static str,
+    message: String,
+}
+
+fn lint(ctx: &Ctx, a: LintArgs) -> CmdResult {
+    use iamctl_policy::lint::{lint, PolicyType};
+    use std::io::Read;
+    let policy_type = match a.policy_type {
+        LintType::Identity => PolicyType::Identity,
+        LintType::Resource => PolicyType::Resource,
+        LintType::Trust => PolicyType::Trust,
+        LintType::Scp => PolicyType::Scp,
+        LintType::Rcp => PolicyType::Rcp,
     };
-    let mut bad = 0;
+    let mut rows = Vec::new();
+    let mut with_errors = 0;
     for f in &a.files {
-        match read_document(f, kind) {
-            Ok(_) => eprintln!("{f}: ok"),
-            Err(e) => {
-                eprint!("{}", crate::error::render(&e.report));
-                bad += 1;
-            }
+        let (origin, text) = if f == "-" {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            ("<stdin>".to_owned(), s)
+        } else {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| CommandError::invalid(format!("cannot read `{f}`: {e}")))?;
+            (f.clone(), text)
+        };
+        let report = lint(&origin, &text, policy_type);
+        if report.has_errors() {
+            with_errors += 1;
         }
+        if report.findings.is_empty() {
+            ctx.status(format!("{origin}: no findings"));
+        }
+        rows.extend(report.findings.into_iter().map(|finding| LintRow {
+            file: origin.clone(),
+            line: finding.line,
+            column: finding.column,
+            severity: finding.severity.as_str(),
+            code: finding.code.as_str(),
+            message: finding.message,
+        }));
     }
-    if bad == 0 {
+    ctx.emit(&rows, |rows| {
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "{}:{}:{}: {} {}: {}\n",
+                    r.file, r.line, r.column, r.severity, r.code, r.message
+                )
+            })
+            .collect()
+    })?;
+    if with_errors == 0 {
         Ok(())
     } else {
         Err(CommandError::invalid(format!(
-            "{bad} of {} policy documents are invalid",
+            "{with_errors} of {} policy documents have errors",
             a.files.len()
         )))
     }

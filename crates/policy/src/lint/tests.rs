@@ -694,3 +694,18 @@ fn every_code_is_documented_once() {
         assert!(!code.meaning().is_empty());
     }
 }
+
+#[test]
+fn readme_lists_every_code() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    for code in Code::ALL {
+        let row = format!(
+            "| `{}` | {} | {} |",
+            code.as_str(),
+            code.severity(),
+            code.meaning()
+        );
+        assert!(readme.contains(&row), "README.md lacks the row\n{row}");
+    }
+}
