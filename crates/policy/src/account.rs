@@ -348,8 +348,8 @@ impl Account {
     pub fn request_principal(&self, entity: &Entity) -> Principal {
         match entity.kind {
             EntityKind::Role => {
-                let account = entity.arn.splitn(6, ':').nth(4).unwrap_or("");
-                let partition = entity.arn.splitn(6, ':').nth(1).unwrap_or("aws");
+                let account = entity.arn.split(':').nth(4).unwrap_or("");
+                let partition = entity.arn.split(':').nth(1).unwrap_or("aws");
                 let mut p = Principal::parse(&format!(
                     "arn:{partition}:sts::{account}:assumed-role/{}/iamctl",
                     entity.name
@@ -366,7 +366,7 @@ impl Account {
     /// `aws:PrincipalTag/*`, and `aws:userid`-free basics. Existing keys are
     /// kept.
     pub fn principal_context(&self, entity: &Entity, ctx: &mut Context) {
-        let account = entity.arn.splitn(6, ':').nth(4).unwrap_or("").to_owned();
+        let account = entity.arn.split(':').nth(4).unwrap_or("").to_owned();
         match entity.kind {
             EntityKind::User => {
                 ctx.set_default("aws:username", entity.name.clone());

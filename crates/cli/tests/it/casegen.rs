@@ -831,13 +831,268 @@ fn one_case(rng: &mut Rng, i: usize) -> Case {
     if let Some(d) = rcps {
         line.insert("resourceControlPolicies".into(), d);
     }
+    let line = Value::Object(line);
+    req.tags.extend(semantic_tags(&line));
     req.tags.sort_unstable();
     req.tags.dedup();
     Case {
         id: format!("c{i:05}"),
         tags: req.tags,
-        line: Value::Object(line),
+        line,
     }
+}
+
+/// Date condition values written as epoch seconds: AWS accepts them
+/// ("a date in epoch (UNIX) time"); iam-simulate misreads them.
+pub const TAG_EPOCH_DATE: &str = "epoch-date-values";
+
+/// A `NotPrincipal` Deny that lists some but not all of the identities a
+/// request is made as (account, role, session), or a principal with a
+/// permissions boundary: AWS checks each identity and denies unless all are
+/// listed, and always denies principals with a boundary; iam-simulate exempts
+/// a principal when any entry matches it.
+pub const TAG_NOTPRINCIPAL_IDENTITIES: &str = "notprincipal-every-identity";
+
+/// A same-account resource-based policy that names the role session itself
+/// (or `*`) while a session policy is in force: AWS adds those permissions
+/// after the session policy, unlimited by it; iam-simulate limits them.
+pub const TAG_SESSION_ARN_GRANT: &str = "session-arn-grant-not-limited-by-session-policy";
+
+/// A policy variable with a default (`${aws:PrincipalTag/x, 'dflt'}`) whose key
+/// is missing: AWS substitutes the default; iam-simulate treats the variable as
+/// unresolved.
+pub const TAG_VARIABLE_DEFAULT: &str = "variable-default-value";
+
+/// A `NotResource` pattern whose policy variable cannot be resolved: AWS only
+/// says the statement "might" be invalid; we let the pattern match nothing, and
+/// iam-simulate answers inconsistently.
+pub const TAG_UNRESOLVED_IN_NOT_RESOURCE: &str = "unresolved-variable-in-not-resource";
+
+/// An `IpAddress`/`NotIpAddress` range with a zero prefix (`0.0.0.0/0`, `::/0`),
+/// which holds every address; iam-simulate matches none.
+pub const TAG_ZERO_PREFIX_CIDR: &str = "zero-prefix-cidr";
+
+/// A `Resource`/`NotResource` pattern whose resource part begins with a policy
+/// variable (`arn:aws:sns:us-east-1:111111111111:${aws:username}-events`):
+/// AWS substitutes it like any other; iam-simulate never matches it.
+pub const TAG_VARIABLE_LEADS_RESOURCE: &str = "variable-leads-resource-part";
+
+/// A `?` in a resource pattern while the requested resource part has colons:
+/// we keep `?` inside its colon-separated segment, as AWS describes wildcards;
+/// iam-simulate lets it match a colon.
+pub const TAG_QUESTION_MARK_ACROSS_COLON: &str = "question-mark-across-colon";
+
+/// The variables of a text: (lower-cased key, has default).
+fn variables(text: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let inner = &rest[start + 2..start + end];
+        rest = &rest[start + end + 1..];
+        if matches!(inner.trim(), "*" | "?" | "$") {
+            continue;
+        }
+        let (key, default) = match inner.split_once(',') {
+            Some((k, _)) => (k, true),
+            None => (inner, false),
+        };
+        out.push((key.trim().to_ascii_lowercase(), default));
+    }
+    out
+}
+
+fn documents(line: &Value) -> Vec<&Value> {
+    let mut docs: Vec<&Value> = Vec::new();
+    docs.extend(line["identityPolicies"].as_array().into_iter().flatten());
+    for key in ["permissionBoundary", "resourcePolicy", "sessionPolicy"] {
+        if !line[key].is_null() {
+            docs.push(&line[key]);
+        }
+    }
+    for key in ["serviceControlPolicies", "resourceControlPolicies"] {
+        for level in line[key].as_array().into_iter().flatten() {
+            docs.extend(level.as_array().into_iter().flatten());
+        }
+    }
+    docs
+}
+
+fn statements(doc: &Value) -> Vec<&Value> {
+    match &doc["Statement"] {
+        Value::Array(items) => items.iter().collect(),
+        v @ Value::Object(_) => vec![v],
+        _ => Vec::new(),
+    }
+}
+
+fn string_list(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The tags a case earns by its shape, whatever part of the generator made it.
+fn semantic_tags(line: &Value) -> Vec<&'static str> {
+    let mut tags = Vec::new();
+    let principal = line["principal"].as_str().unwrap_or("");
+    let parts: Vec<&str> = principal.splitn(6, ':').collect();
+    let account = parts.get(4).copied().unwrap_or("");
+    let role_name = principal
+        .split_once(":assumed-role/")
+        .and_then(|(_, r)| r.split('/').next());
+    for doc in documents(line) {
+        for st in statements(doc) {
+            let Some(cond) = st["Condition"].as_object() else {
+                continue;
+            };
+            for (op, keys) in cond {
+                if !op.contains("Date") {
+                    continue;
+                }
+                for values in keys.as_object().into_iter().flat_map(|m| m.values()) {
+                    let values = match values {
+                        Value::Array(a) => a.iter().collect(),
+                        v => vec![v],
+                    };
+                    let epoch_context = line["context"]
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|m| m.values())
+                        .any(|v| {
+                            v.as_str().is_some_and(|s| {
+                                !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+                            })
+                        });
+                    if epoch_context {
+                        tags.push(TAG_EPOCH_DATE);
+                    }
+                    if values.iter().any(|v| match v {
+                        Value::Number(_) => true,
+                        Value::String(s) => !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
+                        _ => false,
+                    }) {
+                        tags.push(TAG_EPOCH_DATE);
+                    }
+                }
+            }
+        }
+    }
+    let context_keys: Vec<String> = line["context"]
+        .as_object()
+        .map(|m| m.keys().map(|k| k.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let missing = |key: &str| !context_keys.iter().any(|k| k == key);
+    for doc in documents(line) {
+        let versioned = doc["Version"] == "2012-10-17";
+        let text = doc.to_string();
+        if versioned && variables(&text).iter().any(|(k, d)| *d && missing(k)) {
+            tags.push(TAG_VARIABLE_DEFAULT);
+        }
+        if text.contains("/0\"") {
+            tags.push(TAG_ZERO_PREFIX_CIDR);
+        }
+        let request_resource = line["resource"].as_str().unwrap_or("");
+        let multi_segment = request_resource
+            .splitn(6, ':')
+            .nth(5)
+            .is_some_and(|r| r.contains(':'));
+        for st in statements(doc) {
+            let patterns: Vec<&str> = string_list(&st["Resource"])
+                .into_iter()
+                .chain(string_list(&st["NotResource"]))
+                .collect();
+            if versioned
+                && patterns
+                    .iter()
+                    .any(|p| p.splitn(6, ':').nth(5).is_some_and(|r| r.starts_with("${")))
+            {
+                tags.push(TAG_VARIABLE_LEADS_RESOURCE);
+            }
+            if multi_segment && patterns.iter().any(|p| p.contains('?')) {
+                tags.push(TAG_QUESTION_MARK_ACROSS_COLON);
+            }
+            if versioned
+                && string_list(&st["NotResource"])
+                    .iter()
+                    .any(|r| variables(r).iter().any(|(k, _)| missing(k)))
+            {
+                tags.push(TAG_UNRESOLVED_IN_NOT_RESOURCE);
+            }
+        }
+    }
+    let has_boundary = !line["permissionBoundary"].is_null();
+    let mut not_principal_docs: Vec<&Value> = Vec::new();
+    if !line["resourcePolicy"].is_null() {
+        not_principal_docs.push(&line["resourcePolicy"]);
+    }
+    for level in line["resourceControlPolicies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        not_principal_docs.extend(level.as_array().into_iter().flatten());
+    }
+    for doc in not_principal_docs {
+        for st in statements(doc) {
+            let Some(np) = st.get("NotPrincipal") else {
+                continue;
+            };
+            if has_boundary {
+                tags.push(TAG_NOTPRINCIPAL_IDENTITIES);
+                continue;
+            }
+            let entries: Vec<&str> = match np {
+                Value::String(s) => vec![s.as_str()],
+                Value::Object(m) => m.values().flat_map(string_list).collect(),
+                _ => Vec::new(),
+            };
+            if entries.contains(&"*") {
+                continue;
+            }
+            let root = format!("arn:aws:iam::{account}:root");
+            let mut identities = vec![entries.contains(&principal)];
+            if let Some(role) = role_name {
+                identities.push(entries.iter().any(|e| {
+                    e.starts_with(&format!("arn:aws:iam::{account}:role/"))
+                        && e.rsplit('/').next() == Some(role)
+                }));
+            }
+            identities.push(entries.iter().any(|e| *e == account || *e == root));
+            let listed = identities.iter().filter(|l| **l).count();
+            if listed > 0 && listed < identities.len() {
+                tags.push(TAG_NOTPRINCIPAL_IDENTITIES);
+            }
+        }
+    }
+    let same_account = line["resourceAccount"]
+        .as_str()
+        .is_none_or(|a| a == account);
+    if !line["sessionPolicy"].is_null() && same_account && !line["resourcePolicy"].is_null() {
+        for st in statements(&line["resourcePolicy"]) {
+            if st["Effect"] != "Allow" {
+                continue;
+            }
+            let names_session = match &st["Principal"] {
+                Value::String(s) => s == "*",
+                Value::Object(m) => m
+                    .get("AWS")
+                    .map(string_list)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|e| *e == "*" || *e == principal),
+                _ => false,
+            };
+            if names_session {
+                tags.push(TAG_SESSION_ARN_GRANT);
+            }
+        }
+    }
+    tags
 }
 
 fn context_value(rng: &mut Rng, k: &Key, user: &str) -> Value {

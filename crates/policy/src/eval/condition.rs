@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use jiff::Timestamp;
 
 use super::pattern::{fill_literal, tokenize, ArnParts, ArnPattern, Glob, Syntax, Tok};
-use super::request::{Context, ContextEntry};
+use super::request::{Context, Typed};
 
 /// The base operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +213,8 @@ impl Condition {
         let op = self.operator;
         let entry = ctx.get(&self.key_lower);
         if op.kind == OperatorKind::Null {
-            let absent = entry.is_none_or(|e| e.values.is_empty());
+            // A key given as an empty list is present.
+            let absent = entry.is_none();
             return self.values.iter().any(|v| match v {
                 Value::Null(want_absent) => *want_absent == absent,
                 _ => false,
@@ -225,36 +226,43 @@ impl Condition {
                 // Missing key (an empty list counts as missing).
                 return match op.set {
                     Some(SetOperator::ForAllValues) => true,
-                    Some(SetOperator::ForAnyValue) => op.if_exists,
+                    // `ForAnyValue:...IfExists` on a missing key is false,
+                    // as with plain `ForAnyValue`.
+                    Some(SetOperator::ForAnyValue) => false,
                     None => op.if_exists || op.kind.negated(),
                 };
             }
         };
-        let matches = |v: &str| self.value_matches(v, ctx);
+        let matches = |(v, t): (&String, &Typed)| self.value_matches(v, t, ctx);
+        let mut values = entry.values.iter().zip(entry.typed.iter());
         match op.set {
-            Some(SetOperator::ForAllValues) => entry.values.iter().all(|v| matches(v)),
-            Some(SetOperator::ForAnyValue) => entry.values.iter().any(|v| matches(v)),
-            None => single(entry, matches),
+            Some(SetOperator::ForAllValues) => values.all(matches),
+            // Without a set operator a multivalued key matches when any of
+            // its values does.
+            Some(SetOperator::ForAnyValue) | None => values.any(matches),
         }
     }
 
     /// One context value against the policy values: for a positive
     /// operator, does any policy value match; for a negated one, does none.
-    fn value_matches(&self, v: &str, ctx: &Context) -> bool {
+    ///
+    /// A policy value whose variable cannot be resolved matches nothing for
+    /// a positive operator, and for a negated one makes the condition fail:
+    /// AWS says an unresolvable variable may invalidate the statement, and an
+    /// unresolved value must never widen a `Deny` exception or an `Allow`.
+    fn value_matches(&self, v: &str, t: &Typed, ctx: &Context) -> bool {
         let kind = self.operator.kind;
-        let any = self.values.iter().any(|p| compare(kind, p, v, ctx));
         if kind.negated() {
-            !any
+            !self
+                .values
+                .iter()
+                .any(|p| compare(kind, p, v, t, ctx).unwrap_or(true))
         } else {
-            any
+            self.values
+                .iter()
+                .any(|p| compare(kind, p, v, t, ctx).unwrap_or(false))
         }
     }
-}
-
-/// Without a set operator: a multivalued key matches when any of its values
-/// does.
-fn single(entry: &ContextEntry, matches: impl Fn(&str) -> bool) -> bool {
-    entry.values.iter().any(|v| matches(v))
 }
 
 fn prepare(kind: OperatorKind, text: &str, variables: bool) -> Value {
@@ -301,20 +309,22 @@ fn prepare(kind: OperatorKind, text: &str, variables: bool) -> Value {
 }
 
 /// Does the context value `v` match policy value `p` under the base
-/// (un-negated) comparison of `kind`.
-fn compare(kind: OperatorKind, p: &Value, v: &str, ctx: &Context) -> bool {
+/// (un-negated) comparison of `kind`; `None` when a policy variable in `p`
+/// cannot be resolved.
+fn compare(kind: OperatorKind, p: &Value, v: &str, t: &Typed, ctx: &Context) -> Option<bool> {
     use OperatorKind::*;
-    match p {
+    Some(match p {
         Value::Text(toks) => match kind {
-            Bool => eq_toks(toks, &v.to_ascii_lowercase(), ctx),
-            _ => eq_toks(toks, v, ctx),
+            Bool => eq_toks(toks, &t.lower, ctx)?,
+            _ => eq_toks(toks, v, ctx)?,
         },
-        Value::TextLower(toks) => match fill_literal(toks, ctx) {
-            Some(text) => text.to_lowercase() == v.to_lowercase(),
-            None => false,
+        Value::TextLower(toks) => match &toks[..] {
+            [Tok::Lit(l)] => **l == *t.lower,
+            [] => t.lower.is_empty(),
+            _ => fill_literal(toks, ctx)?.to_lowercase() == *t.lower,
         },
-        Value::Like(glob) => glob.matches(v, ctx),
-        Value::Number(p) => match number(v) {
+        Value::Like(glob) => glob.try_matches(v, ctx)?,
+        Value::Number(p) => match t.number {
             Some(v) => match kind {
                 NumericEquals | NumericNotEquals => v == *p,
                 NumericLessThan => v < *p,
@@ -325,7 +335,7 @@ fn compare(kind: OperatorKind, p: &Value, v: &str, ctx: &Context) -> bool {
             },
             None => false,
         },
-        Value::Date(p) => match parse_date(v) {
+        Value::Date(p) => match t.date {
             Some(v) => match kind {
                 DateEquals | DateNotEquals => v == *p,
                 DateLessThan => v < *p,
@@ -336,27 +346,30 @@ fn compare(kind: OperatorKind, p: &Value, v: &str, ctx: &Context) -> bool {
             },
             None => false,
         },
-        Value::Cidr(net, prefix) => match v.trim().parse::<IpAddr>() {
-            Ok(ip) => in_cidr(ip, *net, *prefix),
-            Err(_) => false,
+        Value::Cidr(net, prefix) => match t.ip {
+            Some(ip) => in_cidr(ip, *net, *prefix),
+            None => false,
         },
         Value::Arn(pattern) => {
+            if pattern.unresolved(ctx) {
+                return None;
+            }
             let parts = ArnParts::new(v);
             parts.parts.is_some() && pattern.matches(&parts, ctx)
         }
         Value::Null(_) | Value::Invalid => false,
-    }
+    })
 }
 
-fn eq_toks(toks: &[Tok], v: &str, ctx: &Context) -> bool {
-    match toks {
+fn eq_toks(toks: &[Tok], v: &str, ctx: &Context) -> Option<bool> {
+    Some(match toks {
         [] => v.is_empty(),
         [Tok::Lit(l)] => **l == *v,
-        _ => fill_literal(toks, ctx).is_some_and(|t| t == v),
-    }
+        _ => fill_literal(toks, ctx)? == v,
+    })
 }
 
-fn number(text: &str) -> Option<f64> {
+pub(crate) fn number(text: &str) -> Option<f64> {
     let text = text.trim();
     if text.is_empty() {
         return None;

@@ -174,7 +174,7 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Evaluation<'a> {
             if !st.applies(req, &resource) {
                 continue;
             }
-            if let Some(principal) = st.principal_match(&req.principal) {
+            if let Some(principal) = st.principal_match(&req.principal, set.boundary.is_some()) {
                 hits.push(Hit {
                     matched: Matched {
                         policy: &policy.name,

@@ -175,8 +175,8 @@ fn compile_statement(
     };
     let actions = match (obj.get("Action"), obj.get("NotAction")) {
         (Some(v), None) | (None, Some(v)) => {
-            let text = strings(v)
-                .ok_or_else(|| bad("`Action` must be a string or a list of strings"))?;
+            let text =
+                strings(v).ok_or_else(|| bad("`Action` must be a string or a list of strings"))?;
             Matcher {
                 not: obj.contains_key("NotAction"),
                 patterns: text
@@ -352,10 +352,20 @@ impl Statement {
     /// How (if at all) the statement's `Principal` covers `principal`.
     /// Statements without a principal element (identity policies) match
     /// directly.
-    pub(crate) fn principal_match(&self, principal: &Principal) -> Option<PrincipalMatch> {
+    pub(crate) fn principal_match(
+        &self,
+        principal: &Principal,
+        has_boundary: bool,
+    ) -> Option<PrincipalMatch> {
         let Some(spec) = &self.principal else {
             return Some(PrincipalMatch::Direct);
         };
+        if spec.not && has_boundary && self.effect == Effect::Deny {
+            // "The NotPrincipal element with a Deny effect will always deny
+            // any IAM principal that has a permissions boundary policy
+            // attached, regardless of the values specified."
+            return Some(PrincipalMatch::Direct);
+        }
         if spec.not {
             // NotPrincipal: the statement applies unless every identity the
             // request is made as (the principal, its role, its account) is

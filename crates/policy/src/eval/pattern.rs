@@ -168,6 +168,48 @@ impl Glob {
     }
 }
 
+/// Whether a variable of `toks` has no value (missing without a default, or
+/// multivalued).
+fn toks_unresolved(toks: &[Tok], ctx: &Context) -> bool {
+    toks.iter().any(|tok| match tok {
+        Tok::Var { key, default } => match ctx.get(key) {
+            Some(entry) => entry.multi || entry.values.len() != 1,
+            None => default.is_none(),
+        },
+        _ => false,
+    })
+}
+
+impl Glob {
+    /// `None` when a policy variable cannot be resolved.
+    pub(crate) fn try_matches(&self, subject: &str, ctx: &Context) -> Option<bool> {
+        match self {
+            Glob::Template(toks) if toks_unresolved(toks, ctx) => None,
+            _ => Some(self.matches(subject, ctx)),
+        }
+    }
+
+    fn unresolved(&self, ctx: &Context) -> bool {
+        matches!(self, Glob::Template(toks) if toks_unresolved(toks, ctx))
+    }
+}
+
+impl ArnPattern {
+    /// Whether a policy variable of the pattern cannot be resolved.
+    pub(crate) fn unresolved(&self, ctx: &Context) -> bool {
+        match self {
+            ArnPattern::Any => false,
+            ArnPattern::Arn(globs, segments) => {
+                globs.iter().any(|g| g.unresolved(ctx))
+                    || segments
+                        .as_ref()
+                        .is_some_and(|s| s.segs.iter().any(|(g, _)| g.unresolved(ctx)))
+            }
+            ArnPattern::Other(g) => g.unresolved(ctx),
+        }
+    }
+}
+
 /// Replaces variables by their (literal) values.
 fn fill(toks: &[Tok], ctx: &Context) -> Option<Vec<Tok>> {
     let mut out = Vec::with_capacity(toks.len());
@@ -257,15 +299,89 @@ pub(crate) fn match_toks(toks: &[Tok], s: &str) -> bool {
 /// partition, service, region, account and resource, so a wildcard never
 /// spans a colon between those parts. A pattern with fewer parts matches its
 /// last part against the rest of the ARN (`arn:aws:iam::*` covers every IAM
-/// ARN).
+/// ARN). Within the resource part, which may itself hold colons
+/// (`log-group:NAME:log-stream:S`), a `*` that ends a colon-separated segment
+/// may reach across colons, and any other wildcard stays inside its segment,
+/// as AWS documents.
 #[derive(Debug, Clone)]
 pub(crate) enum ArnPattern {
     /// `*`
     Any,
-    /// `arn:` then one to five parts.
-    Arn(Box<[Glob]>),
+    /// `arn:` then one to five parts; the last may be split at colons.
+    Arn(Box<[Glob]>, Option<Segments>),
     /// Anything that does not start with `arn:`: matched as a whole.
     Other(Glob),
+}
+
+/// The resource part of a pattern split at colons, when that matters: it
+/// has a colon, or a wildcard that does not end it.
+#[derive(Debug, Clone)]
+pub(crate) struct Segments {
+    /// Each segment, and whether it ends with `*` (and so may span colons).
+    segs: Box<[(Glob, bool)]>,
+}
+
+impl Segments {
+    fn new(text: &str, syntax: Syntax) -> Option<Segments> {
+        let segs = split_outside_variables(text);
+        let wild_inside = segs.iter().any(|seg| {
+            let t = seg.strip_suffix('*').unwrap_or(seg);
+            t.contains(['*', '?'])
+        });
+        if segs.len() == 1 && !wild_inside {
+            return None;
+        }
+        Some(Segments {
+            segs: segs
+                .iter()
+                .map(|seg| (Glob::parse(seg, syntax), seg.ends_with('*')))
+                .collect(),
+        })
+    }
+
+    fn matches(&self, resource: &str, ctx: &Context) -> bool {
+        let parts: Vec<&str> = resource.split(':').collect();
+        match_segments(&self.segs, &parts, resource, ctx)
+    }
+}
+
+/// Splits at colons that are not inside a `${...}` policy variable.
+fn split_outside_variables(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'{' if i > 0 && bytes[i - 1] == b'$' => depth += 1,
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+fn match_segments(segs: &[(Glob, bool)], parts: &[&str], _whole: &str, ctx: &Context) -> bool {
+    let Some(((glob, spans), rest)) = segs.split_first() else {
+        return parts.is_empty();
+    };
+    if parts.is_empty() {
+        return false;
+    }
+    if !spans {
+        return glob.matches(parts[0], ctx) && match_segments(rest, &parts[1..], _whole, ctx);
+    }
+    // A trailing `*` may take in whole further segments; leave at least one
+    // part for each remaining pattern segment.
+    let max = parts.len() - rest.len().min(parts.len() - 1);
+    (1..=max).any(|k| {
+        let joined = parts[..k].join(":");
+        glob.matches(&joined, ctx) && match_segments(rest, &parts[k..], _whole, ctx)
+    })
 }
 
 impl ArnPattern {
@@ -278,11 +394,17 @@ impl ArnPattern {
             return ArnPattern::Any;
         }
         match text.strip_prefix("arn:") {
-            Some(rest) => ArnPattern::Arn(
-                rest.splitn(5, ':')
-                    .map(|part| Glob::parse(part, syntax))
-                    .collect(),
-            ),
+            Some(rest) => {
+                let parts: Vec<&str> = rest.splitn(5, ':').collect();
+                let segments = match parts.as_slice() {
+                    [_, _, _, _, resource] => Segments::new(resource, syntax),
+                    _ => None,
+                };
+                ArnPattern::Arn(
+                    parts.iter().map(|part| Glob::parse(part, syntax)).collect(),
+                    segments,
+                )
+            }
             None => ArnPattern::Other(Glob::parse(text, syntax)),
         }
     }
@@ -290,7 +412,7 @@ impl ArnPattern {
     pub fn matches(&self, arn: &ArnParts<'_>, ctx: &Context) -> bool {
         match self {
             ArnPattern::Any => true,
-            ArnPattern::Arn(globs) => {
+            ArnPattern::Arn(globs, segments) => {
                 let Some(parts) = &arn.parts else {
                     return false;
                 };
@@ -298,6 +420,8 @@ impl ArnPattern {
                 globs.iter().enumerate().all(|(i, glob)| {
                     if i < last {
                         glob.matches(parts[i], ctx)
+                    } else if let Some(segments) = segments {
+                        segments.matches(parts[4], ctx)
                     } else {
                         glob.matches(&arn.text[arn.starts[i]..], ctx)
                     }

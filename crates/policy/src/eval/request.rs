@@ -3,7 +3,7 @@
 use super::pattern::{split_arn, ArnParts};
 
 /// The values of one context key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ContextEntry {
     /// The key as given (for messages); lookups use the lower-cased form.
     pub key: String,
@@ -11,11 +11,43 @@ pub struct ContextEntry {
     /// Given as a list (a multivalued key such as `aws:TagKeys`), even if it
     /// holds one value or none.
     pub multi: bool,
+    /// Each value read once in every form an operator compares it as.
+    pub(crate) typed: Vec<Typed>,
+}
+
+/// A context value read as each kind of operator reads it, so evaluation
+/// never parses.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Typed {
+    pub lower: Box<str>,
+    pub number: Option<f64>,
+    pub date: Option<jiff::Timestamp>,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+impl Typed {
+    fn new(v: &str) -> Typed {
+        let t = v.trim();
+        Typed {
+            lower: v.to_lowercase().into_boxed_str(),
+            number: super::condition::number(t),
+            date: if t
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_digit() || b == b'-')
+            {
+                super::condition::parse_date(t)
+            } else {
+                None
+            },
+            ip: t.parse().ok(),
+        }
+    }
 }
 
 /// The request context: condition keys and their values. Keys are
 /// case-insensitive, values are not.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     /// (lower-cased key, entry), in insertion order.
     entries: Vec<(String, ContextEntry)>,
@@ -47,6 +79,7 @@ impl Context {
         let lower = key.to_ascii_lowercase();
         let entry = ContextEntry {
             key: key.to_owned(),
+            typed: values.iter().map(|v| Typed::new(v)).collect(),
             values,
             multi,
         };

@@ -131,12 +131,12 @@ fn not_action_and_not_resource() {
     assert_eq!(
         decide(
             &req(ALICE, "s3:GetObject", "arn:aws:s3:::b/k"),
-            &[doc.clone()]
+            std::slice::from_ref(&doc)
         ),
         Decision::Allowed
     );
     assert_eq!(
-        decide(&req(ALICE, "iam:GetUser", "*"), &[doc.clone()]),
+        decide(&req(ALICE, "iam:GetUser", "*"), std::slice::from_ref(&doc)),
         Decision::ImplicitDeny
     );
     assert_eq!(
@@ -318,7 +318,8 @@ fn null_and_set_operators() {
     assert!(holds(json!({"Null": {"aws:TagKeys": "false"}}), &tags));
     assert!(holds(json!({"Null": {"aws:TagKeys": "true"}}), &[]));
     assert!(!holds(json!({"Null": {"aws:TagKeys": "true"}}), &tags));
-    assert!(holds(
+    // A key given as an empty list is present.
+    assert!(!holds(
         json!({"Null": {"aws:TagKeys": "true"}}),
         &[("aws:TagKeys", json!([]))]
     ));
@@ -333,7 +334,8 @@ fn null_and_set_operators() {
     assert!(holds(any(json!(["team"])), &tags));
     assert!(!holds(any(json!(["owner"])), &tags));
     assert!(!holds(any(json!(["team"])), &[]));
-    assert!(holds(
+    // As the oracle does: IfExists does not make ForAnyValue true on a missing key.
+    assert!(!holds(
         json!({"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "x"}}),
         &[]
     ));
@@ -386,7 +388,7 @@ fn policy_variables() {
     };
     let home = allow("s3:*", "arn:aws:s3:::home/${aws:username}/*");
     assert_eq!(
-        decide(&r("arn:aws:s3:::home/alice/x"), &[home.clone()]),
+        decide(&r("arn:aws:s3:::home/alice/x"), std::slice::from_ref(&home)),
         Decision::Allowed
     );
     assert_eq!(
@@ -424,7 +426,7 @@ fn policy_variables() {
     );
     let star = allow("s3:*", "arn:aws:s3:::t/${*}");
     assert_eq!(
-        decide(&r("arn:aws:s3:::t/*"), &[star.clone()]),
+        decide(&r("arn:aws:s3:::t/*"), std::slice::from_ref(&star)),
         Decision::Allowed
     );
     assert_eq!(
