@@ -3,6 +3,7 @@
 mod harness;
 
 mod account;
+mod analyze;
 mod bad_input;
 mod casegen;
 mod differential;
