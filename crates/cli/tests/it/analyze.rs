@@ -400,3 +400,407 @@ async fn simulate_against_a_snapshot_needs_no_aws() {
         o.stderr
     );
 }
+
+fn line(id: Value, action: &str, resource: &str, more: Value) -> String {
+    let mut v = json!({
+        "id": id,
+        "principal": "arn:aws:iam::111122223333:user/alice",
+        "action": action,
+        "resource": resource,
+    });
+    if let (Some(obj), Value::Object(more)) = (v.as_object_mut(), more) {
+        obj.extend(more);
+    }
+    v.to_string()
+}
+
+fn allow(action: &str, resource: &str) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
+}
+
+#[tokio::test]
+async fn simulate_batch_from_stdin_answers_every_line() {
+    let env = Env::new().await;
+    let expiring = json!({"Version": "2012-10-17", "Statement": [{"Sid": "UntilApril",
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"DateLessThan": {"aws:CurrentTime": "2026-04-01T00:00:00Z"}}}]});
+    let input = [
+        line(
+            json!("read"),
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            json!({"identityPolicies": [{"Version": "2012-10-17", "Statement": [
+                {"Sid": "Read", "Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}]}]}),
+        ),
+        line(
+            json!(2),
+            "s3:DeleteObject",
+            "arn:aws:s3:::b/k",
+            json!({"identityPolicies": [{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                {"Sid": "Guard", "Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"}]}]}),
+        ),
+        r#"{"id": "broken", "principal": "#.to_string(),
+        line(json!("typo"), "s3:GetObject", "*", json!({"identityPolicy": []})),
+        String::new(),
+        line(
+            json!("scp"),
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            json!({"identityPolicies": [allow("*", "*")],
+                   "serviceControlPolicies": [[allow("*", "*")], [allow("ec2:*", "*")]]}),
+        ),
+        line(
+            json!("boundary"),
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            json!({"identityPolicies": [allow("s3:*", "*")],
+                   "permissionBoundary": allow("ec2:*", "*")}),
+        ),
+        line(
+            json!("xacct"),
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            json!({"resourceAccount": "444455556666", "identityPolicies": [allow("s3:*", "*")]}),
+        ),
+        line(
+            json!("clock"),
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            json!({"identityPolicies": [expiring]}),
+        ),
+    ]
+    .join("\n");
+    let o = env.run_with_stdin(&["simulate", "--batch", "-"], Some(&input));
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let answers: Vec<Value> = o
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(
+        answers.len(),
+        8,
+        "one answer per non-blank line:\n{}",
+        o.stdout
+    );
+    assert_eq!(
+        answers[0],
+        json!({"id": "read", "decision": "allowed", "matchedStatements": [
+            {"policy": "identity[0]", "layer": "identity", "sid": "Read", "statement": 0, "effect": "Allow"}],
+            "notes": []})
+    );
+    assert_eq!(answers[1]["id"], 2, "ids keep their JSON type");
+    assert_eq!(answers[1]["decision"], "explicitDeny");
+    assert_eq!(
+        answers[1]["matchedStatements"],
+        json!([{"policy": "identity[0]", "layer": "identity", "sid": "Guard", "statement": 1, "effect": "Deny"}])
+    );
+    // The malformed line: no id to give back, but its line number.
+    assert_eq!(answers[2]["id"], Value::Null);
+    assert_eq!(answers[2]["line"], 3);
+    let error = answers[2]["error"].as_str().expect("an error");
+    assert!(error.starts_with("not JSON: EOF while parsing"), "{error}");
+    assert!(answers[2].get("decision").is_none());
+    assert_eq!(
+        answers[3],
+        json!({"id": "typo", "error": "unknown field `identityPolicy`", "line": 4})
+    );
+    // The blank line 5 is skipped, line numbers still count it.
+    assert_eq!(answers[4]["id"], "scp");
+    assert_eq!(answers[4]["decision"], "implicitDeny");
+    assert_eq!(
+        answers[4]["notes"],
+        json!(["no service control policy at level 1 allows the action"])
+    );
+    assert_eq!(
+        answers[5]["notes"],
+        json!(["the permissions boundary does not allow the action"])
+    );
+    assert_eq!(
+        answers[6]["notes"],
+        json!(["cross-account request: the resource-based policy of the resource's account does not allow it"])
+    );
+    // Without --at, a batch line carries no aws:CurrentTime.
+    assert_eq!(answers[7]["decision"], "implicitDeny", "{}", answers[7]);
+    assert!(
+        o.stderr.contains("8 request(s), 2 error(s)"),
+        "{}",
+        o.stderr
+    );
+
+    // --at sets aws:CurrentTime for every line, on either side of the expiry.
+    let clock = |at: &str| {
+        let o = env.run_with_stdin(&["simulate", "--batch", "-", "--at", at], Some(&input));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let last: Value = serde_json::from_str(o.stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(last["id"], "clock");
+        last["decision"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(clock("2026-03-31T23:59:59Z"), "allowed");
+    assert_eq!(clock("2026-04-01T00:00:00Z"), "implicitDeny");
+
+    // From a file, the same answers.
+    let f = env.file("requests.jsonl", &input);
+    let from_file = env.ok(&["simulate", "--batch", &f]);
+    assert_eq!(from_file.stdout, o.stdout);
+}
+
+/// `who-can ... --output json` as (principal name, [(action, via)]).
+fn who_can(env: &Env, args: &[&str]) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+    let mut all = vec!["who-can"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--output", "json"]);
+    all.extend_from_slice(OFFLINE);
+    let out = env.ok(&all).json();
+    out.as_array()
+        .unwrap_or_else(|| panic!("an array: {out}"))
+        .iter()
+        .map(|p| {
+            let actions = p["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    let via = a["statements"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s["via"].as_str().unwrap().to_owned())
+                        .collect();
+                    (a["action"].as_str().unwrap().to_owned(), via)
+                })
+                .collect();
+            (p["name"].as_str().unwrap().to_owned(), actions)
+        })
+        .collect()
+}
+
+fn names(rows: &[(String, Vec<(String, Vec<String>)>)]) -> Vec<&str> {
+    rows.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+#[tokio::test]
+async fn who_can_and_access_over_a_snapshot() {
+    let env = Env::new().await;
+    build_account(&env);
+    env.ok(&["account", "snapshot", "-o", "snap.json"]);
+
+    let object = "arn:aws:s3:::team-data/key";
+    let out = env
+        .ok(&[
+            "who-can",
+            "s3:GetObject",
+            object,
+            "--snapshot",
+            "snap.json",
+            "--output",
+            "json",
+        ])
+        .json();
+    let alice = &out[0];
+    assert_eq!(alice["principal"], user(&env, "alice"));
+    assert_eq!(alice["kind"], "user");
+    assert_eq!(
+        alice["actions"],
+        json!([{"action": "s3:GetObject", "statements": [{
+            "policy": env.policy_arn("team-read"), "sid": "TeamRead", "statement": 0,
+            "via": "group devs"}]}])
+    );
+    let rows = who_can(&env, &["s3:GetObject", object, "--snapshot", "snap.json"]);
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "alice".into(),
+                vec![("s3:GetObject".into(), vec!["group devs".into()])]
+            ),
+            (
+                "bob".into(),
+                vec![("s3:GetObject".into(), vec!["group devs".into()])]
+            ),
+            (
+                "deployer".into(),
+                vec![("s3:GetObject".into(), vec!["direct".into()])]
+            ),
+        ]
+    );
+    assert_eq!(out[2]["kind"], "role");
+    assert_eq!(out[2]["principal"], role(&env, "deployer"));
+
+    // The guard rail takes the group's members out; the role is not in it.
+    let rows = who_can(
+        &env,
+        &[
+            "s3:GetObject",
+            "arn:aws:s3:::team-data/secret/x",
+            "--snapshot",
+            "snap.json",
+        ],
+    );
+    assert_eq!(names(&rows), ["deployer"]);
+    // `${aws:username}`: only alice, through her own inline policy.
+    let rows = who_can(
+        &env,
+        &[
+            "s3:PutObject",
+            "arn:aws:s3:::homes/alice/x",
+            "--snapshot",
+            "snap.json",
+        ],
+    );
+    assert_eq!(names(&rows), ["alice", "deployer"]);
+    assert_eq!(rows[0].1[0].1, ["direct"]);
+    // The boundary: nobody may delete objects, though the role's policy says s3:*.
+    let rows = who_can(
+        &env,
+        &["s3:DeleteObject", object, "--snapshot", "snap.json"],
+    );
+    assert!(rows.is_empty(), "{rows:?}");
+    // Without a resource: on some resource the action takes.
+    let rows = who_can(&env, &["s3:PutObject", "--snapshot", "snap.json"]);
+    assert_eq!(names(&rows), ["alice", "deployer"]);
+    // The expiry and --at.
+    let rows = who_can(
+        &env,
+        &[
+            "s3:GetObject",
+            "arn:aws:s3:::reports/q",
+            "--snapshot",
+            "snap.json",
+        ],
+    );
+    assert_eq!(names(&rows), ["alice", "deployer"]);
+    let rows = who_can(
+        &env,
+        &[
+            "s3:GetObject",
+            "arn:aws:s3:::reports/q",
+            "--snapshot",
+            "snap.json",
+            "--at",
+            "2026-04-02T00:00:00Z",
+        ],
+    );
+    assert_eq!(names(&rows), ["deployer"]);
+    // --context reaches the conditions.
+    let rows = who_can(
+        &env,
+        &[
+            "s3:GetObject",
+            "arn:aws:s3:::office/x",
+            "--snapshot",
+            "snap.json",
+            "--context",
+            "aws:SourceIp=203.0.113.9",
+        ],
+    );
+    assert_eq!(names(&rows), ["alice", "deployer"]);
+
+    // Wildcards expand with AWS's action list.
+    let rows = who_can(&env, &["iam:*", "--snapshot", "snap.json"]);
+    assert_eq!(
+        rows,
+        vec![(
+            "bob".into(),
+            vec![
+                ("iam:CreateAccessKey".into(), vec!["direct".into()]),
+                ("iam:GetUser".into(), vec!["direct".into()]),
+                ("iam:PassRole".into(), vec!["direct".into()]),
+            ]
+        )]
+    );
+    let rows = who_can(
+        &env,
+        &[
+            "s3:put*object",
+            "arn:aws:s3:::homes/alice/x",
+            "--snapshot",
+            "snap.json",
+        ],
+    );
+    let alice_actions: Vec<&str> = rows[0].1.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(alice_actions, ["s3:PutObject"], "{rows:?}");
+    let o = env.ok(&["who-can", "iam:*", "--snapshot", "snap.json"]);
+    assert!(
+        o.stderr.contains("1 principal(s) of 4 allowed 3 of "),
+        "{}",
+        o.stderr
+    );
+
+    // Unknown actions are refused with a hint.
+    let o = env.fails(&["who-can", "s3:GetObjekt", "--snapshot", "snap.json"], 3);
+    assert!(
+        o.stderr
+            .contains("`s3:GetObjekt` matches no action AWS documents"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr
+            .contains("check the service prefix and action name"),
+        "{}",
+        o.stderr
+    );
+    let o = env.fails(&["who-can", "frobnicate", "--snapshot", "snap.json"], 3);
+    assert!(
+        o.stderr
+            .contains("`frobnicate` is not an action: write `service:Action`"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(o.stdout, "");
+
+    // access: services by level, and the risky permissions.
+    let mut args = vec![
+        "access",
+        "bob",
+        "--snapshot",
+        "snap.json",
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(OFFLINE);
+    let out = env.ok(&args).json();
+    assert_eq!(out["principal"], user(&env, "bob"));
+    assert_eq!(out["kind"], "user");
+    assert_eq!(
+        out["services"],
+        json!({
+            "iam": {"Read": ["GetUser"], "Write": ["CreateAccessKey", "PassRole"]},
+            "s3": {"List": ["ListBucket"], "Read": ["GetObject"]},
+        })
+    );
+    assert_eq!(
+        out["risky"],
+        json!([
+            {"action": "iam:CreateAccessKey", "why": "can create keys for other users"},
+            {"action": "iam:PassRole", "why": "can hand roles to services it launches"},
+        ])
+    );
+    assert!(
+        out["actionsEvaluated"].as_u64().unwrap() > 10_000,
+        "{}",
+        out["actionsEvaluated"]
+    );
+    let o = env.ok(&["access", "bob", "--snapshot", "snap.json"]);
+    assert!(o.stdout.contains("risky permissions:\n  iam:CreateAccessKey: can create keys for other users\n  iam:PassRole: can hand roles to services it launches\n"), "{}", o.stdout);
+    // The role, bounded: only what both its policy and its boundary allow.
+    let out = env
+        .ok(&[
+            "access",
+            &role(&env, "deployer"),
+            "--snapshot",
+            "snap.json",
+            "--output",
+            "json",
+        ])
+        .json();
+    assert_eq!(
+        out["services"],
+        json!({"s3": {"Read": ["GetObject"], "Write": ["PutObject"]}})
+    );
+    assert_eq!(out["risky"], json!([]));
+    let o = env.ok(&["access", "carol", "--snapshot", "snap.json"]);
+    assert_eq!(o.stdout, "carol can do nothing\n");
+}
