@@ -14,6 +14,9 @@
 //! `{"id", "decision", "matchedStatements": [{"policy", "layer", "sid", "statement"}], "notes"}`,
 //! or `{"id", "error"}` for a request that cannot be evaluated.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::{json, Map, Value};
 
 use crate::eval::{evaluate, Context, Evaluation, Policy, PolicySet, Principal, Request};
@@ -23,12 +26,45 @@ use crate::eval::{evaluate, Context, Evaluation, Policy, PolicySet, Principal, R
 pub struct BatchRequest {
     pub id: Value,
     pub request: Request,
-    pub identity: Vec<Policy>,
-    pub boundary: Option<Policy>,
-    pub session: Option<Policy>,
-    pub resource: Option<Policy>,
-    pub scps: Vec<Vec<Policy>>,
-    pub rcps: Vec<Vec<Policy>>,
+    pub identity: Vec<Arc<Policy>>,
+    pub boundary: Option<Arc<Policy>>,
+    pub session: Option<Arc<Policy>>,
+    pub resource: Option<Arc<Policy>>,
+    pub scps: Vec<Vec<Arc<Policy>>>,
+    pub rcps: Vec<Vec<Arc<Policy>>>,
+}
+
+/// Compiled policies shared between the requests of a batch: a document that
+/// appears in many lines (an account's managed policies) is compiled once
+/// and evaluated from one place in memory.
+#[derive(Debug, Default)]
+pub struct PolicyCache {
+    compiled: HashMap<(String, String), Arc<Policy>>,
+}
+
+impl PolicyCache {
+    pub fn new() -> PolicyCache {
+        PolicyCache::default()
+    }
+
+    fn get(&mut self, name: String, doc: &Value) -> Result<Arc<Policy>, String> {
+        let key = (name, doc.to_string());
+        if let Some(p) = self.compiled.get(&key) {
+            return Ok(p.clone());
+        }
+        let policy = Arc::new(Policy::from_json(&key.0, doc).map_err(|e| e.to_string())?);
+        self.compiled.insert(key, policy.clone());
+        Ok(policy)
+    }
+
+    /// Number of distinct compiled policies.
+    pub fn len(&self) -> usize {
+        self.compiled.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.compiled.is_empty()
+    }
 }
 
 /// A request line that cannot be evaluated: its id (if it had one) and why.
@@ -62,14 +98,26 @@ const FIELDS: &[&str] = &[
 impl BatchRequest {
     /// Parses and compiles one line.
     pub fn parse(line: &str) -> Result<BatchRequest, LineError> {
+        BatchRequest::parse_cached(line, &mut PolicyCache::new())
+    }
+
+    /// Parses one line, sharing compiled policies through `cache`.
+    pub fn parse_cached(line: &str, cache: &mut PolicyCache) -> Result<BatchRequest, LineError> {
         let value: Value = serde_json::from_str(line).map_err(|e| LineError {
             id: Value::Null,
             message: format!("not JSON: {e}"),
         })?;
-        BatchRequest::from_json(&value)
+        BatchRequest::from_json_cached(&value, cache)
     }
 
     pub fn from_json(value: &Value) -> Result<BatchRequest, LineError> {
+        BatchRequest::from_json_cached(value, &mut PolicyCache::new())
+    }
+
+    pub fn from_json_cached(
+        value: &Value,
+        cache: &mut PolicyCache,
+    ) -> Result<BatchRequest, LineError> {
         let id = value.get("id").cloned().unwrap_or(Value::Null);
         let err = |message: String| LineError {
             id: id.clone(),
@@ -103,16 +151,15 @@ impl BatchRequest {
             Some(Value::Object(map)) => context_from_json(map).map_err(&err)?,
             Some(_) => return Err(err("`context` must be an object".into())),
         };
-        let compile = |name: String, doc: &Value| {
-            Policy::from_json(&name, doc).map_err(|e| err(e.to_string()))
-        };
-        let one = |field: &str, name: &str| -> Result<Option<Policy>, LineError> {
+        let cache = std::cell::RefCell::new(cache);
+        let compile = |name: String, doc: &Value| cache.borrow_mut().get(name, doc).map_err(&err);
+        let one = |field: &str, name: &str| -> Result<Option<Arc<Policy>>, LineError> {
             match obj.get(field) {
                 None | Some(Value::Null) => Ok(None),
                 Some(doc) => compile(name.to_owned(), doc).map(Some),
             }
         };
-        let list = |field: &str| -> Result<Vec<Policy>, LineError> {
+        let list = |field: &str| -> Result<Vec<Arc<Policy>>, LineError> {
             match obj.get(field) {
                 None | Some(Value::Null) => Ok(Vec::new()),
                 Some(Value::Array(docs)) => docs
@@ -123,7 +170,7 @@ impl BatchRequest {
                 Some(_) => Err(err(format!("`{field}` must be a list of policies"))),
             }
         };
-        let levels = |field: &str, short: &str| -> Result<Vec<Vec<Policy>>, LineError> {
+        let levels = |field: &str, short: &str| -> Result<Vec<Vec<Arc<Policy>>>, LineError> {
             match obj.get(field) {
                 None | Some(Value::Null) => Ok(Vec::new()),
                 Some(Value::Array(levels)) => levels
@@ -160,12 +207,20 @@ impl BatchRequest {
     /// The policies, as the evaluator takes them.
     pub fn policy_set(&self) -> PolicySet<'_> {
         PolicySet {
-            identity: self.identity.iter().collect(),
-            boundary: self.boundary.as_ref(),
-            session: self.session.as_ref(),
-            resource: self.resource.as_ref(),
-            scps: self.scps.iter().map(|l| l.iter().collect()).collect(),
-            rcps: self.rcps.iter().map(|l| l.iter().collect()).collect(),
+            identity: self.identity.iter().map(|p| &**p).collect(),
+            boundary: self.boundary.as_deref(),
+            session: self.session.as_deref(),
+            resource: self.resource.as_deref(),
+            scps: self
+                .scps
+                .iter()
+                .map(|l| l.iter().map(|p| &**p).collect())
+                .collect(),
+            rcps: self
+                .rcps
+                .iter()
+                .map(|l| l.iter().map(|p| &**p).collect())
+                .collect(),
         }
     }
 

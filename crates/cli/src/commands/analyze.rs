@@ -10,7 +10,7 @@ use iamctl_policy::account::{Account, Entity, EntityKind, Source};
 use iamctl_policy::analysis::{self, Because};
 use iamctl_policy::catalog::{catalog, AccessLevel};
 use iamctl_policy::eval::{evaluate, Context, Policy, PolicySet, Principal, Request};
-use iamctl_policy::simulate::{evaluation_to_json, BatchRequest};
+use iamctl_policy::simulate::{evaluation_to_json, BatchRequest, PolicyCache};
 use serde_json::{json, Value};
 
 use crate::ctx::{table, Ctx};
@@ -385,13 +385,14 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut lines, mut errors) = (0usize, 0usize);
+    let mut cache = PolicyCache::new();
     for (n, line) in reader.lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
         lines += 1;
-        let answer = match BatchRequest::parse(&line) {
+        let answer = match BatchRequest::parse_cached(&line, &mut cache) {
             Ok(mut req) => {
                 for entry in base.entries() {
                     if req
@@ -420,13 +421,14 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
                                     req.request.principal.role_arn = Some(entity.arn.clone());
                                 }
                                 let mut set = account.policy_set(entity);
-                                if req.boundary.is_some() {
-                                    set.boundary = req.boundary.as_ref();
+                                let own = req.policy_set();
+                                if own.boundary.is_some() {
+                                    set.boundary = own.boundary;
                                 }
-                                set.session = req.session.as_ref();
-                                set.resource = req.resource.as_ref();
-                                set.scps = req.scps.iter().map(|l| l.iter().collect()).collect();
-                                set.rcps = req.rcps.iter().map(|l| l.iter().collect()).collect();
+                                set.session = own.session;
+                                set.resource = own.resource;
+                                set.scps = own.scps;
+                                set.rcps = own.rcps;
                                 evaluation_to_json(&req.id, &evaluate(&req.request, &set))
                             }
                             None => {

@@ -189,6 +189,7 @@ pub struct Condition {
     pub key: String,
     /// The key lower-cased, as looked up in the context.
     pub key_lower: String,
+    key_hash: u64,
     values: Vec<Value>,
 }
 
@@ -204,6 +205,7 @@ impl Condition {
             operator,
             key: key.to_owned(),
             key_lower: key.to_ascii_lowercase(),
+            key_hash: super::request::key_hash(&key.to_ascii_lowercase()),
             values,
         }
     }
@@ -211,7 +213,7 @@ impl Condition {
     /// Whether the condition holds for the request context.
     pub fn holds(&self, ctx: &Context) -> bool {
         let op = self.operator;
-        let entry = ctx.get(&self.key_lower);
+        let entry = ctx.get_hashed(self.key_hash, &self.key_lower);
         if op.kind == OperatorKind::Null {
             // A key given as an empty list is present.
             let absent = entry.is_none();

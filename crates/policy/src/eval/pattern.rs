@@ -4,13 +4,15 @@
 //! Patterns are compiled once, when a policy is loaded; matching never
 //! allocates unless a policy variable has to be filled in.
 
+use compact_str::CompactString;
+
 use super::request::Context;
 
 /// One piece of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Tok {
     /// Characters matched as they are.
-    Lit(Box<str>),
+    Lit(CompactString),
     /// `*`: any run of characters, including none.
     Star,
     /// `?`: exactly one character.
@@ -74,7 +76,7 @@ pub(crate) fn tokenize(text: &str, syntax: Syntax) -> Vec<Tok> {
 
 fn flush(toks: &mut Vec<Tok>, lit: &mut String) {
     if !lit.is_empty() {
-        toks.push(Tok::Lit(std::mem::take(lit).into_boxed_str()));
+        toks.push(Tok::Lit(CompactString::from(std::mem::take(lit))));
     }
 }
 
@@ -118,9 +120,9 @@ pub(crate) enum Glob {
     /// `*`
     Any,
     /// No wildcard and no variable.
-    Exact(Box<str>),
+    Exact(CompactString),
     /// Literal text then one trailing `*`.
-    Prefix(Box<str>),
+    Prefix(CompactString),
     /// Anything else without variables.
     General(Box<[Tok]>),
     /// Has policy variables: filled in at evaluation time.
@@ -133,7 +135,7 @@ impl Glob {
             return Glob::Template(toks.into());
         }
         match toks.as_slice() {
-            [] => Glob::Exact("".into()),
+            [] => Glob::Exact(CompactString::default()),
             [Tok::Star] => Glob::Any,
             [Tok::Lit(l)] => Glob::Exact(l.clone()),
             [Tok::Lit(l), Tok::Star] => Glob::Prefix(l.clone()),
@@ -221,7 +223,7 @@ fn fill(toks: &[Tok], ctx: &Context) -> Option<Vec<Tok>> {
                     Some(_) => return None,
                     None => default.as_deref()?,
                 };
-                out.push(Tok::Lit(value.into()));
+                out.push(Tok::Lit(CompactString::from(value)));
             }
             other => out.push(other.clone()),
         }
@@ -435,16 +437,32 @@ impl ArnPattern {
 /// Splits `arn:partition:service:region:account:resource`, keeping colons in
 /// the resource part.
 pub(crate) fn split_arn(text: &str) -> Option<[&str; 6]> {
-    let mut it = text.splitn(6, ':');
-    let parts = [
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-        it.next()?,
-    ];
-    Some(parts)
+    // A plain byte loop: this runs on every evaluation, and `splitn` with a
+    // char pattern costs a searcher per call.
+    let bytes = text.as_bytes();
+    let mut colons = [0usize; 5];
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            colons[n] = i;
+            n += 1;
+            if n == 5 {
+                break;
+            }
+        }
+    }
+    if n < 5 {
+        return None;
+    }
+    let [a, b, c, d, e] = colons;
+    Some([
+        &text[..a],
+        &text[a + 1..b],
+        &text[b + 1..c],
+        &text[c + 1..d],
+        &text[d + 1..e],
+        &text[e + 1..],
+    ])
 }
 
 /// An ARN (or any resource string) split once for matching.

@@ -49,8 +49,16 @@ impl Typed {
 /// case-insensitive, values are not.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
-    /// (lower-cased key, entry), in insertion order.
-    entries: Vec<(String, ContextEntry)>,
+    /// (hash of the lower-cased key, lower-cased key, entry), in insertion
+    /// order. The hash spares most string comparisons on lookup.
+    entries: Vec<(u64, String, ContextEntry)>,
+}
+
+/// FNV-1a of a (lower-cased) key.
+pub(crate) fn key_hash(lower_key: &str) -> u64 {
+    lower_key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Context {
@@ -83,22 +91,32 @@ impl Context {
             values,
             multi,
         };
-        match self.entries.iter_mut().find(|(k, _)| *k == lower) {
-            Some(slot) => slot.1 = entry,
-            None => self.entries.push((lower, entry)),
+        let hash = key_hash(&lower);
+        match self
+            .entries
+            .iter_mut()
+            .find(|(h, k, _)| *h == hash && *k == lower)
+        {
+            Some(slot) => slot.2 = entry,
+            None => self.entries.push((hash, lower, entry)),
         }
     }
 
     /// Looks up a lower-cased key.
     pub fn get(&self, lower_key: &str) -> Option<&ContextEntry> {
+        self.get_hashed(key_hash(lower_key), lower_key)
+    }
+
+    /// [`Context::get`] with the key's [`key_hash`] already known.
+    pub(crate) fn get_hashed(&self, hash: u64, lower_key: &str) -> Option<&ContextEntry> {
         self.entries
             .iter()
-            .find(|(k, _)| k == lower_key)
-            .map(|(_, e)| e)
+            .find(|(h, k, _)| *h == hash && k == lower_key)
+            .map(|(_, _, e)| e)
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &ContextEntry> {
-        self.entries.iter().map(|(_, e)| e)
+        self.entries.iter().map(|(_, _, e)| e)
     }
 
     pub fn is_empty(&self) -> bool {
