@@ -1,0 +1,534 @@
+//! What the configuration wants in one account: pure, from the model and an
+//! instant. Plan compares this with what the account holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use iamctl_policy::templates::{s3_user_policy, trust_for_principals, S3Access};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::model::*;
+
+/// The tag on everything iamctl creates.
+pub const MANAGED_BY: (&str, &str) = ("managed-by", "iamctl");
+/// The team whose files ask for the resource.
+pub const TAG_TEAM: &str = "iamctl:team";
+/// The configuration key (policy key, user as written, role or group name).
+pub const TAG_KEY: &str = "iamctl:key";
+/// When a temporary grant ends (RFC 3339, UTC); `cleanup` finds expired grants by it.
+pub const TAG_EXPIRES: &str = "iamctl:expires";
+/// Who a temporary grant is for: `user/NAME`, `role/NAME` or `group/NAME`.
+pub const TAG_GRANTEE: &str = "iamctl:grantee";
+
+pub type Tags = BTreeMap<String, String>;
+
+/// One account's desired IAM resources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredAccount {
+    pub environment: String,
+    pub account_id: String,
+    pub deployer_role: String,
+    pub external_id: Option<String>,
+    pub region: Option<String>,
+    /// Customer-managed policies, by name.
+    pub policies: BTreeMap<String, DesiredPolicy>,
+    pub users: BTreeMap<String, DesiredUser>,
+    pub roles: BTreeMap<String, DesiredRole>,
+    pub groups: BTreeMap<String, DesiredGroup>,
+}
+
+/// A customer-managed policy iamctl owns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredPolicy {
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub body: PolicyBody,
+    pub tags: Tags,
+    /// Set for the policies of temporary grants.
+    pub expires: Option<Timestamp>,
+}
+
+/// The document of a policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum PolicyBody {
+    /// Known now.
+    Document(Value),
+    /// A temporary grant of a managed policy: a copy of `source_arn`'s default
+    /// version made with [`expiring_copy`] when planning (it is read from the
+    /// account), so that AWS itself stops allowing at `expires_at`.
+    ExpiringCopyOf {
+        source_arn: String,
+        expires_at: Timestamp,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredUser {
+    pub name: String,
+    pub path: String,
+    /// False for `existing: true`: iamctl attaches to it but never creates,
+    /// tags or deletes it.
+    pub managed: bool,
+    pub tags: Tags,
+    pub permissions_boundary: Option<String>,
+    /// Attached managed policies, by ARN.
+    pub attached: BTreeSet<String>,
+    /// Inline policies, by name.
+    pub inline: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredRole {
+    pub name: String,
+    pub path: String,
+    pub managed: bool,
+    pub description: Option<String>,
+    pub trust: Option<Value>,
+    pub max_session_duration: Option<u32>,
+    pub tags: Tags,
+    pub permissions_boundary: Option<String>,
+    pub attached: BTreeSet<String>,
+    pub inline: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredGroup {
+    pub name: String,
+    pub path: String,
+    pub managed: bool,
+    pub members: BTreeSet<String>,
+    pub attached: BTreeSet<String>,
+    pub inline: BTreeMap<String, Value>,
+}
+
+/// `2025-11-30` means through that day: until 23:59:59 UTC, as seed 004's
+/// `DateLessThan` reads; an RFC 3339 instant means that instant.
+pub fn parse_expiry(s: &str) -> Result<Timestamp, String> {
+    let b = s.as_bytes();
+    let date_like = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if date_like {
+        let date: jiff::civil::Date = s
+            .parse()
+            .map_err(|_| format!("`{s}` is not a calendar date"))?;
+        return date
+            .at(23, 59, 59, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| format!("`{s}`: {e}"));
+    }
+    s.parse::<Timestamp>().map_err(|_| {
+        format!("expiration date `{s}` is neither a date (`YYYY-MM-DD`) nor an RFC 3339 instant")
+    })
+}
+
+/// RFC 3339 in UTC, whole seconds: `2025-11-30T23:59:59Z`.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The IAM JSON of one statement; lists stay lists so that positions map back.
+pub fn statement_json(st: &Statement) -> Value {
+    let mut m = Map::new();
+    if let Some(sid) = &st.sid {
+        m.insert("Sid".into(), json!(sid.value));
+    }
+    m.insert(
+        "Effect".into(),
+        json!(st.effect.as_ref().map_or("Allow", |e| e.value.as_str())),
+    );
+    let list = |v: &[crate::Spanned<String>]| json!(v.iter().map(|s| &s.value).collect::<Vec<_>>());
+    if !st.actions.is_empty() {
+        m.insert("Action".into(), list(&st.actions));
+    }
+    if !st.not_actions.is_empty() {
+        m.insert("NotAction".into(), list(&st.not_actions));
+    }
+    if !st.resources.is_empty() {
+        m.insert("Resource".into(), list(&st.resources));
+    }
+    if !st.not_resources.is_empty() {
+        m.insert("NotResource".into(), list(&st.not_resources));
+    }
+    if let Some(c) = &st.conditions {
+        m.insert("Condition".into(), c.value.clone());
+    }
+    Value::Object(m)
+}
+
+/// The customer-managed policy of a key's `custom_statements`; with
+/// `expires`, every statement holds only before that instant.
+pub fn policy_document(policy: &Policy, expires: Option<Timestamp>) -> Value {
+    let statements: Vec<Value> = policy
+        .custom_statements
+        .iter()
+        .map(statement_json)
+        .collect();
+    let doc = json!({"Version": "2012-10-17", "Statement": statements});
+    match expires {
+        Some(t) => expiring_copy(&doc, t),
+        None => doc,
+    }
+}
+
+/// A copy of `doc` in which every statement carries
+/// `DateLessThan {"aws:CurrentTime": expires}`: AWS evaluates it on every
+/// request, so the access ends at that instant whether or not anything runs.
+/// An `Allow` stops allowing; a `Deny` of the same grant stops with it.
+pub fn expiring_copy(doc: &Value, expires: Timestamp) -> Value {
+    let mut doc = doc.clone();
+    let until = rfc3339(expires);
+    let add = |st: &mut Value| {
+        if let Some(st) = st.as_object_mut() {
+            let cond = st.entry("Condition").or_insert_with(|| json!({}));
+            if let Some(cond) = cond.as_object_mut() {
+                let op = cond.entry("DateLessThan").or_insert_with(|| json!({}));
+                if let Some(op) = op.as_object_mut() {
+                    op.insert("aws:CurrentTime".into(), json!(until));
+                }
+            }
+        }
+    };
+    match doc.get_mut("Statement") {
+        Some(Value::Array(sts)) => sts.iter_mut().for_each(add),
+        Some(st) => add(st),
+        None => {}
+    }
+    doc
+}
+
+fn base_tags(team: &str, key: &str) -> Tags {
+    let mut t = Tags::new();
+    t.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
+    t.insert(TAG_TEAM.into(), team.into());
+    t.insert(TAG_KEY.into(), key.into());
+    t
+}
+
+fn in_envs(envs: &Option<Vec<crate::Spanned<String>>>, env: &str) -> bool {
+    envs.as_ref()
+        .is_none_or(|v| v.iter().any(|e| e.value == env))
+}
+
+fn policy_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:policy/{name}")
+}
+
+/// The last part of a policy ARN (`ReadOnlyAccess`).
+fn arn_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Every environment name of every team, sorted.
+pub fn environments(config: &Config) -> Vec<String> {
+    let set: BTreeSet<&String> = config
+        .teams
+        .values()
+        .flat_map(|t| t.accounts.keys())
+        .collect();
+    set.into_iter().cloned().collect()
+}
+
+/// What the configuration wants in environment `env` at instant `now`:
+/// every team that maps `env` to an account contributes. `None` when no team
+/// has the environment. Temporary grants expired at `now` are left out.
+/// Assumes a configuration that [`crate::validate`] found no errors in;
+/// anything unresolvable is skipped.
+pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<DesiredAccount> {
+    let (_, first) = config
+        .teams
+        .values()
+        .find_map(|t| t.accounts.get(env).map(|e| (t, e)))?;
+    let account = first.account_id.value.clone();
+    let mut d = DesiredAccount {
+        environment: env.to_owned(),
+        account_id: account.clone(),
+        deployer_role: config.deployer_role(first),
+        external_id: first
+            .external_id
+            .as_ref()
+            .or(config.settings.external_id.as_ref())
+            .map(|s| s.value.clone()),
+        region: first
+            .region
+            .as_ref()
+            .or(config.settings.region.as_ref())
+            .map(|s| s.value.clone()),
+        policies: BTreeMap::new(),
+        users: BTreeMap::new(),
+        roles: BTreeMap::new(),
+        groups: BTreeMap::new(),
+    };
+    let teams: Vec<&Team> = config
+        .teams
+        .values()
+        .filter(|t| t.accounts.contains_key(env))
+        .collect();
+
+    // Policies: `<team>-<key>` for every key with custom statements.
+    for t in &teams {
+        for (key, p) in &t.policies {
+            if p.custom_statements.is_empty() {
+                continue;
+            }
+            let name = policy_name(&t.name, key);
+            d.policies.insert(
+                name.clone(),
+                DesiredPolicy {
+                    arn: policy_arn(&account, &name),
+                    name,
+                    path: "/".into(),
+                    description: p.description.as_ref().map(|s| s.value.clone()),
+                    body: PolicyBody::Document(policy_document(p, None)),
+                    tags: base_tags(&t.name, key),
+                    expires: None,
+                },
+            );
+        }
+    }
+    let boundary = |t: &Team, b: &Option<crate::Spanned<String>>| {
+        b.as_ref().map(|b| {
+            if b.value.starts_with("arn:") {
+                b.value.clone()
+            } else {
+                policy_arn(&account, &policy_name(&t.name, &b.value))
+            }
+        })
+    };
+
+    // Principals.
+    for t in &teams {
+        for u in t.users.values() {
+            if !in_envs(&u.environments, env) {
+                continue;
+            }
+            let mut tags = Tags::new();
+            if !u.existing {
+                tags = base_tags(&t.name, &u.key.value);
+                for (k, v) in &u.tags {
+                    tags.insert(k.value.clone(), v.value.clone());
+                }
+            }
+            d.users.insert(
+                u.name.clone(),
+                DesiredUser {
+                    name: u.name.clone(),
+                    path: u.path.as_ref().map_or("/".into(), |p| p.value.clone()),
+                    managed: !u.existing,
+                    tags,
+                    permissions_boundary: boundary(t, &u.permissions_boundary),
+                    attached: BTreeSet::new(),
+                    inline: BTreeMap::new(),
+                },
+            );
+        }
+        for s in &t.s3_users {
+            let (Some(bucket), Some(user)) = (&s.bucket, &s.user) else {
+                continue;
+            };
+            if !in_envs(&s.environments, env) {
+                continue;
+            }
+            let access = match s.access.as_ref().map(|a| a.value.as_str()) {
+                Some("read-write") => S3Access::ReadWrite,
+                _ => S3Access::Read,
+            };
+            let name = user_name(&user.value);
+            let doc = s3_user_policy("aws", &bucket.value, &name, access);
+            let entry = d.users.entry(name.clone()).or_insert_with(|| DesiredUser {
+                name: name.clone(),
+                path: "/".into(),
+                managed: true,
+                tags: base_tags(&t.name, &user.value),
+                permissions_boundary: None,
+                attached: BTreeSet::new(),
+                inline: BTreeMap::new(),
+            });
+            entry
+                .inline
+                .insert(format!("s3-user-{name}-{}", bucket.value), doc.value);
+        }
+        for r in t.roles.values() {
+            if !in_envs(&r.environments, env) {
+                continue;
+            }
+            let trust = r.trust.as_ref().map(|tr| {
+                let mut principals: Vec<String> =
+                    tr.principals.iter().map(|p| p.value.clone()).collect();
+                for u in &tr.users {
+                    let name = user_name(&u.value);
+                    let path = config
+                        .find_user(&t.name, &u.value)
+                        .and_then(|(_, u)| u.path.as_ref().map(|p| p.value.clone()))
+                        .unwrap_or_else(|| "/".into());
+                    principals.push(format!("arn:aws:iam::{account}:user{path}{name}"));
+                }
+                trust_for_principals(&principals, tr.require_mfa).value
+            });
+            let mut tags = Tags::new();
+            if !r.existing {
+                tags = base_tags(&t.name, &r.key.value);
+                for (k, v) in &r.tags {
+                    tags.insert(k.value.clone(), v.value.clone());
+                }
+            }
+            d.roles.insert(
+                r.key.value.clone(),
+                DesiredRole {
+                    name: r.key.value.clone(),
+                    path: r.path.as_ref().map_or("/".into(), |p| p.value.clone()),
+                    managed: !r.existing,
+                    description: r.description.as_ref().map(|s| s.value.clone()),
+                    trust,
+                    max_session_duration: r.max_session_duration.as_ref().map(|s| s.value),
+                    tags,
+                    permissions_boundary: boundary(t, &r.permissions_boundary),
+                    attached: BTreeSet::new(),
+                    inline: BTreeMap::new(),
+                },
+            );
+        }
+        for g in t.groups.values() {
+            if !in_envs(&g.environments, env) {
+                continue;
+            }
+            d.groups.insert(
+                g.key.value.clone(),
+                DesiredGroup {
+                    name: g.key.value.clone(),
+                    path: g.path.as_ref().map_or("/".into(), |p| p.value.clone()),
+                    managed: !g.existing,
+                    members: g.members.iter().map(|m| user_name(&m.value)).collect(),
+                    attached: BTreeSet::new(),
+                    inline: BTreeMap::new(),
+                },
+            );
+        }
+    }
+
+    // Permanent grants: attach `<team>-<key>` and the key's managed policies.
+    for t in &teams {
+        for g in &t.permanent {
+            if !g.environments.iter().any(|e| e.value == env) {
+                continue;
+            }
+            let mut arns = Vec::new();
+            for key in &g.grants {
+                let Some(p) = t.policies.get(&key.value) else {
+                    continue;
+                };
+                if !p.custom_statements.is_empty() {
+                    arns.push(policy_arn(&account, &policy_name(&t.name, &key.value)));
+                }
+                arns.extend(p.managed_policies.iter().map(|m| m.value.clone()));
+            }
+            for u in &g.users {
+                attach(&mut d, PrincipalKind::User, &user_name(&u.value), &arns);
+            }
+            for r in &g.roles {
+                attach(&mut d, PrincipalKind::Role, &r.value, &arns);
+            }
+            for gr in &g.groups {
+                attach(&mut d, PrincipalKind::Group, &gr.value, &arns);
+            }
+        }
+    }
+
+    // Temporary grants: policies that AWS stops honouring at the expiry.
+    for t in &teams {
+        for g in &t.temporary {
+            let (Some(exp), Some(e), Some(key), Some((kind, who))) =
+                (&g.expiration_date, &g.environment, &g.grant, g.principal())
+            else {
+                continue;
+            };
+            if e.value != env {
+                continue;
+            }
+            let Ok(expires) = parse_expiry(&exp.value) else {
+                continue;
+            };
+            if expires <= now {
+                continue;
+            }
+            let Some(p) = t.policies.get(&key.value) else {
+                continue;
+            };
+            let who = match kind {
+                PrincipalKind::User => user_name(&who.value),
+                _ => who.value.clone(),
+            };
+            let base = format!("{}-{}", policy_name(&t.name, &key.value), who);
+            let mut tags = base_tags(&t.name, &key.value);
+            tags.insert(TAG_EXPIRES.into(), rfc3339(expires));
+            tags.insert(TAG_GRANTEE.into(), format!("{}/{who}", kind.as_str()));
+            let mut made = Vec::new();
+            if !p.custom_statements.is_empty() {
+                made.push((
+                    format!("{base}-temporary"),
+                    PolicyBody::Document(policy_document(p, Some(expires))),
+                ));
+            }
+            for m in &p.managed_policies {
+                made.push((
+                    format!("{base}-{}-temporary", arn_name(&m.value)),
+                    PolicyBody::ExpiringCopyOf {
+                        source_arn: m.value.clone(),
+                        expires_at: expires,
+                    },
+                ));
+            }
+            let mut arns = Vec::new();
+            for (name, body) in made {
+                // Two grants of one key to one principal: the later expiry wins.
+                if let Some(old) = d.policies.get(&name) {
+                    if old.expires.is_some_and(|o| o >= expires) {
+                        arns.push(old.arn.clone());
+                        continue;
+                    }
+                }
+                let arn = policy_arn(&account, &name);
+                arns.push(arn.clone());
+                d.policies.insert(
+                    name.clone(),
+                    DesiredPolicy {
+                        name,
+                        path: "/".into(),
+                        arn,
+                        // IAM cannot change a description later: no expiry here.
+                        description: Some(format!(
+                            "temporary access: {} for {} {who}",
+                            key.value,
+                            kind.as_str()
+                        )),
+                        body,
+                        tags: tags.clone(),
+                        expires: Some(expires),
+                    },
+                );
+            }
+            attach(&mut d, kind, &who, &arns);
+        }
+    }
+    Some(d)
+}
+
+fn attach(d: &mut DesiredAccount, kind: PrincipalKind, name: &str, arns: &[String]) {
+    let set = match kind {
+        PrincipalKind::User => d.users.get_mut(name).map(|u| &mut u.attached),
+        PrincipalKind::Role => d.roles.get_mut(name).map(|r| &mut r.attached),
+        PrincipalKind::Group => d.groups.get_mut(name).map(|g| &mut g.attached),
+    };
+    if let Some(set) = set {
+        set.extend(arns.iter().cloned());
+    }
+}

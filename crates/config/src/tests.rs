@@ -1,0 +1,726 @@
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::*;
+
+const NOW: &str = "2026-03-21T11:36:28Z";
+
+fn now() -> jiff::Timestamp {
+    NOW.parse().expect("timestamp")
+}
+
+const ACCOUNTS: &str = "aws-accounts:\n  dev: \"111111111111\"\n  prod: \"222222222222\"\n";
+const POLICIES: &str = "\
+aws-policies:
+  read.only:
+    description: reads
+    custom_statements:
+      - effect: Allow
+        actions: [\"s3:GetObject\"]
+        resources: [\"arn:aws:s3:::b/*\"]
+  admin:
+    managed_policies:
+      - arn:aws:iam::aws:policy/AdministratorAccess
+";
+const USERS: &str = "users:\n  ann@example.com: {}\n  bo: {}\n";
+
+/// A directory with the base team `t` plus `extra` files (which replace base ones).
+fn write(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = vec![
+        ("aws-accounts/t.yaml", ACCOUNTS),
+        ("aws-policies/t.yaml", POLICIES),
+        ("users/t.yaml", USERS),
+    ];
+    for (name, text) in extra {
+        files.retain(|(n, _)| n != name);
+        files.push((name, text));
+    }
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+fn diags(extra: &[(&str, &str)]) -> Vec<Diagnostic> {
+    let dir = write(extra);
+    check(dir.path(), now()).1
+}
+
+fn errors(extra: &[(&str, &str)]) -> Vec<Diagnostic> {
+    diags(extra).into_iter().filter(|d| d.is_error()).collect()
+}
+
+/// The one diagnostic at `file:line:col`, whose message contains `text`.
+#[track_caller]
+fn assert_at(ds: &[Diagnostic], sev: Severity, file: &str, line: usize, col: usize, text: &str) {
+    let found = ds.iter().any(|d| {
+        d.severity == sev
+            && d.file() == file
+            && d.line() == line
+            && d.column() == col
+            && d.message.contains(text)
+    });
+    assert!(
+        found,
+        "no {sev:?} at {file}:{line}:{col} containing {text:?} in\n{ds:#?}"
+    );
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/iac")
+        .join(name)
+}
+
+#[test]
+fn base_fixture_is_clean() {
+    assert_eq!(diags(&[]), vec![]);
+}
+
+#[test]
+fn malformed_yaml_points_at_the_spot() {
+    let ds = errors(&[(
+        "permanent-access/t.yaml",
+        "permanent-access:\n  - users: [ann@example.com\n    grants: [read.only]\n",
+    )]);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    let d = &ds[0];
+    assert_eq!((d.file(), d.line()), ("permanent-access/t.yaml", 3));
+    assert!(d.message.starts_with("malformed YAML: "), "{}", d.message);
+    // Other files are still read and checked.
+    let ds = errors(&[
+        ("temporary-access/t.yaml", "temporary-access: [\n"),
+        ("permanent-access/t.yaml", "permanent-access:\n  - users: [nobody]\n    environments: [dev]\n    grants: [read.only]\n"),
+    ]);
+    assert_eq!(ds.len(), 2, "{ds:#?}");
+    assert_at(
+        &ds,
+        Severity::Error,
+        "permanent-access/t.yaml",
+        2,
+        13,
+        "unknown user `nobody`",
+    );
+}
+
+#[test]
+fn unknown_grant_names_the_policy_file_and_suggests() {
+    let ds = errors(&[(
+        "permanent-access/t.yaml",
+        "permanent-access:\n  - users: [ann@example.com]\n    environments: [dev]\n    grants:\n      - read-only\n",
+    )]);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert_at(
+        &ds,
+        Severity::Error,
+        "permanent-access/t.yaml",
+        5,
+        9,
+        "unknown grant `read-only`: `aws-policies/t.yaml` has no policy key `read-only`",
+    );
+    assert!(ds[0]
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("did you mean `read.only`?"));
+}
+
+#[test]
+fn temporary_grant_rules() {
+    let temp = |date: &str| {
+        format!(
+            "temporary-access:\n  - description: x\n    expiration_date: {date}\n    user: ann@example.com\n    environment: prod\n    grant: admin\n"
+        )
+    };
+    // Bad format, and an impossible date.
+    for bad in ["30/11/2026", "2026-02-30", "tomorrow"] {
+        let ds = errors(&[("temporary-access/t.yaml", &temp(bad))]);
+        assert_eq!(ds.len(), 1, "{bad}: {ds:#?}");
+        assert_at(
+            &ds,
+            Severity::Error,
+            "temporary-access/t.yaml",
+            3,
+            22,
+            "bad expiration date",
+        );
+    }
+    // Six days ahead is fine as a date (the whole day counts), seven is not.
+    assert_eq!(
+        errors(&[("temporary-access/t.yaml", &temp("2026-03-27"))]),
+        vec![]
+    );
+    let ds = errors(&[("temporary-access/t.yaml", &temp("2026-03-28"))]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "temporary-access/t.yaml",
+        3,
+        22,
+        "expiration date `2026-03-28` is more than 6 days after 2026-03-21T11:36:28Z",
+    );
+    // An instant is compared exactly.
+    assert_eq!(
+        errors(&[("temporary-access/t.yaml", &temp("2026-03-27T11:36:28Z"))]),
+        vec![]
+    );
+    let ds = errors(&[("temporary-access/t.yaml", &temp("2026-03-27T11:36:29Z"))]);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    // The maximum is configurable.
+    let ds = errors(&[
+        ("temporary-access/t.yaml", &temp("2026-03-23")),
+        (
+            "settings.yaml",
+            "settings:\n  max_temporary_duration: 36h\n",
+        ),
+    ]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "temporary-access/t.yaml",
+        3,
+        22,
+        "more than 1.50 days",
+    );
+    // Already expired: a warning, and not granted.
+    let ds = diags(&[("temporary-access/t.yaml", &temp("2026-03-20"))]);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert_at(
+        &ds,
+        Severity::Warning,
+        "temporary-access/t.yaml",
+        3,
+        22,
+        "temporary grant expired at 2026-03-20T23:59:59Z",
+    );
+}
+
+#[test]
+fn unknown_environment_user_role_group() {
+    let ds = errors(&[(
+        "permanent-access/t.yaml",
+        "permanent-access:\n  - users: [anne@example.com]\n    roles: [ci]\n    groups: [devs]\n    environments: [staging]\n    grants: [read.only]\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "permanent-access/t.yaml",
+        2,
+        13,
+        "unknown user `anne@example.com`: no team declares user `anne`",
+    );
+    assert_at(
+        &ds,
+        Severity::Error,
+        "permanent-access/t.yaml",
+        3,
+        13,
+        "unknown role `ci`",
+    );
+    assert_at(
+        &ds,
+        Severity::Error,
+        "permanent-access/t.yaml",
+        4,
+        14,
+        "unknown group `devs`",
+    );
+    assert_at(
+        &ds,
+        Severity::Error,
+        "permanent-access/t.yaml",
+        5,
+        20,
+        "unknown environment `staging`: `aws-accounts/t.yaml` does not map it to an account",
+    );
+    assert_eq!(ds.len(), 4, "{ds:#?}");
+    let user = ds
+        .iter()
+        .find(|d| d.message.contains("anne"))
+        .expect("user");
+    assert!(user
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("did you mean `ann`?"));
+}
+
+#[test]
+fn unknown_policy_keys() {
+    // A boundary naming a key that does not exist.
+    let ds = errors(&[(
+        "users/t.yaml",
+        "users:\n  ann@example.com:\n    permissions_boundary: boundary\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "users/t.yaml",
+        3,
+        27,
+        "unknown policy key `boundary` for a permissions boundary",
+    );
+    // A misspelt field of a policy.
+    let ds = errors(&[(
+        "aws-policies/t.yaml",
+        "aws-policies:\n  read.only:\n    managed_policy:\n      - arn:aws:iam::aws:policy/ReadOnlyAccess\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "aws-policies/t.yaml",
+        3,
+        5,
+        "unknown key `managed_policy` in policy `read.only`",
+    );
+    assert!(ds[0]
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("did you mean `managed_policies`?"));
+}
+
+#[test]
+fn schema_problems_unknown_keys_and_wrong_types() {
+    let ds = errors(&[(
+        "temporary-access/t.yaml",
+        "temporary-access:\n  - expiration_date: 2026-03-22\n    user: [ann]\n    environment: dev\n    grant: admin\n    reason: debugging\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "temporary-access/t.yaml",
+        3,
+        11,
+        "`user` of temporary grant 1 must be a string, found a list",
+    );
+    assert_at(
+        &ds,
+        Severity::Error,
+        "temporary-access/t.yaml",
+        6,
+        5,
+        "unknown key `reason` in temporary grant 1",
+    );
+    let ds = errors(&[(
+        "aws-accounts/t.yaml",
+        "aws-accounts:\n  dev: \"111111111111\"\n  prod: \"222222222222\"\naccounts: {}\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "aws-accounts/t.yaml",
+        4,
+        1,
+        "unknown key `accounts` at the top of a `aws-accounts` file",
+    );
+}
+
+#[test]
+fn duplicate_keys_are_errors() {
+    let ds = errors(&[(
+        "aws-policies/t.yaml",
+        "aws-policies:\n  read.only:\n    managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n  read.only:\n    managed_policies: [arn:aws:iam::aws:policy/PowerUserAccess]\n  admin: {managed_policies: [arn:aws:iam::aws:policy/AdministratorAccess]}\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "aws-policies/t.yaml",
+        4,
+        3,
+        "duplicate key `read.only`; it is first defined on line 2",
+    );
+    // Two spellings of one user.
+    let ds = errors(&[(
+        "users/t.yaml",
+        "users:\n  ann@example.com: {}\n  ann@example.org: {}\n  bo: {}\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "users/t.yaml",
+        3,
+        3,
+        "`ann@example.org` is user `ann` again",
+    );
+}
+
+#[test]
+fn names_paths_tags_and_accounts() {
+    let ds = errors(&[
+        ("users/t.yaml", "users:\n  ann@example.com:\n    path: team\n    tags:\n      aws:x: y\n  bo: {}\n  \"bad name\": {}\n"),
+        ("aws-accounts/t.yaml", "aws-accounts:\n  dev: 12345\n  prod: \"222222222222\"\n"),
+    ]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "users/t.yaml",
+        3,
+        11,
+        "IAM path `team`",
+    );
+    assert_at(&ds, Severity::Error, "users/t.yaml", 5, 7, "aws:");
+    assert_at(
+        &ds,
+        Severity::Error,
+        "users/t.yaml",
+        7,
+        3,
+        "user name `bad name`",
+    );
+    assert_at(
+        &ds,
+        Severity::Error,
+        "aws-accounts/t.yaml",
+        2,
+        8,
+        "account id `12345` is not 12 digits",
+    );
+}
+
+#[test]
+fn lint_findings_map_to_the_statement() {
+    let ds = diags(&[(
+        "aws-policies/t.yaml",
+        "aws-policies:\n  read.only:\n    custom_statements:\n      - effect: Allow\n        actions:\n          - s3:GetObject\n          - s3:GetObjekt\n        resources: [\"arn:aws:s3:::b/*\"]\n  admin:\n    managed_policies: [arn:aws:iam::aws:policy/AdministratorAccess]\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "aws-policies/t.yaml",
+        7,
+        13,
+        "policy `t-read-only`: ",
+    );
+    let d = ds.iter().find(|d| d.line() == 7).expect("finding");
+    assert!(d.message.contains("no action `GetObjekt`"), "{}", d.message);
+}
+
+#[test]
+fn statement_structure() {
+    let ds = errors(&[(
+        "aws-policies/t.yaml",
+        "aws-policies:\n  read.only:\n    custom_statements:\n      - effect: allow\n        resources: [\"*\"]\n  admin:\n    managed_policies: [ReadOnlyAccess]\n",
+    )]);
+    assert_at(
+        &ds,
+        Severity::Error,
+        "aws-policies/t.yaml",
+        4,
+        17,
+        "effect `allow` is neither `Allow` nor `Deny`",
+    );
+    assert_at(
+        &ds,
+        Severity::Error,
+        "aws-policies/t.yaml",
+        4,
+        9,
+        "needs exactly one of `actions` and `not_actions`",
+    );
+    assert_at(
+        &ds,
+        Severity::Error,
+        "aws-policies/t.yaml",
+        7,
+        24,
+        "managed policy `ReadOnlyAccess` is not an ARN",
+    );
+}
+
+#[test]
+fn diagnostics_are_sorted() {
+    let ds = diags(&[
+        (
+            "permanent-access/t.yaml",
+            "permanent-access:\n  - users: [x1]\n    environments: [e1]\n    grants: [g1]\n",
+        ),
+        ("groups/t.yaml", "groups:\n  devs:\n    members: [zed]\n"),
+    ]);
+    let keys: Vec<_> = ds
+        .iter()
+        .map(|d| (d.file().to_owned(), d.line(), d.column()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert_eq!(ds.len(), 4, "{ds:#?}");
+}
+
+#[test]
+fn missing_directory_and_empty_directory() {
+    let (_, ds) = load(Path::new("/nonexistent/iamctl"));
+    assert_eq!(ds.len(), 1);
+    assert!(ds[0]
+        .message
+        .starts_with("cannot read configuration directory"));
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (_, ds) = load(empty.path());
+    assert!(
+        ds[0].message.starts_with("no configuration found"),
+        "{ds:#?}"
+    );
+}
+
+#[test]
+fn email_rule_and_policy_names() {
+    assert_eq!(user_name("user@example.com"), "user");
+    assert_eq!(user_name("github-actions"), "github-actions");
+    assert_eq!(
+        policy_name("example-team", "developers.read-only"),
+        "example-team-developers-read-only"
+    );
+    assert_eq!(parse_duration("6d"), Some(518_400));
+    assert_eq!(parse_duration("36h"), Some(129_600));
+    assert_eq!(parse_duration("6"), Some(518_400));
+    assert_eq!(parse_duration("6w"), None);
+}
+
+#[test]
+fn seed004_example_loads_and_validates() {
+    let (config, ds) = load(&example("seed004"));
+    assert_eq!(ds, vec![]);
+    let team = config.team("example-team").expect("team");
+    assert_eq!(team.accounts["prod"].account_id.value, "345678901234");
+    assert_eq!(team.policies.len(), 2);
+    assert_eq!(team.permanent[0].grants[0].value, "developers.read-only");
+    let ds = validate(&config, now());
+    assert!(ds.iter().all(|d| !d.is_error()), "{ds:#?}");
+    // Its one temporary grant ended on 2025-11-30.
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert_at(
+        &ds,
+        Severity::Warning,
+        "temporary-access/example-team.yaml",
+        3,
+        22,
+        "expired",
+    );
+}
+
+#[test]
+fn seed001_example_is_clean() {
+    let (config, ds) = check(&example("seed001"), now());
+    // No errors; the linter rightly says that `ec2:*` on `*` is broad.
+    assert!(ds.iter().all(|d| !d.is_error()), "{ds:#?}");
+    assert_eq!(ds.len(), 2, "{ds:#?}");
+    assert_at(
+        &ds,
+        Severity::Warning,
+        "aws-policies/platform.yaml",
+        14,
+        21,
+        "(WRITE_ON_ALL_RESOURCES)",
+    );
+    let d = desired_state(&config, "sandbox", now()).expect("sandbox");
+    assert_eq!(d.account_id, "111122223333");
+    assert_eq!(d.deployer_role, "IAMAsCodeDeployer");
+    assert_eq!(
+        d.users.keys().collect::<Vec<_>>(),
+        ["alice", "bob", "carol"]
+    );
+    let role = &d.roles["operator"];
+    assert_eq!(
+        role.attached.iter().cloned().collect::<Vec<_>>(),
+        [
+            "arn:aws:iam::111122223333:policy/platform-deny-iam-user-creation",
+            "arn:aws:iam::111122223333:policy/platform-s3-read-ec2-full",
+        ]
+    );
+    let trust = role.trust.as_ref().expect("trust");
+    assert_eq!(
+        trust["Statement"][0]["Condition"],
+        json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    );
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["AWS"],
+        json!([
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::111122223333:user/bob",
+            "arn:aws:iam::111122223333:user/carol"
+        ])
+    );
+    assert_eq!(d.users["alice"].tags["managed-by"], "iamctl");
+    assert_eq!(d.users["alice"].tags["team"], "platform");
+    assert_eq!(d.users["alice"].tags["iamctl:key"], "alice@example.com");
+    assert_eq!(
+        config
+            .settings
+            .master_copy
+            .as_ref()
+            .map(|s| s.value.as_str()),
+        Some("s3://iam-master-copy/seed001/")
+    );
+}
+
+#[test]
+fn desired_state_of_seed004() {
+    let (config, _) = check(&example("seed004"), now());
+    let d = desired_state(&config, "nonprod", now()).expect("nonprod");
+    assert_eq!(
+        d.policies.keys().collect::<Vec<_>>(),
+        ["example-team-developers-read-only"]
+    );
+    let p = &d.policies["example-team-developers-read-only"];
+    assert_eq!(p.tags["managed-by"], "iamctl");
+    assert_eq!(p.tags["iamctl:team"], "example-team");
+    assert_eq!(p.tags["iamctl:key"], "developers.read-only");
+    let user1 = &d.users["user1"];
+    assert!(!user1.managed);
+    assert!(user1.tags.is_empty());
+    assert_eq!(
+        user1.attached.iter().cloned().collect::<Vec<_>>(),
+        [
+            "arn:aws:iam::123456789012:policy/example-team-developers-read-only",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        ]
+    );
+    assert_eq!(
+        d.roles["github-actions-deployer"]
+            .attached
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["arn:aws:iam::aws:policy/PowerUserAccess"]
+    );
+    assert!(desired_state(&config, "staging", now()).is_none());
+    // prod at NOW: the break-glass grant has expired and is left out.
+    let prod = desired_state(&config, "prod", now()).expect("prod");
+    assert!(prod.users["developer"].attached.is_empty());
+    // Before the expiry it is a wrapper AWS stops honouring at 23:59:59Z.
+    let before: jiff::Timestamp = "2025-11-28T09:00:00Z".parse().expect("ts");
+    let prod = desired_state(&config, "prod", before).expect("prod");
+    let name = "example-team-dev-break-glass-developer-PowerUserAccess-temporary";
+    let p = &prod.policies[name];
+    assert_eq!(p.tags["iamctl:expires"], "2025-11-30T23:59:59Z");
+    assert_eq!(p.tags["iamctl:grantee"], "user/developer");
+    assert_eq!(
+        p.body,
+        PolicyBody::ExpiringCopyOf {
+            source_arn: "arn:aws:iam::aws:policy/PowerUserAccess".into(),
+            expires_at: "2025-11-30T23:59:59Z".parse().expect("ts"),
+        }
+    );
+    assert_eq!(
+        prod.users["developer"]
+            .attached
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>(),
+        [format!("arn:aws:iam::345678901234:policy/{name}")]
+    );
+}
+
+#[test]
+fn temporary_custom_statements_carry_the_expiry() {
+    let dir = write(&[(
+        "temporary-access/t.yaml",
+        "temporary-access:\n  - expiration_date: 2026-03-22T18:00:00Z\n    user: bo\n    environment: dev\n    grant: read.only\n",
+    )]);
+    let (config, ds) = check(dir.path(), now());
+    assert_eq!(ds, vec![]);
+    let d = desired_state(&config, "dev", now()).expect("dev");
+    let p = &d.policies["t-read-only-bo-temporary"];
+    let PolicyBody::Document(doc) = &p.body else {
+        panic!("a document")
+    };
+    assert_eq!(
+        doc["Statement"][0]["Condition"],
+        json!({"DateLessThan": {"aws:CurrentTime": "2026-03-22T18:00:00Z"}})
+    );
+    assert_eq!(p.tags["iamctl:expires"], "2026-03-22T18:00:00Z");
+    // The same document passes the linter and IAM's structure checks.
+    let text = serde_json::to_string(doc).expect("json");
+    iamctl_policy::PolicyDocument::parse("t", &text, iamctl_policy::DocumentKind::Managed)
+        .expect("valid");
+    // After the instant, nothing.
+    let later: jiff::Timestamp = "2026-03-22T18:00:00Z".parse().expect("ts");
+    let d = desired_state(&config, "dev", later).expect("dev");
+    assert!(!d.policies.contains_key("t-read-only-bo-temporary"));
+    // The wrapper of a managed policy's document gets the same condition.
+    let aws = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]});
+    let copy = expiring_copy(&aws, later);
+    assert_eq!(
+        copy["Statement"][0]["Condition"],
+        json!({"Bool": {"aws:SecureTransport": "true"}, "DateLessThan": {"aws:CurrentTime": "2026-03-22T18:00:00Z"}})
+    );
+}
+
+#[test]
+fn miette_renders_the_source_line() {
+    let ds = errors(&[(
+        "permanent-access/t.yaml",
+        "permanent-access:\n  - users: [ann@example.com]\n    environments: [dev]\n    grants: [nope]\n",
+    )]);
+    let report = miette::Report::new(ds[0].clone());
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, report.as_ref())
+        .expect("render");
+    assert!(out.contains("permanent-access/t.yaml:4:14"), "{out}");
+    assert!(out.contains("grants: [nope]"), "{out}");
+}
+
+/// The editor schema lists exactly the keys the loader accepts, and both
+/// examples (which load cleanly) use only keys the schema knows.
+#[test]
+fn json_schema_matches_the_model() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/iamctl-config.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("json");
+    let defs = &schema["$defs"];
+    let props = |def: &str| -> Vec<String> {
+        let mut v: Vec<String> = defs[def]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("$defs/{def} has properties"))
+            .keys()
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    };
+    let sorted = |k: &[&str]| {
+        let mut v: Vec<String> = k.iter().map(|s| (*s).to_owned()).collect();
+        v.sort();
+        v
+    };
+    for (def, k) in [
+        ("environment", keys::ENVIRONMENT),
+        ("policy", keys::POLICY),
+        ("statement", keys::STATEMENT),
+        ("permanentGrant", keys::PERMANENT),
+        ("temporaryGrant", keys::TEMPORARY),
+        ("user", keys::USER),
+        ("role", keys::ROLE),
+        ("trust", keys::TRUST),
+        ("group", keys::GROUP),
+        ("s3User", keys::S3_USER),
+        ("settings", keys::SETTINGS),
+    ] {
+        assert_eq!(props(def), sorted(k), "$defs/{def}");
+        assert_eq!(
+            defs[def]["additionalProperties"],
+            json!(false),
+            "$defs/{def}"
+        );
+    }
+    let mut top: Vec<String> = schema["properties"]
+        .as_object()
+        .expect("top properties")
+        .keys()
+        .cloned()
+        .collect();
+    top.sort();
+    let mut want = sorted(TEAM_DIRS);
+    want.push("settings".into());
+    want.sort();
+    assert_eq!(top, want);
+    for ex in ["seed001", "seed004"] {
+        let (_, ds) = load(&example(ex));
+        assert_eq!(ds, vec![], "{ex}");
+    }
+}
