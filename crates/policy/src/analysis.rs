@@ -134,6 +134,45 @@ pub fn who_can(
     grants
 }
 
+/// Notes that explain a decision: condition keys the policies test but the
+/// request lacks, and among them those the action never carries at all (by
+/// the service reference), which usually means a mistyped or misplaced key.
+pub fn context_notes(req: &Request, set: &crate::eval::PolicySet<'_>) -> Vec<crate::eval::Note> {
+    use crate::eval::Note;
+    let action = catalog().lookup(&req.action);
+    crate::eval::missing_context_keys(req, set)
+        .into_iter()
+        .map(|key| match action {
+            Some((service, a)) if !key_sent(service, a, &key) => Note::KeyNeverSent {
+                key,
+                action: format!("{}:{}", service.prefix, a.name),
+            },
+            _ => Note::MissingContextKey(key),
+        })
+        .collect()
+}
+
+/// Whether requests for `action` can carry `key`: global keys always may;
+/// service keys when the action, one of its resource types, or the service
+/// lists them.
+fn key_sent(service: &Service, action: &Action, key: &str) -> bool {
+    let Some(info) = catalog().condition_key(key) else {
+        // Unknown to the reference: do not claim anything.
+        return true;
+    };
+    if info.global {
+        return true;
+    }
+    let listed = |keys: &[String]| keys.iter().any(|k| k.eq_ignore_ascii_case(&info.key));
+    listed(&action.condition_keys)
+        || action.resource_types.iter().any(|r| {
+            listed(&r.condition_keys)
+                || service
+                    .resource_type(&r.name)
+                    .is_some_and(|t| listed(&t.condition_keys))
+        })
+}
+
 /// Permissions that let a principal raise its own privileges or reach
 /// others' (after Rhino Security Labs' and AWS's lists).
 pub const RISKY: &[(&str, &str)] = &[
@@ -274,4 +313,156 @@ pub fn access(account: &Account, entity: &Entity, base: &Context) -> AccessSumma
         .totals
         .retain(|k, _| summary.services.contains_key(k));
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::account::Account;
+    use crate::eval::{Note, Policy, PolicySet, Principal};
+
+    fn account() -> Account {
+        let doc = |st: serde_json::Value| json!({"Version": "2012-10-17", "Statement": st});
+        Account::from_snapshot(&json!({
+            "UserDetailList": [
+                {"UserName": "alice", "Arn": "arn:aws:iam::111111111111:user/alice", "Path": "/",
+                 "GroupList": ["readers"], "AttachedManagedPolicies": [], "UserPolicyList": [
+                    {"PolicyName": "own-keys", "PolicyDocument": doc(json!([{"Effect": "Allow",
+                        "Action": "iam:CreateAccessKey", "Resource": "arn:aws:iam::*:user/${aws:username}"}]))}]},
+                {"UserName": "bob", "Arn": "arn:aws:iam::111111111111:user/bob", "Path": "/",
+                 "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": []}
+            ],
+            "GroupDetailList": [
+                {"GroupName": "readers", "Arn": "arn:aws:iam::111111111111:group/readers",
+                 "GroupPolicyList": [], "AttachedManagedPolicies": [
+                    {"PolicyName": "read", "PolicyArn": "arn:aws:iam::111111111111:policy/read"}]}
+            ],
+            "RoleDetailList": [
+                {"RoleName": "admin", "Arn": "arn:aws:iam::111111111111:role/admin", "Path": "/",
+                 "AssumeRolePolicyDocument": doc(json!([{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"}])),
+                 "RolePolicyList": [{"PolicyName": "all", "PolicyDocument": doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))}],
+                 "AttachedManagedPolicies": []}
+            ],
+            "Policies": [
+                {"PolicyName": "read", "Arn": "arn:aws:iam::111111111111:policy/read", "DefaultVersionId": "v1",
+                 "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": doc(json!([
+                    {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]))}]}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn who_can_names_principals_and_the_group_they_get_it_through() {
+        let account = account();
+        let actions = catalog().expand("s3:GetObject");
+        let grants = who_can(
+            &account,
+            &actions,
+            Some("arn:aws:s3:::data/x"),
+            &Context::new(),
+            None,
+        );
+        let names: Vec<&str> = grants
+            .iter()
+            .map(|g| account.principals[g.principal].name.as_str())
+            .collect();
+        assert_eq!(names, ["alice", "admin"]);
+        let alice = &grants[0];
+        assert_eq!(alice.because[0].via, Some(Source::Group("readers".into())));
+        assert_eq!(alice.because[0].sid.as_deref(), Some("Read"));
+        // Another bucket: only the admin role.
+        let grants = who_can(
+            &account,
+            &actions,
+            Some("arn:aws:s3:::other/x"),
+            &Context::new(),
+            None,
+        );
+        assert_eq!(grants.len(), 1);
+    }
+
+    #[test]
+    fn who_can_without_a_resource_means_some_resource_of_the_action() {
+        let account = account();
+        // `s3:ListBucket` takes buckets; alice's policy names objects only.
+        let grants = who_can(
+            &account,
+            &catalog().expand("s3:ListBucket"),
+            None,
+            &Context::new(),
+            None,
+        );
+        assert_eq!(grants.len(), 1);
+        assert_eq!(account.principals[grants[0].principal].name, "admin");
+        // `iam:CreateAccessKey` on her own user counts.
+        let grants = who_can(
+            &account,
+            &catalog().expand("iam:CreateAccessKey"),
+            None,
+            &Context::new(),
+            None,
+        );
+        assert_eq!(grants.len(), 2);
+        // Wildcards expand: every iam action for the admin.
+        let iam = catalog().expand("iam:*");
+        let grants = who_can(&account, &iam, None, &Context::new(), None);
+        let admin = grants
+            .iter()
+            .filter(|g| account.principals[g.principal].name == "admin")
+            .count();
+        assert_eq!(admin, iam.len());
+    }
+
+    #[test]
+    fn access_summarises_levels_and_flags_risky_permissions() {
+        let account = account();
+        let alice = account.principal("alice").unwrap();
+        let summary = access(&account, alice, &Context::new());
+        assert_eq!(summary.services["s3"][&AccessLevel::Read], ["GetObject"]);
+        assert!(summary
+            .risky
+            .iter()
+            .any(|(a, _)| a == "iam:CreateAccessKey"));
+        let bob = account.principal("bob").unwrap();
+        assert!(access(&account, bob, &Context::new()).services.is_empty());
+        let admin = account.principal("admin").unwrap();
+        let summary = access(&account, admin, &Context::new());
+        assert!(summary.risky.iter().any(|(a, _)| a == "iam:PassRole"));
+        assert_eq!(summary.evaluated, catalog().action_count());
+    }
+
+    #[test]
+    fn context_notes_name_missing_keys_and_keys_the_action_never_sends() {
+        let p = Policy::from_json(
+            "p",
+            &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                "Condition": {"StringEquals": {"ec2:Region": "eu-west-1", "aws:PrincipalTag/team": "data"}}}]}),
+        )
+        .unwrap();
+        let set = PolicySet {
+            identity: vec![&p],
+            ..PolicySet::default()
+        };
+        let req = Request::new(
+            Principal::parse("arn:aws:iam::111111111111:user/alice"),
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            None,
+            Context::new(),
+        );
+        let notes = context_notes(&req, &set);
+        assert_eq!(
+            notes,
+            vec![
+                Note::KeyNeverSent {
+                    key: "ec2:Region".into(),
+                    action: "s3:GetObject".into()
+                },
+                Note::MissingContextKey("aws:PrincipalTag/team".into()),
+            ]
+        );
+    }
 }

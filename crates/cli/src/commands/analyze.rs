@@ -314,7 +314,8 @@ pub async fn simulate(ctx: &Ctx, a: SimulateArgs) -> CmdResult {
             a.resource_account.as_deref(),
             context.clone(),
         );
-        let evaluation = evaluate(&req, &set);
+        let mut evaluation = evaluate(&req, &set);
+        evaluation.notes.extend(analysis::context_notes(&req, &set));
         let mut out = evaluation_to_json(&Value::Null, &evaluation);
         if let Some(obj) = out.as_object_mut() {
             obj.remove("id");
@@ -429,14 +430,21 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
                                 set.resource = own.resource;
                                 set.scps = own.scps;
                                 set.rcps = own.rcps;
-                                evaluation_to_json(&req.id, &evaluate(&req.request, &set))
+                                let mut e = evaluate(&req.request, &set);
+                                e.notes.extend(analysis::context_notes(&req.request, &set));
+                                evaluation_to_json(&req.id, &e)
                             }
                             None => {
                                 json!({"id": req.id, "error": format!("no user or role `{}` in the snapshot", req.request.principal.arn)})
                             }
                         }
                     }
-                    _ => evaluation_to_json(&req.id, &req.evaluate()),
+                    _ => {
+                        let mut e = req.evaluate();
+                        e.notes
+                            .extend(analysis::context_notes(&req.request, &req.policy_set()));
+                        evaluation_to_json(&req.id, &e)
+                    }
                 }
             }
             Err(e) => {

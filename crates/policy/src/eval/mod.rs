@@ -126,6 +126,9 @@ pub enum Note {
     AllowedByResourcePolicy,
     /// A condition key the policies test is absent from the request.
     MissingContextKey(String),
+    /// A condition key that requests for the action never carry (by AWS's
+    /// service reference), so the condition can never match as written.
+    KeyNeverSent { key: String, action: String },
 }
 
 impl fmt::Display for Note {
@@ -146,6 +149,10 @@ impl fmt::Display for Note {
             Note::MissingContextKey(key) => {
                 write!(f, "condition key `{key}` is not in the request context")
             }
+            Note::KeyNeverSent { key, action } => write!(
+                f,
+                "requests for `{action}` never carry condition key `{key}`, so conditions on it see it missing"
+            ),
         }
     }
 }
@@ -158,6 +165,39 @@ pub struct Evaluation<'a> {
     /// allowing ones of every layer that had to allow.
     pub matched: Vec<Matched<'a>>,
     pub notes: Vec<Note>,
+}
+
+/// The condition keys tested by statements that cover the request's action
+/// and resource but that the request context lacks, in policy order, each
+/// once. For explaining decisions; [`evaluate`] does not compute them.
+pub fn missing_context_keys(req: &Request, set: &PolicySet<'_>) -> Vec<String> {
+    let resource = req.resource_parts();
+    let mut out: Vec<String> = Vec::new();
+    let policies = set
+        .identity
+        .iter()
+        .copied()
+        .chain(set.boundary)
+        .chain(set.session)
+        .chain(set.resource)
+        .chain(set.scps.iter().flatten().copied())
+        .chain(set.rcps.iter().flatten().copied());
+    for policy in policies {
+        for st in &policy.statements {
+            if !st.matches_action(&req.action_lower) || !st.covers_resource(req, &resource) {
+                continue;
+            }
+            for c in st.conditions() {
+                if c.operator.kind != OperatorKind::Null
+                    && req.context.get(&c.key_lower).is_none()
+                    && !out.iter().any(|k| k.eq_ignore_ascii_case(&c.key))
+                {
+                    out.push(c.key.clone());
+                }
+            }
+        }
+    }
+    out
 }
 
 struct Hit<'a> {
