@@ -65,12 +65,17 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn known(list: impl Iterator<Item = impl AsRef<str>>) -> String {
+/// `hint` (a "did you mean") followed by what is defined.
+fn known(hint: Option<String>, noun: &str, list: impl Iterator<Item = impl AsRef<str>>) -> String {
     let items: Vec<String> = list.map(|s| format!("`{}`", s.as_ref())).collect();
-    if items.is_empty() {
-        "none is defined".into()
+    let defined = if items.is_empty() {
+        format!("no {noun} is defined")
     } else {
-        format!("defined: {}", items.join(", "))
+        format!("{noun}s defined: {}", items.join(", "))
+    };
+    match hint {
+        Some(h) => format!("{h} ({defined})"),
+        None => defined,
     }
 }
 
@@ -258,8 +263,7 @@ impl V<'_> {
         if t.accounts.contains_key(&e.value) {
             return true;
         }
-        let help = did_you_mean(&e.value, t.accounts.keys())
-            .unwrap_or_else(|| format!("add it to `aws-accounts/{}.yaml`", t.name));
+        let help = did_you_mean(&e.value, t.accounts.keys());
         self.error(
             &e.span,
             format!(
@@ -267,7 +271,7 @@ impl V<'_> {
                 e.value, t.name
             ),
         )
-        .help = Some(format!("{help} ({})", known(t.accounts.keys())));
+        .help = Some(known(help, "environment", t.accounts.keys()));
         false
     }
 
@@ -320,8 +324,7 @@ impl V<'_> {
         if t.policies.contains_key(&key.value) {
             return true;
         }
-        let hint =
-            did_you_mean(&key.value, t.policies.keys()).map_or(String::new(), |h| format!("{h} "));
+        let hint = did_you_mean(&key.value, t.policies.keys());
         self.error(
             &key.span,
             format!(
@@ -329,7 +332,7 @@ impl V<'_> {
                 key.value, t.name, key.value
             ),
         )
-        .help = Some(format!("{hint}({})", known(t.policies.keys())));
+        .help = Some(known(hint, "policy key", t.policies.keys()));
         false
     }
 

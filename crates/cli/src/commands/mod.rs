@@ -8,6 +8,7 @@ pub mod account;
 pub mod analyze;
 pub mod connector;
 pub mod group;
+pub mod iac;
 pub mod key;
 pub mod managed;
 pub mod policy;
@@ -55,6 +56,8 @@ pub enum Command {
     WhoCan(analyze::WhoCanArgs),
     /// What one user or role can do: services, access levels, risky permissions.
     Access(analyze::AccessArgs),
+    /// Check an IAM-as-code configuration directory offline (seed 004's layout).
+    Validate(iac::ValidateArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -77,6 +80,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Simulate(a) => analyze::simulate(ctx, a).await,
         Command::WhoCan(a) => analyze::who_can(ctx, a).await,
         Command::Access(a) => analyze::access(ctx, a).await,
+        Command::Validate(a) => iac::validate(ctx, a),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = crate::Cli::command();

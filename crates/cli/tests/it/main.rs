@@ -16,3 +16,4 @@ mod role;
 mod sealed;
 mod snapshots;
 mod user;
+mod validate;

@@ -1,0 +1,210 @@
+//! `iamctl validate`: offline, so no moto account; the binary runs sealed
+//! (cleared environment, fixed clock, no colour) on a config written per test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{Out, NOW};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/iac")
+}
+
+const ACCOUNTS: &str = "aws-accounts:\n  nonprod: \"123456789012\"\n  prod: \"345678901234\"\n";
+const POLICIES: &str = "\
+aws-policies:
+  developers.read-only:
+    description: \"Read Only access for developers\"
+    custom_statements:
+      - effect: Allow
+        actions: [\"s3:ListBucket\"]
+        resources: [\"arn:aws:s3:::team-data\"]
+  dev.break-glass:
+    managed_policies:
+      - arn:aws:iam::aws:policy/PowerUserAccess
+";
+const USERS: &str = "users:\n  developer@example.com:\n    existing: true\n";
+
+/// A config directory: the base team plus `files` (which replace base ones).
+fn config(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut all = vec![
+        ("aws-accounts/team.yaml", ACCOUNTS),
+        ("aws-policies/team.yaml", POLICIES),
+        ("users/team.yaml", USERS),
+    ];
+    for (name, text) in files {
+        all.retain(|(n, _)| n != name);
+        all.push((name, text));
+    }
+    for (name, text) in all {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+/// Runs `iamctl ARGS` sealed: no AWS variables at all, fixed clock.
+fn run(dir: &Path, args: &[&str]) -> Out {
+    let o = Command::new(env!("CARGO_BIN_EXE_iamctl"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("TERM", "dumb")
+        .env("IAMCTL_NOW", NOW)
+        .env("NO_COLOR", "1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run iamctl");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn shown(o: &Out) -> String {
+    format!(
+        "exit: {}\nstdout:\n{}\nstderr:\n{}",
+        o.code, o.stdout, o.stderr
+    )
+}
+
+fn temporary(date: &str) -> String {
+    format!(
+        "temporary-access:\n  - description: Debug production database\n    expiration_date: {date}\n    user: developer@example.com\n    environment: prod\n    grant: dev.break-glass\n"
+    )
+}
+
+#[test]
+fn malformed_yaml() {
+    let dir = config(&[(
+        "permanent-access/team.yaml",
+        "permanent-access:\n  - users: [developer@example.com\n    environments: [nonprod]\n    grants: [developers.read-only]\n",
+    )]);
+    let o = run(dir.path(), &["validate"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    insta::assert_snapshot!(shown(&o));
+}
+
+#[test]
+fn unknown_grant() {
+    let dir = config(&[(
+        "permanent-access/team.yaml",
+        "permanent-access:\n  - description: Team read-only access to non-prod\n    users: [developer@example.com]\n    environments: [nonprod]\n    grants:\n      - dev.read-only\n",
+    )]);
+    let o = run(dir.path(), &["validate", "."]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    insta::assert_snapshot!(shown(&o));
+}
+
+#[test]
+fn bad_date() {
+    let dir = config(&[("temporary-access/team.yaml", &temporary("30/11/2026"))]);
+    let o = run(dir.path(), &["validate"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    insta::assert_snapshot!(shown(&o));
+}
+
+#[test]
+fn expiry_too_far() {
+    let dir = config(&[("temporary-access/team.yaml", &temporary("2026-04-30"))]);
+    let o = run(dir.path(), &["validate"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    insta::assert_snapshot!(shown(&o));
+    // `--at` moves the clock: as of 2026-04-27 the same date is allowed.
+    let o = run(dir.path(), &["validate", "--at", "2026-04-27T09:00:00Z"]);
+    assert_eq!(o.code, 0, "{}", shown(&o));
+    // ... and after the date it has expired: a warning, exit 0.
+    let o = run(dir.path(), &["validate", "--at", "2026-05-01T00:00:00Z"]);
+    assert_eq!(o.code, 0, "{}", shown(&o));
+    assert!(
+        o.stderr
+            .contains("temporary grant expired at 2026-04-30T23:59:59Z"),
+        "{}",
+        o.stderr
+    );
+    let o = run(dir.path(), &["validate", "--at", "yesterday"]);
+    assert_eq!(o.code, 2, "{}", shown(&o));
+}
+
+#[test]
+fn unknown_policy_key() {
+    let dir = config(&[
+        (
+            "users/team.yaml",
+            "users:\n  developer@example.com:\n    existing: true\n  alice@example.com:\n    permissions_boundary: developers.readonly\n",
+        ),
+        (
+            "aws-policies/team.yaml",
+            "aws-policies:\n  developers.read-only:\n    custom_statement:\n      - effect: Allow\n  dev.break-glass:\n    managed_policies: [arn:aws:iam::aws:policy/PowerUserAccess]\n",
+        ),
+    ]);
+    let o = run(dir.path(), &["validate"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    insta::assert_snapshot!(shown(&o));
+}
+
+#[test]
+fn examples_are_valid() {
+    let root = examples();
+    let o = run(&root, &["validate", "seed004"]);
+    assert_eq!(o.code, 0, "{}", shown(&o));
+    let o4 = shown(&o);
+    let o = run(&root, &["validate", "seed001"]);
+    assert_eq!(o.code, 0, "{}", shown(&o));
+    insta::assert_snapshot!(format!("seed004:\n{o4}\nseed001:\n{}", shown(&o)));
+}
+
+#[test]
+fn json_output_lists_every_problem() {
+    let dir = config(&[
+        ("temporary-access/team.yaml", &temporary("2026-13-01")),
+        (
+            "permanent-access/team.yaml",
+            "permanent-access:\n  - roles: [ci]\n    environments: [staging]\n    grants: [developers.read-only]\n",
+        ),
+    ]);
+    let o = run(dir.path(), &["--output", "json", "validate"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    let rows: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
+    let rows: Vec<(String, String, u64, u64)> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| {
+            (
+                r["severity"].as_str().unwrap_or("").to_owned(),
+                r["file"].as_str().unwrap_or("").to_owned(),
+                r["line"].as_u64().unwrap_or(0),
+                r["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let e = |f: &str, l, c| ("error".to_owned(), f.to_owned(), l, c);
+    assert_eq!(
+        rows,
+        [
+            e("permanent-access/team.yaml", 2, 13),
+            e("permanent-access/team.yaml", 3, 20),
+            e("temporary-access/team.yaml", 3, 22),
+        ]
+    );
+    assert!(o.stderr.contains("3 errors, 0 warnings"), "{}", o.stderr);
+}
+
+#[test]
+fn missing_directory_is_invalid_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = run(dir.path(), &["validate", "no-such-dir"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    assert!(
+        o.stderr
+            .starts_with("error: cannot read configuration directory `no-such-dir`"),
+        "{}",
+        o.stderr
+    );
+}
