@@ -128,7 +128,10 @@ pub enum Note {
     MissingContextKey(String),
     /// A condition key that requests for the action never carry (by AWS's
     /// service reference), so the condition can never match as written.
-    KeyNeverSent { key: String, action: String },
+    KeyNeverSent {
+        key: String,
+        action: String,
+    },
 }
 
 impl fmt::Display for Note {
