@@ -232,6 +232,13 @@ fn check_simulate(env: &Env, extra: &[&str]) {
     let office = "arn:aws:s3:::office/plan.txt";
     let out = simulate(env, &alice, "s3:GetObject", office, extra);
     assert_eq!(out["decision"], "implicitDeny", "no source IP: {out}");
+    assert_eq!(
+        out["notes"],
+        json!([
+            "no identity-based policy allows the action",
+            "condition key `aws:SourceIp` is not in the request context"
+        ])
+    );
     let inside = with(&["--context", "aws:SourceIp=203.0.113.7"]);
     let out = simulate(env, &alice, "s3:GetObject", office, &refs(&inside));
     assert_eq!(out["decision"], "allowed", "{out}");
@@ -523,6 +530,10 @@ async fn simulate_batch_from_stdin_answers_every_line() {
     );
     // Without --at, a batch line carries no aws:CurrentTime.
     assert_eq!(answers[7]["decision"], "implicitDeny", "{}", answers[7]);
+    assert_eq!(
+        answers[7]["notes"][1],
+        "condition key `aws:CurrentTime` is not in the request context"
+    );
     assert!(
         o.stderr.contains("8 request(s), 2 error(s)"),
         "{}",
@@ -546,8 +557,11 @@ async fn simulate_batch_from_stdin_answers_every_line() {
     assert_eq!(from_file.stdout, o.stdout);
 }
 
-/// `who-can ... --output json` as (principal name, [(action, via)]).
-fn who_can(env: &Env, args: &[&str]) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+/// Who-can rows: (principal name, [(action, [via])]).
+type Rows = Vec<(String, Vec<(String, Vec<String>)>)>;
+
+/// `who-can ... --output json` as rows.
+fn who_can(env: &Env, args: &[&str]) -> Rows {
     let mut all = vec!["who-can"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--output", "json"]);
@@ -576,7 +590,7 @@ fn who_can(env: &Env, args: &[&str]) -> Vec<(String, Vec<(String, Vec<String>)>)
         .collect()
 }
 
-fn names(rows: &[(String, Vec<(String, Vec<String>)>)]) -> Vec<&str> {
+fn names(rows: &Rows) -> Vec<&str> {
     rows.iter().map(|(n, _)| n.as_str()).collect()
 }
 
@@ -803,4 +817,302 @@ async fn who_can_and_access_over_a_snapshot() {
     assert_eq!(out["risky"], json!([]));
     let o = env.ok(&["access", "carol", "--snapshot", "snap.json"]);
     assert_eq!(o.stdout, "carol can do nothing\n");
+}
+
+/// A snapshot as `aws iam get-account-authorization-details` prints it
+/// (documents URL-encoded), for tests that need no account.
+const SMALL_SNAPSHOT: &str = r#"{
+  "UserDetailList": [
+    {"Path": "/", "UserName": "alice", "UserId": "AIDAEXAMPLE1", "Arn": "arn:aws:iam::123456789012:user/alice",
+     "GroupList": ["devs"], "AttachedManagedPolicies": [], "Tags": [],
+     "UserPolicyList": [{"PolicyName": "home", "PolicyDocument": "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Sid%22%3A%22OwnHome%22%2C%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3APutObject%22%2C%22Resource%22%3A%22arn%3Aaws%3As3%3A%3A%3Ahomes%2F%24%7Baws%3Ausername%7D%2F%2A%22%7D%5D%7D"}]}
+  ],
+  "GroupDetailList": [
+    {"Path": "/", "GroupName": "devs", "GroupId": "AGPAEXAMPLE1", "Arn": "arn:aws:iam::123456789012:group/devs",
+     "GroupPolicyList": [], "AttachedManagedPolicies": [{"PolicyName": "team-read", "PolicyArn": "arn:aws:iam::123456789012:policy/team-read"}]}
+  ],
+  "RoleDetailList": [],
+  "Policies": [
+    {"PolicyName": "team-read", "Arn": "arn:aws:iam::123456789012:policy/team-read", "DefaultVersionId": "v1",
+     "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
+       "Document": {"Version": "2012-10-17", "Statement": [{"Sid": "TeamRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::team-data/*"}]}}]}
+  ]
+}"#;
+
+#[tokio::test]
+async fn aws_cli_snapshot_with_encoded_documents() {
+    let env = Env::new().await;
+    env.file("small.json", SMALL_SNAPSHOT);
+    let mut args = vec![
+        "simulate",
+        "--principal",
+        "alice",
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::homes/alice/a",
+        "--snapshot",
+        "small.json",
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(OFFLINE);
+    let out = env.ok(&args).json();
+    assert_eq!(out["decision"], "allowed", "{out}");
+    assert_eq!(
+        out["matchedStatements"][0]["policy"],
+        "arn:aws:iam::123456789012:user/alice#home"
+    );
+    let rows = who_can(
+        &env,
+        &[
+            "s3:GetObject",
+            "arn:aws:s3:::team-data/x",
+            "--snapshot",
+            "small.json",
+        ],
+    );
+    assert_eq!(
+        rows,
+        vec![(
+            "alice".into(),
+            vec![("s3:GetObject".into(), vec!["group devs".into()])]
+        )]
+    );
+}
+
+/// Bad input: one clear message, the right exit code, nothing on stdout, and
+/// no AWS call (the endpoint is bogus).
+#[tokio::test]
+async fn analysis_bad_input() {
+    let env = Env::new().await;
+    env.file("small.json", SMALL_SNAPSHOT);
+    env.file(
+        "broken.json",
+        "{\n  \"UserDetailList\": [\n    {\"UserName\": \"a\",}\n  ]\n}\n",
+    );
+    env.file("array.json", "[]\n");
+    env.file("other.json", "{\"Users\": []}\n");
+    let check = |args: &[&str], code: i32, message: &str| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(OFFLINE);
+        let o = env.fails(&all, code);
+        assert!(
+            o.stderr.contains(message),
+            "iamctl {args:?}: expected {message:?} in:\n{}",
+            o.stderr
+        );
+        assert_eq!(o.stdout, "", "iamctl {args:?}");
+    };
+    let alice = [
+        "simulate",
+        "--principal",
+        "alice",
+        "--action",
+        "s3:GetObject",
+    ];
+    let with = |more: &[&'static str]| -> Vec<&'static str> {
+        alice.iter().chain(more).copied().collect()
+    };
+
+    check(
+        &["who-can", "s3:GetObject", "--snapshot", "missing.json"],
+        3,
+        "error: cannot read `missing.json`: No such file or directory",
+    );
+    check(
+        &with(&["--snapshot", "missing.json"]),
+        3,
+        "cannot read `missing.json`",
+    );
+    check(
+        &["access", "alice", "--snapshot", "broken.json"],
+        3,
+        "error: `broken.json`:3:22: trailing comma",
+    );
+    check(
+        &["who-can", "s3:GetObject", "--snapshot", "array.json"],
+        3,
+        "`array.json`: the snapshot is not a JSON object",
+    );
+    check(
+        &["who-can", "s3:GetObject", "--snapshot", "other.json"],
+        3,
+        "the snapshot has none of `UserDetailList`, `RoleDetailList`, `GroupDetailList`, `Policies`",
+    );
+    check(
+        &[
+            "simulate",
+            "--principal",
+            "nobody",
+            "--action",
+            "s3:GetObject",
+            "--snapshot",
+            "small.json",
+        ],
+        1,
+        "error: no user or role `nobody` in the account",
+    );
+    check(
+        &[
+            "access",
+            "arn:aws:iam::123456789012:user/nobody",
+            "--snapshot",
+            "small.json",
+        ],
+        1,
+        "no user or role `arn:aws:iam::123456789012:user/nobody` in the account",
+    );
+    check(
+        &with(&["--snapshot", "small.json", "--context", "aws:SourceIp"]),
+        2,
+        "error: `--context aws:SourceIp`: expected KEY=VALUE",
+    );
+    check(
+        &[
+            "who-can",
+            "s3:GetObject",
+            "--snapshot",
+            "small.json",
+            "--context",
+            "novalue",
+        ],
+        2,
+        "`--context novalue`: expected KEY=VALUE",
+    );
+    check(
+        &with(&["--snapshot", "small.json", "--at", "yesterday"]),
+        2,
+        "error: `--at yesterday` is not a time: use RFC 3339, e.g. 2026-11-30T23:59:59Z",
+    );
+    check(
+        &[
+            "access",
+            "alice",
+            "--snapshot",
+            "small.json",
+            "--at",
+            "2026-13-01T00:00:00Z",
+        ],
+        2,
+        "`--at 2026-13-01T00:00:00Z` is not a time",
+    );
+    check(
+        &[
+            "simulate",
+            "--principal",
+            "alice",
+            "--action",
+            "GetObject",
+            "--snapshot",
+            "small.json",
+        ],
+        3,
+        "`GetObject` is not an action: write `service:Action`",
+    );
+    check(
+        &[
+            "simulate",
+            "--action",
+            "s3:GetObject",
+            "--snapshot",
+            "small.json",
+        ],
+        2,
+        "`simulate` needs `--principal` and `--action` (or `--batch`)",
+    );
+    check(
+        &["simulate", "--batch", "missing.jsonl"],
+        3,
+        "cannot read `missing.jsonl`",
+    );
+    // A policy file that is not JSON: file, line and column.
+    env.file("bad-policy.json", "{\n  \"Statement\": [\n");
+    check(
+        &[
+            "simulate",
+            "--principal",
+            "arn:aws:iam::123456789012:user/x",
+            "--action",
+            "s3:GetObject",
+            "--policy",
+            "bad-policy.json",
+        ],
+        3,
+        "`bad-policy.json`:3:0: EOF while parsing a list",
+    );
+}
+
+/// The account id of a test account, shown as a fixed one so table
+/// snapshots do not depend on it.
+fn fixed_account(env: &Env, text: &str) -> String {
+    text.replace(&env.account, "123456789012")
+}
+
+#[tokio::test]
+async fn simulate_and_who_can_tables() {
+    let env = Env::new().await;
+    build_account(&env);
+    env.ok(&["account", "snapshot", "-o", "snap.json"]);
+    let alice = user(&env, "alice");
+    let mut transcript = String::new();
+    for args in [
+        vec![
+            "simulate",
+            "--principal",
+            alice.as_str(),
+            "--action",
+            "s3:GetObject",
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::team-data/secret/plans",
+            "--snapshot",
+            "snap.json",
+        ],
+        vec![
+            "simulate",
+            "--principal",
+            "deployer",
+            "--action",
+            "s3:PutObject",
+            "--action",
+            "s3:DeleteObject",
+            "--resource",
+            "arn:aws:s3:::team-data/x",
+            "--snapshot",
+            "snap.json",
+        ],
+        vec![
+            "simulate",
+            "--principal",
+            "alice",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::office/plan.txt",
+            "--snapshot",
+            "snap.json",
+        ],
+    ] {
+        let o = env.ok(&args);
+        transcript.push_str(&format!("$ iamctl {}\n{}", args.join(" "), o.stdout));
+    }
+    insta::assert_snapshot!("simulate_table", fixed_account(&env, &transcript));
+
+    let o = env.ok(&[
+        "who-can",
+        "s3:GetObject",
+        "arn:aws:s3:::team-data/key",
+        "--snapshot",
+        "snap.json",
+    ]);
+    let iam = env.ok(&["who-can", "iam:*", "--snapshot", "snap.json"]);
+    insta::assert_snapshot!(
+        "who_can_table",
+        format!(
+            "stdout:\n{}stderr:\n{}\niam:*:\n{}stderr:\n{}",
+            o.stdout, o.stderr, iam.stdout, iam.stderr
+        )
+    );
 }
