@@ -1116,3 +1116,37 @@ async fn simulate_and_who_can_tables() {
         )
     );
 }
+
+/// `simulate --help` says the policies come "from --policy/--boundary/...
+/// files (no AWS call)", but a request with only `--resource-policy` (or only
+/// `--scp`/`--rcp`) files still reads the live account.
+#[tokio::test]
+#[ignore = "bug: with only --resource-policy/--scp/--rcp files, simulate reads the live account"]
+async fn simulate_with_only_a_resource_policy_file_needs_no_account() {
+    let env = Env::new().await;
+    env.file(
+        "bucket.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Alice", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:user/alice"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}"#,
+    );
+    let mut args = vec![
+        "simulate",
+        "--principal",
+        "arn:aws:iam::123456789012:user/alice",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::b/k",
+        "--resource-account",
+        "123456789012",
+        "--resource-policy",
+        "bucket.json",
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(OFFLINE);
+    let out = env.ok(&args).json();
+    assert_eq!(out["decision"], "allowed", "{out}");
+    assert_eq!(out["matchedStatements"][0]["sid"], "Alice");
+}
