@@ -256,6 +256,63 @@ impl Aws {
         Ok(())
     }
 
+    pub async fn delete_user_permissions_boundary(&self, name: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_user_permissions_boundary()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(e("iam:DeleteUserPermissionsBoundary", ent("user", name)))?;
+        Ok(())
+    }
+
+    pub async fn put_role_permissions_boundary(
+        &self,
+        name: &str,
+        arn: &str,
+    ) -> Result<(), AwsError> {
+        self.iam
+            .put_role_permissions_boundary()
+            .role_name(name)
+            .permissions_boundary(arn)
+            .send()
+            .await
+            .map_err(e("iam:PutRolePermissionsBoundary", ent("role", name)))?;
+        Ok(())
+    }
+
+    pub async fn delete_role_permissions_boundary(&self, name: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_role_permissions_boundary()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(e("iam:DeleteRolePermissionsBoundary", ent("role", name)))?;
+        Ok(())
+    }
+
+    pub async fn tag_role(&self, name: &str, tags: &[Tag]) -> Result<(), AwsError> {
+        self.iam
+            .tag_role()
+            .role_name(name)
+            .set_tags(tags_to(tags))
+            .send()
+            .await
+            .map_err(e("iam:TagRole", ent("role", name)))?;
+        Ok(())
+    }
+
+    pub async fn tag_policy(&self, arn: &str, tags: &[Tag]) -> Result<(), AwsError> {
+        self.iam
+            .tag_policy()
+            .policy_arn(arn)
+            .set_tags(tags_to(tags))
+            .send()
+            .await
+            .map_err(e("iam:TagPolicy", ent("policy", arn)))?;
+        Ok(())
+    }
+
     /// Everything attached to a user that blocks `DeleteUser`, read with the nine
     /// list calls running concurrently.
     pub async fn user_dependents(&self, name: &str) -> Result<UserDependents, AwsError> {

@@ -41,6 +41,7 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// Clients for one account.
 #[derive(Clone, Debug)]
 pub struct Aws {
+    sdk_config: aws_config::SdkConfig,
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     s3: aws_sdk_s3::Client,
@@ -87,11 +88,61 @@ impl Aws {
             .interceptor(retries.clone())
             .build();
         Aws {
+            sdk_config,
             iam: aws_sdk_iam::Client::from_conf(iam_conf),
             sts: aws_sdk_sts::Client::from_conf(sts_conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             retries,
         }
+    }
+
+    /// Clients acting as `role_arn`, assumed with these clients' credentials
+    /// (and refreshed before they expire). Checks the new identity with
+    /// GetCallerIdentity, so a role that cannot be assumed fails here, and a
+    /// session in another account than `account` is refused: nothing ever
+    /// falls back to the caller's own account.
+    pub async fn assume(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        external_id: Option<&str>,
+        account: &str,
+    ) -> Result<Aws, AwsError> {
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name(session_name)
+            .configure(&self.sdk_config);
+        if let Some(id) = external_id {
+            builder = builder.external_id(id);
+        }
+        let provider = builder.build().await;
+        let config = self
+            .sdk_config
+            .clone()
+            .into_builder()
+            .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(
+                provider,
+            ))
+            .build();
+        let aws = Aws::from_sdk_config(config);
+        let me = aws.caller_identity().await.map_err(|err| match err {
+            AwsError::Connection { .. } => err,
+            other => AwsError::AccessDenied {
+                entity: Entity::new("role", role_arn),
+                action: "sts:AssumeRole",
+                message: format!("cannot assume `{role_arn}`: {other}"),
+            },
+        })?;
+        if me.account != account {
+            return Err(AwsError::Other {
+                entity: Entity::new("role", role_arn),
+                action: "sts:AssumeRole",
+                message: format!(
+                    "assuming `{role_arn}` gave a session in account `{}`, not `{account}`",
+                    me.account
+                ),
+            });
+        }
+        Ok(aws)
     }
 
     /// How many request attempts were retries (throttling or transient

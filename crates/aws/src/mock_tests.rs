@@ -32,6 +32,7 @@ fn aws_with_conf(
         sts: aws_sdk_sts::Client::new(&sdk_config),
         s3: aws_sdk_s3::Client::new(&sdk_config),
         retries: crate::retry::RetryCounter::default(),
+        sdk_config,
     }
 }
 

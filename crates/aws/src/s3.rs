@@ -118,6 +118,31 @@ impl Bucket {
         Ok(out)
     }
 
+    /// Store one object.
+    pub async fn put_object(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), AwsError> {
+        self.client
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .content_type(content_type)
+            .body(body.into())
+            .send()
+            .await
+            .map_err(|err| {
+                crate::error::classify(
+                    "s3:PutObject",
+                    Entity::new("object", format!("s3://{}/{key}", self.name)),
+                    err,
+                )
+            })?;
+        Ok(())
+    }
+
     /// Delete objects in batches of 1000 (the `DeleteObjects` limit).
     pub async fn delete_objects(&self, objects: &[ObjectRef]) -> Result<usize, AwsError> {
         let bucket = self.name.as_str();

@@ -23,6 +23,8 @@ pub enum Kind {
     Failure,
     Usage,
     InvalidInput,
+    /// Nothing to print; exit with this code (`plan --detailed-exitcode`).
+    Silent(u8),
 }
 
 #[derive(Debug)]
@@ -68,6 +70,15 @@ impl CommandError {
             Kind::Failure => exit::FAILURE,
             Kind::Usage => exit::USAGE,
             Kind::InvalidInput => exit::INVALID_INPUT,
+            Kind::Silent(code) => code,
+        }
+    }
+
+    /// Exit with `code` and print nothing more.
+    pub fn silent(code: u8) -> Self {
+        CommandError {
+            kind: Kind::Silent(code),
+            report: miette::miette!(""),
         }
     }
 }

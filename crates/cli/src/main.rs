@@ -123,7 +123,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprint!("{}", error::render(&e.report));
+            if !matches!(e.kind, error::Kind::Silent(_)) {
+                eprint!("{}", error::render(&e.report));
+            }
             ExitCode::from(e.exit_code())
         }
     }

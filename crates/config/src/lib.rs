@@ -9,10 +9,12 @@
 //!
 //! No AWS call and no clock here: the instant is always passed in.
 
+pub mod access;
 mod desired;
 mod diag;
 mod load;
 mod model;
+pub mod plan;
 mod validate;
 mod yaml;
 

@@ -252,7 +252,12 @@ pub async fn simulate(ctx: &Ctx, a: SimulateArgs) -> CmdResult {
     }
     let mut context = base_context(ctx, &a.source, true)?;
     let files_only = a.source.snapshot.is_none()
-        && (!a.policies.is_empty() || a.boundary.is_some() || a.session_policy.is_some());
+        && (!a.policies.is_empty()
+            || a.boundary.is_some()
+            || a.session_policy.is_some()
+            || a.resource_policy.is_some()
+            || !a.scps.is_empty()
+            || !a.rcps.is_empty());
     let file_identity: Vec<Policy> = a
         .policies
         .iter()

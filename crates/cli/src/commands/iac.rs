@@ -45,7 +45,7 @@ fn parse_at(text: &str) -> CmdResult<jiff::Timestamp> {
 }
 
 /// A diagnostic for people: miette draws the source line when there is one.
-fn render(d: &Diagnostic) -> String {
+pub fn render(d: &Diagnostic) -> String {
     if d.span.offset == 0 && d.span.len == 0 && d.line() == 1 && d.column() == 1 {
         // No position worth drawing (a directory or a file that cannot be read).
         let mut s = format!("{}: {}\n", d.severity.as_str(), d.message);

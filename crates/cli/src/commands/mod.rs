@@ -7,6 +7,7 @@ use clap::Subcommand;
 pub mod account;
 pub mod analyze;
 pub mod connector;
+pub mod deploy;
 pub mod group;
 pub mod iac;
 pub mod key;
@@ -58,6 +59,12 @@ pub enum Command {
     Access(analyze::AccessArgs),
     /// Check an IAM-as-code configuration directory offline (seed 004's layout).
     Validate(iac::ValidateArgs),
+    /// Show what apply would change in each account, and who gains or loses what access.
+    Plan(deploy::PlanArgs),
+    /// Make every account match the configuration (bounded concurrency, adaptive retry).
+    Apply(deploy::ApplyArgs),
+    /// Remove temporary grants that have expired, found by their tags.
+    Cleanup(deploy::CleanupArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -81,6 +88,9 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::WhoCan(a) => analyze::who_can(ctx, a).await,
         Command::Access(a) => analyze::access(ctx, a).await,
         Command::Validate(a) => iac::validate(ctx, a),
+        Command::Plan(a) => deploy::plan(ctx, a).await,
+        Command::Apply(a) => deploy::apply(ctx, a).await,
+        Command::Cleanup(a) => deploy::cleanup(ctx, a).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = crate::Cli::command();

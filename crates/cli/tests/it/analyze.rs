@@ -1121,7 +1121,6 @@ async fn simulate_and_who_can_tables() {
 /// files (no AWS call)", but a request with only `--resource-policy` (or only
 /// `--scp`/`--rcp`) files still reads the live account.
 #[tokio::test]
-#[ignore = "bug: with only --resource-policy/--scp/--rcp files, simulate reads the live account"]
 async fn simulate_with_only_a_resource_policy_file_needs_no_account() {
     let env = Env::new().await;
     env.file(

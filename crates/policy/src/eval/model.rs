@@ -301,6 +301,17 @@ fn aws_entry(item: &str) -> PrincipalEntry {
 }
 
 impl Statement {
+    /// The `Action` patterns as written, or `None` for `NotAction`.
+    pub fn action_patterns(&self) -> Option<Vec<String>> {
+        (!self.actions.not).then(|| self.actions.text.clone())
+    }
+
+    /// The `Resource` patterns as written (`*` for a statement without
+    /// one), or `None` for `NotResource`.
+    pub fn resource_patterns(&self) -> Option<Vec<String>> {
+        (!self.resources.not).then(|| self.resources.text.clone())
+    }
+
     /// The statement's conditions, one per operator and key.
     pub fn conditions(&self) -> &[Condition] {
         &self.conditions

@@ -1,0 +1,987 @@
+//! IAM as code against accounts: `plan`, `apply` and `cleanup`.
+//!
+//! Every account is read the same way, all of them at once: assume the
+//! deployer role (never falling back to the caller's own account), read
+//! `GetAccountAuthorizationDetails` pages, then only what that call cannot
+//! give: the tags of customer-managed policies, and the documents of
+//! AWS-managed policies the plan needs (temporary copies, access diffs).
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use iamctl_aws::{Aws, AwsError, ErrorKind, NewRole, NewUser, PrincipalKind, Tag};
+use iamctl_config::plan::{self as planning, ActualAccount, Change, Kind, Plan, PlanOptions};
+use iamctl_config::{Config, DesiredAccount, PolicyBody, Tags};
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::ctx::Ctx;
+use crate::error::{CmdResult, CommandError};
+
+/// How `plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Which accounts and as whom.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// The configuration directory.
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Only these environments (repeatable; default: every one).
+    #[arg(long = "env", value_name = "ENV")]
+    pub envs: Vec<String>,
+    /// Only this team's resources.
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// The role to assume in each account (default: the configuration's, else
+    /// `IAMAsCodeDeployer`).
+    #[arg(long, value_name = "NAME")]
+    pub deployer_role: Option<String>,
+    /// Act as of this instant (RFC 3339, UTC) instead of now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Take over untagged resources whose names the configuration wants.
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Exit 0 when there is nothing to change, 2 when there is, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// `text` for people, `markdown` for a pull-request comment, `json`.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlanFormat,
+    /// Also save the plan (JSON) for `apply --plan FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Changes in flight at once, per account.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Apply exactly this saved plan; refused if an account changed since.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CleanupArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Changes in flight at once, per account.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+fn now_of(ctx: &Ctx, t: &TargetArgs) -> CmdResult<Timestamp> {
+    match &t.at {
+        Some(text) => super::analyze::parse_at(text),
+        None => Ok(ctx.now),
+    }
+}
+
+/// Loads and validates; any error stops before a single AWS call.
+fn load_config(dir: &Path, now: Timestamp) -> CmdResult<Config> {
+    let (config, diags) = iamctl_config::check(dir, now);
+    let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        for d in &errors {
+            eprint!("{}", super::iac::render(d));
+        }
+        return Err(CommandError::invalid_help(
+            format!(
+                "the configuration in `{}` has {} error(s); no account was read or changed",
+                dir.display(),
+                errors.len()
+            ),
+            "run `iamctl validate` to see every problem",
+        ));
+    }
+    Ok(config)
+}
+
+/// The desired state of each selected environment.
+fn targets(config: &Config, t: &TargetArgs, now: Timestamp) -> CmdResult<Vec<DesiredAccount>> {
+    let all = iamctl_config::environments(config);
+    for e in &t.envs {
+        if !all.contains(e) {
+            return Err(CommandError::invalid(format!(
+                "no account for environment `{e}` in the configuration (known: {})",
+                all.join(", ")
+            )));
+        }
+    }
+    let mut config = config.clone();
+    if let Some(team) = &t.team {
+        if !config.teams.contains_key(team) {
+            return Err(CommandError::invalid(format!(
+                "no team `{team}` in the configuration"
+            )));
+        }
+        config.teams.retain(|name, _| name == team);
+    }
+    let mut out = Vec::new();
+    for env in all {
+        if !t.envs.is_empty() && !t.envs.contains(&env) {
+            continue;
+        }
+        if let Some(mut d) = iamctl_config::desired_state(&config, &env, now) {
+            if let Some(role) = &t.deployer_role {
+                d.deployer_role = role.clone();
+            }
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// One account, read.
+struct Target {
+    desired: DesiredAccount,
+    aws: Aws,
+    snapshot: Value,
+    actual: ActualAccount,
+    sources: HashMap<String, Value>,
+    pages: usize,
+    calls: usize,
+}
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
+}
+
+fn tags_to(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag {
+            key: k.clone(),
+            value: v.clone(),
+        })
+        .collect()
+}
+
+/// The default document of a managed policy (GetPolicy, GetPolicyVersion).
+async fn policy_document(aws: &Aws, arn: &str) -> Result<Value, AwsError> {
+    let p = aws.get_policy(arn).await?;
+    let v = aws.get_policy_version(arn, &p.default_version_id).await?;
+    Ok(v.document.unwrap_or(Value::Null))
+}
+
+async fn read_target(ctx: &Ctx, desired: DesiredAccount, team: Option<&str>) -> CmdResult<Target> {
+    let base = ctx.aws().await;
+    let acct = desired.account_id.clone();
+    let role_arn = format!("arn:aws:iam::{acct}:role/{}", desired.deployer_role);
+    let aws = base
+        .assume(
+            &role_arn,
+            "iamctl",
+            desired.external_id.as_deref(),
+            &acct,
+        )
+        .await
+        .map_err(|e| {
+            CommandError::failure_help(
+                format!("environment `{}` (account `{acct}`): {e}", desired.environment),
+                "iamctl never falls back to the caller's own account: check that the deployer role exists and trusts you (`--deployer-role`, `external_id`)",
+            )
+        })?;
+    let snap = aws.authorization_details(true).await?;
+    let mut snapshot = snap.document;
+    let mut calls = snap.pages + 2;
+    // Tags of customer-managed policies: GetAccountAuthorizationDetails has none.
+    let arns: Vec<String> = snapshot["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["Arn"].as_str().map(str::to_owned))
+        .collect();
+    calls += arns.len();
+    let policy_tags: HashMap<String, Tags> = stream::iter(arns)
+        .map(|arn| {
+            let aws = aws.clone();
+            async move {
+                let tags = aws.list_policy_tags(&arn).await?;
+                Ok::<_, AwsError>((arn, tags_of(&tags)))
+            }
+        })
+        .buffer_unordered(8)
+        .try_collect()
+        .await?;
+    // AWS-managed documents the plan needs: temporary copies, and what
+    // principals hold (for the access diff).
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    for p in desired.policies.values() {
+        if let PolicyBody::ExpiringCopyOf { source_arn, .. } = &p.body {
+            wanted.insert(source_arn.clone());
+        }
+    }
+    for list in ["UserDetailList", "RoleDetailList", "GroupDetailList"] {
+        for e in snapshot[list].as_array().into_iter().flatten() {
+            for a in e["AttachedManagedPolicies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(arn) = a["PolicyArn"].as_str() {
+                    wanted.insert(arn.to_owned());
+                }
+            }
+        }
+    }
+    for set in desired
+        .users
+        .values()
+        .map(|u| &u.attached)
+        .chain(desired.roles.values().map(|r| &r.attached))
+        .chain(desired.groups.values().map(|g| &g.attached))
+    {
+        wanted.extend(set.iter().cloned());
+    }
+    let have: BTreeSet<String> = snapshot["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["Arn"].as_str().map(str::to_owned))
+        .collect();
+    let missing: Vec<String> = wanted
+        .into_iter()
+        .filter(|a| !have.contains(a) && a.contains(":aws:policy/"))
+        .collect();
+    calls += missing.len() * 2;
+    let fetched: Vec<(String, Option<Value>)> = stream::iter(missing)
+        .map(|arn| {
+            let aws = aws.clone();
+            async move {
+                let doc = policy_document(&aws, &arn).await.ok();
+                (arn, doc)
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut sources = HashMap::new();
+    if let Some(list) = snapshot["Policies"].as_array_mut() {
+        for (arn, doc) in fetched {
+            if let Some(doc) = doc {
+                list.push(serde_json::json!({
+                    "PolicyName": arn.rsplit('/').next().unwrap_or(&arn),
+                    "Arn": arn,
+                    "PolicyVersionList": [{"Document": doc.clone(), "VersionId": "v1", "IsDefaultVersion": true}],
+                }));
+                sources.insert(arn, doc);
+            }
+        }
+    }
+    let mut actual = ActualAccount::from_snapshot(&snapshot, &policy_tags);
+    if let Some(team) = team {
+        // Another team's resources are not ours to touch.
+        let other = |t: &Tags| {
+            t.get(iamctl_config::TAG_TEAM)
+                .is_some_and(|v| v.as_str() != team)
+        };
+        actual.users.retain(|_, u| !other(&u.tags));
+        actual.roles.retain(|_, r| !other(&r.tags));
+        actual.policies.retain(|_, p| !other(&p.tags));
+    }
+    Ok(Target {
+        desired,
+        aws,
+        snapshot,
+        actual,
+        sources,
+        pages: snap.pages,
+        calls,
+    })
+}
+
+fn make_plan(t: &Target, adopt: bool, now: Timestamp) -> Plan {
+    let mut p = planning::plan(&t.desired, &t.actual, &t.sources, &PlanOptions { adopt });
+    let expiries: HashMap<String, Timestamp> = t
+        .desired
+        .policies
+        .values()
+        .filter_map(|p| p.expires.map(|e| (p.arn.clone(), e)))
+        .collect();
+    let after =
+        iamctl_config::access::apply_to_snapshot(&t.snapshot, &p.changes, &t.desired.account_id);
+    p.access = iamctl_config::access::access_changes(&t.snapshot, &after, now, &expiries);
+    p
+}
+
+/// Reads every target concurrently.
+async fn read_all(
+    ctx: &Ctx,
+    desired: Vec<DesiredAccount>,
+    team: Option<&str>,
+) -> CmdResult<Vec<Target>> {
+    let n = desired.len();
+    let targets: Vec<Target> = stream::iter(desired)
+        .map(|d| read_target(ctx, d, team))
+        .buffer_unordered(16)
+        .try_collect()
+        .await?;
+    let pages: usize = targets.iter().map(|t| t.pages).sum();
+    let calls: usize = targets.iter().map(|t| t.calls).sum();
+    ctx.status(format!(
+        "read {n} account(s): {pages} page(s) of GetAccountAuthorizationDetails, {calls} request(s) in all"
+    ));
+    let mut targets = targets;
+    targets.sort_by(|a, b| a.desired.environment.cmp(&b.desired.environment));
+    Ok(targets)
+}
+
+fn counts(p: &Plan) -> (usize, usize, usize) {
+    let add = p.changes.iter().filter(|c| c.sign() == '+').count();
+    let del = p.changes.iter().filter(|c| c.sign() == '-').count();
+    (add, p.changes.len() - add - del, del)
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// A unified diff of two documents, pretty-printed.
+fn doc_diff(old: Option<&Value>, new: &Value, indent: &str) -> String {
+    let old = old.map(pretty).unwrap_or_default();
+    let new = pretty(new);
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    let mut out = String::new();
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Equal => ' ',
+        };
+        out.push_str(&format!("{indent}{sign} {}", change.value()));
+        if !change.value().ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn access_line(a: &planning::AccessChange) -> String {
+    let until = a
+        .until
+        .as_deref()
+        .map(|u| format!(" until {u}"))
+        .unwrap_or_default();
+    format!(
+        "{} {} {} on {}{until}",
+        a.principal, a.change, a.action, a.resource
+    )
+}
+
+fn text(plans: &[Plan]) -> String {
+    let mut out = String::new();
+    for p in plans {
+        let (add, change, del) = counts(p);
+        out.push_str(&format!(
+            "account {} ({}): {add} to add, {change} to change, {del} to destroy\n",
+            p.account_id, p.environment
+        ));
+        for c in &p.changes {
+            out.push_str(&format!("  {} {}\n", c.sign(), c.summary()));
+            if let Some((old, new)) = c.documents() {
+                out.push_str(&doc_diff(old, new, "      "));
+            }
+        }
+        if !p.access.is_empty() {
+            out.push_str("  effective access:\n");
+            for a in &p.access {
+                out.push_str(&format!("    {}\n", access_line(a)));
+            }
+        }
+        for w in &p.warnings {
+            out.push_str(&format!("  warning: {w}\n"));
+        }
+        for c in &p.conflicts {
+            out.push_str(&format!("  conflict: {c}\n"));
+        }
+    }
+    if plans.iter().all(Plan::is_empty) {
+        out.push_str("no changes: every account matches the configuration\n");
+    }
+    out
+}
+
+fn markdown(plans: &[Plan]) -> String {
+    let mut out = String::from("### iamctl plan\n\n| environment | account | add | change | destroy |\n|---|---|---:|---:|---:|\n");
+    for p in plans {
+        let (add, change, del) = counts(p);
+        out.push_str(&format!(
+            "| {} | `{}` | {add} | {change} | {del} |\n",
+            p.environment, p.account_id
+        ));
+    }
+    for p in plans {
+        if p.changes.is_empty() && p.conflicts.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n<details><summary><b>{}</b> (<code>{}</code>): {} change(s)</summary>\n\n```diff\n",
+            p.environment,
+            p.account_id,
+            p.changes.len()
+        ));
+        for c in &p.changes {
+            out.push_str(&format!("{} {}\n", c.sign(), c.summary()));
+            if let Some((old, new)) = c.documents() {
+                out.push_str(&doc_diff(old, new, "    "));
+            }
+        }
+        out.push_str("```\n");
+        if !p.access.is_empty() {
+            out.push_str("\n**Effective access**\n\n");
+            for a in &p.access {
+                let until = a
+                    .until
+                    .as_deref()
+                    .map(|u| format!(" until {u}"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "- {} **{}** `{}` on `{}`{until}\n",
+                    a.principal, a.change, a.action, a.resource
+                ));
+            }
+        }
+        for c in &p.conflicts {
+            out.push_str(&format!("\n> **conflict:** {c}\n"));
+        }
+        for w in &p.warnings {
+            out.push_str(&format!("\n> warning: {w}\n"));
+        }
+        out.push_str("\n</details>\n");
+    }
+    if plans.iter().all(Plan::is_empty) {
+        out.push_str("\nNo changes: every account matches the configuration.\n");
+    }
+    out
+}
+
+pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
+    let now = now_of(ctx, &a.target)?;
+    let config = load_config(&a.target.dir, now)?;
+    let desired = targets(&config, &a.target, now)?;
+    let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
+    let plans: Vec<Plan> = targets
+        .iter()
+        .map(|t| make_plan(t, a.target.adopt, now))
+        .collect();
+    if let Some(path) = &a.out {
+        let text = serde_json::to_string_pretty(&plans)
+            .map_err(|e| CommandError::failure(format!("cannot encode the plan: {e}")))?;
+        std::fs::write(path, text + "\n").map_err(|e| {
+            CommandError::failure(format!("cannot write `{}`: {e}", path.display()))
+        })?;
+        ctx.status(format!("saved the plan to `{}`", path.display()));
+    }
+    let format = if ctx.json() {
+        PlanFormat::Json
+    } else {
+        a.format
+    };
+    match format {
+        PlanFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plans).unwrap_or_default()
+        ),
+        PlanFormat::Text => print!("{}", text(&plans)),
+        PlanFormat::Markdown => print!("{}", markdown(&plans)),
+    }
+    let conflicts: usize = plans.iter().map(|p| p.conflicts.len()).sum();
+    if conflicts > 0 {
+        return Err(CommandError::failure_help(
+            format!("{conflicts} conflict(s) would stop `apply`"),
+            "resolve them in the configuration, or pass `--adopt` for resources iamctl should take over",
+        ));
+    }
+    if a.detailed_exitcode && plans.iter().any(|p| !p.is_empty()) {
+        return Err(CommandError::silent(2));
+    }
+    Ok(())
+}
+
+fn principal_kind(k: Kind) -> PrincipalKind {
+    match k {
+        Kind::User => PrincipalKind::User,
+        Kind::Role => PrincipalKind::Role,
+        Kind::Group => PrincipalKind::Group,
+    }
+}
+
+fn gone_ok(r: Result<(), AwsError>) -> Result<(), AwsError> {
+    match r {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Carries out one change. Deletions of what is already gone succeed, so a
+/// rerun after a crash converges.
+async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
+    match c {
+        Change::CreatePolicy {
+            name,
+            path,
+            description,
+            document,
+            tags,
+            ..
+        } => aws
+            .create_policy(
+                name,
+                Some(path),
+                &document.to_string(),
+                description.as_deref(),
+                &tags_to(tags),
+            )
+            .await
+            .map(|_| ()),
+        Change::UpdatePolicy {
+            arn, new, prune, ..
+        } => {
+            if let Some(v) = prune {
+                gone_ok(aws.delete_policy_version(arn, v).await)?;
+            }
+            aws.create_policy_version(arn, &new.to_string(), true)
+                .await
+                .map(|_| ())
+        }
+        Change::TagPolicy { arn, tags } => aws.tag_policy(arn, &tags_to(tags)).await,
+        Change::DeletePolicy { arn, .. } => {
+            let versions = match aws.list_policy_versions(arn).await {
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            };
+            for v in versions.iter().filter(|v| !v.is_default_version) {
+                gone_ok(aws.delete_policy_version(arn, &v.version_id).await)?;
+            }
+            gone_ok(aws.delete_policy(arn).await)
+        }
+        Change::CreateUser { name, path, tags } => aws
+            .create_user(&NewUser {
+                name,
+                path: Some(path),
+                tags: &tags_to(tags),
+                boundary: None,
+            })
+            .await
+            .map(|_| ()),
+        Change::CreateRole {
+            name,
+            path,
+            trust,
+            description,
+            max_session_duration,
+            tags,
+        } => aws
+            .create_role(&NewRole {
+                name,
+                path: Some(path),
+                trust_policy: &trust.to_string(),
+                description: description.as_deref(),
+                max_session_duration: max_session_duration.map(|d| d as i32),
+                tags: &tags_to(tags),
+                boundary: None,
+            })
+            .await
+            .map(|_| ()),
+        Change::CreateGroup { name, path } => aws.create_group(name, Some(path)).await.map(|_| ()),
+        Change::Tag { kind, name, tags } => match kind {
+            Kind::User => aws.tag_user(name, &tags_to(tags)).await,
+            Kind::Role => aws.tag_role(name, &tags_to(tags)).await,
+            Kind::Group => Ok(()),
+        },
+        Change::UpdateTrust { name, new, .. } => aws.update_trust(name, &new.to_string()).await,
+        Change::SetBoundary { kind, name, arn } => match (kind, arn) {
+            (Kind::User, Some(a)) => aws.put_user_permissions_boundary(name, a).await,
+            (Kind::Role, Some(a)) => aws.put_role_permissions_boundary(name, a).await,
+            (Kind::User, None) => gone_ok(aws.delete_user_permissions_boundary(name).await),
+            (Kind::Role, None) => gone_ok(aws.delete_role_permissions_boundary(name).await),
+            (Kind::Group, _) => Ok(()),
+        },
+        Change::AddMember { group, user } => aws.add_user_to_group(group, user).await,
+        Change::RemoveMember { group, user } => {
+            gone_ok(aws.remove_user_from_group(group, user).await)
+        }
+        Change::Attach { kind, name, arn } => {
+            aws.attach_policy(principal_kind(*kind), name, arn).await
+        }
+        Change::Detach { kind, name, arn } => {
+            gone_ok(aws.detach_policy(principal_kind(*kind), name, arn).await)
+        }
+        Change::PutInline {
+            kind,
+            name,
+            policy,
+            document,
+            ..
+        } => {
+            aws.put_inline_policy(principal_kind(*kind), name, policy, &document.to_string())
+                .await
+        }
+        Change::DeleteInline { kind, name, policy } => gone_ok(
+            aws.delete_inline_policy(principal_kind(*kind), name, policy)
+                .await,
+        ),
+        Change::DeleteUser { name } => {
+            let deps = match aws.user_dependents(name).await {
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            };
+            aws.remove_user_dependents(name, &deps).await?;
+            gone_ok(aws.delete_user(name).await)
+        }
+        Change::DeleteRole { name } => {
+            let profiles = match aws.instance_profiles_for_role(name).await {
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            };
+            for p in profiles {
+                gone_ok(aws.remove_instance_profile(name, &p).await)?;
+            }
+            for a in aws.list_attached(PrincipalKind::Role, name).await? {
+                gone_ok(
+                    aws.detach_policy(PrincipalKind::Role, name, &a.policy_arn)
+                        .await,
+                )?;
+            }
+            for p in aws.list_inline_policies(PrincipalKind::Role, name).await? {
+                gone_ok(
+                    aws.delete_inline_policy(PrincipalKind::Role, name, &p)
+                        .await,
+                )?;
+            }
+            gone_ok(aws.delete_role(name).await)
+        }
+    }
+}
+
+/// What applying did in one account.
+struct Outcome {
+    environment: String,
+    done: usize,
+    failed: Vec<String>,
+    retried: u32,
+}
+
+/// Applies one account's changes phase by phase, `concurrency` at a time
+/// within a phase; a failed phase stops the later ones (a rerun converges).
+async fn run_changes(
+    aws: &Aws,
+    p: &Plan,
+    concurrency: usize,
+    bar: &Option<indicatif::ProgressBar>,
+) -> Outcome {
+    let mut done = 0;
+    let mut failed = Vec::new();
+    let mut phases: Vec<u8> = p.changes.iter().map(Change::phase).collect();
+    phases.dedup();
+    for phase in phases {
+        let results: Vec<(String, Result<(), AwsError>)> =
+            stream::iter(p.changes.iter().filter(|c| c.phase() == phase))
+                .map(|c| async move {
+                    let r = execute(aws, c).await;
+                    (c.summary(), r)
+                })
+                .buffer_unordered(concurrency)
+                .inspect(|_| {
+                    if let Some(b) = bar {
+                        b.inc(1);
+                    }
+                })
+                .collect()
+                .await;
+        for (what, r) in results {
+            match r {
+                Ok(()) => done += 1,
+                Err(e) => failed.push(format!("{what}: {e}")),
+            }
+        }
+        if !failed.is_empty() {
+            break;
+        }
+    }
+    Outcome {
+        environment: p.environment.clone(),
+        done,
+        failed,
+        retried: aws.retried_attempts(),
+    }
+}
+
+async fn apply_plans(
+    ctx: &Ctx,
+    work: Vec<(Arc<Aws>, Plan)>,
+    concurrency: usize,
+) -> CmdResult<usize> {
+    let total: usize = work.iter().map(|(_, p)| p.changes.len()).sum();
+    let bar = (std::io::stderr().is_terminal() && total > 0).then(|| {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} changes {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let outcomes: Vec<Outcome> = stream::iter(work.iter())
+        .map(|(aws, p)| run_changes(aws, p, concurrency, &bar))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let done: usize = outcomes.iter().map(|o| o.done).sum();
+    let retried: u32 = outcomes.iter().map(|o| o.retried).sum();
+    let failures: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| {
+            o.failed
+                .iter()
+                .map(move |f| format!("{}: {f}", o.environment))
+        })
+        .collect();
+    let mut summary = format!(
+        "applied {done} of {total} change(s) in {} account(s)",
+        work.len()
+    );
+    if retried > 0 {
+        summary.push_str(&format!(
+            "; AWS throttled or failed {retried} request attempt(s), retried by the SDK"
+        ));
+    }
+    ctx.status(summary);
+    if !failures.is_empty() {
+        for f in &failures {
+            ctx.status(format!("failed: {f}"));
+        }
+        return Err(CommandError::failure_help(
+            format!("{} change(s) failed", failures.len()),
+            "run `iamctl apply` again: it plans from what the accounts now hold and finishes the work",
+        ));
+    }
+    Ok(done)
+}
+
+pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
+    let now = now_of(ctx, &a.target)?;
+    let config = load_config(&a.target.dir, now)?;
+    let desired = targets(&config, &a.target, now)?;
+    let saved: Option<Vec<Plan>> = match &a.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CommandError::invalid(format!("cannot read `{}`: {e}", path.display()))
+            })?;
+            Some(serde_json::from_str(&text).map_err(|e| {
+                CommandError::invalid(format!(
+                    "`{}`:{}:{}: not a plan saved by `iamctl plan --out`: {e}",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?)
+        }
+        None => None,
+    };
+    let desired = match &saved {
+        Some(plans) => desired
+            .into_iter()
+            .filter(|d| plans.iter().any(|p| p.environment == d.environment))
+            .collect(),
+        None => desired,
+    };
+    let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
+    let plans: Vec<Plan> = match saved {
+        Some(plans) => {
+            for p in &plans {
+                let t = targets
+                    .iter()
+                    .find(|t| t.desired.environment == p.environment)
+                    .ok_or_else(|| {
+                        CommandError::invalid(format!(
+                            "the plan names environment `{}`, which the configuration does not have",
+                            p.environment
+                        ))
+                    })?;
+                if t.actual.fingerprint != p.fingerprint {
+                    return Err(CommandError::failure_help(
+                        format!(
+                            "account `{}` ({}) changed since the plan was made; nothing was applied",
+                            p.account_id, p.environment
+                        ),
+                        "run `iamctl plan --out FILE` again and review it",
+                    ));
+                }
+            }
+            plans
+        }
+        None => targets
+            .iter()
+            .map(|t| make_plan(t, a.target.adopt, now))
+            .collect(),
+    };
+    let conflicts: Vec<&String> = plans.iter().flat_map(|p| p.conflicts.iter()).collect();
+    if !conflicts.is_empty() {
+        eprint!("{}", text(&plans));
+        return Err(CommandError::failure_help(
+            format!("{} conflict(s); nothing was applied", conflicts.len()),
+            "resolve them in the configuration, or pass `--adopt` for resources iamctl should take over",
+        ));
+    }
+    if plans.iter().all(Plan::is_empty) {
+        ctx.status("no changes: every account matches the configuration");
+    } else {
+        eprint!("{}", text(&plans));
+        ctx.confirm("apply these changes?")?;
+        let work: Vec<(Arc<Aws>, Plan)> = plans
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let aws = targets
+                    .iter()
+                    .find(|t| t.desired.environment == p.environment)
+                    .map(|t| Arc::new(t.aws.clone()))
+                    .expect("every plan has its target");
+                (aws, p)
+            })
+            .collect();
+        apply_plans(ctx, work, usize::from(a.concurrency)).await?;
+    }
+    if let Some(master) = &config.settings.master_copy {
+        master_copy(ctx, &master.value, &a.target.dir, &targets, now).await?;
+    }
+    Ok(())
+}
+
+/// Seed 001's master copy: the configuration tree and each account's
+/// snapshot, under a timestamp.
+async fn master_copy(
+    ctx: &Ctx,
+    location: &str,
+    dir: &Path,
+    targets: &[Target],
+    now: Timestamp,
+) -> CmdResult {
+    let rest = location.strip_prefix("s3://").ok_or_else(|| {
+        CommandError::invalid(format!(
+            "`master_copy` `{location}` must be `s3://bucket/prefix`"
+        ))
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let prefix = prefix.trim_end_matches('/');
+    let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let base = if prefix.is_empty() {
+        stamp
+    } else {
+        format!("{prefix}/{stamp}")
+    };
+    let b = ctx.aws().await.open_bucket(bucket).await?;
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    for (rel, path) in &files {
+        let body = std::fs::read(path)?;
+        b.put_object(&format!("{base}/config/{rel}"), body, "application/yaml")
+            .await?;
+    }
+    for t in targets {
+        let snap = t.aws.authorization_details(true).await?;
+        let body = serde_json::to_vec_pretty(&snap.document)
+            .map_err(|e| CommandError::failure(format!("cannot encode snapshot: {e}")))?;
+        b.put_object(
+            &format!("{base}/snapshots/{}.json", t.desired.environment),
+            body,
+            "application/json",
+        )
+        .await?;
+    }
+    ctx.status(format!(
+        "master copy: {} file(s) and {} snapshot(s) in s3://{bucket}/{base}/",
+        files.len(),
+        targets.len()
+    ));
+    Ok(())
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> CmdResult {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(root, &path, out)?;
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, path));
+        }
+    }
+    Ok(())
+}
+
+pub async fn cleanup(ctx: &Ctx, a: CleanupArgs) -> CmdResult {
+    let now = now_of(ctx, &a.target)?;
+    let config = load_config(&a.target.dir, now)?;
+    let desired = targets(&config, &a.target, now)?;
+    let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
+    let plans: Vec<Plan> = targets
+        .iter()
+        .map(|t| {
+            planning::cleanup_plan(
+                &t.desired.environment,
+                &t.desired.account_id,
+                &t.actual,
+                now,
+            )
+        })
+        .collect();
+    if plans.iter().all(Plan::is_empty) {
+        ctx.status(format!(
+            "nothing expired as of {}",
+            iamctl_config::rfc3339(now)
+        ));
+        return Ok(());
+    }
+    eprint!("{}", text(&plans));
+    ctx.confirm("remove these expired grants?")?;
+    let work: Vec<(Arc<Aws>, Plan)> = plans
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let aws = targets
+                .iter()
+                .find(|t| t.desired.environment == p.environment)
+                .map(|t| Arc::new(t.aws.clone()))
+                .expect("every plan has its target");
+            (aws, p)
+        })
+        .collect();
+    apply_plans(ctx, work, usize::from(a.concurrency)).await?;
+    Ok(())
+}

@@ -1,0 +1,937 @@
+//! Plans: what must change in an account so that it holds the desired state.
+//!
+//! Pure: the account's state comes in as the JSON of
+//! `GetAccountAuthorizationDetails` (as `iamctl account snapshot` writes it)
+//! plus the tags of its customer-managed policies, which that call does not
+//! return. Nothing here talks to AWS.
+//!
+//! Ownership: a resource belongs to IaC when it carries `managed-by=iamctl`
+//! and an `iamctl:team` tag. Only those are updated or deleted; an untagged
+//! resource with a desired name is a conflict unless `adopt` is set. Users and
+//! roles declared `existing` are never created, tagged or deleted: iamctl
+//! only adds the attachments and inline policies the configuration grants
+//! them, and removes attachments of its own policies. IAM groups cannot be
+//! tagged, so a group is never deleted by a plan (a warning says so).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use iamctl_policy::PolicyDocument;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::desired::{
+    expiring_copy, DesiredAccount, PolicyBody, Tags, MANAGED_BY, TAG_EXPIRES, TAG_TEAM,
+};
+
+/// User, role or group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    User,
+    Role,
+    Group,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Role => "role",
+            Kind::Group => "group",
+        }
+    }
+}
+
+/// A user, role or group as the account holds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActualPrincipal {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub tags: Tags,
+    pub boundary: Option<String>,
+    pub attached: BTreeSet<String>,
+    pub inline: BTreeMap<String, Value>,
+    /// Users: their groups. Groups: their members.
+    pub groups: BTreeSet<String>,
+    /// Roles: the trust policy.
+    pub trust: Option<Value>,
+}
+
+/// A customer-managed policy as the account holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActualPolicy {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub tags: Tags,
+    pub document: Value,
+    /// Version ids, the default first, then oldest first.
+    pub versions: Vec<String>,
+}
+
+/// The state of one account.
+#[derive(Debug, Clone, Default)]
+pub struct ActualAccount {
+    pub users: BTreeMap<String, ActualPrincipal>,
+    pub roles: BTreeMap<String, ActualPrincipal>,
+    pub groups: BTreeMap<String, ActualPrincipal>,
+    /// Customer-managed policies by name.
+    pub policies: BTreeMap<String, ActualPolicy>,
+    /// Default documents of every managed policy the snapshot holds, by ARN.
+    pub documents: HashMap<String, Value>,
+    /// Changes whenever the IAM state does; `apply --plan` compares it.
+    pub fingerprint: String,
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+fn list<'a>(v: &'a Value, k: &str) -> &'a [Value] {
+    v.get(k)
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+}
+
+fn tags_of(v: &Value) -> Tags {
+    list(v, "Tags")
+        .iter()
+        .map(|t| (s(t, "Key").to_owned(), s(t, "Value").to_owned()))
+        .collect()
+}
+
+/// A document as snapshots hold it: decoded JSON, or JSON text.
+fn doc(v: Option<&Value>) -> Value {
+    match v {
+        Some(Value::String(text)) => serde_json::from_str(text).unwrap_or(Value::Null),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    }
+}
+
+/// FNV-1a, 64 bits, as hex: a fingerprint, not a security measure.
+fn fnv(text: &str) -> String {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{h:016x}")
+}
+
+impl ActualAccount {
+    /// Reads a snapshot; `policy_tags` maps customer-managed policy ARNs to
+    /// their tags.
+    pub fn from_snapshot(snapshot: &Value, policy_tags: &HashMap<String, Tags>) -> ActualAccount {
+        let mut a = ActualAccount::default();
+        let principal = |v: &Value, name_key: &str, inline_key: &str| ActualPrincipal {
+            name: s(v, name_key).to_owned(),
+            arn: s(v, "Arn").to_owned(),
+            path: s(v, "Path").to_owned(),
+            tags: tags_of(v),
+            boundary: v
+                .get("PermissionsBoundary")
+                .map(|b| s(b, "PermissionsBoundaryArn").to_owned())
+                .filter(|b| !b.is_empty()),
+            attached: list(v, "AttachedManagedPolicies")
+                .iter()
+                .map(|p| s(p, "PolicyArn").to_owned())
+                .collect(),
+            inline: list(v, inline_key)
+                .iter()
+                .map(|p| (s(p, "PolicyName").to_owned(), doc(p.get("PolicyDocument"))))
+                .collect(),
+            groups: BTreeSet::new(),
+            trust: None,
+        };
+        for u in list(snapshot, "UserDetailList") {
+            let mut p = principal(u, "UserName", "UserPolicyList");
+            p.groups = list(u, "GroupList")
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+            a.users.insert(p.name.clone(), p);
+        }
+        for g in list(snapshot, "GroupDetailList") {
+            let p = principal(g, "GroupName", "GroupPolicyList");
+            a.groups.insert(p.name.clone(), p);
+        }
+        let memberships: Vec<(String, String)> = a
+            .users
+            .values()
+            .flat_map(|u| u.groups.iter().map(|g| (g.clone(), u.name.clone())))
+            .collect();
+        for (g, u) in memberships {
+            if let Some(group) = a.groups.get_mut(&g) {
+                group.groups.insert(u);
+            }
+        }
+        for r in list(snapshot, "RoleDetailList") {
+            let mut p = principal(r, "RoleName", "RolePolicyList");
+            p.trust = Some(doc(r.get("AssumeRolePolicyDocument")));
+            a.roles.insert(p.name.clone(), p);
+        }
+        for p in list(snapshot, "Policies") {
+            let arn = s(p, "Arn").to_owned();
+            let versions = list(p, "PolicyVersionList");
+            let default = versions
+                .iter()
+                .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true));
+            let document = doc(default.and_then(|v| v.get("Document")));
+            a.documents.insert(arn.clone(), document.clone());
+            if arn.contains(":aws:policy/") {
+                continue;
+            }
+            let mut ids: Vec<&Value> = versions.iter().collect();
+            ids.sort_by_key(|v| {
+                (
+                    v.get("IsDefaultVersion").and_then(Value::as_bool) != Some(true),
+                    s(v, "CreateDate").to_owned(),
+                    version_number(s(v, "VersionId")),
+                )
+            });
+            let name = s(p, "PolicyName").to_owned();
+            a.policies.insert(
+                name.clone(),
+                ActualPolicy {
+                    name,
+                    path: s(p, "Path").to_owned(),
+                    tags: policy_tags.get(&arn).cloned().unwrap_or_default(),
+                    document,
+                    versions: ids.iter().map(|v| s(v, "VersionId").to_owned()).collect(),
+                    arn,
+                },
+            );
+        }
+        let mut fingerprint = fingerprint_source(snapshot);
+        let mut tags: Vec<_> = policy_tags.iter().collect();
+        tags.sort();
+        fingerprint.push_str(&format!("{tags:?}"));
+        a.fingerprint = fnv(&fingerprint);
+        a
+    }
+
+    fn principals(&self, kind: Kind) -> &BTreeMap<String, ActualPrincipal> {
+        match kind {
+            Kind::User => &self.users,
+            Kind::Role => &self.roles,
+            Kind::Group => &self.groups,
+        }
+    }
+}
+
+fn version_number(id: &str) -> u64 {
+    id.trim_start_matches('v').parse().unwrap_or(0)
+}
+
+/// The snapshot without what changes on its own (last use, dates).
+fn fingerprint_source(snapshot: &Value) -> String {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| {
+                        !matches!(
+                            k.as_str(),
+                            "RoleLastUsed" | "CreateDate" | "UpdateDate" | "AttachmentCount"
+                        )
+                    })
+                    .map(|(k, v)| (k.clone(), strip(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    strip(snapshot).to_string()
+}
+
+/// Whether tags mark a resource as IaC's.
+pub fn owned(tags: &Tags) -> bool {
+    tags.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1) && tags.contains_key(TAG_TEAM)
+}
+
+/// One change, in the order of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Change {
+    CreatePolicy {
+        name: String,
+        path: String,
+        arn: String,
+        description: Option<String>,
+        document: Value,
+        tags: Tags,
+    },
+    /// A new default version; `prune` is the oldest version to delete first
+    /// when the policy already has five.
+    UpdatePolicy {
+        name: String,
+        arn: String,
+        old: Value,
+        new: Value,
+        prune: Option<String>,
+    },
+    TagPolicy {
+        arn: String,
+        tags: Tags,
+    },
+    DeletePolicy {
+        name: String,
+        arn: String,
+    },
+    CreateUser {
+        name: String,
+        path: String,
+        tags: Tags,
+    },
+    CreateRole {
+        name: String,
+        path: String,
+        trust: Value,
+        description: Option<String>,
+        max_session_duration: Option<u32>,
+        tags: Tags,
+    },
+    CreateGroup {
+        name: String,
+        path: String,
+    },
+    Tag {
+        kind: Kind,
+        name: String,
+        tags: Tags,
+    },
+    UpdateTrust {
+        name: String,
+        old: Value,
+        new: Value,
+    },
+    SetBoundary {
+        kind: Kind,
+        name: String,
+        arn: Option<String>,
+    },
+    AddMember {
+        group: String,
+        user: String,
+    },
+    Attach {
+        kind: Kind,
+        name: String,
+        arn: String,
+    },
+    PutInline {
+        kind: Kind,
+        name: String,
+        policy: String,
+        old: Option<Value>,
+        document: Value,
+    },
+    Detach {
+        kind: Kind,
+        name: String,
+        arn: String,
+    },
+    DeleteInline {
+        kind: Kind,
+        name: String,
+        policy: String,
+    },
+    RemoveMember {
+        group: String,
+        user: String,
+    },
+    /// With its access keys, login profile, MFA devices, group memberships,
+    /// attachments and inline policies.
+    DeleteUser {
+        name: String,
+    },
+    /// With its instance profiles, attachments and inline policies.
+    DeleteRole {
+        name: String,
+    },
+}
+
+impl Change {
+    /// Changes of one phase are independent and run concurrently; phases run
+    /// in order: policies and principals first, then grants, then
+    /// revocations, then deletions (principals, then policies).
+    pub fn phase(&self) -> u8 {
+        use Change::*;
+        match self {
+            CreatePolicy { .. } | UpdatePolicy { .. } | TagPolicy { .. } => 0,
+            CreateUser { .. } | CreateRole { .. } | CreateGroup { .. } => 0,
+            Tag { .. } | UpdateTrust { .. } => 1,
+            SetBoundary { arn: Some(_), .. } => 1,
+            AddMember { .. } | Attach { .. } | PutInline { .. } => 1,
+            Detach { .. } | DeleteInline { .. } | RemoveMember { .. } => 2,
+            SetBoundary { arn: None, .. } => 2,
+            DeleteUser { .. } | DeleteRole { .. } => 3,
+            DeletePolicy { .. } => 4,
+        }
+    }
+
+    /// `+` create, `~` update, `-` delete.
+    pub fn sign(&self) -> char {
+        use Change::*;
+        match self {
+            CreatePolicy { .. } | CreateUser { .. } | CreateRole { .. } | CreateGroup { .. } => '+',
+            AddMember { .. } | Attach { .. } => '+',
+            PutInline { old: None, .. } => '+',
+            DeletePolicy { .. } | DeleteUser { .. } | DeleteRole { .. } => '-',
+            Detach { .. } | DeleteInline { .. } | RemoveMember { .. } => '-',
+            SetBoundary { arn: None, .. } => '-',
+            _ => '~',
+        }
+    }
+
+    /// One line for people.
+    pub fn summary(&self) -> String {
+        use Change::*;
+        match self {
+            CreatePolicy { name, .. } => format!("create policy {name}"),
+            UpdatePolicy { name, prune, .. } => match prune {
+                Some(v) => format!(
+                    "update policy {name} (new default version; delete {v}, the oldest of five)"
+                ),
+                None => format!("update policy {name} (new default version)"),
+            },
+            TagPolicy { arn, tags } => format!("tag policy {} {}", last(arn), tag_text(tags)),
+            DeletePolicy { name, .. } => format!("delete policy {name}"),
+            CreateUser { name, .. } => format!("create user {name}"),
+            CreateRole { name, .. } => format!("create role {name}"),
+            CreateGroup { name, .. } => format!("create group {name}"),
+            Tag { kind, name, tags } => format!("tag {} {name} {}", kind.as_str(), tag_text(tags)),
+            UpdateTrust { name, .. } => format!("update trust policy of role {name}"),
+            SetBoundary {
+                kind,
+                name,
+                arn: Some(arn),
+            } => {
+                format!(
+                    "set permissions boundary of {} {name} to {}",
+                    kind.as_str(),
+                    last(arn)
+                )
+            }
+            SetBoundary {
+                kind,
+                name,
+                arn: None,
+            } => {
+                format!("remove permissions boundary of {} {name}", kind.as_str())
+            }
+            AddMember { group, user } => format!("add user {user} to group {group}"),
+            RemoveMember { group, user } => format!("remove user {user} from group {group}"),
+            Attach { kind, name, arn } => {
+                format!("attach {} to {} {name}", last(arn), kind.as_str())
+            }
+            Detach { kind, name, arn } => {
+                format!("detach {} from {} {name}", last(arn), kind.as_str())
+            }
+            PutInline {
+                kind,
+                name,
+                policy,
+                old: None,
+                ..
+            } => {
+                format!("put inline policy {policy} on {} {name}", kind.as_str())
+            }
+            PutInline {
+                kind, name, policy, ..
+            } => {
+                format!("update inline policy {policy} of {} {name}", kind.as_str())
+            }
+            DeleteInline { kind, name, policy } => {
+                format!("delete inline policy {policy} of {} {name}", kind.as_str())
+            }
+            DeleteUser { name } => format!(
+                "delete user {name} (and its keys, password, MFA devices, memberships, policies)"
+            ),
+            DeleteRole { name } => {
+                format!("delete role {name} (and its instance profiles and policies)")
+            }
+        }
+    }
+
+    /// The documents before and after, for the changes that have them.
+    pub fn documents(&self) -> Option<(Option<&Value>, &Value)> {
+        use Change::*;
+        match self {
+            CreatePolicy { document, .. } => Some((None, document)),
+            UpdatePolicy { old, new, .. } => Some((Some(old), new)),
+            CreateRole { trust, .. } => Some((None, trust)),
+            UpdateTrust { old, new, .. } => Some((Some(old), new)),
+            PutInline { old, document, .. } => Some((old.as_ref(), document)),
+            _ => None,
+        }
+    }
+}
+
+fn last(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+fn tag_text(tags: &Tags) -> String {
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// What one account needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub environment: String,
+    pub account_id: String,
+    /// Of the state the plan was made from.
+    pub fingerprint: String,
+    pub changes: Vec<Change>,
+    /// Who gains or loses what.
+    #[serde(default)]
+    pub access: Vec<AccessChange>,
+    /// Things the plan leaves alone and why.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Things that stop `apply` (e.g. a resource of a desired name that is
+    /// not iamctl's, without `--adopt`).
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+}
+
+/// One principal's gain or loss of one action on one resource pattern.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AccessChange {
+    /// `user alice`, `role deployer`.
+    pub principal: String,
+    /// `gains` or `loses`.
+    pub change: String,
+    pub action: String,
+    pub resource: String,
+    /// For temporary access: when AWS stops allowing it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub until: Option<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Options of [`plan`].
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Take over untagged resources whose names the configuration wants.
+    pub adopt: bool,
+}
+
+fn same_doc(a: &Value, b: &Value) -> bool {
+    PolicyDocument::from_value(a.clone()).same_as(&PolicyDocument::from_value(b.clone()))
+}
+
+/// The changes that make `actual` hold `desired`. `sources` holds the
+/// default documents of managed policies that temporary grants copy and the
+/// snapshot lacks (AWS-managed policies attached to nothing).
+pub fn plan(
+    desired: &DesiredAccount,
+    actual: &ActualAccount,
+    sources: &HashMap<String, Value>,
+    opts: &PlanOptions,
+) -> Plan {
+    let mut p = Plan {
+        environment: desired.environment.clone(),
+        account_id: desired.account_id.clone(),
+        fingerprint: actual.fingerprint.clone(),
+        changes: Vec::new(),
+        access: Vec::new(),
+        warnings: Vec::new(),
+        conflicts: Vec::new(),
+    };
+    let ch = &mut p.changes;
+
+    // Policies.
+    for (name, want) in &desired.policies {
+        let document = match &want.body {
+            PolicyBody::Document(d) => d.clone(),
+            PolicyBody::ExpiringCopyOf {
+                source_arn,
+                expires_at,
+            } => match actual.documents.get(source_arn).or(sources.get(source_arn)) {
+                Some(src) => expiring_copy(src, *expires_at),
+                None => {
+                    p.conflicts.push(format!(
+                        "policy `{source_arn}`, which `{name}` copies, could not be read"
+                    ));
+                    continue;
+                }
+            },
+        };
+        let size = PolicyDocument::from_value(document.clone()).size();
+        if size > 6144 {
+            p.conflicts.push(format!(
+                "policy `{name}` would be {size} characters, above IAM's 6144 for a managed policy"
+            ));
+            continue;
+        }
+        match actual.policies.get(name) {
+            None => ch.push(Change::CreatePolicy {
+                name: name.clone(),
+                path: want.path.clone(),
+                arn: want.arn.clone(),
+                description: want.description.clone(),
+                document,
+                tags: want.tags.clone(),
+            }),
+            Some(have) => {
+                if !owned(&have.tags) && !opts.adopt {
+                    p.conflicts.push(format!(
+                        "policy `{name}` exists and is not managed by iamctl: pass `--adopt` to take it over"
+                    ));
+                    continue;
+                }
+                let missing = missing_tags(&have.tags, &want.tags);
+                if !missing.is_empty() {
+                    ch.push(Change::TagPolicy {
+                        arn: have.arn.clone(),
+                        tags: missing,
+                    });
+                }
+                if !same_doc(&have.document, &document) {
+                    ch.push(Change::UpdatePolicy {
+                        name: name.clone(),
+                        arn: have.arn.clone(),
+                        old: have.document.clone(),
+                        new: document,
+                        prune: (have.versions.len() >= 5)
+                            .then(|| have.versions.get(1).cloned())
+                            .flatten(),
+                    });
+                }
+            }
+        }
+    }
+    let desired_arns: BTreeSet<&str> = desired.policies.values().map(|d| d.arn.as_str()).collect();
+    let ours_gone: Vec<&ActualPolicy> = actual
+        .policies
+        .values()
+        .filter(|a| owned(&a.tags) && !desired_arns.contains(a.arn.as_str()))
+        .collect();
+
+    // Principals.
+    struct Want<'a> {
+        kind: Kind,
+        name: &'a str,
+        path: &'a str,
+        managed: bool,
+        tags: &'a Tags,
+        boundary: &'a Option<String>,
+        attached: &'a BTreeSet<String>,
+        inline: &'a BTreeMap<String, Value>,
+    }
+    let mut wants: Vec<Want<'_>> = Vec::new();
+    for u in desired.users.values() {
+        wants.push(Want {
+            kind: Kind::User,
+            name: &u.name,
+            path: &u.path,
+            managed: u.managed,
+            tags: &u.tags,
+            boundary: &u.permissions_boundary,
+            attached: &u.attached,
+            inline: &u.inline,
+        });
+    }
+    let no_boundary = None;
+    for r in desired.roles.values() {
+        wants.push(Want {
+            kind: Kind::Role,
+            name: &r.name,
+            path: &r.path,
+            managed: r.managed,
+            tags: &r.tags,
+            boundary: &r.permissions_boundary,
+            attached: &r.attached,
+            inline: &r.inline,
+        });
+    }
+    let no_tags = Tags::new();
+    for g in desired.groups.values() {
+        wants.push(Want {
+            kind: Kind::Group,
+            name: &g.name,
+            path: &g.path,
+            managed: g.managed,
+            tags: &no_tags,
+            boundary: &no_boundary,
+            attached: &g.attached,
+            inline: &g.inline,
+        });
+    }
+    for w in &wants {
+        let have = actual.principals(w.kind).get(w.name);
+        let kind = w.kind.as_str();
+        match have {
+            None if !w.managed => {
+                p.conflicts.push(format!(
+                    "{kind} `{}` is declared `existing` but the account has no such {kind}",
+                    w.name
+                ));
+                continue;
+            }
+            None => match w.kind {
+                Kind::User => ch.push(Change::CreateUser {
+                    name: w.name.to_owned(),
+                    path: w.path.to_owned(),
+                    tags: w.tags.clone(),
+                }),
+                Kind::Role => {
+                    let r = &desired.roles[w.name];
+                    ch.push(Change::CreateRole {
+                        name: w.name.to_owned(),
+                        path: w.path.to_owned(),
+                        trust: r.trust.clone().unwrap_or_else(|| json!({
+                            "Version": "2012-10-17",
+                            "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{}:root", desired.account_id)}, "Action": "sts:AssumeRole"}]
+                        })),
+                        description: r.description.clone(),
+                        max_session_duration: r.max_session_duration,
+                        tags: w.tags.clone(),
+                    });
+                }
+                Kind::Group => ch.push(Change::CreateGroup {
+                    name: w.name.to_owned(),
+                    path: w.path.to_owned(),
+                }),
+            },
+            Some(h) if w.managed && w.kind != Kind::Group && !owned(&h.tags) && !opts.adopt => {
+                p.conflicts.push(format!(
+                    "{kind} `{}` exists and is not managed by iamctl: pass `--adopt` to take it over, or declare it `existing: true`",
+                    w.name
+                ));
+                continue;
+            }
+            Some(h) => {
+                if w.managed && w.kind != Kind::Group {
+                    let missing = missing_tags(&h.tags, w.tags);
+                    if !missing.is_empty() {
+                        ch.push(Change::Tag {
+                            kind: w.kind,
+                            name: w.name.to_owned(),
+                            tags: missing,
+                        });
+                    }
+                }
+                if w.kind == Kind::Role && w.managed {
+                    if let (Some(want), Some(have)) = (&desired.roles[w.name].trust, &h.trust) {
+                        if !same_doc(want, have) {
+                            ch.push(Change::UpdateTrust {
+                                name: w.name.to_owned(),
+                                old: have.clone(),
+                                new: want.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let empty = ActualPrincipal::default();
+        let h = have.unwrap_or(&empty);
+        if w.kind != Kind::Group && (w.managed || w.boundary.is_some()) && h.boundary != *w.boundary
+        {
+            ch.push(Change::SetBoundary {
+                kind: w.kind,
+                name: w.name.to_owned(),
+                arn: w.boundary.clone(),
+            });
+        }
+        for arn in w.attached.difference(&h.attached) {
+            ch.push(Change::Attach {
+                kind: w.kind,
+                name: w.name.to_owned(),
+                arn: arn.clone(),
+            });
+        }
+        for arn in h.attached.difference(w.attached) {
+            let ours =
+                ours_gone.iter().any(|a| a.arn == *arn) || desired_arns.contains(arn.as_str());
+            if w.managed || ours {
+                ch.push(Change::Detach {
+                    kind: w.kind,
+                    name: w.name.to_owned(),
+                    arn: arn.clone(),
+                });
+            }
+        }
+        for (policy, document) in w.inline {
+            let old = h.inline.get(policy);
+            if old.is_none_or(|o| !same_doc(o, document)) {
+                ch.push(Change::PutInline {
+                    kind: w.kind,
+                    name: w.name.to_owned(),
+                    policy: policy.clone(),
+                    old: old.cloned(),
+                    document: document.clone(),
+                });
+            }
+        }
+        if w.managed {
+            for policy in h.inline.keys().filter(|k| !w.inline.contains_key(*k)) {
+                ch.push(Change::DeleteInline {
+                    kind: w.kind,
+                    name: w.name.to_owned(),
+                    policy: policy.clone(),
+                });
+            }
+        }
+        if w.kind == Kind::Group {
+            let members = &desired.groups[w.name].members;
+            for user in members.difference(&h.groups) {
+                ch.push(Change::AddMember {
+                    group: w.name.to_owned(),
+                    user: user.clone(),
+                });
+            }
+            if w.managed {
+                for user in h.groups.difference(members) {
+                    ch.push(Change::RemoveMember {
+                        group: w.name.to_owned(),
+                        user: user.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    // Our principals the configuration no longer wants.
+    for (name, u) in &actual.users {
+        if owned(&u.tags) && !desired.users.contains_key(name) {
+            ch.push(Change::DeleteUser { name: name.clone() });
+        }
+    }
+    for (name, r) in &actual.roles {
+        if owned(&r.tags) && !desired.roles.contains_key(name) {
+            ch.push(Change::DeleteRole { name: name.clone() });
+        }
+    }
+    // Our policies the configuration no longer wants: detach from whoever
+    // still has them (principals being deleted lose them with the deletion).
+    for gone in &ours_gone {
+        for kind in [Kind::User, Kind::Role, Kind::Group] {
+            for (name, h) in actual.principals(kind) {
+                let deleted = match kind {
+                    Kind::User => owned(&h.tags) && !desired.users.contains_key(name),
+                    Kind::Role => owned(&h.tags) && !desired.roles.contains_key(name),
+                    Kind::Group => false,
+                };
+                let wanted = match kind {
+                    Kind::User => desired.users.contains_key(name),
+                    Kind::Role => desired.roles.contains_key(name),
+                    Kind::Group => desired.groups.contains_key(name),
+                };
+                // Desired principals had their detach planned above.
+                if h.attached.contains(&gone.arn) && !deleted && !wanted {
+                    ch.push(Change::Detach {
+                        kind,
+                        name: name.clone(),
+                        arn: gone.arn.clone(),
+                    });
+                }
+                if kind != Kind::Group
+                    && h.boundary.as_deref() == Some(gone.arn.as_str())
+                    && !deleted
+                    && !wanted
+                {
+                    ch.push(Change::SetBoundary {
+                        kind,
+                        name: name.clone(),
+                        arn: None,
+                    });
+                }
+            }
+        }
+        ch.push(Change::DeletePolicy {
+            name: gone.name.clone(),
+            arn: gone.arn.clone(),
+        });
+    }
+    for (name, g) in &actual.groups {
+        if !desired.groups.contains_key(name)
+            && g.attached
+                .iter()
+                .any(|a| ours_gone.iter().any(|o| o.arn == *a))
+        {
+            p.warnings.push(format!(
+                "group `{name}` is not in the configuration; IAM groups carry no tags, so iamctl never deletes one"
+            ));
+        }
+    }
+    p.changes.sort_by_key(Change::phase);
+    p
+}
+
+/// Tags in `want` that `have` lacks or holds with another value.
+fn missing_tags(have: &Tags, want: &Tags) -> Tags {
+    want.iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The policies of an account whose temporary grant has expired at `now`:
+/// tagged IaC's with `iamctl:expires` at or before it, whether or not the
+/// configuration still mentions them.
+pub fn expired(actual: &ActualAccount, now: Timestamp) -> Vec<&ActualPolicy> {
+    actual
+        .policies
+        .values()
+        .filter(|p| owned(&p.tags))
+        .filter(|p| {
+            p.tags
+                .get(TAG_EXPIRES)
+                .and_then(|t| t.parse::<Timestamp>().ok())
+                .is_some_and(|t| t <= now)
+        })
+        .collect()
+}
+
+/// The cleanup of expired grants: detach each expired policy from whoever
+/// has it, then delete it.
+pub fn cleanup_plan(
+    environment: &str,
+    account_id: &str,
+    actual: &ActualAccount,
+    now: Timestamp,
+) -> Plan {
+    let mut changes = Vec::new();
+    for gone in expired(actual, now) {
+        for kind in [Kind::User, Kind::Role, Kind::Group] {
+            for (name, h) in actual.principals(kind) {
+                if h.attached.contains(&gone.arn) {
+                    changes.push(Change::Detach {
+                        kind,
+                        name: name.clone(),
+                        arn: gone.arn.clone(),
+                    });
+                }
+            }
+        }
+        changes.push(Change::DeletePolicy {
+            name: gone.name.clone(),
+            arn: gone.arn.clone(),
+        });
+    }
+    changes.sort_by_key(Change::phase);
+    Plan {
+        environment: environment.to_owned(),
+        account_id: account_id.to_owned(),
+        fingerprint: actual.fingerprint.clone(),
+        changes,
+        access: Vec::new(),
+        warnings: Vec::new(),
+        conflicts: Vec::new(),
+    }
+}
