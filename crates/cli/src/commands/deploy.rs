@@ -314,6 +314,9 @@ async fn read_target(ctx: &Ctx, desired: DesiredAccount, team: Option<&str>) -> 
 
 fn make_plan(t: &Target, adopt: bool, now: Timestamp) -> Plan {
     let mut p = planning::plan(&t.desired, &t.actual, &t.sources, &PlanOptions { adopt });
+    if p.changes.is_empty() {
+        return p;
+    }
     let expiries: HashMap<String, Timestamp> = t
         .desired
         .policies
