@@ -37,3 +37,6 @@ pub fn check(dir: &std::path::Path, now: jiff::Timestamp) -> (Config, Vec<Diagno
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod plan_tests;

@@ -1,0 +1,285 @@
+//! Plans, without AWS: a plan applied to a snapshot (`apply_to_snapshot`)
+//! must leave nothing to plan, drift is planned back, removals are planned,
+//! and what is not ours is left alone.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::access::{access_changes, apply_to_snapshot};
+use crate::plan::{cleanup_plan, plan, ActualAccount, Change, PlanOptions};
+use crate::*;
+
+fn now() -> jiff::Timestamp {
+    "2026-03-21T11:36:28Z".parse().expect("timestamp")
+}
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/iac")
+        .join(name)
+}
+
+fn empty() -> Value {
+    json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []})
+}
+
+/// The tags `CreatePolicy`/`TagPolicy` changes give, as `ListPolicyTags` would.
+fn policy_tags(changes: &[Change], mut tags: HashMap<String, Tags>) -> HashMap<String, Tags> {
+    for c in changes {
+        match c {
+            Change::CreatePolicy { arn, tags: t, .. } => {
+                tags.insert(arn.clone(), t.clone());
+            }
+            Change::TagPolicy { arn, tags: t } => {
+                tags.entry(arn.clone()).or_default().extend(t.clone());
+            }
+            _ => {}
+        }
+    }
+    tags
+}
+
+fn seed001() -> DesiredAccount {
+    let (config, diags) = check(&example("seed001"), now());
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    desired_state(&config, "sandbox", now()).expect("sandbox")
+}
+
+/// Applies `desired` to `snapshot` and returns the state after.
+fn converge(
+    desired: &DesiredAccount,
+    snapshot: &Value,
+    tags: HashMap<String, Tags>,
+) -> (Value, HashMap<String, Tags>) {
+    let actual = ActualAccount::from_snapshot(snapshot, &tags);
+    let p = plan(desired, &actual, &HashMap::new(), &PlanOptions::default());
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
+    let after = apply_to_snapshot(snapshot, &p.changes, &desired.account_id);
+    (after, policy_tags(&p.changes, tags))
+}
+
+#[test]
+fn a_plan_applied_leaves_nothing_to_plan() {
+    let d = seed001();
+    let actual = ActualAccount::from_snapshot(&empty(), &HashMap::new());
+    let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
+    let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert_eq!(
+        summaries,
+        [
+            "create policy platform-deny-iam-user-creation",
+            "create policy platform-s3-read-ec2-full",
+            "create user alice",
+            "create user bob",
+            "create user carol",
+            "create role operator",
+            "attach platform-deny-iam-user-creation to role operator",
+            "attach platform-s3-read-ec2-full to role operator",
+        ]
+    );
+    // Phases never go backwards.
+    assert!(p.changes.windows(2).all(|w| w[0].phase() <= w[1].phase()));
+    let (after, tags) = converge(&d, &empty(), HashMap::new());
+    let again = plan(
+        &d,
+        &ActualAccount::from_snapshot(&after, &tags),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    assert!(again.is_empty(), "{:?}", again.changes);
+    // The access the plan gives, as the engine sees it.
+    let access = access_changes(&empty(), &after, now(), &HashMap::new());
+    let lines: Vec<String> = access
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {} {} on {}",
+                a.principal, a.change, a.action, a.resource
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "role operator gains ec2:* on *",
+            "role operator gains s3:Get* on *",
+            "role operator gains s3:List* on *",
+        ]
+    );
+}
+
+fn find_mut<'a>(v: &'a mut Value, list: &str, key: &str, name: &str) -> &'a mut Value {
+    v[list]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e[key] == name)
+        .unwrap()
+}
+
+#[test]
+fn drift_is_planned_back() {
+    let d = seed001();
+    let (mut after, tags) = converge(&d, &empty(), HashMap::new());
+    // Outside changes: a policy's document, a detachment, the trust, a user.
+    let p = find_mut(
+        &mut after,
+        "Policies",
+        "PolicyName",
+        "platform-s3-read-ec2-full",
+    );
+    p["PolicyVersionList"][0]["Document"]["Statement"][0]["Action"] = json!(["s3:*"]);
+    let r = find_mut(&mut after, "RoleDetailList", "RoleName", "operator");
+    r["AttachedManagedPolicies"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| a["PolicyName"] != "platform-deny-iam-user-creation");
+    r["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] = json!({});
+    after["UserDetailList"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|u| u["UserName"] != "bob");
+    let actual = ActualAccount::from_snapshot(&after, &tags);
+    let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
+    let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert_eq!(
+        summaries,
+        [
+            "update policy platform-s3-read-ec2-full (new default version)",
+            "create user bob",
+            "update trust policy of role operator",
+            "attach platform-deny-iam-user-creation to role operator",
+        ]
+    );
+    let access = access_changes(
+        &after,
+        &apply_to_snapshot(&after, &p.changes, &d.account_id),
+        now(),
+        &HashMap::new(),
+    );
+    assert!(
+        access
+            .iter()
+            .any(|a| a.change == "loses" && a.action == "s3:*"),
+        "{access:?}"
+    );
+}
+
+#[test]
+fn removals_delete_only_what_is_ours() {
+    let d = seed001();
+    let (mut after, tags) = converge(&d, &empty(), HashMap::new());
+    // Someone else's user and policy, untagged.
+    after["UserDetailList"].as_array_mut().unwrap().push(json!({
+        "UserName": "dave", "Arn": "arn:aws:iam::111122223333:user/dave", "Path": "/",
+        "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": []}));
+    let mut d2 = d.clone();
+    d2.users.remove("carol");
+    d2.policies.remove("platform-deny-iam-user-creation");
+    d2.roles
+        .get_mut("operator")
+        .unwrap()
+        .attached
+        .retain(|a| !a.ends_with("deny-iam-user-creation"));
+    let p = plan(
+        &d2,
+        &ActualAccount::from_snapshot(&after, &tags),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert_eq!(
+        summaries,
+        [
+            "detach platform-deny-iam-user-creation from role operator",
+            "delete user carol (and its keys, password, MFA devices, memberships, policies)",
+            "delete policy platform-deny-iam-user-creation",
+        ]
+    );
+    assert!(!summaries.iter().any(|s| s.contains("dave")));
+}
+
+#[test]
+fn an_untagged_resource_of_a_desired_name_is_a_conflict_unless_adopted() {
+    let d = seed001();
+    let mut snap = empty();
+    snap["UserDetailList"] = json!([{"UserName": "alice", "Arn": "arn:aws:iam::111122223333:user/alice",
+        "Path": "/", "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": []}]);
+    let actual = ActualAccount::from_snapshot(&snap, &HashMap::new());
+    let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
+    assert_eq!(p.conflicts.len(), 1, "{:?}", p.conflicts);
+    assert!(p.conflicts[0].contains("user `alice` exists and is not managed by iamctl"));
+    let p = plan(&d, &actual, &HashMap::new(), &PlanOptions { adopt: true });
+    assert!(p.conflicts.is_empty());
+    assert!(p
+        .changes
+        .iter()
+        .any(|c| c.summary().starts_with("tag user alice")
+            && c.summary().contains("managed-by=iamctl")));
+}
+
+#[test]
+fn temporary_grants_expire_in_aws_and_cleanup_finds_them_by_tags() {
+    let (config, _) = check(&example("seed004"), now());
+    let before: jiff::Timestamp = "2025-11-28T09:00:00Z".parse().unwrap();
+    let d = desired_state(&config, "prod", before).expect("prod");
+    let mut snap = empty();
+    for name in ["developer", "user1", "user2"] {
+        snap["UserDetailList"].as_array_mut().unwrap().push(json!({
+            "UserName": name, "Arn": format!("arn:aws:iam::{}:user/{name}", d.account_id), "Path": "/",
+            "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": []}));
+    }
+    snap["RoleDetailList"] = json!([{"RoleName": "github-actions-deployer", "Path": "/",
+        "Arn": format!("arn:aws:iam::{}:role/github-actions-deployer", d.account_id),
+        "AttachedManagedPolicies": [], "RolePolicyList": [], "Tags": []}]);
+    let source = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}]});
+    let sources: HashMap<String, Value> =
+        [("arn:aws:iam::aws:policy/PowerUserAccess".to_owned(), source)].into();
+    let actual = ActualAccount::from_snapshot(&snap, &HashMap::new());
+    let p = plan(&d, &actual, &sources, &PlanOptions::default());
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
+    let create = p
+        .changes
+        .iter()
+        .find_map(|c| match c {
+            Change::CreatePolicy { document, tags, .. } => Some((document, tags)),
+            _ => None,
+        })
+        .expect("a temporary policy");
+    assert_eq!(create.1["iamctl:expires"], "2025-11-30T23:59:59Z");
+    assert_eq!(
+        create.0["Statement"][0]["Condition"]["DateLessThan"]["aws:CurrentTime"],
+        "2025-11-30T23:59:59Z"
+    );
+    let after = apply_to_snapshot(&snap, &p.changes, &d.account_id);
+    let tags = policy_tags(&p.changes, HashMap::new());
+    let actual = ActualAccount::from_snapshot(&after, &tags);
+    // Before the expiry there is nothing to clean up; after it, detach and delete.
+    assert!(cleanup_plan("prod", &d.account_id, &actual, before).is_empty());
+    let later: jiff::Timestamp = "2025-12-01T00:00:00Z".parse().unwrap();
+    let c = cleanup_plan("prod", &d.account_id, &actual, later);
+    let summaries: Vec<String> = c.changes.iter().map(Change::summary).collect();
+    assert_eq!(
+        summaries,
+        [
+            "detach example-team-dev-break-glass-developer-PowerUserAccess-temporary from user developer",
+            "delete policy example-team-dev-break-glass-developer-PowerUserAccess-temporary",
+        ]
+    );
+}
+
+#[test]
+fn plans_round_trip_through_json() {
+    let d = seed001();
+    let p = plan(
+        &d,
+        &ActualAccount::from_snapshot(&empty(), &HashMap::new()),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    let text = serde_json::to_string(&p).unwrap();
+    let back: crate::plan::Plan = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, p);
+}
