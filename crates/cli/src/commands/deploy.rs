@@ -732,6 +732,20 @@ async fn run_changes(
     }
 }
 
+/// Each non-empty plan with the clients of its account.
+fn with_clients(plans: Vec<Plan>, targets: &[Target]) -> Vec<(Arc<Aws>, Plan)> {
+    plans
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            let t = targets
+                .iter()
+                .find(|t| t.desired.environment == p.environment)?;
+            Some((Arc::new(t.aws.clone()), p))
+        })
+        .collect()
+}
+
 async fn apply_plans(
     ctx: &Ctx,
     work: Vec<(Arc<Aws>, Plan)>,
@@ -856,19 +870,12 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
     } else {
         eprint!("{}", text(&plans));
         ctx.confirm("apply these changes?")?;
-        let work: Vec<(Arc<Aws>, Plan)> = plans
-            .into_iter()
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let aws = targets
-                    .iter()
-                    .find(|t| t.desired.environment == p.environment)
-                    .map(|t| Arc::new(t.aws.clone()))
-                    .expect("every plan has its target");
-                (aws, p)
-            })
-            .collect();
-        apply_plans(ctx, work, usize::from(a.concurrency)).await?;
+        apply_plans(
+            ctx,
+            with_clients(plans, &targets),
+            usize::from(a.concurrency),
+        )
+        .await?;
     }
     if let Some(master) = &config.settings.master_copy {
         master_copy(ctx, &master.value, &a.target.dir, &targets, now).await?;
@@ -973,18 +980,11 @@ pub async fn cleanup(ctx: &Ctx, a: CleanupArgs) -> CmdResult {
     }
     eprint!("{}", text(&plans));
     ctx.confirm("remove these expired grants?")?;
-    let work: Vec<(Arc<Aws>, Plan)> = plans
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let aws = targets
-                .iter()
-                .find(|t| t.desired.environment == p.environment)
-                .map(|t| Arc::new(t.aws.clone()))
-                .expect("every plan has its target");
-            (aws, p)
-        })
-        .collect();
-    apply_plans(ctx, work, usize::from(a.concurrency)).await?;
+    apply_plans(
+        ctx,
+        with_clients(plans, &targets),
+        usize::from(a.concurrency),
+    )
+    .await?;
     Ok(())
 }
