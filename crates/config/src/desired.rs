@@ -49,6 +49,10 @@ pub struct DesiredPolicy {
     pub tags: Tags,
     /// Set for the policies of temporary grants.
     pub expires: Option<Timestamp>,
+    /// False for a key declared `existing: true`: the policy is attached and
+    /// detached, never created, updated, tagged or deleted. Its body, when
+    /// not `null`, is what the configuration expects it to hold.
+    pub managed: bool,
 }
 
 /// The document of a policy.
@@ -274,23 +278,34 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
         .filter(|t| t.accounts.contains_key(env))
         .collect();
 
-    // Policies: `<team>-<key>` for every key with custom statements.
+    // Policies: `<team>-<key>` (or the key's `name`) for every key with
+    // custom statements, and every key declared `existing`.
     for t in &teams {
         for (key, p) in &t.policies {
-            if p.custom_statements.is_empty() {
+            if !p.has_own_policy() {
                 continue;
             }
-            let name = policy_name(&t.name, key);
+            let name = p.iam_name(&t.name);
+            let body = if p.custom_statements.is_empty() {
+                Value::Null
+            } else {
+                policy_document(p, None)
+            };
             d.policies.insert(
                 name.clone(),
                 DesiredPolicy {
-                    arn: policy_arn(&account, &name),
+                    arn: p.arn(&t.name, &account),
                     name,
-                    path: "/".into(),
+                    path: p.iam_path(),
                     description: p.description.as_ref().map(|s| s.value.clone()),
-                    body: PolicyBody::Document(policy_document(p, None)),
-                    tags: base_tags(&t.name, key),
+                    body: PolicyBody::Document(body),
+                    tags: if p.existing {
+                        Tags::new()
+                    } else {
+                        base_tags(&t.name, key)
+                    },
                     expires: None,
+                    managed: !p.existing,
                 },
             );
         }
@@ -300,7 +315,10 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             if b.value.starts_with("arn:") {
                 b.value.clone()
             } else {
-                policy_arn(&account, &policy_name(&t.name, &b.value))
+                t.policies.get(&b.value).map_or_else(
+                    || policy_arn(&account, &policy_name(&t.name, &b.value)),
+                    |p| p.arn(&t.name, &account),
+                )
             }
         })
     };
@@ -426,8 +444,8 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                 let Some(p) = t.policies.get(&key.value) else {
                     continue;
                 };
-                if !p.custom_statements.is_empty() {
-                    arns.push(policy_arn(&account, &policy_name(&t.name, &key.value)));
+                if p.has_own_policy() {
+                    arns.push(p.arn(&t.name, &account));
                 }
                 arns.extend(p.managed_policies.iter().map(|m| m.value.clone()));
             }
@@ -472,7 +490,16 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             tags.insert(TAG_EXPIRES.into(), rfc3339(expires));
             tags.insert(TAG_GRANTEE.into(), format!("{}/{who}", kind.as_str()));
             let mut made = Vec::new();
-            if !p.custom_statements.is_empty() {
+            if p.existing {
+                // Not iamctl's: a copy of what it holds, as for managed policies.
+                made.push((
+                    format!("{base}-{}-temporary", p.iam_name(&t.name)),
+                    PolicyBody::ExpiringCopyOf {
+                        source_arn: p.arn(&t.name, &account),
+                        expires_at: expires,
+                    },
+                ));
+            } else if !p.custom_statements.is_empty() {
                 made.push((
                     format!("{base}-temporary"),
                     PolicyBody::Document(policy_document(p, Some(expires))),
@@ -513,6 +540,7 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                         body,
                         tags: tags.clone(),
                         expires: Some(expires),
+                        managed: true,
                     },
                 );
             }

@@ -23,7 +23,14 @@ pub const TEAM_DIRS: &[&str] = &[
 /// The keys each kind of mapping accepts (the JSON Schema lists the same).
 pub mod keys {
     pub const ENVIRONMENT: &[&str] = &["account_id", "deployer_role", "external_id", "region"];
-    pub const POLICY: &[&str] = &["description", "managed_policies", "custom_statements"];
+    pub const POLICY: &[&str] = &[
+        "description",
+        "managed_policies",
+        "custom_statements",
+        "name",
+        "path",
+        "existing",
+    ];
     pub const STATEMENT: &[&str] = &[
         "sid",
         "effect",
@@ -497,6 +504,9 @@ impl Reader<'_> {
                     }
                 }
             }
+            let name = self.opt_string(&f, "name", &what);
+            let path = self.opt_string(&f, "path", &what);
+            let existing = self.bool(f.get("existing"), &format!("`existing` of {what}"));
             team.policies.insert(
                 key.value.clone(),
                 Policy {
@@ -504,6 +514,9 @@ impl Reader<'_> {
                     description,
                     managed_policies,
                     custom_statements,
+                    name,
+                    path,
+                    existing,
                 },
             );
         }

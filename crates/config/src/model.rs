@@ -80,6 +80,46 @@ pub struct Policy {
     pub managed_policies: Vec<Spanned<String>>,
     /// Bundled into one customer-managed policy named `<team>-<key>`.
     pub custom_statements: Vec<Statement>,
+    /// The policy's IAM name instead of `<team>-<key>` (e.g. an imported policy).
+    pub name: Option<Spanned<String>>,
+    /// The policy's IAM path (default `/`).
+    pub path: Option<Spanned<String>>,
+    /// `existing: true`: a customer-managed policy that exists already and is
+    /// not iamctl's. Grants attach and detach it; iamctl never creates,
+    /// updates, tags or deletes it. `custom_statements`, if given, describe
+    /// what it is expected to hold (a plan warns when it holds something else).
+    pub existing: bool,
+}
+
+impl Policy {
+    /// The IAM name of the key's customer-managed policy: `name`, else `<team>-<key>`.
+    pub fn iam_name(&self, team: &str) -> String {
+        self.name
+            .as_ref()
+            .map_or_else(|| policy_name(team, &self.key.value), |n| n.value.clone())
+    }
+
+    /// The IAM path of the key's customer-managed policy (default `/`).
+    pub fn iam_path(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| "/".to_owned(), |p| p.value.clone())
+    }
+
+    /// The ARN of the key's customer-managed policy in `account`.
+    pub fn arn(&self, team: &str, account: &str) -> String {
+        format!(
+            "arn:aws:iam::{account}:policy{}{}",
+            self.iam_path(),
+            self.iam_name(team)
+        )
+    }
+
+    /// Whether granting the key attaches a customer-managed policy of its own
+    /// (one iamctl makes from `custom_statements`, or an existing one).
+    pub fn has_own_policy(&self) -> bool {
+        self.existing || !self.custom_statements.is_empty()
+    }
 }
 
 /// One entry of `custom_statements`.

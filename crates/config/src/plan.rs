@@ -555,6 +555,28 @@ pub fn plan(
 
     // Policies.
     for (name, want) in &desired.policies {
+        if !want.managed {
+            // Declared `existing`: attach-only, never created, updated or deleted.
+            match actual.policies.get(name) {
+                None => p.conflicts.push(format!(
+                    "policy `{name}` is declared `existing` but the account has no such policy"
+                )),
+                Some(have) if have.arn != want.arn => p.conflicts.push(format!(
+                    "policy `{name}` is `{}`, not `{}`: set its `path` in the configuration",
+                    have.arn, want.arn
+                )),
+                Some(have) => {
+                    if let PolicyBody::Document(d) = &want.body {
+                        if !d.is_null() && !same_doc(&have.document, d) {
+                            p.warnings.push(format!(
+                                "policy `{name}` holds another document than the configuration describes; it is declared `existing`, so iamctl leaves it as it is"
+                            ));
+                        }
+                    }
+                }
+            }
+            continue;
+        }
         let document = match &want.body {
             PolicyBody::Document(d) => d.clone(),
             PolicyBody::ExpiringCopyOf {
@@ -615,6 +637,14 @@ pub fn plan(
         }
     }
     let desired_arns: BTreeSet<&str> = desired.policies.values().map(|d| d.arn.as_str()).collect();
+    // Policies iamctl owns and wants: attachments of these that the
+    // configuration does not grant are removed even from `existing` principals.
+    let managed_arns: BTreeSet<&str> = desired
+        .policies
+        .values()
+        .filter(|d| d.managed)
+        .map(|d| d.arn.as_str())
+        .collect();
     let ours_gone: Vec<&ActualPolicy> = actual
         .policies
         .values()
@@ -757,7 +787,7 @@ pub fn plan(
         }
         for arn in h.attached.difference(w.attached) {
             let ours =
-                ours_gone.iter().any(|a| a.arn == *arn) || desired_arns.contains(arn.as_str());
+                ours_gone.iter().any(|a| a.arn == *arn) || managed_arns.contains(arn.as_str());
             if w.managed || ours {
                 ch.push(Change::Detach {
                     kind: w.kind,

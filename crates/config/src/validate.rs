@@ -345,7 +345,7 @@ impl V<'_> {
                 self.error(&b.span, e.to_string());
             }
         } else if let Some(p) = t.policies.get(&b.value) {
-            if p.custom_statements.is_empty() {
+            if !p.has_own_policy() {
                 self.error(
                     &b.span,
                     format!(
@@ -370,8 +370,9 @@ impl V<'_> {
     }
 
     fn policy(&mut self, t: &Team, p: &Policy) {
-        let name = policy_name(&t.name, &p.key.value);
-        self.name(EntityKind::Policy, &p.key, &name);
+        let name = p.iam_name(&t.name);
+        self.name(EntityKind::Policy, p.name.as_ref().unwrap_or(&p.key), &name);
+        self.path(&p.path);
         for m in &p.managed_policies {
             match validate_policy_arn_or_name(&m.value) {
                 Ok(PolicyRef::Arn(_)) => {}
@@ -390,7 +391,7 @@ impl V<'_> {
                 }
             }
         }
-        if p.managed_policies.is_empty() && p.custom_statements.is_empty() {
+        if p.managed_policies.is_empty() && !p.has_own_policy() {
             self.warning(
                 &p.key.span,
                 format!("policy `{}` grants nothing: it has neither `managed_policies` nor `custom_statements`", p.key.value),
@@ -429,7 +430,9 @@ impl V<'_> {
                 );
             }
         }
-        if !p.custom_statements.is_empty() && !structural {
+        // An existing policy is not made from the configuration: its
+        // statements only describe it, so they are not linted.
+        if !p.custom_statements.is_empty() && !structural && !p.existing {
             self.lint_policy(&name, p);
         }
     }

@@ -153,14 +153,15 @@ fn targets(config: &Config, t: &TargetArgs, now: Timestamp) -> CmdResult<Vec<Des
 }
 
 /// One account, read.
-struct Target {
-    desired: DesiredAccount,
-    aws: Aws,
-    snapshot: Value,
-    actual: ActualAccount,
-    sources: HashMap<String, Value>,
-    pages: usize,
-    calls: usize,
+pub(crate) struct Target {
+    pub(crate) desired: DesiredAccount,
+    pub(crate) aws: Aws,
+    /// GetAccountAuthorizationDetails, plus the AWS-managed documents read.
+    pub(crate) snapshot: Value,
+    pub(crate) actual: ActualAccount,
+    pub(crate) sources: HashMap<String, Value>,
+    pub(crate) pages: usize,
+    pub(crate) calls: usize,
 }
 
 fn tags_of(tags: &[Tag]) -> Tags {
@@ -185,7 +186,13 @@ async fn policy_document(aws: &Aws, arn: &str) -> Result<Value, AwsError> {
     Ok(v.document.unwrap_or(Value::Null))
 }
 
-async fn read_target(ctx: &Ctx, desired: DesiredAccount, team: Option<&str>) -> CmdResult<Target> {
+/// Reads one account as `desired` says (account, deployer role, external id):
+/// used by plan, apply, cleanup and import.
+pub(crate) async fn read_target(
+    ctx: &Ctx,
+    desired: DesiredAccount,
+    team: Option<&str>,
+) -> CmdResult<Target> {
     let base = ctx.aws().await;
     let acct = desired.account_id.clone();
     let role_arn = format!("arn:aws:iam::{acct}:role/{}", desired.deployer_role);

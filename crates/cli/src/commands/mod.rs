@@ -10,6 +10,7 @@ pub mod connector;
 pub mod deploy;
 pub mod group;
 pub mod iac;
+pub mod import;
 pub mod key;
 pub mod managed;
 pub mod policy;
@@ -65,6 +66,8 @@ pub enum Command {
     Apply(deploy::ApplyArgs),
     /// Remove temporary grants that have expired, found by their tags.
     Cleanup(deploy::CleanupArgs),
+    /// Write the configuration that describes what an account holds (plan then shows no changes).
+    Import(import::ImportArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -91,6 +94,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Plan(a) => deploy::plan(ctx, a).await,
         Command::Apply(a) => deploy::apply(ctx, a).await,
         Command::Cleanup(a) => deploy::cleanup(ctx, a).await,
+        Command::Import(a) => import::import(ctx, a).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = crate::Cli::command();
