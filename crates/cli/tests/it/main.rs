@@ -8,6 +8,7 @@ mod bad_input;
 mod casegen;
 mod differential;
 mod group;
+mod iac;
 mod import;
 mod interactive;
 mod key;

@@ -1,0 +1,1547 @@
+//! IAM as code against moto with two target accounts: `plan`, `apply` and
+//! `cleanup` of a configuration written per test. iamctl runs as the test's
+//! own account and assumes the deployer role into two fresh accounts (moto's
+//! AssumeRole acts in whatever account the role ARN names); every check reads
+//! those accounts through the SDK.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_iam::Client;
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+/// A fresh 12-digit account id, apart from the harness's range.
+fn fresh_account_id() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let base = 300_000_000_000u64 + (u64::from(std::process::id()) % 1_000_000) * 1000;
+    format!("{:012}", base + n)
+}
+
+async fn sdk_config(
+    endpoint: &str,
+    id: &str,
+    secret: &str,
+    token: Option<&str>,
+) -> aws_config::SdkConfig {
+    let creds =
+        aws_sdk_iam::config::Credentials::new(id, secret, token.map(str::to_string), None, "test");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .load()
+        .await
+}
+
+/// A target account: its id, an IAM client and credentials acting in it.
+struct Account {
+    id: String,
+    iam: Client,
+    creds: [String; 3],
+}
+
+impl Account {
+    async fn new(endpoint: &str) -> Account {
+        let id = fresh_account_id();
+        let base = sdk_config(endpoint, "testing", "testing", None).await;
+        let out = aws_sdk_sts::Client::new(&base)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{id}:role/iamctl-check"))
+            .role_session_name("iamctl-check")
+            .send()
+            .await
+            .expect("assume a role into a target account");
+        let c = out.credentials().expect("credentials");
+        let creds = [
+            c.access_key_id().to_string(),
+            c.secret_access_key().to_string(),
+            c.session_token().to_string(),
+        ];
+        let conf = sdk_config(endpoint, &creds[0], &creds[1], Some(&creds[2])).await;
+        Account {
+            id,
+            iam: Client::new(&conf),
+            creds,
+        }
+    }
+
+    /// Environment variables that make iamctl act as this account.
+    fn vars(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", Some(self.creds[0].as_str())),
+            ("AWS_SECRET_ACCESS_KEY", Some(self.creds[1].as_str())),
+            ("AWS_SESSION_TOKEN", Some(self.creds[2].as_str())),
+        ]
+    }
+
+    fn arn(&self, kind: &str, name: &str) -> String {
+        format!("arn:aws:iam::{}:{kind}/{name}", self.id)
+    }
+
+    async fn users(&self) -> Vec<String> {
+        let out = self.iam.list_users().send().await.expect("ListUsers");
+        let mut v: Vec<String> = out
+            .users()
+            .iter()
+            .map(|u| u.user_name().to_string())
+            .collect();
+        v.sort();
+        v
+    }
+
+    async fn user_tags(&self, name: &str) -> BTreeMap<String, String> {
+        let out = self
+            .iam
+            .list_user_tags()
+            .user_name(name)
+            .send()
+            .await
+            .expect("ListUserTags");
+        out.tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()
+    }
+
+    async fn role_tags(&self, name: &str) -> BTreeMap<String, String> {
+        let out = self
+            .iam
+            .list_role_tags()
+            .role_name(name)
+            .send()
+            .await
+            .expect("ListRoleTags");
+        out.tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()
+    }
+
+    async fn policy_tags(&self, name: &str) -> BTreeMap<String, String> {
+        let out = self
+            .iam
+            .list_policy_tags()
+            .policy_arn(self.arn("policy", name))
+            .send()
+            .await
+            .expect("ListPolicyTags");
+        out.tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()
+    }
+
+    /// Attached policies' ARNs, sorted; `kind` is user, role or group.
+    async fn attached(&self, kind: &str, name: &str) -> Vec<String> {
+        let mut v: Vec<String> = match kind {
+            "user" => self
+                .iam
+                .list_attached_user_policies()
+                .user_name(name)
+                .send()
+                .await
+                .expect("ListAttachedUserPolicies")
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string))
+                .collect(),
+            "role" => self
+                .iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .send()
+                .await
+                .expect("ListAttachedRolePolicies")
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string))
+                .collect(),
+            _ => self
+                .iam
+                .list_attached_group_policies()
+                .group_name(name)
+                .send()
+                .await
+                .expect("ListAttachedGroupPolicies")
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string))
+                .collect(),
+        };
+        v.sort();
+        v
+    }
+
+    async fn trust(&self, role: &str) -> Value {
+        let r = self
+            .iam
+            .get_role()
+            .role_name(role)
+            .send()
+            .await
+            .expect("GetRole");
+        decode_policy(
+            r.role()
+                .expect("role")
+                .assume_role_policy_document()
+                .expect("trust"),
+        )
+    }
+
+    async fn members(&self, group: &str) -> Vec<String> {
+        let g = self
+            .iam
+            .get_group()
+            .group_name(group)
+            .send()
+            .await
+            .expect("GetGroup");
+        let mut v: Vec<String> = g
+            .users()
+            .iter()
+            .map(|u| u.user_name().to_string())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The default version's document and every version id of a local policy.
+    async fn policy(&self, name: &str) -> (Value, Vec<String>) {
+        let arn = self.arn("policy", name);
+        let versions = self
+            .iam
+            .list_policy_versions()
+            .policy_arn(&arn)
+            .send()
+            .await
+            .expect("ListPolicyVersions");
+        let mut ids = Vec::new();
+        let mut default = String::new();
+        for v in versions.versions() {
+            let id = v.version_id().unwrap_or_default().to_string();
+            if v.is_default_version() {
+                default = id.clone();
+            }
+            ids.push(id);
+        }
+        ids.sort();
+        let v = self
+            .iam
+            .get_policy_version()
+            .policy_arn(&arn)
+            .version_id(&default)
+            .send()
+            .await
+            .expect("GetPolicyVersion");
+        let doc = decode_policy(
+            v.policy_version()
+                .and_then(|v| v.document())
+                .expect("document"),
+        );
+        (doc, ids)
+    }
+
+    async fn local_policies(&self) -> Vec<String> {
+        let out = self
+            .iam
+            .list_policies()
+            .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+            .send()
+            .await
+            .expect("ListPolicies");
+        let mut v: Vec<String> = out
+            .policies()
+            .iter()
+            .filter_map(|p| p.policy_name().map(str::to_string))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Everything IaC could touch: users, roles, groups and local policies
+    /// with their tags, attachments, memberships, trust and documents.
+    async fn dump(&self) -> Value {
+        let mut users = serde_json::Map::new();
+        for u in self.users().await {
+            let groups = self
+                .iam
+                .list_groups_for_user()
+                .user_name(&u)
+                .send()
+                .await
+                .expect("ListGroupsForUser");
+            let mut groups: Vec<String> = groups
+                .groups()
+                .iter()
+                .map(|g| g.group_name().to_string())
+                .collect();
+            groups.sort();
+            let inline = self
+                .iam
+                .list_user_policies()
+                .user_name(&u)
+                .send()
+                .await
+                .expect("ListUserPolicies");
+            users.insert(
+                u.clone(),
+                json!({
+                    "tags": self.user_tags(&u).await,
+                    "groups": groups,
+                    "attached": self.attached("user", &u).await,
+                    "inline": inline.policy_names(),
+                }),
+            );
+        }
+        let mut roles = serde_json::Map::new();
+        let list = self.iam.list_roles().send().await.expect("ListRoles");
+        let mut names: Vec<String> = list
+            .roles()
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .collect();
+        names.sort();
+        for r in names {
+            roles.insert(
+                r.clone(),
+                json!({
+                    "tags": self.role_tags(&r).await,
+                    "trust": self.trust(&r).await,
+                    "attached": self.attached("role", &r).await,
+                }),
+            );
+        }
+        let mut groups = serde_json::Map::new();
+        let list = self.iam.list_groups().send().await.expect("ListGroups");
+        let mut names: Vec<String> = list
+            .groups()
+            .iter()
+            .map(|g| g.group_name().to_string())
+            .collect();
+        names.sort();
+        for g in names {
+            groups.insert(
+                g.clone(),
+                json!({
+                    "members": self.members(&g).await,
+                    "attached": self.attached("group", &g).await,
+                }),
+            );
+        }
+        let mut policies = serde_json::Map::new();
+        for p in self.local_policies().await {
+            let (doc, versions) = self.policy(&p).await;
+            policies.insert(
+                p.clone(),
+                json!({"tags": self.policy_tags(&p).await, "document": doc, "versions": versions}),
+            );
+        }
+        json!({"users": users, "roles": roles, "groups": groups, "policies": policies})
+    }
+}
+
+/// One test: the caller's account (the harness's `Env`), two target
+/// accounts, and the configuration directory `cfg` in the test's dir.
+struct Iac {
+    env: Env,
+    dev: Account,
+    prod: Account,
+}
+
+const POLICIES: &str = r#"aws-policies:
+  ec2.full:
+    description: "EC2"
+    custom_statements:
+      - sid: Ec2
+        effect: Allow
+        actions: ["ec2:*"]
+        resources: ["*"]
+  s3.read:
+    description: "Read the data bucket"
+    managed_policies:
+      - "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    custom_statements:
+      - sid: Data
+        effect: Allow
+        actions: ["s3:GetObject"]
+        resources: ["arn:aws:s3:::data/*"]
+"#;
+
+const USERS: &str = r#"users:
+  alice@example.com:
+    tags:
+      cost-centre: "42"
+  bob@example.com: {}
+"#;
+
+const ROLES: &str = r#"roles:
+  operator:
+    description: "Runs EC2"
+    trust:
+      users: [alice@example.com]
+      require_mfa: true
+"#;
+
+const GROUPS: &str = "groups:\n  readers:\n    members: [alice@example.com, bob@example.com]\n";
+
+const PERMANENT: &str = r#"permanent-access:
+  - description: operators run EC2
+    roles: [operator]
+    environments: [dev, prod]
+    grants: [ec2.full]
+  - description: readers read
+    groups: [readers]
+    environments: [dev, prod]
+    grants: [s3.read]
+  - description: alice runs EC2 in dev
+    users: [alice@example.com]
+    environments: [dev]
+    grants: [ec2.full]
+"#;
+
+impl Iac {
+    async fn new() -> Iac {
+        let env = Env::new().await;
+        let dev = Account::new(&env.endpoint).await;
+        let prod = Account::new(&env.endpoint).await;
+        Iac { env, dev, prod }
+    }
+
+    /// Writes `cfg/<rel>`.
+    fn write(&self, rel: &str, text: &str) {
+        self.env.file(&format!("cfg/{rel}"), text);
+    }
+
+    fn remove(&self, rel: &str) {
+        std::fs::remove_file(self.env.path(&format!("cfg/{rel}"))).expect("remove");
+    }
+
+    fn accounts_yaml(&self) -> String {
+        format!(
+            "aws-accounts:\n  dev: \"{}\"\n  prod: \"{}\"\n",
+            self.dev.id, self.prod.id
+        )
+    }
+
+    /// Team `core`: two policies, two users, a role with MFA trust, a group,
+    /// and permanent grants in both environments.
+    fn base(&self) {
+        self.write("aws-accounts/core.yaml", &self.accounts_yaml());
+        self.write("aws-policies/core.yaml", POLICIES);
+        self.write("users/core.yaml", USERS);
+        self.write("roles/core.yaml", ROLES);
+        self.write("groups/core.yaml", GROUPS);
+        self.write("permanent-access/core.yaml", PERMANENT);
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        self.env.run(args)
+    }
+
+    fn ok(&self, args: &[&str]) -> Out {
+        self.env.ok(args)
+    }
+
+    fn fails(&self, args: &[&str], code: i32) -> Out {
+        self.env.fails(args, code)
+    }
+
+    async fn dumps(&self) -> (Value, Value) {
+        (self.dev.dump().await, self.prod.dump().await)
+    }
+}
+
+fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Text with miette's wrapping undone: each line trimmed of its gutter and
+/// joined with single spaces.
+fn flat(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim().trim_start_matches('|').trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const READONLY: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
+
+#[tokio::test]
+async fn plan_formats_detailed_exitcode_and_saved_plans() {
+    let t = Iac::new().await;
+    t.base();
+    let (dev, prod) = (&t.dev.id, &t.prod.id);
+
+    // Text: creations per account and the effective access lines.
+    let o = t.ok(&["plan", "cfg"]);
+    let out = &o.stdout;
+    assert!(
+        out.contains(&format!(
+            "account {dev} (dev): 12 to add, 0 to change, 0 to destroy"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "account {prod} (prod): 11 to add, 0 to change, 0 to destroy"
+        )),
+        "{out}"
+    );
+    for line in [
+        "  + create policy core-ec2-full\n",
+        "  + create policy core-s3-read\n",
+        "  + create user alice\n",
+        "  + create user bob\n",
+        "  + create role operator\n",
+        "  + create group readers\n",
+        "  + attach core-ec2-full to role operator\n",
+        "  + attach AmazonS3ReadOnlyAccess to group readers\n",
+        "  + add user bob to group readers\n",
+        "    role operator gains ec2:* on *\n",
+        "    user bob gains s3:GetObject on arn:aws:s3:::data/*\n",
+        "    user alice gains ec2:* on *\n",
+        "\"aws:MultiFactorAuthPresent\": \"true\"\n",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+    // alice runs EC2 in dev only.
+    let prod_part = &out[out.find(&format!("account {prod}")).expect("prod")..];
+    assert!(!prod_part.contains("user alice gains ec2:*"), "{out}");
+    assert!(o.stderr.contains("read 2 account(s)"), "{}", o.stderr);
+
+    // --detailed-exitcode: 2 with changes.
+    t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+
+    // Markdown for a pull request.
+    let md = t.ok(&["plan", "cfg", "--format", "markdown"]).stdout;
+    assert!(md.starts_with("### iamctl plan\n"), "{md}");
+    assert!(
+        md.contains(&format!("| dev | `{dev}` | 12 | 0 | 0 |")),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("| prod | `{prod}` | 11 | 0 | 0 |")),
+        "{md}"
+    );
+    assert!(md.contains("<details><summary><b>dev</b>"), "{md}");
+    assert!(
+        md.contains("```diff\n+ create policy core-ec2-full\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- role operator **gains** `ec2:*` on `*`"),
+        "{md}"
+    );
+
+    // JSON, and --out saves the same document.
+    let o = t.ok(&["plan", "cfg", "--output", "json", "--out", "saved.json"]);
+    let plans = o.json();
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(t.env.path("saved.json")).expect("saved"))
+            .expect("saved JSON");
+    assert_eq!(plans, saved);
+    let plans = plans.as_array().expect("an array of plans");
+    assert_eq!(plans.len(), 2);
+    assert_eq!(plans[0]["environment"], "dev");
+    assert_eq!(plans[0]["account_id"], dev.as_str());
+    assert_eq!(plans[1]["environment"], "prod");
+    assert!(plans[0]["fingerprint"].is_string());
+    let ops: Vec<&str> = plans[0]["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["op"].as_str().expect("op"))
+        .collect();
+    for op in [
+        "create-policy",
+        "create-user",
+        "create-role",
+        "create-group",
+        "attach",
+        "add-member",
+    ] {
+        assert!(ops.contains(&op), "{op} not in {ops:?}");
+    }
+    assert!(plans[0]["access"].as_array().expect("access").contains(
+        &json!({"principal": "role operator", "change": "gains", "action": "ec2:*", "resource": "*"})
+    ));
+    assert_eq!(plans[0]["conflicts"], json!([]));
+
+    // The configuration changes after the plan: `apply --plan` applies the
+    // saved plan, not the new configuration.
+    t.write(
+        "users/core.yaml",
+        &format!("{USERS}  extra@example.com: {{}}\n"),
+    );
+    let o = t.ok(&["apply", "cfg", "--plan", "saved.json", "--yes"]);
+    assert!(
+        o.stderr
+            .contains("applied 23 of 23 change(s) in 2 account(s)"),
+        "{}",
+        o.stderr
+    );
+    for a in [&t.dev, &t.prod] {
+        assert_eq!(a.users().await, ["alice", "bob"]);
+        assert_eq!(a.members("readers").await, ["alice", "bob"]);
+    }
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    assert!(
+        o.stdout.contains("1 to add, 0 to change, 0 to destroy"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("  + create user extra\n"), "{}", o.stdout);
+
+    // A plan whose account changed outside since: refused, nothing applied.
+    t.ok(&["plan", "cfg", "--out", "stale.json"]);
+    t.prod
+        .iam
+        .tag_user()
+        .user_name("bob")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("note")
+                .value("changed outside")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect("TagUser");
+    let before = t.dumps().await;
+    let o = t.fails(&["apply", "cfg", "--plan", "stale.json", "--yes"], 1);
+    assert!(
+        o.stderr.contains(&format!(
+            "account `{prod}` (prod) changed since the plan was made; nothing was applied"
+        )),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(t.dumps().await, before);
+    assert!(!t.dev.users().await.contains(&"extra".to_string()));
+
+    // A fresh plan of the same changes applies.
+    t.ok(&["plan", "cfg", "--out", "fresh.json"]);
+    t.ok(&["apply", "cfg", "--plan", "fresh.json", "--yes"]);
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    for a in [&t.dev, &t.prod] {
+        assert_eq!(a.users().await, ["alice", "bob", "extra"]);
+    }
+}
+
+#[tokio::test]
+async fn apply_creates_everything_in_both_accounts_and_converges() {
+    let t = Iac::new().await;
+    t.base();
+    let empty = t.dumps().await;
+
+    // No --yes and no terminal: usage, nothing changed.
+    let o = t.fails(&["apply", "cfg"], 2);
+    assert!(
+        o.stderr
+            .contains("refusing without confirmation: pass `--yes` (no terminal to ask on)"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(t.dumps().await, empty);
+
+    let o = t.ok(&["apply", "cfg", "--yes"]);
+    assert!(
+        o.stderr
+            .contains("applied 23 of 23 change(s) in 2 account(s)"),
+        "{}",
+        o.stderr
+    );
+    for a in [&t.dev, &t.prod] {
+        let in_dev = a.id == t.dev.id;
+        assert_eq!(a.users().await, ["alice", "bob"]);
+        assert_eq!(
+            a.user_tags("alice").await,
+            tags(&[
+                ("cost-centre", "42"),
+                ("iamctl:key", "alice@example.com"),
+                ("iamctl:team", "core"),
+                ("managed-by", "iamctl"),
+            ])
+        );
+        assert_eq!(a.user_tags("bob").await["managed-by"], "iamctl");
+        assert_eq!(a.user_tags("bob").await["iamctl:team"], "core");
+
+        // The role: trust in alice with MFA, tagged, one policy.
+        let trust = a.trust("operator").await;
+        let st = &trust["Statement"][0];
+        assert_eq!(st["Effect"], "Allow");
+        assert_eq!(st["Action"], "sts:AssumeRole");
+        assert_eq!(st["Principal"]["AWS"], a.arn("user", "alice"));
+        assert_eq!(
+            st["Condition"]["Bool"]["aws:MultiFactorAuthPresent"],
+            "true"
+        );
+        assert_eq!(a.role_tags("operator").await["iamctl:team"], "core");
+        assert_eq!(a.role_tags("operator").await["managed-by"], "iamctl");
+        assert_eq!(
+            a.attached("role", "operator").await,
+            [a.arn("policy", "core-ec2-full")]
+        );
+
+        // Policies, their documents and tags.
+        assert_eq!(a.local_policies().await, ["core-ec2-full", "core-s3-read"]);
+        let (doc, versions) = a.policy("core-ec2-full").await;
+        assert_eq!(
+            doc,
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "Ec2", "Effect": "Allow", "Action": ["ec2:*"], "Resource": ["*"]}
+            ]})
+        );
+        assert_eq!(versions, ["v1"]);
+        let (doc, _) = a.policy("core-s3-read").await;
+        assert_eq!(
+            doc["Statement"][0]["Resource"],
+            json!(["arn:aws:s3:::data/*"])
+        );
+        assert_eq!(
+            a.policy_tags("core-s3-read").await,
+            tags(&[
+                ("iamctl:key", "s3.read"),
+                ("iamctl:team", "core"),
+                ("managed-by", "iamctl"),
+            ])
+        );
+
+        // The group: members and both policies of the grant.
+        assert_eq!(a.members("readers").await, ["alice", "bob"]);
+        let mut want = vec![a.arn("policy", "core-s3-read"), READONLY.to_string()];
+        want.sort();
+        assert_eq!(a.attached("group", "readers").await, want);
+
+        // alice's own grant only in dev.
+        let alice: Vec<String> = if in_dev {
+            vec![a.arn("policy", "core-ec2-full")]
+        } else {
+            vec![]
+        };
+        assert_eq!(a.attached("user", "alice").await, alice);
+        assert!(a.attached("user", "bob").await.is_empty());
+    }
+    // Nothing in the caller's own account.
+    assert!(t.env.user_names().await.is_empty());
+    assert!(t.env.policy_names().await.is_empty());
+
+    // Idempotent: the plan is empty, and so is a second apply.
+    let applied = t.dumps().await;
+    let o = t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    assert!(o.stdout.contains(&format!(
+        "account {} (dev): 0 to add, 0 to change, 0 to destroy",
+        t.dev.id
+    )));
+    assert!(o
+        .stdout
+        .contains("no changes: every account matches the configuration"));
+    let o = t.ok(&["apply", "cfg", "--yes"]);
+    assert!(o.stderr.contains("no changes"), "{}", o.stderr);
+    assert_eq!(t.dumps().await, applied);
+}
+
+#[tokio::test]
+async fn drift_made_outside_is_planned_back_and_restored() {
+    let t = Iac::new().await;
+    t.base();
+    t.ok(&["apply", "cfg", "--yes"]);
+    let applied = t.dumps().await;
+    let d = &t.dev;
+    let ec2 = d.arn("policy", "core-ec2-full");
+
+    // Outside iamctl, in dev: four new versions of a policy (five in all),
+    // the last one the default with another document; a detached policy; a
+    // trust policy without MFA; a deleted user.
+    let drifted = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}"#;
+    for i in 0..4 {
+        d.iam
+            .create_policy_version()
+            .policy_arn(&ec2)
+            .policy_document(drifted)
+            .set_as_default(i == 3)
+            .send()
+            .await
+            .expect("CreatePolicyVersion");
+    }
+    d.iam
+        .detach_role_policy()
+        .role_name("operator")
+        .policy_arn(&ec2)
+        .send()
+        .await
+        .expect("DetachRolePolicy");
+    let open_trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"sts:AssumeRole"}}]}}"#,
+        d.arn("user", "alice")
+    );
+    d.iam
+        .update_assume_role_policy()
+        .role_name("operator")
+        .policy_document(&open_trust)
+        .send()
+        .await
+        .expect("UpdateAssumeRolePolicy");
+    d.iam
+        .remove_user_from_group()
+        .group_name("readers")
+        .user_name("bob")
+        .send()
+        .await
+        .expect("RemoveUserFromGroup");
+    d.iam
+        .delete_user()
+        .user_name("bob")
+        .send()
+        .await
+        .expect("DeleteUser");
+
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    let out = &o.stdout;
+    for line in [
+        "  ~ update policy core-ec2-full (new default version; delete v1, the oldest of five)\n",
+        "  + attach core-ec2-full to role operator\n",
+        "  ~ update trust policy of role operator\n",
+        "  + create user bob\n",
+        "  + add user bob to group readers\n",
+        "      -       \"Action\": \"ec2:Describe*\",\n",
+        "      +           \"aws:MultiFactorAuthPresent\": \"true\"\n",
+        "    role operator gains ec2:* on *\n",
+        "    user bob gains s3:GetObject on arn:aws:s3:::data/*\n",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+    assert!(
+        out.contains(&format!(
+            "account {} (prod): 0 to add, 0 to change, 0 to destroy",
+            t.prod.id
+        )),
+        "{out}"
+    );
+
+    t.ok(&["apply", "cfg", "--yes"]);
+    let (doc, versions) = d.policy("core-ec2-full").await;
+    assert_eq!(doc, applied.0["policies"]["core-ec2-full"]["document"]);
+    assert_eq!(versions.len(), 5, "{versions:?}");
+    assert!(!versions.contains(&"v1".to_string()), "{versions:?}");
+    assert_eq!(d.attached("role", "operator").await, [ec2]);
+    assert_eq!(
+        d.trust("operator").await["Statement"][0]["Condition"]["Bool"]
+            ["aws:MultiFactorAuthPresent"],
+        "true"
+    );
+    assert_eq!(d.members("readers").await, ["alice", "bob"]);
+    assert_eq!(d.user_tags("bob").await["managed-by"], "iamctl");
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    // Everything but the policy's version history is as first applied.
+    let mut now = t.dumps().await;
+    now.0["policies"]["core-ec2-full"]["versions"] =
+        applied.0["policies"]["core-ec2-full"]["versions"].clone();
+    assert_eq!(now, applied);
+}
+
+/// Creates an untagged user, role and policy in `a`, as someone else would.
+async fn outsiders(a: &Account) {
+    a.iam
+        .create_user()
+        .user_name("outsider")
+        .send()
+        .await
+        .expect("CreateUser");
+    a.iam
+        .create_role()
+        .role_name("outsider-role")
+        .assume_role_policy_document(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+            a.id
+        ))
+        .send()
+        .await
+        .expect("CreateRole");
+    a.iam
+        .create_policy()
+        .policy_name("outsider-policy")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .expect("CreatePolicy");
+    a.iam
+        .attach_user_policy()
+        .user_name("outsider")
+        .policy_arn(a.arn("policy", "outsider-policy"))
+        .send()
+        .await
+        .expect("AttachUserPolicy");
+}
+
+#[tokio::test]
+async fn removal_deletes_only_what_is_ours_and_adopt_takes_over() {
+    let t = Iac::new().await;
+    t.base();
+    t.ok(&["apply", "cfg", "--yes"]);
+    outsiders(&t.dev).await;
+    // Someone attached our policy to their own user and role too.
+    let ec2 = t.dev.arn("policy", "core-ec2-full");
+    t.dev
+        .iam
+        .attach_user_policy()
+        .user_name("outsider")
+        .policy_arn(&ec2)
+        .send()
+        .await
+        .expect("AttachUserPolicy");
+    t.dev
+        .iam
+        .attach_role_policy()
+        .role_name("outsider-role")
+        .policy_arn(&ec2)
+        .send()
+        .await
+        .expect("AttachRolePolicy");
+
+    // The YAML loses policy ec2.full (and its grants), user bob, role
+    // operator and the group's grant.
+    t.write(
+        "aws-policies/core.yaml",
+        &POLICIES.replace(
+            "  ec2.full:\n    description: \"EC2\"\n    custom_statements:\n      - sid: Ec2\n        effect: Allow\n        actions: [\"ec2:*\"]\n        resources: [\"*\"]\n",
+            "",
+        ),
+    );
+    t.write(
+        "users/core.yaml",
+        "users:\n  alice@example.com:\n    tags:\n      cost-centre: \"42\"\n",
+    );
+    t.remove("roles/core.yaml");
+    t.write(
+        "groups/core.yaml",
+        "groups:\n  readers:\n    members: [alice@example.com]\n",
+    );
+    t.remove("permanent-access/core.yaml");
+
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    let out = &o.stdout;
+    for line in [
+        "  - detach core-ec2-full from user alice\n",
+        "  - detach core-ec2-full from user outsider\n",
+        "  - detach core-ec2-full from role outsider-role\n",
+        "  - detach core-s3-read from group readers\n",
+        "  - detach AmazonS3ReadOnlyAccess from group readers\n",
+        "  - remove user bob from group readers\n",
+        "  - delete user bob (and its keys, password, MFA devices, memberships, policies)\n",
+        "  - delete role operator (and its instance profiles and policies)\n",
+        "  - delete policy core-ec2-full\n",
+        "    user alice loses ec2:* on *\n",
+        "    role operator loses ec2:* on *\n",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+    assert!(!out.contains("outsider-policy"), "{out}");
+    assert!(!out.contains("delete user outsider"), "{out}");
+    // The detach comes before the delete.
+    assert!(
+        out.find("detach core-ec2-full from user outsider").unwrap()
+            < out.find("delete policy core-ec2-full").unwrap()
+    );
+
+    t.ok(&["apply", "cfg", "--yes"]);
+    for a in [&t.dev, &t.prod] {
+        assert!(a.users().await.contains(&"alice".to_string()));
+        assert!(!a.users().await.contains(&"bob".to_string()));
+        assert!(a.dump().await["roles"].get("operator").is_none());
+        assert!(!a
+            .local_policies()
+            .await
+            .contains(&"core-ec2-full".to_string()));
+        assert!(a
+            .local_policies()
+            .await
+            .contains(&"core-s3-read".to_string()));
+        assert!(a.attached("group", "readers").await.is_empty());
+        assert_eq!(a.members("readers").await, ["alice"]);
+        assert!(a.attached("user", "alice").await.is_empty());
+    }
+    // What is not ours is untouched (only our deleted policy left it).
+    let d = t.dev.dump().await;
+    assert_eq!(
+        d["users"]["outsider"],
+        json!({"tags": {}, "groups": [], "attached": [t.dev.arn("policy", "outsider-policy")], "inline": []})
+    );
+    assert!(d["roles"]["outsider-role"]["attached"] == json!([]));
+    assert!(d["policies"]["outsider-policy"].is_object());
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+
+    // A desired name that exists untagged is a conflict without --adopt:
+    // plan says so, apply refuses and changes nothing in either account.
+    t.write(
+        "users/core.yaml",
+        "users:\n  alice@example.com:\n    tags:\n      cost-centre: \"42\"\n  outsider: {}\n  newbie: {}\n",
+    );
+    let o = t.fails(&["plan", "cfg"], 1);
+    assert!(
+        o.stdout.contains(
+            "conflict: user `outsider` exists and is not managed by iamctl: pass `--adopt`"
+        ),
+        "{}",
+        o.stdout
+    );
+    let before = t.dumps().await;
+    let o = t.fails(&["apply", "cfg", "--yes"], 1);
+    assert!(
+        o.stderr.contains("1 conflict(s); nothing was applied"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(t.dumps().await, before);
+
+    // With --adopt: tagged as ours, and the rest applied.
+    let o = t.ok(&["apply", "cfg", "--yes", "--adopt"]);
+    assert!(
+        o.stderr.contains(
+            "  ~ tag user outsider iamctl:key=outsider,iamctl:team=core,managed-by=iamctl\n"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(t.dev.user_tags("outsider").await["managed-by"], "iamctl");
+    assert_eq!(t.dev.users().await, ["alice", "newbie", "outsider"]);
+    assert_eq!(t.prod.users().await, ["alice", "newbie", "outsider"]);
+    // Adopted means managed: its foreign policy is no longer wanted on it.
+    assert!(t.dev.attached("user", "outsider").await.is_empty());
+    assert!(t
+        .dev
+        .local_policies()
+        .await
+        .contains(&"outsider-policy".to_string()));
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
+
+const TEMPORARY: &str = r#"temporary-access:
+  - description: Debug production
+    expiration_date: "2026-03-23T00:00:00Z"
+    user: bob@example.com
+    environment: prod
+    grant: ec2.full
+  - description: Read the data for a while
+    expiration_date: 2026-03-25
+    user: bob@example.com
+    environment: prod
+    grant: s3.read
+"#;
+
+#[tokio::test]
+async fn temporary_access_is_enforced_by_aws_and_cleaned_up() {
+    let t = Iac::new().await;
+    t.base();
+    t.write("temporary-access/core.yaml", TEMPORARY);
+    let o = t.ok(&["plan", "cfg"]);
+    assert!(
+        o.stdout
+            .contains("    user bob gains ec2:* on * until 2026-03-23T00:00:00Z\n"),
+        "{}",
+        o.stdout
+    );
+    t.ok(&["apply", "cfg", "--yes"]);
+    let p = &t.prod;
+    let ec2 = "core-ec2-full-bob-temporary";
+    let s3 = "core-s3-read-bob-temporary";
+    let s3_copy = "core-s3-read-bob-AmazonS3ReadOnlyAccess-temporary";
+    let mut want = vec![
+        p.arn("policy", ec2),
+        p.arn("policy", s3),
+        p.arn("policy", s3_copy),
+    ];
+    want.sort();
+    assert_eq!(p.attached("user", "bob").await, want);
+    assert!(t.dev.attached("user", "bob").await.is_empty());
+
+    // Every statement holds only until the expiry, which the tags record.
+    for (name, until) in [
+        (ec2, "2026-03-23T00:00:00Z"),
+        (s3, "2026-03-25T23:59:59Z"),
+        (s3_copy, "2026-03-25T23:59:59Z"),
+    ] {
+        let (doc, _) = p.policy(name).await;
+        let sts = doc["Statement"].as_array().expect("statements");
+        assert!(!sts.is_empty());
+        for st in sts {
+            assert_eq!(
+                st["Condition"]["DateLessThan"]["aws:CurrentTime"], until,
+                "{name}: {doc}"
+            );
+        }
+        let tg = p.policy_tags(name).await;
+        assert_eq!(tg["iamctl:expires"], until, "{name}");
+        assert_eq!(tg["iamctl:grantee"], "user/bob", "{name}");
+        assert_eq!(tg["managed-by"], "iamctl", "{name}");
+    }
+    // The copy of the AWS-managed policy keeps its actions.
+    let (doc, _) = p.policy(s3_copy).await;
+    assert!(doc.to_string().contains("s3:Get*"), "{doc}");
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+
+    // AWS itself (here: our engine on a snapshot) stops allowing at the expiry.
+    let snap = t.env.path("prod.json").display().to_string();
+    let o = t
+        .env
+        .run_env(&["account", "snapshot", "-o", &snap], &p.vars());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let sim = |at: &str| {
+        let o = t.env.run(&[
+            "simulate",
+            "--snapshot",
+            &snap,
+            "--principal",
+            "bob",
+            "--action",
+            "ec2:RunInstances",
+            "--resource",
+            "*",
+            "--at",
+            at,
+            "--output",
+            "json",
+        ]);
+        assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+        o.json()["decision"].as_str().expect("decision").to_owned()
+    };
+    assert_eq!(sim("2026-03-22T23:59:59Z"), "allowed");
+    assert_eq!(sim("2026-03-23T00:00:00Z"), "implicitDeny");
+    assert_eq!(sim("2026-03-24T00:00:00Z"), "implicitDeny");
+
+    // Cleanup before the expiry changes nothing.
+    let before = t.dumps().await;
+    let o = t.ok(&["cleanup", "cfg", "--yes"]);
+    assert!(
+        o.stderr
+            .contains("nothing expired as of 2026-03-21T11:36:28Z"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(t.dumps().await, before);
+
+    // Without --yes and no terminal: refused, nothing changed.
+    t.fails(&["cleanup", "cfg", "--at", "2026-03-24T00:00:00Z"], 2);
+    assert_eq!(t.dumps().await, before);
+
+    // After the first expiry: only that grant goes (detach, then delete).
+    let o = t.ok(&["cleanup", "cfg", "--at", "2026-03-24T00:00:00Z", "--yes"]);
+    assert!(
+        o.stderr.contains(&format!(
+            "  - detach {ec2} from user bob\n  - delete policy {ec2}\n"
+        )),
+        "{}",
+        o.stderr
+    );
+    let mut want = vec![p.arn("policy", s3), p.arn("policy", s3_copy)];
+    want.sort();
+    assert_eq!(p.attached("user", "bob").await, want);
+    assert!(!p.local_policies().await.contains(&ec2.to_string()));
+
+    // The YAML entry of the second grant is gone before it expires; cleanup
+    // after its expiry still finds its policies by their tags.
+    t.remove("temporary-access/core.yaml");
+    t.ok(&["cleanup", "cfg", "--at", "2026-03-25T23:59:58Z", "--yes"]);
+    assert_eq!(p.attached("user", "bob").await, want);
+    t.ok(&["cleanup", "cfg", "--at", "2026-03-26T00:00:00Z", "--yes"]);
+    assert!(p.attached("user", "bob").await.is_empty());
+    assert_eq!(p.local_policies().await, ["core-ec2-full", "core-s3-read"]);
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
+
+/// A stand-in STS that denies every request and records what it was asked.
+struct DenyingSts {
+    url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+fn denying_sts() -> DenyingSts {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then Content-Length bytes of body.
+            let body_start = loop {
+                let Ok(n) = s.read(&mut chunk) else {
+                    break None;
+                };
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(i + 4);
+                }
+            };
+            let Some(start) = body_start else { continue };
+            let head = String::from_utf8_lossy(&buf[..start]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buf.len() < start + len {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            seen.lock()
+                .expect("requests")
+                .push(String::from_utf8_lossy(&buf[start..]).into_owned());
+            let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole</Message></Error><RequestId>r1</RequestId></ErrorResponse>";
+            let _ = write!(
+                s,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    DenyingSts { url, requests }
+}
+
+#[tokio::test]
+async fn bad_config_and_assume_role_failure_change_nothing() {
+    let t = Iac::new().await;
+    t.base();
+    t.ok(&["apply", "cfg", "--yes"]);
+    // Every bad configuration below would also create user newbie.
+    t.write(
+        "users/core.yaml",
+        &format!("{USERS}  newbie@example.com: {{}}\n"),
+    );
+    let before = (t.dumps().await, t.env.state().await);
+    let temporary = |date: &str| {
+        format!(
+            "temporary-access:\n  - description: debug\n    expiration_date: {date}\n    user: bob@example.com\n    environment: prod\n    grant: ec2.full\n"
+        )
+    };
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        (
+            "unknown grant",
+            "permanent-access/core.yaml",
+            PERMANENT.replace("grants: [s3.read]", "grants: [s3.reed]"),
+            "unknown grant `s3.reed`",
+        ),
+        (
+            "bad date",
+            "temporary-access/core.yaml",
+            temporary("30/11/2026"),
+            "bad expiration date",
+        ),
+        (
+            "expiry too far",
+            "temporary-access/core.yaml",
+            temporary("2026-04-30"),
+            "expiration date `2026-04-30` is more than 6 days after",
+        ),
+        (
+            "malformed YAML",
+            "groups/core.yaml",
+            "groups:\n  readers:\n    members: [alice@example.com\n  writers: {}\n".into(),
+            "malformed YAML",
+        ),
+        (
+            "unknown policy key",
+            "aws-policies/core.yaml",
+            POLICIES.replace(
+                "    custom_statements:\n      - sid: Data",
+                "    custom_statement:\n      - sid: Data",
+            ),
+            "unknown key `custom_statement` in policy `s3.read`",
+        ),
+        (
+            "unknown policy key for a boundary",
+            "roles/core.yaml",
+            format!("{ROLES}    permissions_boundary: ec2.ful\n"),
+            "unknown policy key `ec2.ful` for a permissions boundary",
+        ),
+    ];
+    for (what, file, text, message) in &cases {
+        let good = std::fs::read_to_string(t.env.path(&format!("cfg/{file}"))).ok();
+        t.write(file, text);
+        for args in [
+            &["plan", "cfg"][..],
+            &["apply", "cfg", "--yes"][..],
+            &["cleanup", "cfg", "--yes", "--at", "2026-04-01T00:00:00Z"][..],
+        ] {
+            let o = t.run(args);
+            assert_eq!(o.code, 3, "{what}: {args:?}:\n{}{}", o.stdout, o.stderr);
+            let err = flat(&o.stderr);
+            assert!(
+                err.contains(message),
+                "{what}: {args:?}: no {message:?} in:\n{}",
+                o.stderr
+            );
+            assert!(
+                err.contains("no account was read or changed"),
+                "{what}: {}",
+                o.stderr
+            );
+            assert!(
+                o.stderr.contains(&format!("[{file}:")),
+                "{what}: {}",
+                o.stderr
+            );
+        }
+        match good {
+            Some(g) => t.write(file, &g),
+            None => t.remove(file),
+        }
+    }
+    assert_eq!((t.dumps().await, t.env.state().await), before);
+
+    // AssumeRole denied: exit 1, the environment and account named, nothing
+    // changed anywhere, and no fallback to the caller's own account.
+    let sts = denying_sts();
+    let vars = [("AWS_ENDPOINT_URL_STS", Some(sts.url.as_str()))];
+    for args in [
+        &["plan", "cfg"][..],
+        &["apply", "cfg", "--yes"][..],
+        &["cleanup", "cfg", "--yes", "--at", "2026-04-01T00:00:00Z"][..],
+    ] {
+        let o = t.env.run_env(args, &vars);
+        assert_eq!(o.code, 1, "{args:?}:\n{}{}", o.stdout, o.stderr);
+        let named = [("dev", &t.dev.id), ("prod", &t.prod.id)]
+            .iter()
+            .any(|(e, id)| {
+                o.stderr
+                    .contains(&format!("environment `{e}` (account `{id}`)"))
+            });
+        assert!(named, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains("never falls back"), "{}", o.stderr);
+    }
+    assert_eq!((t.dumps().await, t.env.state().await), before);
+    let asked = sts.requests.lock().expect("requests").clone();
+    assert!(
+        asked.iter().any(|r| r.contains("Action=AssumeRole")
+            && r.contains(&format!(
+                "RoleArn=arn%3Aaws%3Aiam%3A%3A{}%3Arole%2FIAMAsCodeDeployer",
+                t.dev.id
+            ))),
+        "{asked:?}"
+    );
+
+    // Fixed, the same configuration applies.
+    t.ok(&["apply", "cfg", "--yes"]);
+    assert!(t.prod.users().await.contains(&"newbie".to_string()));
+}
+
+#[tokio::test]
+async fn env_team_and_deployer_role_select_what_is_planned() {
+    let t = Iac::new().await;
+    t.base();
+    // dev's deployer role takes an external id.
+    t.write(
+        "aws-accounts/core.yaml",
+        &format!(
+            "aws-accounts:\n  dev:\n    account_id: \"{}\"\n    external_id: dev-ext-1\n  prod: \"{}\"\n",
+            t.dev.id, t.prod.id
+        ),
+    );
+    // A second team, in dev only.
+    t.write(
+        "aws-accounts/data.yaml",
+        &format!(
+            "aws-accounts:\n  dev:\n    account_id: \"{}\"\n    external_id: dev-ext-1\n",
+            t.dev.id
+        ),
+    );
+    t.write(
+        "aws-policies/data.yaml",
+        "aws-policies:\n  lake:\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:PutObject\"]\n        resources: [\"arn:aws:s3:::lake/*\"]\n",
+    );
+    t.write("users/data.yaml", "users:\n  carol@example.com: {}\n");
+    t.write(
+        "permanent-access/data.yaml",
+        "permanent-access:\n  - users: [carol@example.com]\n    environments: [dev]\n    grants: [lake]\n",
+    );
+
+    // --env: only prod is read, planned and applied.
+    let o = t.ok(&["plan", "cfg", "--env", "prod"]);
+    assert!(o.stdout.contains(&format!("account {} (prod)", t.prod.id)));
+    assert!(!o.stdout.contains("(dev)"), "{}", o.stdout);
+    assert!(o.stderr.contains("read 1 account(s)"), "{}", o.stderr);
+    t.ok(&["apply", "cfg", "--env", "prod", "--yes"]);
+    assert_eq!(t.prod.users().await, ["alice", "bob"]);
+    assert!(t.dev.users().await.is_empty());
+    let o = t.fails(&["plan", "cfg", "--env", "staging"], 3);
+    assert!(
+        o.stderr.contains("no account for environment `staging`"),
+        "{}",
+        o.stderr
+    );
+
+    // --team: only that team's resources.
+    let o = t.ok(&["plan", "cfg", "--team", "data"]);
+    assert!(o.stdout.contains("  + create user carol\n"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("    user carol gains s3:PutObject on arn:aws:s3:::lake/*\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(!o.stdout.contains("alice"), "{}", o.stdout);
+    assert!(!o.stdout.contains("(prod)"), "{}", o.stdout);
+    t.ok(&["apply", "cfg", "--team", "data", "--yes"]);
+    assert_eq!(t.dev.users().await, ["carol"]);
+    assert_eq!(t.dev.local_policies().await, ["data-lake"]);
+    assert_eq!(t.dev.user_tags("carol").await["iamctl:team"], "data");
+    t.ok(&["plan", "cfg", "--team", "data", "--detailed-exitcode"]);
+
+    // Team core in dev leaves team data's resources alone.
+    let o = t.ok(&["plan", "cfg", "--team", "core", "--env", "dev"]);
+    assert!(!o.stdout.contains("carol"), "{}", o.stdout);
+    assert!(!o.stdout.contains("data-lake"), "{}", o.stdout);
+    t.ok(&["apply", "cfg", "--team", "core", "--env", "dev", "--yes"]);
+    assert_eq!(t.dev.users().await, ["alice", "bob", "carol"]);
+    assert_eq!(
+        t.dev.local_policies().await,
+        ["core-ec2-full", "core-s3-read", "data-lake"]
+    );
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    let o = t.fails(&["plan", "cfg", "--team", "nobody"], 3);
+    assert!(o.stderr.contains("no team `nobody`"), "{}", o.stderr);
+
+    // --deployer-role: accepted (moto lets any role be assumed) ...
+    t.ok(&[
+        "plan",
+        "cfg",
+        "--deployer-role",
+        "OtherDeployer",
+        "--detailed-exitcode",
+    ]);
+    // ... and it is the role asked for, with the environment's external id.
+    let sts = denying_sts();
+    let vars = [("AWS_ENDPOINT_URL_STS", Some(sts.url.as_str()))];
+    let o = t.env.run_env(
+        &[
+            "plan",
+            "cfg",
+            "--deployer-role",
+            "OtherDeployer",
+            "--env",
+            "dev",
+        ],
+        &vars,
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let asked = sts.requests.lock().expect("requests").clone();
+    let role = format!(
+        "RoleArn=arn%3Aaws%3Aiam%3A%3A{}%3Arole%2FOtherDeployer",
+        t.dev.id
+    );
+    assert!(asked.iter().any(|r| r.contains(&role)), "{asked:?}");
+    assert!(
+        asked.iter().all(|r| !r.contains("IAMAsCodeDeployer")),
+        "{asked:?}"
+    );
+    assert!(
+        asked.iter().any(|r| r.contains("ExternalId=dev-ext-1")),
+        "{asked:?}"
+    );
+}
+
+#[tokio::test]
+async fn seed001_example_applies_with_its_master_copy() {
+    let t = Iac::new().await;
+    // The shipped example, its account replaced by a fresh one.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/iac/seed001");
+    for rel in [
+        "settings.yaml",
+        "users/platform.yaml",
+        "roles/platform.yaml",
+        "aws-policies/platform.yaml",
+        "permanent-access/platform.yaml",
+    ] {
+        t.write(
+            rel,
+            &std::fs::read_to_string(root.join(rel)).expect("example"),
+        );
+    }
+    t.write(
+        "aws-accounts/platform.yaml",
+        &format!("aws-accounts:\n  sandbox: \"{}\"\n", t.dev.id),
+    );
+    // The master copy's bucket lives in the caller's account.
+    t.env
+        .s3
+        .create_bucket()
+        .bucket("iam-master-copy")
+        .send()
+        .await
+        .expect("CreateBucket");
+    let o = t.ok(&["plan", "cfg"]);
+    assert!(
+        o.stdout.contains("    role operator gains ec2:* on *\n"),
+        "{}",
+        o.stdout
+    );
+    let o = t.ok(&["apply", "cfg", "--yes"]);
+    assert!(o.stderr.contains("master copy:"), "{}", o.stderr);
+    let d = &t.dev;
+    assert_eq!(d.users().await, ["alice", "bob", "carol"]);
+    let trust = d.trust("operator").await;
+    let st = &trust["Statement"][0];
+    let mut who: Vec<String> = st["Principal"]["AWS"]
+        .as_array()
+        .expect("three principals")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    who.sort();
+    assert_eq!(
+        who,
+        [
+            d.arn("user", "alice"),
+            d.arn("user", "bob"),
+            d.arn("user", "carol")
+        ]
+    );
+    assert_eq!(
+        st["Condition"]["Bool"]["aws:MultiFactorAuthPresent"],
+        "true"
+    );
+    let mut want = vec![
+        d.arn("policy", "platform-deny-iam-user-creation"),
+        d.arn("policy", "platform-s3-read-ec2-full"),
+    ];
+    want.sort();
+    assert_eq!(d.attached("role", "operator").await, want);
+    let objects = t
+        .env
+        .s3
+        .list_objects_v2()
+        .bucket("iam-master-copy")
+        .prefix("seed001/")
+        .send()
+        .await
+        .expect("ListObjectsV2");
+    let keys: Vec<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
+    assert!(
+        keys.contains(&"seed001/20260321T113628Z/config/roles/platform.yaml"),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&"seed001/20260321T113628Z/snapshots/sandbox.json"),
+        "{keys:?}"
+    );
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    // Nothing landed in the caller's own IAM.
+    assert!(t.env.user_names().await.is_empty());
+}
