@@ -458,8 +458,14 @@ impl Aws {
         deps: &UserDependents,
     ) -> Result<(), AwsError> {
         let u = ent("user", name);
+        // A dependent already gone is what removal wants: a retried request
+        // whose first attempt succeeded answers NoSuchEntity.
+        let gone_ok = |r: Result<(), AwsError>| match r {
+            Err(err) if err.is_not_found() => Ok(()),
+            other => other,
+        };
         for k in &deps.access_keys {
-            self.delete_access_key(name, k).await?;
+            gone_ok(self.delete_access_key(name, k).await)?;
         }
         if deps.login_profile {
             self.iam
@@ -528,15 +534,19 @@ impl Aws {
                 ))?;
         }
         for g in &deps.groups {
-            self.remove_user_from_group(g, name).await?;
+            gone_ok(self.remove_user_from_group(g, name).await)?;
         }
         for p in &deps.inline_policies {
-            self.delete_inline_policy(PrincipalKind::User, name, p)
-                .await?;
+            gone_ok(
+                self.delete_inline_policy(PrincipalKind::User, name, p)
+                    .await,
+            )?;
         }
         for p in &deps.attached_policies {
-            self.detach_policy(PrincipalKind::User, name, &p.policy_arn)
-                .await?;
+            gone_ok(
+                self.detach_policy(PrincipalKind::User, name, &p.policy_arn)
+                    .await,
+            )?;
         }
         Ok(())
     }
