@@ -724,3 +724,85 @@ fn json_schema_matches_the_model() {
         assert_eq!(ds, vec![], "{ex}");
     }
 }
+
+/// A policy key declared `existing` (as `import` writes them) is attach-only:
+/// granted by its own name and path, never created, updated or deleted, and a
+/// document that differs from its `custom_statements` is only a warning.
+#[test]
+fn existing_policy_keys_are_attach_only() {
+    let policies = "\
+aws-policies:
+  legacy:
+    name: legacy-reader
+    path: /old/
+    existing: true
+    custom_statements:
+      - effect: Allow
+        actions: [\"s3:GetObject\"]
+        resources: [\"arn:aws:s3:::b/*\"]
+";
+    let grants =
+        "permanent-access:\n  - users: [bo]\n    environments: [dev]\n    grants: [legacy]\n";
+    let dir = write(&[
+        ("aws-policies/t.yaml", policies),
+        ("permanent-access/t.yaml", grants),
+        ("users/t.yaml", "users:\n  bo:\n    existing: true\n"),
+    ]);
+    let (config, ds) = check(dir.path(), now());
+    assert_eq!(ds, vec![]);
+    let d = desired_state(&config, "dev", now()).expect("dev");
+    let arn = "arn:aws:iam::111111111111:policy/old/legacy-reader";
+    let p = &d.policies["legacy-reader"];
+    assert!(!p.managed);
+    assert_eq!(p.arn, arn);
+    assert!(p.tags.is_empty());
+    assert!(d.users["bo"].attached.contains(arn));
+
+    let user = |attached: &[&str]| {
+        json!({"UserName": "bo", "Arn": "arn:aws:iam::111111111111:user/bo", "Path": "/",
+               "AttachedManagedPolicies": attached.iter().map(|a| json!({"PolicyArn": a})).collect::<Vec<_>>()})
+    };
+    let snapshot = |doc: serde_json::Value, attached: &[&str]| {
+        json!({"UserDetailList": [user(attached)], "Policies": [{
+            "PolicyName": "legacy-reader", "Arn": arn, "Path": "/old/",
+            "PolicyVersionList": [{"Document": doc, "VersionId": "v1", "IsDefaultVersion": true}]}]})
+    };
+    let same = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]});
+    let other = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let none: std::collections::HashMap<String, Tags> = std::collections::HashMap::new();
+    let no_sources: std::collections::HashMap<String, serde_json::Value> =
+        std::collections::HashMap::new();
+    let opts = plan::PlanOptions::default();
+    // Present and attached: nothing to do, not even tags.
+    let a = plan::ActualAccount::from_snapshot(&snapshot(same.clone(), &[arn]), &none);
+    let p = plan::plan(&d, &a, &no_sources, &opts);
+    assert_eq!(p.changes, vec![]);
+    assert_eq!((p.warnings.len(), p.conflicts.len()), (0, 0));
+    // Another document: a warning, never an update.
+    let a = plan::ActualAccount::from_snapshot(&snapshot(other, &[arn]), &none);
+    let p = plan::plan(&d, &a, &no_sources, &opts);
+    assert_eq!(p.changes, vec![]);
+    assert!(
+        p.warnings[0].contains("declared `existing`"),
+        "{:?}",
+        p.warnings
+    );
+    // Not attached: attached. Missing from the account: a conflict, no create.
+    let a = plan::ActualAccount::from_snapshot(&snapshot(same, &[]), &none);
+    let p = plan::plan(&d, &a, &no_sources, &opts);
+    assert_eq!(p.changes.len(), 1);
+    assert_eq!(p.changes[0].summary(), "attach legacy-reader to user bo");
+    let a = plan::ActualAccount::from_snapshot(&json!({"UserDetailList": [user(&[])]}), &none);
+    let p = plan::plan(&d, &a, &no_sources, &opts);
+    assert!(p
+        .changes
+        .iter()
+        .all(|c| !matches!(c, plan::Change::CreatePolicy { .. })));
+    assert!(
+        p.conflicts[0].contains("no such policy"),
+        "{:?}",
+        p.conflicts
+    );
+}
