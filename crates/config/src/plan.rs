@@ -888,11 +888,40 @@ pub fn plan(
             arn: gone.arn.clone(),
         });
     }
+    // Our policies the configuration keeps, attached to a principal it no
+    // longer names (an `existing` user or a group taken out of the YAML, or
+    // attached by hand): no grant says so, so the attachment goes.
+    let ours_kept: BTreeSet<&str> = actual
+        .policies
+        .values()
+        .filter(|a| owned(&a.tags) && managed_arns.contains(a.arn.as_str()))
+        .map(|a| a.arn.as_str())
+        .collect();
+    for kind in [Kind::User, Kind::Role, Kind::Group] {
+        for (name, h) in actual.principals(kind) {
+            let named = match kind {
+                Kind::User => desired.users.contains_key(name),
+                Kind::Role => desired.roles.contains_key(name),
+                Kind::Group => desired.groups.contains_key(name),
+            };
+            // Our own users and roles that are not named are deleted whole.
+            if named || (kind != Kind::Group && owned(&h.tags)) {
+                continue;
+            }
+            for arn in h.attached.iter().filter(|a| ours_kept.contains(a.as_str())) {
+                ch.push(Change::Detach {
+                    kind,
+                    name: name.clone(),
+                    arn: arn.clone(),
+                });
+            }
+        }
+    }
     for (name, g) in &actual.groups {
         if !desired.groups.contains_key(name)
             && g.attached
                 .iter()
-                .any(|a| ours_gone.iter().any(|o| o.arn == *a))
+                .any(|a| ours_kept.contains(a.as_str()) || ours_gone.iter().any(|o| o.arn == *a))
         {
             p.warnings.push(format!(
                 "group `{name}` is not in the configuration; IAM groups carry no tags, so iamctl never deletes one"

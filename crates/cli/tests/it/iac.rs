@@ -1545,3 +1545,78 @@ async fn seed001_example_applies_with_its_master_copy() {
     // Nothing landed in the caller's own IAM.
     assert!(t.env.user_names().await.is_empty());
 }
+
+#[tokio::test]
+async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
+    let t = Iac::new().await;
+    t.base();
+    // `legacy` exists in both accounts, made by someone else.
+    for a in [&t.dev, &t.prod] {
+        a.iam
+            .create_user()
+            .user_name("legacy")
+            .send()
+            .await
+            .expect("CreateUser");
+    }
+    t.write(
+        "users/core.yaml",
+        &format!("{USERS}  legacy:\n    existing: true\n"),
+    );
+    t.write(
+        "permanent-access/core.yaml",
+        &format!(
+            "{PERMANENT}  - description: legacy reads\n    users: [legacy]\n    environments: [dev, prod]\n    grants: [s3.read]\n"
+        ),
+    );
+    t.ok(&["apply", "cfg", "--yes"]);
+    let mut both = vec![t.prod.arn("policy", "core-s3-read"), READONLY.to_string()];
+    both.sort();
+    assert_eq!(t.prod.attached("user", "legacy").await, both);
+    // Someone attaches our EC2 policy to their own user by hand.
+    outsiders(&t.dev).await;
+    t.dev
+        .iam
+        .attach_user_policy()
+        .user_name("outsider")
+        .policy_arn(t.dev.arn("policy", "core-ec2-full"))
+        .send()
+        .await
+        .expect("AttachUserPolicy");
+
+    // legacy and the group leave the configuration, with their grants.
+    t.write("users/core.yaml", USERS);
+    t.remove("groups/core.yaml");
+    t.write(
+        "permanent-access/core.yaml",
+        &PERMANENT.replace(
+            "  - description: readers read\n    groups: [readers]\n    environments: [dev, prod]\n    grants: [s3.read]\n",
+            "",
+        ),
+    );
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    let out = &o.stdout;
+    for line in [
+        "  - detach core-s3-read from user legacy\n",
+        "  - detach core-s3-read from group readers\n",
+        "  - detach core-ec2-full from user outsider\n",
+        "    user outsider loses ec2:* on *\n",
+        "  warning: group `readers` is not in the configuration",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+    // legacy keeps s3:GetObject through AmazonS3ReadOnlyAccess: no loss shown.
+    assert!(!out.contains("user legacy loses"), "{out}");
+    t.ok(&["apply", "cfg", "--yes"]);
+    for a in [&t.dev, &t.prod] {
+        // iamctl cannot tell who attached an AWS-managed policy: it stays.
+        assert_eq!(a.attached("user", "legacy").await, [READONLY]);
+        assert_eq!(a.attached("group", "readers").await, [READONLY]);
+        assert!(a.user_tags("legacy").await.is_empty());
+    }
+    assert_eq!(
+        t.dev.attached("user", "outsider").await,
+        [t.dev.arn("policy", "outsider-policy")]
+    );
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
