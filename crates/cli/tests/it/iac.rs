@@ -1620,3 +1620,100 @@ async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
     );
     t.ok(&["plan", "cfg", "--detailed-exitcode"]);
 }
+
+#[tokio::test]
+async fn s3_users_inline_policies_follow_the_yaml() {
+    let t = Iac::new().await;
+    t.write("aws-accounts/core.yaml", &t.accounts_yaml());
+    let s3_user = |access: &str| {
+        format!("s3-users:\n  - bucket: shared\n    user: alex@example.com\n    access: {access}\n")
+    };
+    t.write("s3-users/core.yaml", &s3_user("read-write"));
+    let o = t.ok(&["apply", "cfg", "--yes"]);
+    assert!(
+        o.stderr
+            .contains("    user alex gains s3:PutObject on arn:aws:s3:::shared/alex/*\n"),
+        "{}",
+        o.stderr
+    );
+    let inline = |a: &Account| {
+        let iam = a.iam.clone();
+        async move {
+            let out = iam
+                .get_user_policy()
+                .user_name("alex")
+                .policy_name("s3-user-alex-shared")
+                .send()
+                .await
+                .expect("GetUserPolicy");
+            decode_policy(out.policy_document())
+        }
+    };
+    for a in [&t.dev, &t.prod] {
+        assert_eq!(a.user_tags("alex").await["managed-by"], "iamctl");
+        assert!(inline(a).await.to_string().contains("s3:PutObject"));
+    }
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+
+    // Read only: the inline policy is rewritten.
+    t.write("s3-users/core.yaml", &s3_user("read"));
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    assert!(
+        o.stdout
+            .contains("  ~ update inline policy s3-user-alex-shared of user alex\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("    user alex loses s3:PutObject on arn:aws:s3:::shared/alex/*\n"),
+        "{}",
+        o.stdout
+    );
+    t.ok(&["apply", "cfg", "--yes"]);
+    for a in [&t.dev, &t.prod] {
+        assert!(!inline(a).await.to_string().contains("s3:PutObject"));
+    }
+
+    // Drift: the inline policy deleted and another added outside.
+    t.dev
+        .iam
+        .delete_user_policy()
+        .user_name("alex")
+        .policy_name("s3-user-alex-shared")
+        .send()
+        .await
+        .expect("DeleteUserPolicy");
+    t.dev
+        .iam
+        .put_user_policy()
+        .user_name("alex")
+        .policy_name("extra")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .expect("PutUserPolicy");
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    assert!(
+        o.stdout
+            .contains("  + put inline policy s3-user-alex-shared on user alex\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("  - delete inline policy extra of user alex\n"),
+        "{}",
+        o.stdout
+    );
+    t.ok(&["apply", "cfg", "--yes"]);
+    assert!(inline(&t.dev).await.to_string().contains("s3:GetObject"));
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+
+    // Removed from the YAML: the user goes, with its inline policy.
+    t.remove("s3-users/core.yaml");
+    t.ok(&["apply", "cfg", "--yes"]);
+    for a in [&t.dev, &t.prod] {
+        assert!(a.users().await.is_empty());
+    }
+}
