@@ -827,6 +827,11 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
         }
         None => None,
     };
+    // `--env` picks those environments' parts of a saved plan.
+    let saved = saved.map(|mut plans: Vec<Plan>| {
+        plans.retain(|p| a.target.envs.is_empty() || a.target.envs.contains(&p.environment));
+        plans
+    });
     let desired = match &saved {
         Some(plans) => desired
             .into_iter()

@@ -629,9 +629,34 @@ async fn plan_formats_detailed_exitcode_and_saved_plans() {
     assert_eq!(t.dumps().await, before);
     assert!(!t.dev.users().await.contains(&"extra".to_string()));
 
-    // A fresh plan of the same changes applies.
+    // A fresh plan of the same changes applies, one environment at a time
+    // with `--env`: the other account is untouched until its turn.
     t.ok(&["plan", "cfg", "--out", "fresh.json"]);
-    t.ok(&["apply", "cfg", "--plan", "fresh.json", "--yes"]);
+    let o = t.ok(&[
+        "apply",
+        "cfg",
+        "--plan",
+        "fresh.json",
+        "--env",
+        "dev",
+        "--yes",
+    ]);
+    assert!(
+        o.stderr
+            .contains("applied 1 of 1 change(s) in 1 account(s)"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(t.prod.users().await, ["alice", "bob"]);
+    t.ok(&[
+        "apply",
+        "cfg",
+        "--plan",
+        "fresh.json",
+        "--env",
+        "prod",
+        "--yes",
+    ]);
     t.ok(&["plan", "cfg", "--detailed-exitcode"]);
     for a in [&t.dev, &t.prod] {
         assert_eq!(a.users().await, ["alice", "bob", "extra"]);
