@@ -124,14 +124,19 @@ impl Aws {
             ))
             .build();
         let aws = Aws::from_sdk_config(config);
-        let me = aws.caller_identity().await.map_err(|err| match err {
-            AwsError::Connection { .. } => err,
-            other => AwsError::AccessDenied {
+        // The credentials provider assumes the role on the first request; its
+        // failure (denied, no such role, STS unreachable) surfaces here as a
+        // credentials error, which names the wrong cause: say what we tried.
+        let me = aws
+            .caller_identity()
+            .await
+            .map_err(|err| AwsError::AccessDenied {
                 entity: Entity::new("role", role_arn),
                 action: "sts:AssumeRole",
-                message: format!("cannot assume `{role_arn}`: {other}"),
-            },
-        })?;
+                message: format!(
+                    "cannot assume `{role_arn}` (AssumeRole was denied, the role does not exist, or STS could not be reached): {err}"
+                ),
+            })?;
         if me.account != account {
             return Err(AwsError::Other {
                 entity: Entity::new("role", role_arn),

@@ -1350,6 +1350,7 @@ async fn bad_config_and_assume_role_failure_change_nothing() {
             });
         assert!(named, "{args:?}: {}", o.stderr);
         assert!(o.stderr.contains("never falls back"), "{}", o.stderr);
+        assert!(o.stderr.contains("`sts:AssumeRole`"), "{}", o.stderr);
     }
     assert_eq!((t.dumps().await, t.env.state().await), before);
     let asked = sts.requests.lock().expect("requests").clone();
