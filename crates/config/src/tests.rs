@@ -806,3 +806,17 @@ aws-policies:
         p.conflicts
     );
 }
+
+#[test]
+fn teams_reach_an_environment_the_same_way() {
+    let other = "aws-accounts:\n  dev:\n    account_id: \"111111111111\"\n    external_id: x-1\n";
+    let es = errors(&[("aws-accounts/u.yaml", other)]);
+    assert_at(
+        &es,
+        Severity::Error,
+        "aws-accounts/u.yaml",
+        4,
+        18,
+        "environment `dev` has external_id `x-1` here but `(default)` in",
+    );
+}

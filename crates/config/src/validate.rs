@@ -166,7 +166,34 @@ impl V<'_> {
                         self.error(&e.account_id.span, msg).help =
                             Some("an environment name must mean one account in every team".into());
                     }
-                    Some(_) => {}
+                    Some(first) => {
+                        // The same account must be reached the same way.
+                        let settings = [
+                            ("deployer_role", &first.deployer_role, &e.deployer_role),
+                            ("external_id", &first.external_id, &e.external_id),
+                            ("region", &first.region, &e.region),
+                        ];
+                        for (what, a, b) in settings {
+                            let (av, bv) = (
+                                a.as_ref().map(|x| x.value.as_str()),
+                                b.as_ref().map(|x| x.value.as_str()),
+                            );
+                            if av != bv {
+                                let span =
+                                    b.as_ref().map_or(&e.account_id.span, |x| &x.span).clone();
+                                let msg = format!(
+                                    "environment `{name}` has {what} `{}` here but `{}` in {}",
+                                    bv.unwrap_or("(default)"),
+                                    av.unwrap_or("(default)"),
+                                    first.account_id.span.location()
+                                );
+                                self.error(&span, msg).help = Some(
+                                    "every team must reach an environment's account the same way"
+                                        .into(),
+                                );
+                            }
+                        }
+                    }
                     None => {
                         seen.insert(name, e);
                     }
