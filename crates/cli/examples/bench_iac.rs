@@ -14,15 +14,22 @@
 //! c) `iamctl plan` over 50 accounts next to 50 runs of
 //!    `iamctl plan --env E`, one after another.
 //!
+//! b) and c) also run through a proxy that adds 20 ms to every request, as a
+//! network round trip to AWS would: moto answers in a few milliseconds from
+//! one Python process, which hides what concurrency buys.
+//!
 //! API calls are counted from moto's request log (`IAMCTL_BENCH_MOTO_LOG`)
 //! when given. Run with `scripts/bench-iac [--quick | --scale F]`.
 
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 
+#[derive(Clone)]
 struct Bench {
     endpoint: String,
     bin: String,
@@ -344,6 +351,130 @@ async fn terraform_read(
     counts.into_iter().sum()
 }
 
+// ---- a proxy that adds network latency ---------------------------------------
+
+/// One HTTP/1.1 message.
+struct Message {
+    start: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn read_message(r: &mut impl std::io::BufRead, to_eof: bool) -> std::io::Result<Option<Message>> {
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+    let mut start = String::new();
+    if r.read_line(&mut start)? == 0 {
+        return Ok(None);
+    }
+    let mut m = Message {
+        start: start.trim_end().to_string(),
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    for _ in 0..200 {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Err(bad("end of stream in headers"));
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (k, v) = line.split_once(':').ok_or_else(|| bad("bad header"))?;
+        m.headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let header = |name: &str| {
+        m.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    if header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+        for _ in 0..100_000 {
+            let mut size = String::new();
+            r.read_line(&mut size)?;
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| bad("bad chunk size"))?;
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            m.body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(n) = header("content-length") {
+        m.body = vec![0; n.parse().map_err(|_| bad("bad content-length"))?];
+        r.read_exact(&mut m.body)?;
+    } else if to_eof {
+        r.read_to_end(&mut m.body)?;
+    }
+    Ok(Some(m))
+}
+
+fn write_message(m: &Message, out: &mut impl Write, connection: &str) -> std::io::Result<()> {
+    let mut head = format!("{}\r\n", m.start);
+    for (k, v) in &m.headers {
+        if ["content-length", "transfer-encoding", "connection"]
+            .iter()
+            .any(|h| k.eq_ignore_ascii_case(h))
+        {
+            continue;
+        }
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: {connection}\r\n\r\n",
+        m.body.len()
+    ));
+    // One write: a second small one would wait for a delayed ACK.
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&m.body);
+    out.write_all(&bytes)?;
+    out.flush()
+}
+
+fn relay(client: TcpStream, upstream: SocketAddr, latency: Duration) -> std::io::Result<()> {
+    client.set_read_timeout(Some(Duration::from_secs(60)))?;
+    client.set_nodelay(true)?;
+    let mut reader = std::io::BufReader::new(client.try_clone()?);
+    let mut writer = client;
+    for _ in 0..1_000_000 {
+        let Some(req) = read_message(&mut reader, false)? else {
+            break;
+        };
+        std::thread::sleep(latency);
+        let up = TcpStream::connect_timeout(&upstream, Duration::from_secs(10))?;
+        up.set_read_timeout(Some(Duration::from_secs(300)))?;
+        up.set_nodelay(true)?;
+        write_message(&req, &mut up.try_clone()?, "close")?;
+        let resp = read_message(&mut std::io::BufReader::new(up), true)?
+            .ok_or_else(|| std::io::Error::other("moto closed without answering"))?;
+        write_message(&resp, &mut writer, "keep-alive")?;
+    }
+    Ok(())
+}
+
+/// Starts a proxy to `endpoint` that waits `latency` before each request,
+/// like a network round trip; returns its URL. It serves until the
+/// benchmark exits (at most 100,000 connections).
+fn latency_proxy(endpoint: &str, latency: Duration) -> String {
+    let upstream: SocketAddr = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("moto's endpoint is http://127.0.0.1:PORT");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for client in listener.incoming().take(100_000).flatten() {
+            std::thread::spawn(move || {
+                let _ = relay(client, upstream, latency);
+            });
+        }
+    });
+    url
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -453,38 +584,47 @@ async fn main() {
         println!("{l}");
     }
 
+    // b) and c) run twice: straight to moto, and through a proxy that adds a
+    // round trip's latency to each request, as a real network does.
+    let latency = Duration::from_millis(20);
+    let slow = Bench {
+        endpoint: latency_proxy(&b.endpoint, latency),
+        ..b.clone()
+    };
+    let ways = [("straight to moto", &b), ("+20 ms per request", &slow)];
+
     // ---- b) apply of ~1,000 changes at concurrency 8 and 1 ------------------
     // Each user and role brings three changes (create, policy, attach).
     let principals = n(1000) / 3;
     let (bu, br) = (principals - principals / 3, principals / 3);
-    let mut apply_times = Vec::new();
-    for (account, conc) in [("100000000002", "8"), ("100000000003", "1")] {
-        let cfg = dir.join(format!("apply-{conc}"));
-        config(&cfg, "ap", &[("e".into(), account.into())], bu, br);
-        let cfg_s = cfg.display().to_string();
-        // Warm up: moto loads the AWS-managed policies on an account's first use.
-        b.iamctl_ok(&["plan", &cfg_s], &[0]);
-        let (d, _, c) =
-            b.counted(|| b.iamctl_ok(&["apply", &cfg_s, "--yes", "--concurrency", conc], &[0]));
-        b.iamctl_ok(&["plan", &cfg_s, "--detailed-exitcode"], &[0]);
-        apply_times.push((conc, d, c));
-    }
     let changes = 3 * (bu + br);
-    let line_b1 = format!("b) apply of {changes} changes ({bu} users, {br} roles, {} policies, {} attachments), fresh account each:", bu + br, bu + br);
-    let mut lines_b = vec![line_b1];
-    for (conc, d, c) in &apply_times {
-        lines_b.push(format!(
-            "   --concurrency {conc}: {}, {}",
-            calls(*c),
-            ms(*d)
-        ));
-    }
-    lines_b.push(format!(
-        "   ratio: {:.1}x faster at the default concurrency (8)",
-        apply_times[1].1.as_secs_f64() / apply_times[0].1.as_secs_f64()
-    ));
-    for l in &lines_b {
-        println!("{l}");
+    println!(
+        "b) apply of {changes} changes ({bu} users, {br} roles, {} policies, {} attachments), a fresh account each:",
+        bu + br,
+        bu + br
+    );
+    let mut next_account = 100_000_000_002u64;
+    for (way, bench) in ways {
+        let mut times = Vec::new();
+        for conc in ["8", "1"] {
+            let account = format!("{next_account:012}");
+            next_account += 1;
+            let cfg = dir.join(format!("apply-{account}"));
+            config(&cfg, "ap", &[("e".into(), account)], bu, br);
+            let cfg_s = cfg.display().to_string();
+            // Warm up: moto loads the AWS-managed policies on an account's first use.
+            bench.iamctl_ok(&["plan", &cfg_s], &[0]);
+            let (d, _, c) = bench.counted(|| {
+                bench.iamctl_ok(&["apply", &cfg_s, "--yes", "--concurrency", conc], &[0])
+            });
+            bench.iamctl_ok(&["plan", &cfg_s, "--detailed-exitcode"], &[0]);
+            println!("   {way}, --concurrency {conc}: {}, {}", calls(c), ms(d));
+            times.push(d);
+        }
+        println!(
+            "   {way}: ratio {:.1}x (concurrency 1 / default 8)",
+            times[1].as_secs_f64() / times[0].as_secs_f64()
+        );
     }
 
     // ---- c) plan over 50 accounts, next to 50 plans one after another -----
@@ -502,34 +642,25 @@ async fn main() {
     let cfg_s = cfg.display().to_string();
     eprintln!("c) populating {accounts} accounts with iamctl apply...");
     b.iamctl_ok(&["apply", &cfg_s, "--yes"], &[0]);
-    let (all, _, all_calls) =
-        b.counted(|| b.iamctl_ok(&["plan", &cfg_s, "--detailed-exitcode"], &[0]));
-    let (seq, _, seq_calls) = b.counted(|| {
-        let t = Instant::now();
-        for (env, _) in &envs {
-            b.iamctl_ok(&["plan", &cfg_s, "--env", env, "--detailed-exitcode"], &[0]);
-        }
-        t.elapsed()
-    });
-    let lines_c = [
-        format!("c) plan over {accounts} accounts (3 users, 1 role, 4 policies each):"),
-        format!(
-            "   {accounts} plans one after another (--env E): {}, {}",
+    println!("c) plan over {accounts} accounts (3 users, 1 role, 4 policies each):");
+    for (way, bench) in ways {
+        let (all, _, all_calls) =
+            bench.counted(|| bench.iamctl_ok(&["plan", &cfg_s, "--detailed-exitcode"], &[0]));
+        let (seq, _, seq_calls) = bench.counted(|| {
+            let t = Instant::now();
+            for (env, _) in &envs {
+                bench.iamctl_ok(&["plan", &cfg_s, "--env", env, "--detailed-exitcode"], &[0]);
+            }
+            t.elapsed()
+        });
+        println!(
+            "   {way}: {accounts} plans one after another (--env E): {}, {}; one plan over all: {}, {}; ratio {:.1}x",
             calls(seq_calls),
-            ms(seq)
-        ),
-        format!(
-            "   one plan over all accounts:             {}, {}",
+            ms(seq),
             calls(all_calls),
-            ms(all)
-        ),
-        format!(
-            "   ratio: {:.1}x faster",
+            ms(all),
             seq.as_secs_f64() / all.as_secs_f64()
-        ),
-    ];
-    for l in &lines_c {
-        println!("{l}");
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!(
