@@ -545,27 +545,49 @@ fn gone_ok(r: Result<(), AwsError>) -> Result<(), AwsError> {
     }
 }
 
-/// Carries out one change. Deletions of what is already gone succeed, so a
-/// rerun after a crash converges.
+/// A create answered "already exists" although the plan saw nothing of that
+/// name: when the resource carries every tag the change wanted, it is this
+/// apply's own creation whose answer was lost (a dropped connection, then the
+/// SDK's retry), and the change is done.
+fn created_by_retry(err: AwsError, have: &Tags, want: &Tags) -> Result<(), AwsError> {
+    if want.iter().all(|(k, v)| have.get(k) == Some(v)) {
+        Ok(())
+    } else {
+        Err(err)
+    }
+}
+
+/// Carries out one change. Deletions of what is already gone succeed, and a
+/// create whose first attempt succeeded unseen is recognised by its tags, so
+/// a rerun after a crash converges.
 async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
     match c {
         Change::CreatePolicy {
             name,
             path,
+            arn,
             description,
             document,
             tags,
-            ..
-        } => aws
-            .create_policy(
-                name,
-                Some(path),
-                &document.to_string(),
-                description.as_deref(),
-                &tags_to(tags),
-            )
-            .await
-            .map(|_| ()),
+        } => {
+            let made = aws
+                .create_policy(
+                    name,
+                    Some(path),
+                    &document.to_string(),
+                    description.as_deref(),
+                    &tags_to(tags),
+                )
+                .await
+                .map(|_| ());
+            match made {
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    let have = tags_of(&aws.list_policy_tags(arn).await?);
+                    created_by_retry(e, &have, tags)
+                }
+                other => other,
+            }
+        }
         Change::UpdatePolicy {
             arn, new, prune, ..
         } => {
@@ -587,15 +609,24 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
             }
             gone_ok(aws.delete_policy(arn).await)
         }
-        Change::CreateUser { name, path, tags } => aws
-            .create_user(&NewUser {
-                name,
-                path: Some(path),
-                tags: &tags_to(tags),
-                boundary: None,
-            })
-            .await
-            .map(|_| ()),
+        Change::CreateUser { name, path, tags } => {
+            let made = aws
+                .create_user(&NewUser {
+                    name,
+                    path: Some(path),
+                    tags: &tags_to(tags),
+                    boundary: None,
+                })
+                .await
+                .map(|_| ());
+            match made {
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    let have = tags_of(&aws.get_user(name).await?.tags);
+                    created_by_retry(e, &have, tags)
+                }
+                other => other,
+            }
+        }
         Change::CreateRole {
             name,
             path,
@@ -603,19 +634,33 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
             description,
             max_session_duration,
             tags,
-        } => aws
-            .create_role(&NewRole {
-                name,
-                path: Some(path),
-                trust_policy: &trust.to_string(),
-                description: description.as_deref(),
-                max_session_duration: max_session_duration.map(|d| d as i32),
-                tags: &tags_to(tags),
-                boundary: None,
-            })
-            .await
-            .map(|_| ()),
-        Change::CreateGroup { name, path } => aws.create_group(name, Some(path)).await.map(|_| ()),
+        } => {
+            let made = aws
+                .create_role(&NewRole {
+                    name,
+                    path: Some(path),
+                    trust_policy: &trust.to_string(),
+                    description: description.as_deref(),
+                    max_session_duration: max_session_duration.map(|d| d as i32),
+                    tags: &tags_to(tags),
+                    boundary: None,
+                })
+                .await
+                .map(|_| ());
+            match made {
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    let have = tags_of(&aws.get_role(name).await?.tags);
+                    created_by_retry(e, &have, tags)
+                }
+                other => other,
+            }
+        }
+        // Groups carry no tags; plan treats an existing group of a desired
+        // name as the configuration's, and so does a retried create.
+        Change::CreateGroup { name, path } => match aws.create_group(name, Some(path)).await {
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+            other => other.map(|_| ()),
+        },
         Change::Tag { kind, name, tags } => match kind {
             Kind::User => aws.tag_user(name, &tags_to(tags)).await,
             Kind::Role => aws.tag_role(name, &tags_to(tags)).await,

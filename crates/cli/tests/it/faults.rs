@@ -198,8 +198,10 @@ impl Message {
             "Content-Length: {}\r\nConnection: {connection}\r\n\r\n",
             self.body.len()
         ));
-        out.write_all(head.as_bytes())?;
-        out.write_all(&self.body)?;
+        // One write: a second small one would wait for a delayed ACK.
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        out.write_all(&bytes)?;
         out.flush()
     }
 }
@@ -290,6 +292,7 @@ fn serve(
 ) -> std::io::Result<()> {
     client.set_nonblocking(false)?;
     client.set_read_timeout(Some(Duration::from_secs(60)))?;
+    client.set_nodelay(true)?;
     let mut reader = BufReader::new(client.try_clone()?);
     let mut writer = client;
     for _ in 0..100_000 {
@@ -365,6 +368,7 @@ fn serve(
         }
         let up = TcpStream::connect_timeout(&upstream, Duration::from_secs(10))?;
         up.set_read_timeout(Some(Duration::from_secs(120)))?;
+        up.set_nodelay(true)?;
         let mut up_w = up.try_clone()?;
         req.write(&mut up_w, "close")?;
         let resp = read_message(&mut BufReader::new(up), true)?
