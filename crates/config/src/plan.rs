@@ -356,20 +356,23 @@ pub enum Change {
 
 impl Change {
     /// Changes of one phase are independent and run concurrently; phases run
-    /// in order: policies and principals first, then grants, then
-    /// revocations, then deletions (principals, then policies).
+    /// in order: policies, users and groups; roles (whose trust may name
+    /// those users); grants; revocations; deletions of principals, then of
+    /// policies.
     pub fn phase(&self) -> u8 {
         use Change::*;
         match self {
             CreatePolicy { .. } | UpdatePolicy { .. } | TagPolicy { .. } => 0,
-            CreateUser { .. } | CreateRole { .. } | CreateGroup { .. } => 0,
-            Tag { .. } | UpdateTrust { .. } => 1,
-            SetBoundary { arn: Some(_), .. } => 1,
-            AddMember { .. } | Attach { .. } | PutInline { .. } => 1,
-            Detach { .. } | DeleteInline { .. } | RemoveMember { .. } => 2,
-            SetBoundary { arn: None, .. } => 2,
-            DeleteUser { .. } | DeleteRole { .. } => 3,
-            DeletePolicy { .. } => 4,
+            CreateUser { .. } | CreateGroup { .. } => 0,
+            // After the users: IAM refuses a trust policy naming a user that
+            // does not exist yet.
+            CreateRole { .. } | Tag { .. } | UpdateTrust { .. } => 1,
+            SetBoundary { arn: Some(_), .. } => 2,
+            AddMember { .. } | Attach { .. } | PutInline { .. } => 2,
+            Detach { .. } | DeleteInline { .. } | RemoveMember { .. } => 3,
+            SetBoundary { arn: None, .. } => 3,
+            DeleteUser { .. } | DeleteRole { .. } => 4,
+            DeletePolicy { .. } => 5,
         }
     }
 
