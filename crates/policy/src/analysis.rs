@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::account::{Account, Entity, Source};
 use crate::catalog::{catalog, AccessLevel, Action, Service};
-use crate::eval::{evaluate, Context, Decision, Policy, Request, ResourcePredicate};
+use crate::eval::{decision, evaluate, Context, Decision, Policy, Request, ResourcePredicate};
 
 /// A statement that allowed something, and how it reached the principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +115,10 @@ pub fn who_can(
         for (i, req) in requests.iter_mut().enumerate() {
             req.set_action(&name);
             req.set_any_resource(predicate.clone());
+            // The cheap decision first; the statements only for grants.
+            if decision(req, &sets[i]) != Decision::Allowed {
+                continue;
+            }
             let evaluation = evaluate(req, &sets[i]);
             if evaluation.decision == Decision::Allowed {
                 let entity = &account.principals[i];
@@ -295,7 +299,7 @@ pub fn access(account: &Account, entity: &Entity, base: &Context) -> AccessSumma
                 continue;
             }
             req.set_any_resource(Some(resource_predicate(service, action)));
-            if evaluate(&req, &set).decision == Decision::Allowed {
+            if decision(&req, &set) == Decision::Allowed {
                 summary
                     .services
                     .entry(service.prefix.clone())

@@ -256,6 +256,97 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Evaluation<'a> {
     decide(req, set, hits)
 }
 
+/// The decision alone, exactly as [`evaluate`] gives it, without collecting
+/// the statements that decided: it stops at the first matching `Deny` and
+/// allocates nothing. For bulk questions —
+/// `who-can`, the benchmark — where only the answer matters; [`evaluate`]
+/// explains it.
+pub fn decision(req: &Request, set: &PolicySet<'_>) -> Decision {
+    let resource = req.resource_parts();
+    let has_boundary = set.boundary.is_some();
+    // Scans one policy: `None` on a matching Deny, else whether an Allow
+    // matched and the best principal match among them.
+    let scan = |policy: &Policy| -> Option<Option<PrincipalMatch>> {
+        let mut best: Option<PrincipalMatch> = None;
+        for st in &policy.statements {
+            if !st.applies(req, &resource) {
+                continue;
+            }
+            if let Some(m) = st.principal_match(&req.principal, has_boundary) {
+                if st.effect == Effect::Deny {
+                    return None;
+                }
+                best = best.max(Some(m));
+            }
+        }
+        Some(best)
+    };
+    let mut identity = false;
+    for p in &set.identity {
+        match scan(p) {
+            None => return Decision::ExplicitDeny,
+            Some(m) => identity |= m.is_some(),
+        }
+    }
+    let mut boundary = set.boundary.is_none();
+    if let Some(p) = set.boundary {
+        match scan(p) {
+            None => return Decision::ExplicitDeny,
+            Some(m) => boundary = m.is_some(),
+        }
+    }
+    let mut session = set.session.is_none();
+    if let Some(p) = set.session {
+        match scan(p) {
+            None => return Decision::ExplicitDeny,
+            Some(m) => session = m.is_some(),
+        }
+    }
+    let mut resource_match = None;
+    if let Some(p) = set.resource {
+        match scan(p) {
+            None => return Decision::ExplicitDeny,
+            Some(m) => resource_match = m,
+        }
+    }
+    let mut scp_missing = false;
+    for policies in &set.scps {
+        let mut level = false;
+        for p in policies {
+            match scan(p) {
+                None => return Decision::ExplicitDeny,
+                Some(m) => level |= m.is_some(),
+            }
+        }
+        scp_missing |= !level;
+    }
+    for policies in &set.rcps {
+        for p in policies {
+            if scan(p).is_none() {
+                return Decision::ExplicitDeny;
+            }
+        }
+    }
+    if scp_missing {
+        return Decision::ImplicitDeny;
+    }
+    let identity_side = identity && boundary && session;
+    let allowed = if req.same_account() {
+        match resource_match {
+            Some(PrincipalMatch::Direct) => true,
+            Some(PrincipalMatch::Role) if boundary && session => true,
+            _ => identity_side,
+        }
+    } else {
+        identity_side && resource_match.is_some()
+    };
+    if allowed {
+        Decision::Allowed
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
 fn decide<'a>(req: &Request, set: &PolicySet<'a>, hits: Vec<Hit<'a>>) -> Evaluation<'a> {
     if hits.iter().any(|h| h.matched.effect == Effect::Deny) {
         return Evaluation {

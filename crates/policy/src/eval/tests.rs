@@ -33,7 +33,13 @@ fn decide(req: &Request, identity: &[Value]) -> Decision {
         identity: policies.iter().collect(),
         ..PolicySet::default()
     };
-    evaluate(req, &set).decision
+    let full = evaluate(req, &set).decision;
+    assert_eq!(
+        decision(req, &set),
+        full,
+        "decision() and evaluate() disagree"
+    );
+    full
 }
 
 #[test]
