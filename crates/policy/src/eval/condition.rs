@@ -163,6 +163,11 @@ impl Operator {
 /// One policy value, prepared for its operator.
 #[derive(Debug, Clone)]
 enum Value {
+    /// StringEquals / StringNotEquals / BinaryEquals / Bool (lower-cased)
+    /// without variables: the text, inline when short.
+    Lit(compact_str::CompactString),
+    /// IgnoreCase without variables: lower-cased text.
+    LitLower(compact_str::CompactString),
     /// StringEquals / StringNotEquals / BinaryEquals / Bool (lower-cased):
     /// literal text, possibly with variables.
     Text(Box<[Tok]>),
@@ -188,7 +193,7 @@ pub struct Condition {
     /// The key as written.
     pub key: String,
     /// The key lower-cased, as looked up in the context.
-    pub key_lower: String,
+    pub key_lower: compact_str::CompactString,
     key_hash: u64,
     values: Vec<Value>,
 }
@@ -204,7 +209,7 @@ impl Condition {
         Condition {
             operator,
             key: key.to_owned(),
-            key_lower: key.to_ascii_lowercase(),
+            key_lower: key.to_ascii_lowercase().into(),
             key_hash: super::request::key_hash(&key.to_ascii_lowercase()),
             values,
         }
@@ -235,8 +240,8 @@ impl Condition {
                 };
             }
         };
-        let matches = |(v, t): (&String, &Typed)| self.value_matches(v, t, ctx);
-        let mut values = entry.values.iter().zip(entry.typed.iter());
+        let matches = |t: &Typed| self.value_matches(&t.raw, t, ctx);
+        let mut values = entry.typed.iter();
         match op.set {
             Some(SetOperator::ForAllValues) => values.all(matches),
             // Without a set operator a multivalued key matches when any of
@@ -277,13 +282,22 @@ fn prepare(kind: OperatorKind, text: &str, variables: bool) -> Value {
         wildcards: true,
         ..literal
     };
-    match kind {
-        StringEquals | StringNotEquals | BinaryEquals => {
-            Value::Text(tokenize(text, literal).into())
+    let text_value = |text: &str, lower: bool| {
+        let toks = tokenize(text, literal);
+        match toks.as_slice() {
+            [] if lower => Value::LitLower(Default::default()),
+            [] => Value::Lit(Default::default()),
+            [Tok::Lit(l)] if lower => Value::LitLower(l.clone()),
+            [Tok::Lit(l)] => Value::Lit(l.clone()),
+            _ if lower => Value::TextLower(toks.into()),
+            _ => Value::Text(toks.into()),
         }
-        Bool => Value::Text(tokenize(&text.to_ascii_lowercase(), literal).into()),
+    };
+    match kind {
+        StringEquals | StringNotEquals | BinaryEquals => text_value(text, false),
+        Bool => text_value(&text.to_ascii_lowercase(), false),
         StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
-            Value::TextLower(tokenize(&text.to_lowercase(), literal).into())
+            text_value(&text.to_lowercase(), true)
         }
         StringLike | StringNotLike => Value::Like(Glob::parse(text, like)),
         NumericEquals
@@ -316,15 +330,16 @@ fn prepare(kind: OperatorKind, text: &str, variables: bool) -> Value {
 fn compare(kind: OperatorKind, p: &Value, v: &str, t: &Typed, ctx: &Context) -> Option<bool> {
     use OperatorKind::*;
     Some(match p {
+        Value::Lit(l) => match kind {
+            Bool => *l == t.lower,
+            _ => l.as_str() == v,
+        },
+        Value::LitLower(l) => *l == t.lower,
         Value::Text(toks) => match kind {
             Bool => eq_toks(toks, &t.lower, ctx)?,
             _ => eq_toks(toks, v, ctx)?,
         },
-        Value::TextLower(toks) => match &toks[..] {
-            [Tok::Lit(l)] => **l == *t.lower,
-            [] => t.lower.is_empty(),
-            _ => fill_literal(toks, ctx)?.to_lowercase() == *t.lower,
-        },
+        Value::TextLower(toks) => fill_literal(toks, ctx)?.to_lowercase() == t.lower,
         Value::Like(glob) => glob.try_matches(v, ctx)?,
         Value::Number(p) => match t.number {
             Some(v) => match kind {

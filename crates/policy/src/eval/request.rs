@@ -19,7 +19,9 @@ pub struct ContextEntry {
 /// never parses.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Typed {
-    pub lower: Box<str>,
+    /// The value itself, inline when short (what evaluation compares).
+    pub raw: compact_str::CompactString,
+    pub lower: compact_str::CompactString,
     pub number: Option<f64>,
     pub date: Option<jiff::Timestamp>,
     pub ip: Option<std::net::IpAddr>,
@@ -29,7 +31,8 @@ impl Typed {
     fn new(v: &str) -> Typed {
         let t = v.trim();
         Typed {
-            lower: v.to_lowercase().into_boxed_str(),
+            raw: compact_str::CompactString::from(v),
+            lower: compact_str::CompactString::from(v.to_lowercase()),
             number: super::condition::number(t),
             date: if t
                 .bytes()
@@ -51,7 +54,7 @@ impl Typed {
 pub struct Context {
     /// (hash of the lower-cased key, lower-cased key, entry), in insertion
     /// order. The hash spares most string comparisons on lookup.
-    entries: Vec<(u64, String, ContextEntry)>,
+    entries: Vec<(u64, compact_str::CompactString, ContextEntry)>,
 }
 
 /// FNV-1a of a (lower-cased) key.
@@ -98,7 +101,7 @@ impl Context {
             .find(|(h, k, _)| *h == hash && *k == lower)
         {
             Some(slot) => slot.2 = entry,
-            None => self.entries.push((hash, lower, entry)),
+            None => self.entries.push((hash, lower.into(), entry)),
         }
     }
 
