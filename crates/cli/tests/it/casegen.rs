@@ -954,15 +954,21 @@ fn semantic_tags(line: &Value) -> Vec<&'static str> {
                 if !op.contains("Date") {
                     continue;
                 }
-                for values in keys.as_object().into_iter().flat_map(|m| m.values()) {
+                for (key, values) in keys.as_object().into_iter().flatten() {
                     let values = match values {
                         Value::Array(a) => a.iter().collect(),
                         v => vec![v],
                     };
+                    // The context value this operator compares, in epoch seconds.
                     let epoch_context = line["context"]
                         .as_object()
                         .into_iter()
-                        .flat_map(|m| m.values())
+                        .flatten()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+                        .flat_map(|(_, v)| match v {
+                            Value::Array(a) => a.iter().collect(),
+                            v => vec![v],
+                        })
                         .any(|v| {
                             v.as_str().is_some_and(|s| {
                                 !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
