@@ -398,6 +398,15 @@ pub(crate) fn number(text: &str) -> Option<f64> {
 /// since the epoch.
 pub fn parse_date(text: &str) -> Option<Timestamp> {
     let text = text.trim();
+    // Digits alone are epoch seconds, as AWS writes them (`1471371600`),
+    // never ISO 8601's basic format (`20260321` would be a date there).
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| Timestamp::from_second(secs).ok());
+    }
     if let Ok(ts) = text.parse::<Timestamp>() {
         return Some(ts);
     }
@@ -412,11 +421,6 @@ pub fn parse_date(text: &str) -> Option<Timestamp> {
             .to_zoned(jiff::tz::TimeZone::UTC)
             .ok()
             .map(|z| z.timestamp());
-    }
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-        if let Ok(secs) = text.parse::<i64>() {
-            return Timestamp::from_second(secs).ok();
-        }
     }
     if let Ok(secs) = text.parse::<f64>() {
         if secs.is_finite() {

@@ -32,7 +32,9 @@ pub struct Statement {
 #[derive(Debug, Clone)]
 pub(crate) struct Matcher<T> {
     pub not: bool,
-    pub patterns: Vec<T>,
+    /// Inline for the usual one or two, so matching reads the statement's
+    /// own memory instead of following a pointer.
+    pub patterns: smallvec::SmallVec<[T; 2]>,
     /// The patterns as written.
     pub text: Vec<String>,
 }
@@ -208,7 +210,7 @@ fn compile_statement(
         // Trust policies have no resource: the statement covers the role.
         (None, None) => Matcher {
             not: false,
-            patterns: vec![ArnPattern::Any],
+            patterns: smallvec::smallvec![ArnPattern::Any],
             text: vec!["*".to_owned()],
         },
         _ => {

@@ -687,3 +687,16 @@ fn unknown_operator_is_a_model_error() {
     assert!(Operator::parse("NullIfExists").is_none());
     assert!(Operator::parse("ForAnyValue:StringLikeIfExists").is_some());
 }
+
+#[test]
+fn digits_alone_are_epoch_seconds_not_basic_iso_dates() {
+    // 41040601 seconds after the epoch, not the year 4104.
+    assert_eq!(
+        parse_date("41040601").map(|t| t.to_string()),
+        Some("1971-04-21T00:10:01Z".to_owned())
+    );
+    assert_eq!(
+        parse_date("2026-03-21").map(|t| t.to_string()),
+        Some("2026-03-21T00:00:00Z".to_owned())
+    );
+}
