@@ -104,11 +104,8 @@ fn tags_of(v: &Value) -> Tags {
 
 /// A document as snapshots hold it: decoded JSON, or JSON text.
 fn doc(v: Option<&Value>) -> Value {
-    match v {
-        Some(Value::String(text)) => serde_json::from_str(text).unwrap_or(Value::Null),
-        Some(v) => v.clone(),
-        None => Value::Null,
-    }
+    v.and_then(iamctl_policy::account::snapshot_document)
+        .unwrap_or(Value::Null)
 }
 
 /// FNV-1a, 64 bits, as hex: a fingerprint, not a security measure.

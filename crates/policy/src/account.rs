@@ -88,46 +88,20 @@ fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
         .map_or(&[][..], Vec::as_slice)
 }
 
-/// A policy document as a snapshot holds it: decoded JSON, or the
-/// URL-encoded or plain JSON text the API returns.
-fn document(v: &Value) -> Option<Value> {
+/// A policy document as a snapshot holds it: decoded JSON (as `iamctl
+/// account snapshot` and the AWS CLI write it), or the URL-encoded or plain
+/// JSON text the API returns.
+pub fn snapshot_document(v: &Value) -> Option<Value> {
     match v {
         Value::Object(_) => Some(v.clone()),
-        Value::String(text) => serde_json::from_str(text)
-            .ok()
-            .or_else(|| serde_json::from_str(&percent_decode(text)).ok()),
+        Value::String(text) => serde_json::from_str(text).ok().or_else(|| {
+            let decoded = percent_encoding::percent_decode_str(text)
+                .decode_utf8()
+                .ok()?;
+            serde_json::from_str(&decoded).ok()
+        }),
         _ => None,
     }
-}
-
-fn percent_decode(text: &str) -> String {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match (
-            bytes[i],
-            bytes.get(i + 1).and_then(|b| hex(*b)),
-            bytes.get(i + 2).and_then(|b| hex(*b)),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push(hi * 16 + lo);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Why a snapshot cannot be read.
@@ -165,7 +139,10 @@ impl Account {
             let default = list(p, "PolicyVersionList")
                 .iter()
                 .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true));
-            match default.and_then(|v| v.get("Document")).and_then(document) {
+            match default
+                .and_then(|v| v.get("Document"))
+                .and_then(snapshot_document)
+            {
                 Some(doc) => {
                     if let Some(i) = account.add(arn.to_owned(), &doc) {
                         account.managed.insert(arn.to_owned(), i);
@@ -235,7 +212,7 @@ impl Account {
                 .collect();
             let trust = r
                 .get("AssumeRolePolicyDocument")
-                .and_then(document)
+                .and_then(snapshot_document)
                 .and_then(|doc| account.add(format!("{arn}#trust"), &doc));
             roles.push(Entity {
                 kind: EntityKind::Role,
@@ -279,7 +256,7 @@ impl Account {
         items
             .iter()
             .filter_map(|p| {
-                let doc = p.get("PolicyDocument").and_then(document)?;
+                let doc = p.get("PolicyDocument").and_then(snapshot_document)?;
                 self.add(format!("{owner}#{}", s(p, "PolicyName")), &doc)
             })
             .collect()

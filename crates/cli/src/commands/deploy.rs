@@ -922,7 +922,12 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
             "resolve them in the configuration, or pass `--adopt` for resources iamctl should take over",
         ));
     }
-    if plans.iter().all(Plan::is_empty) {
+    let changed: BTreeSet<String> = plans
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.environment.clone())
+        .collect();
+    if changed.is_empty() {
         ctx.status("no changes: every account matches the configuration");
     } else {
         eprint!("{}", text(&plans));
@@ -935,18 +940,20 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
         .await?;
     }
     if let Some(master) = &config.settings.master_copy {
-        master_copy(ctx, &master.value, &a.target.dir, &targets, now).await?;
+        master_copy(ctx, &master.value, &a.target.dir, &targets, &changed, now).await?;
     }
     Ok(())
 }
 
 /// Seed 001's master copy: the configuration tree and each account's
-/// snapshot, under a timestamp.
+/// snapshot, under a timestamp. Only the accounts apply changed are read
+/// again; the others are as plan read them.
 async fn master_copy(
     ctx: &Ctx,
     location: &str,
     dir: &Path,
     targets: &[Target],
+    changed: &BTreeSet<String>,
     now: Timestamp,
 ) -> CmdResult {
     let rest = location.strip_prefix("s3://").ok_or_else(|| {
@@ -971,8 +978,12 @@ async fn master_copy(
             .await?;
     }
     for t in targets {
-        let snap = t.aws.authorization_details(true).await?;
-        let body = serde_json::to_vec_pretty(&snap.document)
+        let document = if changed.contains(&t.desired.environment) {
+            t.aws.authorization_details(true).await?.document
+        } else {
+            t.snapshot.clone()
+        };
+        let body = serde_json::to_vec_pretty(&document)
             .map_err(|e| CommandError::failure(format!("cannot encode snapshot: {e}")))?;
         b.put_object(
             &format!("{base}/snapshots/{}.json", t.desired.environment),

@@ -36,14 +36,6 @@ struct Row<'a> {
     help: Option<&'a str>,
 }
 
-fn parse_at(text: &str) -> CmdResult<jiff::Timestamp> {
-    text.parse().map_err(|_| {
-        CommandError::usage(format!(
-            "`--at {text}` is not a time: use RFC 3339, e.g. 2026-11-30T23:59:59Z"
-        ))
-    })
-}
-
 /// A diagnostic for people: miette draws the source line when there is one.
 pub fn render(d: &Diagnostic) -> String {
     if d.span.offset == 0 && d.span.len == 0 && d.line() == 1 && d.column() == 1 {
@@ -59,7 +51,7 @@ pub fn render(d: &Diagnostic) -> String {
 
 pub fn validate(ctx: &Ctx, a: ValidateArgs) -> CmdResult {
     let now = match &a.at {
-        Some(t) => parse_at(t)?,
+        Some(t) => super::analyze::parse_at(t)?,
         None => ctx.now,
     };
     let (config, _) = iamctl_config::load(&a.dir);

@@ -76,14 +76,16 @@ fn moto() -> &'static Moto {
     })
 }
 
-fn next_account() -> String {
+/// A fresh 12-digit account id (moto makes the account on first use).
+pub fn next_account() -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
     let base = 200_000_000_000u64 + (u64::from(std::process::id()) % 1_000_000) * 1000;
     format!("{:012}", base + n)
 }
 
-async fn sdk_config(
+/// SDK configuration for moto with these credentials.
+pub async fn sdk_config(
     endpoint: &str,
     id: &str,
     secret: &str,

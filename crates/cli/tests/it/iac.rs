@@ -7,37 +7,12 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_iam::Client;
 use serde_json::{json, Value};
 
 use crate::harness::*;
-
-/// A fresh 12-digit account id, apart from the harness's range.
-fn fresh_account_id() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    let base = 300_000_000_000u64 + (u64::from(std::process::id()) % 1_000_000) * 1000;
-    format!("{:012}", base + n)
-}
-
-async fn sdk_config(
-    endpoint: &str,
-    id: &str,
-    secret: &str,
-    token: Option<&str>,
-) -> aws_config::SdkConfig {
-    let creds =
-        aws_sdk_iam::config::Credentials::new(id, secret, token.map(str::to_string), None, "test");
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds)
-        .load()
-        .await
-}
 
 /// A target account: its id, an IAM client and credentials acting in it.
 struct Account {
@@ -48,7 +23,7 @@ struct Account {
 
 impl Account {
     async fn new(endpoint: &str) -> Account {
-        let id = fresh_account_id();
+        let id = next_account();
         let base = sdk_config(endpoint, "testing", "testing", None).await;
         let out = aws_sdk_sts::Client::new(&base)
             .assume_role()
@@ -1184,13 +1159,19 @@ async fn temporary_access_is_enforced_by_aws_and_cleaned_up() {
     t.ok(&["plan", "cfg", "--detailed-exitcode"]);
 }
 
-/// A stand-in STS that denies every request and records what it was asked.
+/// A stand-in STS that records what it was asked, and either denies every
+/// request or (`wrong_account`) hands out a session that says it is in
+/// account 999999999999.
 struct DenyingSts {
     url: String,
     requests: Arc<Mutex<Vec<String>>>,
 }
 
 fn denying_sts() -> DenyingSts {
+    fake_sts(false)
+}
+
+fn fake_sts(wrong_account: bool) -> DenyingSts {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -1229,10 +1210,18 @@ fn denying_sts() -> DenyingSts {
             seen.lock()
                 .expect("requests")
                 .push(String::from_utf8_lossy(&buf[start..]).into_owned());
-            let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole</Message></Error><RequestId>r1</RequestId></ErrorResponse>";
+            let asked = String::from_utf8_lossy(&buf[start..]).into_owned();
+            let ns = "https://sts.amazonaws.com/doc/2011-06-15/";
+            let (status, body) = if !wrong_account {
+                ("403 Forbidden", format!("<ErrorResponse xmlns=\"{ns}\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole</Message></Error><RequestId>r1</RequestId></ErrorResponse>"))
+            } else if asked.contains("Action=AssumeRole") {
+                ("200 OK", format!("<AssumeRoleResponse xmlns=\"{ns}\"><AssumeRoleResult><Credentials><AccessKeyId>ASIAFAKE</AccessKeyId><SecretAccessKey>fake</SecretAccessKey><SessionToken>fake</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKE:iamctl</AssumedRoleId><Arn>arn:aws:sts::999999999999:assumed-role/IAMAsCodeDeployer/iamctl</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></AssumeRoleResponse>"))
+            } else {
+                ("200 OK", format!("<GetCallerIdentityResponse xmlns=\"{ns}\"><GetCallerIdentityResult><Arn>arn:aws:sts::999999999999:assumed-role/IAMAsCodeDeployer/iamctl</Arn><UserId>AROAFAKE:iamctl</UserId><Account>999999999999</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata></GetCallerIdentityResponse>"))
+            };
             let _ = write!(
                 s,
-                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
         }
@@ -1352,6 +1341,17 @@ async fn bad_config_and_assume_role_failure_change_nothing() {
         assert!(o.stderr.contains("never falls back"), "{}", o.stderr);
         assert!(o.stderr.contains("`sts:AssumeRole`"), "{}", o.stderr);
     }
+    // A session that turns out to be in another account is refused too.
+    let elsewhere = fake_sts(true);
+    let vars = [("AWS_ENDPOINT_URL_STS", Some(elsewhere.url.as_str()))];
+    let o = t.env.run_env(&["plan", "cfg"], &vars);
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .contains("gave a session in account `999999999999`"),
+        "{}",
+        o.stderr
+    );
     assert_eq!((t.dumps().await, t.env.state().await), before);
     let asked = sts.requests.lock().expect("requests").clone();
     assert!(

@@ -187,7 +187,7 @@ pub fn missing_context_keys(req: &Request, set: &PolicySet<'_>) -> Vec<String> {
         .chain(set.rcps.iter().flatten().copied());
     for policy in policies {
         for st in &policy.statements {
-            if !st.matches_action(&req.action_lower) || !st.covers_resource(req, &resource) {
+            if !st.matches_action(&req.action_lower) || !st.matches_resource(req, &resource) {
                 continue;
             }
             for c in st.conditions() {

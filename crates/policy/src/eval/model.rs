@@ -339,11 +339,7 @@ impl Statement {
     }
 
     /// Whether `Resource` / `NotResource` covers the request's resource.
-    pub(crate) fn covers_resource(&self, req: &Request, resource: &ArnParts<'_>) -> bool {
-        self.matches_resource(req, resource)
-    }
-
-    fn matches_resource(&self, req: &Request, resource: &ArnParts<'_>) -> bool {
+    pub(crate) fn matches_resource(&self, req: &Request, resource: &ArnParts<'_>) -> bool {
         if let Some(could_denote) = &req.any_resource {
             // "On some resource of the action's types": an Allow counts when
             // one of its patterns can name such a resource; a Deny only when

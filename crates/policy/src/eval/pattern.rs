@@ -343,7 +343,7 @@ impl Segments {
 
     fn matches(&self, resource: &str, ctx: &Context) -> bool {
         let parts: Vec<&str> = resource.split(':').collect();
-        match_segments(&self.segs, &parts, resource, ctx)
+        match_segments(&self.segs, &parts, ctx)
     }
 }
 
@@ -367,7 +367,7 @@ fn split_outside_variables(text: &str) -> Vec<&str> {
     out
 }
 
-fn match_segments(segs: &[(Glob, bool)], parts: &[&str], _whole: &str, ctx: &Context) -> bool {
+fn match_segments(segs: &[(Glob, bool)], parts: &[&str], ctx: &Context) -> bool {
     let Some(((glob, spans), rest)) = segs.split_first() else {
         return parts.is_empty();
     };
@@ -375,14 +375,14 @@ fn match_segments(segs: &[(Glob, bool)], parts: &[&str], _whole: &str, ctx: &Con
         return false;
     }
     if !spans {
-        return glob.matches(parts[0], ctx) && match_segments(rest, &parts[1..], _whole, ctx);
+        return glob.matches(parts[0], ctx) && match_segments(rest, &parts[1..], ctx);
     }
     // A trailing `*` may take in whole further segments; leave at least one
     // part for each remaining pattern segment.
     let max = parts.len() - rest.len().min(parts.len() - 1);
     (1..=max).any(|k| {
         let joined = parts[..k].join(":");
-        glob.matches(&joined, ctx) && match_segments(rest, &parts[k..], _whole, ctx)
+        glob.matches(&joined, ctx) && match_segments(rest, &parts[k..], ctx)
     })
 }
 
