@@ -213,7 +213,7 @@ impl Account {
             let trust = r
                 .get("AssumeRolePolicyDocument")
                 .and_then(snapshot_document)
-                .and_then(|doc| account.add(format!("{arn}#trust"), &doc));
+                .and_then(|doc| account.add_trust(format!("{arn}#trust"), &doc));
             roles.push(Entity {
                 kind: EntityKind::Role,
                 name: s(r, "RoleName").to_owned(),
@@ -250,6 +250,35 @@ impl Account {
                 None
             }
         }
+    }
+
+    /// A role's trust policy: a resource-based policy, so every statement
+    /// must name its principal.
+    fn add_trust(&mut self, name: String, doc: &Value) -> Option<usize> {
+        match Policy::resource_based_from_json(&name, doc) {
+            Ok(p) => {
+                self.policies.push(p);
+                Some(self.policies.len() - 1)
+            }
+            Err(e) => {
+                self.warnings.push(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// The resource-based policy AWS consults for a request on a resource of
+    /// this account without being told: for `sts:AssumeRole*` on a role of
+    /// the snapshot, the role's trust policy.
+    pub fn implied_resource_policy(&self, action: &str, resource: &str) -> Option<&Policy> {
+        if !action.to_ascii_lowercase().starts_with("sts:assumerole") {
+            return None;
+        }
+        let role = self
+            .principals
+            .iter()
+            .find(|p| p.kind == EntityKind::Role && p.arn == resource)?;
+        role.trust.map(|i| &self.policies[i])
     }
 
     fn inline(&mut self, owner: &str, items: &[Value]) -> Vec<usize> {

@@ -102,7 +102,16 @@ pub fn who_can(
         .iter()
         .map(|e| {
             let mut set = account.policy_set(e);
-            set.resource = resource_policy;
+            // `who-can sts:AssumeRole ROLE`: the role's trust policy decides
+            // too, unless the caller gave a resource policy.
+            set.resource = resource_policy.or_else(|| {
+                actions.iter().find_map(|(service, action)| {
+                    account.implied_resource_policy(
+                        &format!("{}:{}", service.prefix, action.name),
+                        resource?,
+                    )
+                })
+            });
             set
         })
         .collect();

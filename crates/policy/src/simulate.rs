@@ -52,7 +52,12 @@ impl PolicyCache {
         if let Some(p) = self.compiled.get(&key) {
             return Ok(p.clone());
         }
-        let policy = Arc::new(Policy::from_json(&key.0, doc).map_err(|e| e.to_string())?);
+        let compiled = if key.0 == "resourcePolicy" {
+            Policy::resource_based_from_json(&key.0, doc)
+        } else {
+            Policy::from_json(&key.0, doc)
+        };
+        let policy = Arc::new(compiled.map_err(|e| e.to_string())?);
         self.compiled.insert(key, policy.clone());
         Ok(policy)
     }

@@ -5,7 +5,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use iamctl_policy::eval::{evaluate, Context, Decision, Policy, PolicySet, Principal, Request};
+use iamctl_policy::eval::{
+    evaluate, Context, Decision, Policy, PolicySet, Principal, PrincipalKind, Request,
+};
 use iamctl_policy::simulate::BatchRequest;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
@@ -697,7 +699,16 @@ proptest! {
         let deny = json!({"Effect": "Deny", "Action": "*", "Resource": "*"});
         let deny_resource = json!({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"});
         let after = evaluate(&req, &add(&deny, &deny_resource).compile().set()).decision;
-        prop_assert_eq!(after, Decision::ExplicitDeny);
+        // Except an SCP's Deny for a service principal: "SCPs apply to
+        // principals of the account where the SCPs are attached"
+        // (reference_policies_evaluation-logic_policy-eval-denyallow).
+        let mut probe = docs.clone();
+        let n = probe.slots().len();
+        let first_scp = n - probe.rcps.iter().flatten().count() - probe.scps.iter().flatten().count();
+        let in_scp = (first_scp..first_scp + docs.scps.iter().flatten().count()).contains(&slot.index(n));
+        if !(in_scp && req.principal.kind == PrincipalKind::Service) {
+            prop_assert_eq!(after, Decision::ExplicitDeny);
+        }
     }
 
     #[test]

@@ -110,6 +110,7 @@ impl OperatorKind {
                 | StringNotEqualsIgnoreCase
                 | StringLike
                 | StringNotLike
+                | Bool
                 | ArnEquals
                 | ArnLike
                 | ArnNotEquals
@@ -253,17 +254,17 @@ impl Condition {
     /// One context value against the policy values: for a positive
     /// operator, does any policy value match; for a negated one, does none.
     ///
-    /// A policy value whose variable cannot be resolved matches nothing for
-    /// a positive operator, and for a negated one makes the condition fail:
-    /// AWS says an unresolvable variable may invalidate the statement, and an
-    /// unresolved value must never widen a `Deny` exception or an `Allow`.
+    /// A policy value whose variable has no value is "effectively null":
+    /// a positive operator does not match it, and "inverted condition
+    /// operators like `StringNotEquals` or `StringNotLike` do match against
+    /// a null value" (reference_policies_variables, "no value").
     fn value_matches(&self, v: &str, t: &Typed, ctx: &Context) -> bool {
         let kind = self.operator.kind;
         if kind.negated() {
             !self
                 .values
                 .iter()
-                .any(|p| compare(kind, p, v, t, ctx).unwrap_or(true))
+                .any(|p| compare(kind, p, v, t, ctx).unwrap_or(false))
         } else {
             self.values
                 .iter()
@@ -336,7 +337,7 @@ fn compare(kind: OperatorKind, p: &Value, v: &str, t: &Typed, ctx: &Context) -> 
         },
         Value::LitLower(l) => *l == t.lower,
         Value::Text(toks) => match kind {
-            Bool => eq_toks(toks, &t.lower, ctx)?,
+            Bool => fill_literal(toks, ctx)?.to_ascii_lowercase() == t.lower,
             _ => eq_toks(toks, v, ctx)?,
         },
         Value::TextLower(toks) => fill_literal(toks, ctx)?.to_lowercase() == t.lower,

@@ -28,6 +28,8 @@ mod model;
 mod pattern;
 mod request;
 #[cfg(test)]
+mod rules_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
@@ -126,6 +128,14 @@ pub enum Note {
     AllowedByResourcePolicy,
     /// A condition key the policies test is absent from the request.
     MissingContextKey(String),
+    /// `sts:GetCallerIdentity` needs no permission and cannot be denied.
+    CallerIdentityAlwaysAllowed,
+    /// Same account, a role's trust policy or a KMS key policy: it must
+    /// allow the principal itself, an identity-based policy is not enough.
+    ResourcePolicyMustAllow(Required),
+    /// A service principal is granted access by a resource-based policy
+    /// only.
+    ServiceNeedsResourcePolicy,
     /// A condition key that requests for the action never carry (by AWS's
     /// service reference), so the condition can never match as written.
     KeyNeverSent {
@@ -149,6 +159,18 @@ impl fmt::Display for Note {
             Note::AllowedByResourcePolicy => f.write_str(
                 "allowed by the resource-based policy alone (same account, principal named directly)",
             ),
+            Note::CallerIdentityAlwaysAllowed => f.write_str(
+                "`sts:GetCallerIdentity` needs no permission and cannot be denied",
+            ),
+            Note::ResourcePolicyMustAllow(Required::TrustPolicy) => f.write_str(
+                "the role's trust policy does not allow the principal (a trust policy must allow explicitly, also within the account)",
+            ),
+            Note::ResourcePolicyMustAllow(Required::KeyPolicy) => f.write_str(
+                "the KMS key policy does not allow the principal (a key policy must allow explicitly, also within the account)",
+            ),
+            Note::ServiceNeedsResourcePolicy => f.write_str(
+                "a service principal is granted access only by the resource-based policy, which does not allow it",
+            ),
             Note::MissingContextKey(key) => {
                 write!(f, "condition key `{key}` is not in the request context")
             }
@@ -158,6 +180,43 @@ impl fmt::Display for Note {
             ),
         }
     }
+}
+
+/// A resource-based policy that must allow the principal explicitly, also
+/// in the same account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Required {
+    /// `sts:AssumeRole*` on a role: its trust policy.
+    TrustPolicy,
+    /// A `kms:` action on a key: its key policy.
+    KeyPolicy,
+}
+
+impl Required {
+    /// Which resource-based policy the request needs an explicit allow
+    /// from, if any: "IAM role trust policies and KMS key policies are
+    /// exceptions to this logic, because they must explicitly allow access
+    /// for principals" (reference_policies_evaluation-logic_policy-eval-denyallow).
+    pub fn of(action_lower: &str, resource: &str) -> Option<Required> {
+        let parts = pattern::split_arn(resource)?;
+        if action_lower.starts_with("sts:assumerole")
+            && parts[2] == "iam"
+            && parts[5].starts_with("role/")
+        {
+            return Some(Required::TrustPolicy);
+        }
+        if action_lower.starts_with("kms:") && parts[2] == "kms" && parts[5].starts_with("key/") {
+            return Some(Required::KeyPolicy);
+        }
+        None
+    }
+}
+
+/// Whether the action is `sts:GetCallerIdentity` (lower-cased), which "no
+/// permissions are required to perform" and an explicit deny does not stop
+/// (STS API reference, GetCallerIdentity).
+fn caller_identity(action_lower: &str) -> bool {
+    action_lower == "sts:getcalleridentity"
 }
 
 /// The engine's answer.
@@ -208,8 +267,21 @@ struct Hit<'a> {
     principal: PrincipalMatch,
 }
 
+/// Which layers a request is scanned against: SCPs "apply to principals of
+/// the account where the SCPs are attached", so not to a service principal.
+fn scps_apply(req: &Request) -> bool {
+    req.principal.kind != PrincipalKind::Service
+}
+
 /// Evaluates one request. Never fails.
 pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Evaluation<'a> {
+    if caller_identity(&req.action_lower) {
+        return Evaluation {
+            decision: Decision::Allowed,
+            matched: Vec::new(),
+            notes: vec![Note::CallerIdentityAlwaysAllowed],
+        };
+    }
     let resource = req.resource_parts();
     let mut hits: Vec<Hit<'a>> = Vec::new();
     let mut scan = |policy: &'a Policy, layer: Layer| {
@@ -243,9 +315,11 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Evaluation<'a> {
     if let Some(p) = set.resource {
         scan(p, Layer::Resource);
     }
-    for (level, policies) in set.scps.iter().enumerate() {
-        for p in policies {
-            scan(p, Layer::Scp(level));
+    if scps_apply(req) {
+        for (level, policies) in set.scps.iter().enumerate() {
+            for p in policies {
+                scan(p, Layer::Scp(level));
+            }
         }
     }
     for (level, policies) in set.rcps.iter().enumerate() {
@@ -256,12 +330,77 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Evaluation<'a> {
     decide(req, set, hits)
 }
 
+/// What the Allow statements of each layer amount to, once no Deny matched.
+struct Sides {
+    identity: bool,
+    /// True when there is no boundary.
+    boundary: bool,
+    /// True when there is no session policy.
+    session: bool,
+    /// The best principal match among the resource policy's Allows.
+    resource: Option<PrincipalMatch>,
+    /// The first SCP level that allows nothing.
+    scp_missing: Option<usize>,
+}
+
+/// The final step of the evaluation logic, shared by [`evaluate`] and
+/// [`decision`]: `Ok` with an optional note when allowed, `Err` with the
+/// reason for an implicit deny.
+fn conclude(req: &Request, set: &PolicySet<'_>, s: &Sides) -> Result<Option<Note>, Note> {
+    if let Some(level) = s.scp_missing {
+        return Err(Note::ScpLevelDoesNotAllow(level));
+    }
+    if req.principal.kind == PrincipalKind::Service {
+        // A service has no identity policies, boundary or session: the
+        // resource-based policy alone grants it access.
+        return match s.resource {
+            Some(_) => Ok(None),
+            None => Err(Note::ServiceNeedsResourcePolicy),
+        };
+    }
+    let identity_side = s.identity && s.boundary && s.session;
+    let identity_note = || {
+        if !s.identity {
+            Note::NoIdentityAllow
+        } else if !s.boundary {
+            Note::BoundaryDoesNotAllow
+        } else {
+            Note::SessionPolicyDoesNotAllow
+        }
+    };
+    if req.same_account() {
+        match s.resource {
+            Some(PrincipalMatch::Direct) if identity_side => Ok(None),
+            Some(PrincipalMatch::Direct) => Ok(Some(Note::AllowedByResourcePolicy)),
+            Some(PrincipalMatch::Role) if s.boundary && s.session => Ok(None),
+            None if set.resource.is_some() => {
+                match Required::of(&req.action_lower, &req.resource) {
+                    Some(required) => Err(Note::ResourcePolicyMustAllow(required)),
+                    None if identity_side => Ok(None),
+                    None => Err(identity_note()),
+                }
+            }
+            _ if identity_side => Ok(None),
+            _ => Err(identity_note()),
+        }
+    } else if !identity_side {
+        Err(identity_note())
+    } else if s.resource.is_none() {
+        Err(Note::CrossAccountNoResourceAllow)
+    } else {
+        Ok(None)
+    }
+}
+
 /// The decision alone, exactly as [`evaluate`] gives it, without collecting
 /// the statements that decided: it stops at the first matching `Deny` and
 /// allocates nothing. For bulk questions —
 /// `who-can`, the benchmark — where only the answer matters; [`evaluate`]
 /// explains it.
 pub fn decision(req: &Request, set: &PolicySet<'_>) -> Decision {
+    if caller_identity(&req.action_lower) {
+        return Decision::Allowed;
+    }
     let resource = req.resource_parts();
     let has_boundary = set.boundary.is_some();
     // Scans one policy: `None` on a matching Deny, else whether an Allow
@@ -309,16 +448,20 @@ pub fn decision(req: &Request, set: &PolicySet<'_>) -> Decision {
             Some(m) => resource_match = m,
         }
     }
-    let mut scp_missing = false;
-    for policies in &set.scps {
-        let mut level = false;
-        for p in policies {
-            match scan(p) {
-                None => return Decision::ExplicitDeny,
-                Some(m) => level |= m.is_some(),
+    let mut scp_missing = None;
+    if scps_apply(req) {
+        for (i, policies) in set.scps.iter().enumerate() {
+            let mut level = false;
+            for p in policies {
+                match scan(p) {
+                    None => return Decision::ExplicitDeny,
+                    Some(m) => level |= m.is_some(),
+                }
+            }
+            if !level && scp_missing.is_none() {
+                scp_missing = Some(i);
             }
         }
-        scp_missing |= !level;
     }
     for policies in &set.rcps {
         for p in policies {
@@ -327,23 +470,16 @@ pub fn decision(req: &Request, set: &PolicySet<'_>) -> Decision {
             }
         }
     }
-    if scp_missing {
-        return Decision::ImplicitDeny;
-    }
-    let identity_side = identity && boundary && session;
-    let allowed = if req.same_account() {
-        match resource_match {
-            Some(PrincipalMatch::Direct) => true,
-            Some(PrincipalMatch::Role) if boundary && session => true,
-            _ => identity_side,
-        }
-    } else {
-        identity_side && resource_match.is_some()
+    let sides = Sides {
+        identity,
+        boundary,
+        session,
+        resource: resource_match,
+        scp_missing,
     };
-    if allowed {
-        Decision::Allowed
-    } else {
-        Decision::ImplicitDeny
+    match conclude(req, set, &sides) {
+        Ok(_) => Decision::Allowed,
+        Err(_) => Decision::ImplicitDeny,
     }
 }
 
@@ -360,59 +496,33 @@ fn decide<'a>(req: &Request, set: &PolicySet<'a>, hits: Vec<Hit<'a>>) -> Evaluat
         };
     }
     // Every hit is now an Allow.
-    let implicit = |note: Note| Evaluation {
-        decision: Decision::ImplicitDeny,
-        matched: Vec::new(),
-        notes: vec![note],
-    };
     let allows = |layer: Layer| hits.iter().any(|h| h.matched.layer == layer);
-    for level in 0..set.scps.len() {
-        if !allows(Layer::Scp(level)) {
-            return implicit(Note::ScpLevelDoesNotAllow(level));
-        }
-    }
-    let identity = allows(Layer::Identity);
-    let boundary = set.boundary.is_none() || allows(Layer::PermissionsBoundary);
-    let session = set.session.is_none() || allows(Layer::Session);
-    let resource = hits
-        .iter()
-        .filter(|h| h.matched.layer == Layer::Resource)
-        .map(|h| h.principal)
-        .max();
-    let identity_side = identity && boundary && session;
-    let identity_note = || {
-        if !identity {
-            Note::NoIdentityAllow
-        } else if !boundary {
-            Note::BoundaryDoesNotAllow
-        } else {
-            Note::SessionPolicyDoesNotAllow
-        }
-    };
-    let mut notes = Vec::new();
-    let allowed = if req.same_account() {
-        match resource {
-            Some(PrincipalMatch::Direct) => {
-                if !identity_side {
-                    notes.push(Note::AllowedByResourcePolicy);
-                }
-                true
-            }
-            Some(PrincipalMatch::Role) if boundary && session => true,
-            _ => identity_side,
-        }
+    let scp_missing = if scps_apply(req) {
+        (0..set.scps.len()).find(|&level| !allows(Layer::Scp(level)))
     } else {
-        if identity_side && resource.is_none() {
-            return implicit(Note::CrossAccountNoResourceAllow);
-        }
-        identity_side
+        None
     };
-    if !allowed {
-        return implicit(identity_note());
-    }
-    Evaluation {
-        decision: Decision::Allowed,
-        matched: hits.into_iter().map(|h| h.matched).collect(),
-        notes,
+    let sides = Sides {
+        identity: allows(Layer::Identity),
+        boundary: set.boundary.is_none() || allows(Layer::PermissionsBoundary),
+        session: set.session.is_none() || allows(Layer::Session),
+        resource: hits
+            .iter()
+            .filter(|h| h.matched.layer == Layer::Resource)
+            .map(|h| h.principal)
+            .max(),
+        scp_missing,
+    };
+    match conclude(req, set, &sides) {
+        Ok(note) => Evaluation {
+            decision: Decision::Allowed,
+            matched: hits.into_iter().map(|h| h.matched).collect(),
+            notes: note.into_iter().collect(),
+        },
+        Err(note) => Evaluation {
+            decision: Decision::ImplicitDeny,
+            matched: Vec::new(),
+            notes: vec![note],
+        },
     }
 }

@@ -140,6 +140,31 @@ impl Policy {
         })
     }
 
+    /// Checks that the policy can be a resource-based policy (or a role's
+    /// trust policy): every statement names whom it applies to with
+    /// `Principal` or `NotPrincipal`, as AWS requires when the policy is
+    /// saved.
+    pub fn check_resource_based(&self) -> Result<(), ModelError> {
+        match self.statements.iter().find(|s| s.principal.is_none()) {
+            Some(st) => Err(ModelError::Statement {
+                policy: self.name.clone(),
+                index: st.index,
+                problem:
+                    "a statement of a resource-based policy needs `Principal` or `NotPrincipal`"
+                        .to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Compiles a resource-based policy (or trust policy):
+    /// [`Policy::from_json`] then [`Policy::check_resource_based`].
+    pub fn resource_based_from_json(name: &str, doc: &Value) -> Result<Policy, ModelError> {
+        let policy = Policy::from_json(name, doc)?;
+        policy.check_resource_based()?;
+        Ok(policy)
+    }
+
     /// Parses JSON text and compiles it.
     pub fn from_text(name: &str, text: &str) -> Result<Policy, ModelError> {
         let value: Value = serde_json::from_str(text).map_err(|e| ModelError::Statement {
@@ -381,13 +406,21 @@ impl Statement {
             return Some(PrincipalMatch::Direct);
         }
         if spec.not {
-            // NotPrincipal: the statement applies unless every identity the
-            // request is made as (the principal, its role, its account) is
-            // listed.
-            let listed = identities(principal)
-                .iter()
-                .all(|id| spec.entries.iter().any(|e| entry_is(e, id)));
-            return (!listed).then_some(PrincipalMatch::Direct);
+            let ids = identities(principal);
+            let is_listed = |id: &Identity<'_>| spec.entries.iter().any(|e| entry_is(e, id));
+            let excluded = match self.effect {
+                // Deny + NotPrincipal: the statement applies unless every
+                // identity the request is made as (the principal, its role,
+                // its account) is listed ("AWS might verify the account
+                // first, and then the user", reference_policies_elements_notprincipal).
+                Effect::Deny => ids.iter().all(is_listed),
+                // Allow + NotPrincipal, which AWS no longer supports: read it
+                // narrowly, so that naming any one of the identities excludes
+                // the principal and the statement never grants more than its
+                // author listed.
+                Effect::Allow => ids.iter().any(is_listed),
+            };
+            return (!excluded).then_some(PrincipalMatch::Direct);
         }
         spec.entries
             .iter()
@@ -437,7 +470,13 @@ fn entry_match(entry: &PrincipalEntry, p: &Principal) -> Option<PrincipalMatch> 
                 .then_some(PrincipalMatch::Account)
         }
         PrincipalEntry::Arn(a) => {
-            if *a == p.arn {
+            if *a == p.arn && p.kind == PrincipalKind::Role {
+                // "Resource-based policies that grant permissions to an IAM
+                // role ARN are limited by an implicit deny in a permissions
+                // boundary or session policy": the role ARN given as the
+                // request's principal stands for a session of the role.
+                Some(PrincipalMatch::Role)
+            } else if *a == p.arn {
                 Some(PrincipalMatch::Direct)
             } else if p.kind == PrincipalKind::RoleSession && is_role_of(a, p) {
                 Some(PrincipalMatch::Role)
