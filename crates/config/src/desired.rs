@@ -82,6 +82,17 @@ pub struct DesiredUser {
     pub attached: BTreeSet<String>,
     /// Inline policies, by name.
     pub inline: BTreeMap<String, Value>,
+    /// For a principal iamctl does not create (`existing: true`, or named in a
+    /// grant and declared nowhere, seed 004's rule): the places
+    /// (`file:line:column`) of the grants, memberships and trusts that need it
+    /// in this account. It is in the desired state only where something needs
+    /// it, and plan reports it missing as a conflict naming these places.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_by: Vec<String>,
+    /// Where it is declared `existing: true` (`file:line:column`); `None` for
+    /// one iamctl creates, or one declared nowhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -96,6 +107,17 @@ pub struct DesiredRole {
     pub permissions_boundary: Option<String>,
     pub attached: BTreeSet<String>,
     pub inline: BTreeMap<String, Value>,
+    /// For a principal iamctl does not create (`existing: true`, or named in a
+    /// grant and declared nowhere, seed 004's rule): the places
+    /// (`file:line:column`) of the grants, memberships and trusts that need it
+    /// in this account. It is in the desired state only where something needs
+    /// it, and plan reports it missing as a conflict naming these places.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_by: Vec<String>,
+    /// Where it is declared `existing: true` (`file:line:column`); `None` for
+    /// one iamctl creates, or one declared nowhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -311,41 +333,33 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
         }
     }
     let boundary = |t: &Team, b: &Option<crate::Spanned<String>>| {
-        b.as_ref().map(|b| {
-            if b.value.starts_with("arn:") {
-                b.value.clone()
-            } else {
-                t.policies.get(&b.value).map_or_else(
-                    || policy_arn(&account, &policy_name(&t.name, &b.value)),
-                    |p| p.arn(&t.name, &account),
-                )
-            }
-        })
+        b.as_ref().map(|b| boundary_arn(t, &account, b))
     };
 
     // Principals.
     for t in &teams {
+        // `existing` users and roles join only where something needs them
+        // (see `need_user`, `need_role`).
         for u in t.users.values() {
-            if !in_envs(&u.environments, env) {
+            if u.existing || !in_envs(&u.environments, env) {
                 continue;
             }
-            let mut tags = Tags::new();
-            if !u.existing {
-                tags = base_tags(&t.name, &u.key.value);
-                for (k, v) in &u.tags {
-                    tags.insert(k.value.clone(), v.value.clone());
-                }
+            let mut tags = base_tags(&t.name, &u.key.value);
+            for (k, v) in &u.tags {
+                tags.insert(k.value.clone(), v.value.clone());
             }
             d.users.insert(
                 u.name.clone(),
                 DesiredUser {
                     name: u.name.clone(),
                     path: u.path.as_ref().map_or("/".into(), |p| p.value.clone()),
-                    managed: !u.existing,
+                    managed: true,
                     tags,
                     permissions_boundary: boundary(t, &u.permissions_boundary),
                     attached: BTreeSet::new(),
                     inline: BTreeMap::new(),
+                    required_by: Vec::new(),
+                    declared_at: None,
                 },
             );
         }
@@ -362,6 +376,12 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             };
             let name = user_name(&user.value);
             let doc = s3_user_policy("aws", &bucket.value, &name, access);
+            let declared_existing = config
+                .find_user(&t.name, &user.value)
+                .is_some_and(|(_, u)| u.existing);
+            if declared_existing {
+                need_user(&mut d, config, t, env, user);
+            }
             let entry = d.users.entry(name.clone()).or_insert_with(|| DesiredUser {
                 name: name.clone(),
                 path: "/".into(),
@@ -370,13 +390,15 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                 permissions_boundary: None,
                 attached: BTreeSet::new(),
                 inline: BTreeMap::new(),
+                required_by: Vec::new(),
+                declared_at: None,
             });
             entry
                 .inline
                 .insert(format!("s3-user-{name}-{}", bucket.value), doc.value);
         }
         for r in t.roles.values() {
-            if !in_envs(&r.environments, env) {
+            if r.existing || !in_envs(&r.environments, env) {
                 continue;
             }
             let trust = r.trust.as_ref().map(|tr| {
@@ -392,19 +414,16 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                 }
                 trust_for_principals(&principals, tr.require_mfa).value
             });
-            let mut tags = Tags::new();
-            if !r.existing {
-                tags = base_tags(&t.name, &r.key.value);
-                for (k, v) in &r.tags {
-                    tags.insert(k.value.clone(), v.value.clone());
-                }
+            let mut tags = base_tags(&t.name, &r.key.value);
+            for (k, v) in &r.tags {
+                tags.insert(k.value.clone(), v.value.clone());
             }
             d.roles.insert(
                 r.key.value.clone(),
                 DesiredRole {
                     name: r.key.value.clone(),
                     path: r.path.as_ref().map_or("/".into(), |p| p.value.clone()),
-                    managed: !r.existing,
+                    managed: true,
                     description: r.description.as_ref().map(|s| s.value.clone()),
                     trust,
                     max_session_duration: r.max_session_duration.as_ref().map(|s| s.value),
@@ -412,12 +431,31 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                     permissions_boundary: boundary(t, &r.permissions_boundary),
                     attached: BTreeSet::new(),
                     inline: BTreeMap::new(),
+                    required_by: Vec::new(),
+                    declared_at: None,
                 },
             );
         }
+    }
+    // A trust naming an `existing` user needs that user in the account (IAM
+    // refuses a trust policy naming a user that does not exist).
+    for t in &teams {
+        for r in t.roles.values() {
+            if r.existing || !in_envs(&r.environments, env) {
+                continue;
+            }
+            for u in r.trust.iter().flat_map(|tr| &tr.users) {
+                need_user(&mut d, config, t, env, u);
+            }
+        }
+    }
+    for t in &teams {
         for g in t.groups.values() {
             if !in_envs(&g.environments, env) {
                 continue;
+            }
+            for m in &g.members {
+                need_user(&mut d, config, t, env, m);
             }
             d.groups.insert(
                 g.key.value.clone(),
@@ -450,9 +488,11 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                 arns.extend(p.managed_policies.iter().map(|m| m.value.clone()));
             }
             for u in &g.users {
+                need_user(&mut d, config, t, env, u);
                 attach(&mut d, PrincipalKind::User, &user_name(&u.value), &arns);
             }
             for r in &g.roles {
+                need_role(&mut d, config, t, env, r);
                 attach(&mut d, PrincipalKind::Role, &r.value, &arns);
             }
             for gr in &g.groups {
@@ -481,6 +521,11 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             let Some(p) = t.policies.get(&key.value) else {
                 continue;
             };
+            match kind {
+                PrincipalKind::User => need_user(&mut d, config, t, env, who),
+                PrincipalKind::Role => need_role(&mut d, config, t, env, who),
+                PrincipalKind::Group => {}
+            }
             let who = match kind {
                 PrincipalKind::User => user_name(&who.value),
                 _ => who.value.clone(),
@@ -548,6 +593,110 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
         }
     }
     Some(d)
+}
+
+/// The ARN of a permissions boundary: an ARN as written, else the team's key.
+fn boundary_arn(t: &Team, account: &str, b: &crate::Spanned<String>) -> String {
+    if b.value.starts_with("arn:") {
+        b.value.clone()
+    } else {
+        t.policies.get(&b.value).map_or_else(
+            || policy_arn(account, &policy_name(&t.name, &b.value)),
+            |p| p.arn(&t.name, account),
+        )
+    }
+}
+
+/// A user that a grant, membership, trust or S3 user names (as `written` at
+/// its place) is needed in this account. One iamctl creates is already in
+/// `d` where the configuration makes it (elsewhere nothing is added, as
+/// before). One declared `existing: true`, or declared nowhere (seed 004's
+/// rule: it exists already), joins `d` as not managed, with the place.
+fn need_user(
+    d: &mut DesiredAccount,
+    config: &Config,
+    team: &Team,
+    env: &str,
+    written: &crate::Spanned<String>,
+) {
+    let name = user_name(&written.value);
+    let place = written.span.location();
+    if let Some(u) = d.users.get_mut(&name) {
+        if !u.managed && !u.required_by.contains(&place) {
+            u.required_by.push(place);
+        }
+        return;
+    }
+    let (path, boundary, declared_at) = match config.find_user(&team.name, &written.value) {
+        Some((_, u)) if !u.existing || !in_envs(&u.environments, env) => return,
+        Some((t, u)) => (
+            u.path.as_ref().map_or("/".into(), |p| p.value.clone()),
+            u.permissions_boundary
+                .as_ref()
+                .map(|b| boundary_arn(t, &d.account_id, b)),
+            Some(u.key.span.location()),
+        ),
+        None => ("/".to_owned(), None, None),
+    };
+    d.users.insert(
+        name.clone(),
+        DesiredUser {
+            name,
+            path,
+            managed: false,
+            tags: Tags::new(),
+            permissions_boundary: boundary,
+            attached: BTreeSet::new(),
+            inline: BTreeMap::new(),
+            required_by: vec![place],
+            declared_at,
+        },
+    );
+}
+
+/// [`need_user`] for roles.
+fn need_role(
+    d: &mut DesiredAccount,
+    config: &Config,
+    team: &Team,
+    env: &str,
+    written: &crate::Spanned<String>,
+) {
+    let place = written.span.location();
+    if let Some(r) = d.roles.get_mut(&written.value) {
+        if !r.managed && !r.required_by.contains(&place) {
+            r.required_by.push(place);
+        }
+        return;
+    }
+    let (path, boundary, declared_at) = match config.find_role(&team.name, &written.value) {
+        Some((_, r)) if !r.existing || !in_envs(&r.environments, env) => return,
+        Some((t, r)) => (
+            r.path.as_ref().map_or("/".into(), |p| p.value.clone()),
+            r.permissions_boundary
+                .as_ref()
+                .map(|b| boundary_arn(t, &d.account_id, b)),
+            Some(r.key.span.location()),
+        ),
+        None => ("/".to_owned(), None, None),
+    };
+    d.roles.insert(
+        written.value.clone(),
+        DesiredRole {
+            name: written.value.clone(),
+            path,
+            managed: false,
+            description: None,
+            trust: None,
+            max_session_duration: None,
+            tags: Tags::new(),
+            permissions_boundary: boundary,
+            attached: BTreeSet::new(),
+            inline: BTreeMap::new(),
+            required_by: vec![place],
+            declared_at,
+        },
+    );
 }
 
 fn attach(d: &mut DesiredAccount, kind: PrincipalKind, name: &str, arns: &[String]) {

@@ -80,11 +80,14 @@ impl Spanned<String> {
     }
 }
 
-/// How much a problem matters: errors stop `validate` (exit 3), warnings do not.
+/// How much a problem matters: errors stop `validate` (exit 3), warnings do
+/// not; a note only says how something will be read (e.g. a user named in a
+/// grant and declared nowhere is taken to exist already).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Error,
     Warning,
+    Note,
 }
 
 impl Severity {
@@ -93,6 +96,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         }
     }
 }
@@ -120,6 +124,15 @@ impl Diagnostic {
     pub fn warning(span: &Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
+            span: span.clone(),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn note(span: &Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Note,
             span: span.clone(),
             message: message.into(),
             help: None,
@@ -190,6 +203,7 @@ impl miette::Diagnostic for Diagnostic {
         Some(match self.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         })
     }
 

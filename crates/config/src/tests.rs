@@ -96,14 +96,19 @@ fn malformed_yaml_points_at_the_spot() {
         ("temporary-access/t.yaml", "temporary-access: [\n"),
         ("permanent-access/t.yaml", "permanent-access:\n  - users: [nobody]\n    environments: [dev]\n    grants: [read.only]\n"),
     ]);
-    assert_eq!(ds.len(), 2, "{ds:#?}");
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    // `nobody` is declared nowhere: seed 004's rule makes it an existing user.
+    let all = diags(&[
+        ("temporary-access/t.yaml", "temporary-access: [\n"),
+        ("permanent-access/t.yaml", "permanent-access:\n  - users: [nobody]\n    environments: [dev]\n    grants: [read.only]\n"),
+    ]);
     assert_at(
-        &ds,
-        Severity::Error,
+        &all,
+        Severity::Note,
         "permanent-access/t.yaml",
         2,
         13,
-        "unknown user `nobody`",
+        "user `nobody` is declared nowhere",
     );
 }
 
@@ -205,21 +210,27 @@ fn unknown_environment_user_role_group() {
         "permanent-access/t.yaml",
         "permanent-access:\n  - users: [anne@example.com]\n    roles: [ci]\n    groups: [devs]\n    environments: [staging]\n    grants: [read.only]\n",
     )]);
+    // Users and roles declared nowhere exist already (seed 004's rule); a
+    // name close to a declared one is likely a typo: a warning.
+    let all = diags(&[(
+        "permanent-access/t.yaml",
+        "permanent-access:\n  - users: [anne@example.com]\n    roles: [ci]\n    groups: [devs]\n    environments: [staging]\n    grants: [read.only]\n",
+    )]);
     assert_at(
-        &ds,
-        Severity::Error,
+        &all,
+        Severity::Warning,
         "permanent-access/t.yaml",
         2,
         13,
-        "unknown user `anne@example.com`: no team declares user `anne`",
+        "user `anne` (`anne@example.com`) is declared nowhere, but user `ann` is",
     );
     assert_at(
-        &ds,
-        Severity::Error,
+        &all,
+        Severity::Note,
         "permanent-access/t.yaml",
         3,
         13,
-        "unknown role `ci`",
+        "role `ci` is declared nowhere: it must exist already in the accounts it is granted in",
     );
     assert_at(
         &ds,
@@ -237,8 +248,8 @@ fn unknown_environment_user_role_group() {
         20,
         "unknown environment `staging`: `aws-accounts/t.yaml` does not map it to an account",
     );
-    assert_eq!(ds.len(), 4, "{ds:#?}");
-    let user = ds
+    assert_eq!(ds.len(), 2, "{ds:#?}");
+    let user = all
         .iter()
         .find(|d| d.message.contains("anne"))
         .expect("user");
@@ -480,25 +491,90 @@ fn email_rule_and_policy_names() {
     assert_eq!(parse_duration("6w"), None);
 }
 
+/// Seed 004's example exactly as the seed writes it (only its typo fixed:
+/// the permanent grant `dev.read-only` is `developers.read-only`), with no
+/// `users/` or `roles/` file: the users and the role it grants to exist
+/// already, which validate notes and does not reject.
 #[test]
 fn seed004_example_loads_and_validates() {
     let (config, ds) = load(&example("seed004"));
     assert_eq!(ds, vec![]);
+    assert_eq!(
+        config.sources.keys().collect::<Vec<_>>(),
+        [
+            "aws-accounts/example-team.yaml",
+            "aws-policies/example-team.yaml",
+            "permanent-access/example-team.yaml",
+            "temporary-access/example-team.yaml",
+        ]
+    );
     let team = config.team("example-team").expect("team");
     assert_eq!(team.accounts["prod"].account_id.value, "345678901234");
     assert_eq!(team.policies.len(), 2);
     assert_eq!(team.permanent[0].grants[0].value, "developers.read-only");
-    let ds = validate(&config, now());
-    assert!(ds.iter().all(|d| !d.is_error()), "{ds:#?}");
-    // Its one temporary grant ended on 2025-11-30.
-    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert!(team.users.is_empty() && team.roles.is_empty());
+    // Before the grant's end (the seed's own time): no error, no warning,
+    // one note per principal declared nowhere, at its first mention.
+    let before: jiff::Timestamp = "2025-11-28T09:00:00Z".parse().expect("ts");
+    let ds = validate(&config, before);
+    let shown: Vec<(Severity, String, usize, usize)> = ds
+        .iter()
+        .map(|d| (d.severity, d.file().to_owned(), d.line(), d.column()))
+        .collect();
+    let note = |f: &str, l, c| (Severity::Note, f.to_owned(), l, c);
+    assert_eq!(
+        shown,
+        [
+            note("permanent-access/example-team.yaml", 4, 9),
+            note("permanent-access/example-team.yaml", 5, 9),
+            note("permanent-access/example-team.yaml", 14, 9),
+            note("temporary-access/example-team.yaml", 4, 11),
+        ],
+        "{ds:#?}"
+    );
+    assert!(ds[0]
+        .message
+        .contains("user `user1` (`user1@example.com`) is declared nowhere"));
+    assert!(ds[2].message.contains("role `github-actions-deployer`"));
+    // Today (and at `NOW`) its one temporary grant, which ended on
+    // 2025-11-30, is expired: a warning, still no error.
+    for at in [now(), "2026-11-30T12:00:00Z".parse().expect("ts")] {
+        let ds = validate(&config, at);
+        assert!(ds.iter().all(|d| !d.is_error()), "{ds:#?}");
+        assert_eq!(ds.len(), 5, "{ds:#?}");
+        assert_at(
+            &ds,
+            Severity::Warning,
+            "temporary-access/example-team.yaml",
+            3,
+            22,
+            "expired",
+        );
+    }
+    // The seed's README as written (`dev.read-only`) is rejected at the typo.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for kind in TEAM_DIRS {
+        let from = example("seed004").join(kind).join("example-team.yaml");
+        if let Ok(text) = std::fs::read_to_string(&from) {
+            let to = dir.path().join(kind);
+            std::fs::create_dir_all(&to).expect("mkdir");
+            let text = text.replace("- developers.read-only", "- dev.read-only");
+            std::fs::write(to.join("example-team.yaml"), text).expect("write");
+        }
+    }
+    let es: Vec<_> = check(dir.path(), before)
+        .1
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert_eq!(es.len(), 1, "{es:#?}");
     assert_at(
-        &ds,
-        Severity::Warning,
-        "temporary-access/example-team.yaml",
-        3,
-        22,
-        "expired",
+        &es,
+        Severity::Error,
+        "permanent-access/example-team.yaml",
+        10,
+        9,
+        "unknown grant `dev.read-only`",
     );
 }
 
@@ -557,6 +633,8 @@ fn seed001_example_is_clean() {
     );
 }
 
+/// Seed 004's principals are required only in the accounts where something
+/// is granted to them, each with the place of the grant.
 #[test]
 fn desired_state_of_seed004() {
     let (config, _) = check(&example("seed004"), now());
@@ -569,9 +647,15 @@ fn desired_state_of_seed004() {
     assert_eq!(p.tags["managed-by"], "iamctl");
     assert_eq!(p.tags["iamctl:team"], "example-team");
     assert_eq!(p.tags["iamctl:key"], "developers.read-only");
+    assert_eq!(d.users.keys().collect::<Vec<_>>(), ["user1", "user2"]);
     let user1 = &d.users["user1"];
     assert!(!user1.managed);
     assert!(user1.tags.is_empty());
+    assert_eq!(user1.declared_at, None);
+    assert_eq!(
+        user1.required_by,
+        ["permanent-access/example-team.yaml:4:9"]
+    );
     assert_eq!(
         user1.attached.iter().cloned().collect::<Vec<_>>(),
         [
@@ -579,21 +663,33 @@ fn desired_state_of_seed004() {
             "arn:aws:iam::aws:policy/ReadOnlyAccess",
         ]
     );
+    let role = &d.roles["github-actions-deployer"];
+    assert!(!role.managed);
     assert_eq!(
-        d.roles["github-actions-deployer"]
-            .attached
-            .iter()
-            .cloned()
-            .collect::<Vec<_>>(),
+        role.required_by,
+        ["permanent-access/example-team.yaml:14:9"]
+    );
+    assert_eq!(
+        role.attached.iter().cloned().collect::<Vec<_>>(),
         ["arn:aws:iam::aws:policy/PowerUserAccess"]
     );
+    // acceptance: the two users, not the role (granted in nonprod only).
+    let acc = desired_state(&config, "acceptance", now()).expect("acceptance");
+    assert_eq!(acc.users.keys().collect::<Vec<_>>(), ["user1", "user2"]);
+    assert!(acc.roles.is_empty());
     assert!(desired_state(&config, "staging", now()).is_none());
-    // prod at NOW: the break-glass grant has expired and is left out.
+    // prod at NOW: the break-glass grant has expired, so nothing needs
+    // `developer` there (nor anyone else).
     let prod = desired_state(&config, "prod", now()).expect("prod");
-    assert!(prod.users["developer"].attached.is_empty());
+    assert!(prod.users.is_empty() && prod.roles.is_empty(), "{prod:#?}");
     // Before the expiry it is a wrapper AWS stops honouring at 23:59:59Z.
     let before: jiff::Timestamp = "2025-11-28T09:00:00Z".parse().expect("ts");
     let prod = desired_state(&config, "prod", before).expect("prod");
+    assert_eq!(prod.users.keys().collect::<Vec<_>>(), ["developer"]);
+    assert_eq!(
+        prod.users["developer"].required_by,
+        ["temporary-access/example-team.yaml:4:11"]
+    );
     let name = "example-team-dev-break-glass-developer-PowerUserAccess-temporary";
     let p = &prod.policies[name];
     assert_eq!(p.tags["iamctl:expires"], "2025-11-30T23:59:59Z");
@@ -613,6 +709,58 @@ fn desired_state_of_seed004() {
             .collect::<Vec<_>>(),
         [format!("arn:aws:iam::345678901234:policy/{name}")]
     );
+}
+
+/// `existing: true` declarations follow the same rule: in the desired state
+/// only where a grant, membership or trust needs them.
+#[test]
+fn existing_principals_are_required_only_where_granted() {
+    let users = "users:\n  ann@example.com:\n    existing: true\n    path: /people/\n  bo: {}\n";
+    let roles = "roles:\n  ci:\n    existing: true\n    permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess\n";
+    let grants = "permanent-access:\n  - users: [ann@example.com]\n    roles: [ci]\n    environments: [prod]\n    grants: [read.only]\n  - users: [ann]\n    environments: [prod]\n    grants: [admin]\n";
+    let dir = write(&[
+        ("users/t.yaml", users),
+        ("roles/t.yaml", roles),
+        ("permanent-access/t.yaml", grants),
+    ]);
+    let (config, ds) = check(dir.path(), now());
+    assert_eq!(ds, vec![]);
+    let dev = desired_state(&config, "dev", now()).expect("dev");
+    assert_eq!(dev.users.keys().collect::<Vec<_>>(), ["bo"]);
+    assert!(dev.roles.is_empty());
+    let prod = desired_state(&config, "prod", now()).expect("prod");
+    let ann = &prod.users["ann"];
+    assert!(!ann.managed);
+    assert_eq!(ann.path, "/people/");
+    assert_eq!(ann.declared_at.as_deref(), Some("users/t.yaml:2:3"));
+    assert_eq!(
+        ann.required_by,
+        [
+            "permanent-access/t.yaml:2:13",
+            "permanent-access/t.yaml:6:13"
+        ]
+    );
+    assert_eq!(ann.attached.len(), 2);
+    let ci = &prod.roles["ci"];
+    assert_eq!(
+        ci.permissions_boundary.as_deref(),
+        Some("arn:aws:iam::aws:policy/PowerUserAccess")
+    );
+    assert_eq!(ci.required_by, ["permanent-access/t.yaml:3:13"]);
+    // A group's member is needed where the group is.
+    let dir = write(&[
+        ("users/t.yaml", users),
+        (
+            "groups/t.yaml",
+            "groups:\n  devs:\n    members: [ann@example.com]\n    environments: [dev]\n",
+        ),
+    ]);
+    let (config, ds) = check(dir.path(), now());
+    assert_eq!(ds, vec![]);
+    let dev = desired_state(&config, "dev", now()).expect("dev");
+    assert_eq!(dev.users["ann"].required_by, ["groups/t.yaml:3:15"]);
+    let prod = desired_state(&config, "prod", now()).expect("prod");
+    assert!(!prod.users.contains_key("ann"));
 }
 
 #[test]

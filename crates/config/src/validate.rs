@@ -2,7 +2,7 @@
 //! references, expiry rules, IAM names, and the lint of every document the
 //! configuration would create.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use iamctl_policy::lint::{lint, PolicyType, Severity as LintSeverity};
 use iamctl_policy::names::{
@@ -22,6 +22,7 @@ pub fn validate(config: &Config, now: Timestamp) -> Vec<Diagnostic> {
         config,
         now,
         out: config.load_diagnostics.clone(),
+        noted: HashSet::new(),
     };
     v.settings();
     v.environments_agree();
@@ -36,16 +37,28 @@ struct V<'c> {
     config: &'c Config,
     now: Timestamp,
     out: Vec<Diagnostic>,
+    /// Principals named in grants and declared nowhere, already noted once.
+    noted: HashSet<(PrincipalKind, String)>,
 }
 
 fn did_you_mean<'a>(word: &str, options: impl Iterator<Item = &'a String>) -> Option<String> {
-    let options: Vec<&str> = options.map(String::as_str).collect();
-    let best = options
-        .iter()
-        .map(|o| (distance(word, o), *o))
+    closest(word, options).map(|best| format!("did you mean `{best}`?"))
+}
+
+/// The option nearest to `word`, if near enough. Options whose length alone
+/// rules them out are skipped, so that a long list stays cheap.
+fn closest<'a>(word: &str, options: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    let len = word.chars().count();
+    options
+        .map(String::as_str)
+        .filter(|o| {
+            let olen = o.chars().count();
+            olen.abs_diff(len) <= 2.max(olen / 3)
+        })
+        .map(|o| (distance(word, o), o))
         .filter(|(d, o)| *d <= 2.max(o.len() / 3))
-        .min()?;
-    Some(format!("did you mean `{}`?", best.1))
+        .min()
+        .map(|(_, o)| o)
 }
 
 fn distance(a: &str, b: &str) -> usize {
@@ -87,6 +100,11 @@ impl V<'_> {
 
     fn warning(&mut self, span: &Span, msg: String) -> &mut Diagnostic {
         self.out.push(Diagnostic::warning(span, msg));
+        self.out.last_mut().expect("just pushed")
+    }
+
+    fn note(&mut self, span: &Span, msg: String) -> &mut Diagnostic {
+        self.out.push(Diagnostic::note(span, msg));
         self.out.last_mut().expect("just pushed")
     }
 
@@ -319,19 +337,74 @@ impl V<'_> {
         }
     }
 
-    fn role_ref(&mut self, t: &Team, r: &Spanned<String>) {
-        self.name(EntityKind::Role, r, &r.value);
-        if self.config.find_role(&t.name, &r.value).is_none() {
-            let others = self.config.teams.values().flat_map(|t| t.roles.keys());
-            let hint = did_you_mean(&r.value, others).map_or(String::new(), |h| format!("{h} "));
-            self.error(
-                &r.span,
-                format!("unknown role `{}`: no team declares it", r.value),
-            )
-            .help = Some(format!(
-                "{hint}declare it in `roles/{}.yaml` (with `existing: true` if it exists already)",
-                t.name
-            ));
+    /// A user or role that a grant names. Declared somewhere: nothing to
+    /// say. Declared nowhere: seed 004's rule, it exists already in the
+    /// accounts it is granted in (a note, once per principal); a warning when
+    /// a declared one has a close name, which is likely a typo.
+    fn grantee_ref(&mut self, t: &Team, kind: PrincipalKind, written: &Spanned<String>) {
+        let (name, declared) = match kind {
+            PrincipalKind::User => {
+                let name = user_name(&written.value);
+                self.name(EntityKind::User, written, &name);
+                let found = self.config.find_user(&t.name, &written.value).is_some();
+                (name, found)
+            }
+            PrincipalKind::Role => {
+                self.name(EntityKind::Role, written, &written.value);
+                let found = self.config.find_role(&t.name, &written.value).is_some();
+                (written.value.clone(), found)
+            }
+            PrincipalKind::Group => return self.group_ref(t, written),
+        };
+        if declared || !self.noted.insert((kind, name.clone())) {
+            return;
+        }
+        let k = kind.as_str();
+        let shown = if written.value == name {
+            format!("{k} `{name}`")
+        } else {
+            format!("{k} `{name}` (`{}`)", written.value)
+        };
+        let near = match kind {
+            PrincipalKind::User => closest(
+                &name,
+                self.config.teams.values().flat_map(|t| t.users.keys()),
+            ),
+            _ => closest(
+                &name,
+                self.config.teams.values().flat_map(|t| t.roles.keys()),
+            ),
+        }
+        .map(str::to_owned);
+        let dir = if kind == PrincipalKind::User {
+            "users"
+        } else {
+            "roles"
+        };
+        match near {
+            Some(near) => {
+                self.warning(
+                    &written.span,
+                    format!(
+                        "{shown} is declared nowhere, but {k} `{near}` is: it is taken to exist already"
+                    ),
+                )
+                .help = Some(format!(
+                    "did you mean `{near}`? If not, `{name}` must exist in every account it is granted in"
+                ));
+            }
+            None => {
+                self.note(
+                    &written.span,
+                    format!(
+                        "{shown} is declared nowhere: it must exist already in the accounts it is granted in"
+                    ),
+                )
+                .help = Some(format!(
+                    "iamctl only attaches and detaches what this configuration grants it; declare it in `{dir}/{}.yaml` to have iamctl create it",
+                    t.name
+                ));
+            }
         }
     }
 
@@ -506,10 +579,10 @@ impl V<'_> {
             self.grant_ref(t, k);
         }
         for u in &g.users {
-            self.user_ref(t, u);
+            self.grantee_ref(t, PrincipalKind::User, u);
         }
         for r in &g.roles {
-            self.role_ref(t, r);
+            self.grantee_ref(t, PrincipalKind::Role, r);
         }
         for gr in &g.groups {
             self.group_ref(t, gr);
@@ -550,10 +623,10 @@ impl V<'_> {
             self.grant_ref(t, k);
         }
         if let Some(u) = &g.user {
-            self.user_ref(t, u);
+            self.grantee_ref(t, PrincipalKind::User, u);
         }
         if let Some(r) = &g.role {
-            self.role_ref(t, r);
+            self.grantee_ref(t, PrincipalKind::Role, r);
         }
         if let Some(gr) = &g.group {
             self.group_ref(t, gr);
