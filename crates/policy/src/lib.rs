@@ -8,6 +8,7 @@
 pub mod account;
 pub mod analysis;
 pub mod catalog;
+pub mod check;
 pub mod document;
 pub mod eval;
 pub mod lint;
