@@ -27,6 +27,7 @@ pub use diag::{sort as sort_diagnostics, Diagnostic, Severity, Source, Span, Spa
 pub use load::{keys, load, TEAM_DIRS};
 pub use model::*;
 pub use validate::validate;
+pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES};
 
 /// [`load`] and [`validate`] in one: the model and every problem, sorted.
 pub fn check(dir: &std::path::Path, now: jiff::Timestamp) -> (Config, Vec<Diagnostic>) {
@@ -37,6 +38,9 @@ pub fn check(dir: &std::path::Path, now: jiff::Timestamp) -> (Config, Vec<Diagno
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hostile_tests;
 
 #[cfg(test)]
 mod plan_tests;

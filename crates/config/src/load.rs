@@ -188,8 +188,23 @@ fn finish(mut config: Config, mut diags: Vec<Diagnostic>) -> (Config, Vec<Diagno
 }
 
 fn read(config: &mut Config, diags: &mut Vec<Diagnostic>, path: &Path, rel: &str) -> Option<Node> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let text = match read_capped(path) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            diags.push(
+                Diagnostic::error(
+                    &Span::file_only(rel),
+                    format!(
+                        "`{rel}` is larger than {} MiB, the most a configuration file may hold",
+                        yaml::MAX_FILE_BYTES / (1024 * 1024)
+                    ),
+                )
+                .with_help(
+                    "split it (one file per team), or remove what does not belong; it was not read",
+                ),
+            );
+            return None;
+        }
         Err(e) => {
             diags.push(Diagnostic::error(
                 &Span::file_only(rel),
@@ -202,6 +217,25 @@ fn read(config: &mut Config, diags: &mut Vec<Diagnostic>, path: &Path, rel: &str
     let (node, source) = yaml::parse(rel, text, diags);
     config.sources.insert(rel.to_owned(), source);
     node
+}
+
+/// The file's text, or `None` when it is over [`yaml::MAX_FILE_BYTES`]
+/// (never reading more than one byte past the limit).
+fn read_capped(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > yaml::MAX_FILE_BYTES {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    file.take(yaml::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > yaml::MAX_FILE_BYTES {
+        return Ok(None);
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 struct Reader<'a> {

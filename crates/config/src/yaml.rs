@@ -6,12 +6,27 @@
 //! scalar stays the text that was written (no YAML 1.1 surprises such as
 //! `no` becoming `false` or `2025-11-30` becoming a date).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use miette::NamedSource;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use crate::diag::{Diagnostic, Source, Span};
+
+/// The most bytes one configuration file may hold (4 MiB). A directory of
+/// thousands of users is a few hundred KiB; anything larger is refused
+/// unread, so that a pull request cannot make `validate` or `plan` slow.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// The deepest nesting of lists and mappings in one file (the configuration
+/// needs six levels; 256 leaves room and keeps the stack small).
+pub const MAX_DEPTH: usize = 256;
+/// The most nodes one file may produce, counting each copy an alias makes
+/// and the copy kept of each anchored node (an "alias bomb" of a dozen
+/// lines would otherwise expand to billions).
+pub const MAX_NODES: usize = 1_000_000;
+/// The most nodes aliases may copy in one file.
+pub const MAX_ALIAS_NODES: usize = 100_000;
 
 #[derive(Debug, Clone)]
 pub enum Kind {
@@ -72,11 +87,24 @@ impl Positions {
     }
 }
 
+/// An anchored node, with its size in nodes and its height, so that an
+/// alias is charged for what it copies.
+struct Anchored {
+    id: usize,
+    node: Node,
+    size: usize,
+    height: usize,
+}
+
 struct Builder<'a> {
     file: Arc<str>,
     source: Source,
     positions: Positions,
-    anchors: Vec<(usize, Node)>,
+    anchors: Vec<Anchored>,
+    /// Nodes made so far, alias copies included.
+    nodes: usize,
+    /// Nodes copied by aliases so far.
+    alias_nodes: usize,
     diags: &'a mut Vec<Diagnostic>,
 }
 
@@ -130,6 +158,8 @@ pub fn parse(file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> (Option<Nod
         source: source.clone(),
         positions: Positions::new(text),
         anchors: Vec::new(),
+        nodes: 0,
+        alias_nodes: 0,
         diags: &mut local,
     };
     let mut parser = Parser::new_from_str(text);
@@ -139,19 +169,43 @@ pub fn parse(file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> (Option<Nod
             diags.extend(local);
             (node, source)
         }
-        Err(err) => {
+        Err(Stop::Syntax(err)) => {
             diags.push(syntax_error(&file, &source, text, &err));
+            (None, source)
+        }
+        Err(Stop::Limit(d)) => {
+            diags.push(*d);
             (None, source)
         }
     }
 }
 
-type Result<T> = std::result::Result<T, saphyr_parser::ScanError>;
+/// Why reading a file stopped.
+enum Stop {
+    Syntax(saphyr_parser::ScanError),
+    /// A limit against hostile input (depth, alias expansion, size).
+    Limit(Box<Diagnostic>),
+}
+
+impl From<saphyr_parser::ScanError> for Stop {
+    fn from(e: saphyr_parser::ScanError) -> Stop {
+        Stop::Syntax(e)
+    }
+}
+
+type Result<T> = std::result::Result<T, Stop>;
+
+fn limit(span: &Span, message: String) -> Stop {
+    Stop::Limit(Box::new(
+        Diagnostic::error(span, message)
+            .with_help("configuration is untrusted input: iamctl refuses it rather than read it; nothing else in this file was checked"),
+    ))
+}
 
 fn next<'i>(
     parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>,
 ) -> Result<Option<(Event<'i>, saphyr_parser::Span)>> {
-    parser.next_event().transpose()
+    Ok(parser.next_event().transpose()?)
 }
 
 fn read_document<'i>(
@@ -186,101 +240,254 @@ fn read_document<'i>(
     Ok(doc)
 }
 
+/// How big a subtree is: nodes and height (a scalar is 1 and 1).
+#[derive(Clone, Copy)]
+struct Size {
+    nodes: usize,
+    height: usize,
+}
+
+impl Size {
+    const ONE: Size = Size {
+        nodes: 1,
+        height: 1,
+    };
+
+    /// A parent's size grown by one child's.
+    fn add(&mut self, child: Size) {
+        self.nodes += child.nodes;
+        self.height = self.height.max(child.height + 1);
+    }
+}
+
+/// A list or mapping being read.
+struct Open {
+    span: Span,
+    anchor: usize,
+    size: Size,
+    body: Body,
+}
+
+enum Body {
+    Seq(Vec<Node>),
+    Map {
+        entries: Vec<(Node, Node)>,
+        /// Each key's first line: duplicates are found in constant time.
+        lines: HashMap<String, usize>,
+        /// A key read, waiting for its value.
+        key: Option<Node>,
+    },
+}
+
+/// Reads one node whose first event is `event`, without recursion: open
+/// lists and mappings are an explicit stack, at most [`MAX_DEPTH`] deep.
+/// Every node made, alias copies and anchored copies included, counts
+/// against [`MAX_NODES`] and [`MAX_ALIAS_NODES`].
 fn read_node<'i>(
     parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>,
     b: &mut Builder<'_>,
     event: Event<'i>,
     span: saphyr_parser::Span,
 ) -> Result<Node> {
-    let start = b.span(span);
-    let (node, anchor) = match event {
-        Event::Scalar(text, style, anchor, _tag) => {
-            let quoted = style != ScalarStyle::Plain;
-            let kind = if !quoted && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
-                Kind::Null
-            } else {
-                Kind::Scalar {
-                    text: text.into_owned(),
+    let mut stack: Vec<Open> = Vec::new();
+    let mut pending = Some((event, span));
+    loop {
+        let (event, span) = match pending.take() {
+            Some(e) => e,
+            None => match next(parser)? {
+                Some(e) => e,
+                // The parser ends every collection it starts; this is only
+                // reached on a truncated stream.
+                None => {
+                    return Ok(Node {
+                        kind: Kind::Null,
+                        span: stack
+                            .first()
+                            .map_or_else(|| Span::file_only(&b.file), |o| o.span.clone()),
+                    })
                 }
-            };
-            (Node { kind, span: start }, anchor)
-        }
-        Event::Alias(id) => {
-            let node = b
-                .anchors
-                .iter()
-                .rev()
-                .find(|(a, _)| *a == id)
-                .map(|(_, n)| n.clone())
-                .unwrap_or(Node {
-                    kind: Kind::Null,
-                    span: start,
-                });
-            return Ok(node);
-        }
-        Event::SequenceStart(anchor, _) => {
-            let mut items = Vec::new();
-            while let Some((event, span)) = next(parser)? {
-                if matches!(event, Event::SequenceEnd) {
-                    break;
-                }
-                items.push(read_node(parser, b, event, span)?);
-            }
-            (
-                Node {
-                    kind: Kind::Seq(items),
-                    span: start,
-                },
-                anchor,
-            )
-        }
-        Event::MappingStart(anchor, _) => {
-            let mut entries: Vec<(Node, Node)> = Vec::new();
-            while let Some((event, span)) = next(parser)? {
-                if matches!(event, Event::MappingEnd) {
-                    break;
-                }
-                let key = read_node(parser, b, event, span)?;
-                let Some((event, span)) = next(parser)? else {
-                    break;
-                };
-                let value = read_node(parser, b, event, span)?;
-                let name = key.as_str().map(str::to_owned);
-                let first = name.as_deref().and_then(|n| {
-                    entries
-                        .iter()
-                        .find(|(k, _)| k.as_str() == Some(n))
-                        .map(|(k, _)| k.span.line)
-                });
-                match (name, first) {
-                    (Some(name), Some(line)) => b.diags.push(
-                        Diagnostic::error(
-                            &key.span,
-                            format!("duplicate key `{name}`; it is first defined on line {line}"),
-                        )
-                        .with_help("remove one of them: only one value can count"),
-                    ),
-                    _ => entries.push((key, value)),
-                }
-            }
-            (
-                Node {
-                    kind: Kind::Map(entries),
-                    span: start,
-                },
-                anchor,
-            )
-        }
-        _ => (
-            Node {
-                kind: Kind::Null,
-                span: start,
             },
-            0,
-        ),
-    };
-    if anchor > 0 {
-        b.anchors.push((anchor, node.clone()));
+        };
+        let depth = stack.len();
+        let (node, size, anchor) = match event {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let start = b.count(span)?;
+                let quoted = style != ScalarStyle::Plain;
+                let kind =
+                    if !quoted && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
+                        Kind::Null
+                    } else {
+                        Kind::Scalar {
+                            text: text.into_owned(),
+                        }
+                    };
+                (Node { kind, span: start }, Size::ONE, anchor)
+            }
+            Event::Alias(id) => {
+                let start = b.span(span);
+                let (node, size) = b.alias(id, &start, depth)?;
+                (node, size, 0)
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                let start = b.count(span)?;
+                if depth >= MAX_DEPTH {
+                    return Err(limit(
+                        &start,
+                        format!("lists and mappings nest more than {MAX_DEPTH} deep"),
+                    ));
+                }
+                let body = if matches!(event, Event::SequenceStart(..)) {
+                    Body::Seq(Vec::new())
+                } else {
+                    Body::Map {
+                        entries: Vec::new(),
+                        lines: HashMap::new(),
+                        key: None,
+                    }
+                };
+                stack.push(Open {
+                    span: start,
+                    anchor,
+                    size: Size::ONE,
+                    body,
+                });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(open) = stack.pop() else {
+                    continue;
+                };
+                let kind = match open.body {
+                    Body::Seq(items) => Kind::Seq(items),
+                    Body::Map { entries, .. } => Kind::Map(entries),
+                };
+                (
+                    Node {
+                        kind,
+                        span: open.span,
+                    },
+                    open.size,
+                    open.anchor,
+                )
+            }
+            _ => {
+                let start = b.count(span)?;
+                (
+                    Node {
+                        kind: Kind::Null,
+                        span: start,
+                    },
+                    Size::ONE,
+                    0,
+                )
+            }
+        };
+        if anchor > 0 {
+            b.anchor(anchor, &node, size)?;
+        }
+        let Some(parent) = stack.last_mut() else {
+            return Ok(node);
+        };
+        parent.size.add(size);
+        match &mut parent.body {
+            Body::Seq(items) => items.push(node),
+            Body::Map {
+                entries,
+                lines,
+                key,
+            } => match key.take() {
+                None => *key = Some(node),
+                Some(k) => {
+                    let first = k.as_str().and_then(|name| match lines.get(name) {
+                        Some(line) => Some((name.to_owned(), *line)),
+                        None => {
+                            lines.insert(name.to_owned(), k.span.line);
+                            None
+                        }
+                    });
+                    match first {
+                        Some((name, line)) => b.diags.push(
+                            Diagnostic::error(
+                                &k.span,
+                                format!(
+                                    "duplicate key `{name}`; it is first defined on line {line}"
+                                ),
+                            )
+                            .with_help("remove one of them: only one value can count"),
+                        ),
+                        None => entries.push((k, node)),
+                    }
+                }
+            },
+        }
     }
-    Ok(node)
+}
+
+impl Builder<'_> {
+    /// The span of a new node, counted against [`MAX_NODES`].
+    fn count(&mut self, span: saphyr_parser::Span) -> Result<Span> {
+        let start = self.span(span);
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(limit(
+                &start,
+                format!("the file holds more than {MAX_NODES} YAML nodes"),
+            ));
+        }
+        Ok(start)
+    }
+
+    /// Keeps a copy of an anchored node for its aliases; the copy is memory
+    /// too, so it counts.
+    fn anchor(&mut self, id: usize, node: &Node, size: Size) -> Result<()> {
+        self.nodes += size.nodes;
+        if self.nodes > MAX_NODES {
+            return Err(limit(
+                &node.span,
+                format!("anchors and aliases make this file more than {MAX_NODES} YAML nodes"),
+            ));
+        }
+        self.anchors.push(Anchored {
+            id,
+            node: node.clone(),
+            size: size.nodes,
+            height: size.height,
+        });
+        Ok(())
+    }
+
+    /// A copy of the node anchored as `id` (nothing for an unknown anchor,
+    /// which the parser reports), charged to the alias budget.
+    fn alias(&mut self, id: usize, start: &Span, depth: usize) -> Result<(Node, Size)> {
+        let Some(a) = self.anchors.iter().rev().find(|a| a.id == id) else {
+            let null = Node {
+                kind: Kind::Null,
+                span: start.clone(),
+            };
+            return Ok((null, Size::ONE));
+        };
+        self.alias_nodes += a.size;
+        self.nodes += a.size;
+        if self.alias_nodes > MAX_ALIAS_NODES || self.nodes > MAX_NODES {
+            return Err(limit(
+                start,
+                format!(
+                    "aliases in this file copy more than {MAX_ALIAS_NODES} YAML nodes (this one copies {}): an alias bomb?",
+                    a.size
+                ),
+            ));
+        }
+        // The copy's lists and mappings sit `depth` deep and below.
+        if depth + a.height > MAX_DEPTH + 1 {
+            return Err(limit(
+                start,
+                format!("this alias nests lists and mappings more than {MAX_DEPTH} deep"),
+            ));
+        }
+        let size = Size {
+            nodes: a.size,
+            height: a.height,
+        };
+        Ok((a.node.clone(), size))
+    }
 }
