@@ -968,3 +968,35 @@ fn teams_reach_an_environment_the_same_way() {
         "environment `dev` has external_id `x-1` here but `(default)` in",
     );
 }
+
+/// Two environments mapped to one account would flip-flop (each apply undoes
+/// the other's grants): rejected, naming both places, within a team and
+/// across teams. One environment in two teams is fine.
+#[test]
+fn two_environments_of_one_account_are_rejected() {
+    let accounts = "aws-accounts:\n  dev: \"111111111111\"\n  prod: \"222222222222\"\n  sandbox: \"111111111111\"\n";
+    let es = errors(&[("aws-accounts/t.yaml", accounts)]);
+    assert_eq!(es.len(), 1, "{es:#?}");
+    assert_at(
+        &es,
+        Severity::Error,
+        "aws-accounts/t.yaml",
+        4,
+        12,
+        "account `111111111111` is environment `dev` in aws-accounts/t.yaml:2:8, and environment `sandbox` here",
+    );
+    let other = "aws-accounts:\n  staging:\n    account_id: \"222222222222\"\n";
+    let es = errors(&[("aws-accounts/u.yaml", other)]);
+    assert_eq!(es.len(), 1, "{es:#?}");
+    assert_at(
+        &es,
+        Severity::Error,
+        "aws-accounts/u.yaml",
+        3,
+        17,
+        "account `222222222222` is environment `prod` in aws-accounts/t.yaml:3:9, and environment `staging` here",
+    );
+    // The same environment in two teams is one desired state: fine.
+    let same = "aws-accounts:\n  prod: \"222222222222\"\n";
+    assert_eq!(errors(&[("aws-accounts/u.yaml", same)]), vec![]);
+}

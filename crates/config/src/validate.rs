@@ -168,11 +168,33 @@ impl V<'_> {
         }
     }
 
-    /// One environment name means one account, whichever team names it.
+    /// One environment name means one account, whichever team names it,
+    /// and one account is one environment: plan and apply work on one
+    /// environment's desired state at a time, so two environments of one
+    /// account would each undo what the other wants, on every apply.
     fn environments_agree(&mut self) {
         let mut seen: BTreeMap<&str, &Environment> = BTreeMap::new();
+        let mut accounts: BTreeMap<&str, &Environment> = BTreeMap::new();
         for t in self.config.teams.values() {
             for (name, e) in &t.accounts {
+                match accounts.get(e.account_id.value.as_str()) {
+                    Some(first) if first.name.value != *name => {
+                        let msg = format!(
+                            "account `{}` is environment `{}` in {}, and environment `{name}` here",
+                            e.account_id.value,
+                            first.name.value,
+                            first.account_id.span.location()
+                        );
+                        self.error(&e.account_id.span, msg).help = Some(format!(
+                            "one account is one environment: plan and apply each environment on its own, so two environments of one account would undo each other's changes on every apply; name the account `{}` in every file",
+                            first.name.value
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        accounts.insert(&e.account_id.value, e);
+                    }
+                }
                 match seen.get(name.as_str()) {
                     Some(first) if first.account_id.value != e.account_id.value => {
                         let msg = format!(
