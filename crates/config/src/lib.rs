@@ -12,6 +12,7 @@
 pub mod access;
 mod desired;
 mod diag;
+pub mod limits;
 mod load;
 mod model;
 pub mod plan;
@@ -41,6 +42,9 @@ mod tests;
 
 #[cfg(test)]
 mod hostile_tests;
+
+#[cfg(test)]
+mod limits_tests;
 
 #[cfg(test)]
 mod plan_tests;

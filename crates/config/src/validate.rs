@@ -29,6 +29,7 @@ pub fn validate(config: &Config, now: Timestamp) -> Vec<Diagnostic> {
     for team in config.teams.values() {
         v.team(team);
     }
+    crate::limits::check(config, now, &mut v.out);
     crate::diag::sort(&mut v.out);
     v.out
 }
