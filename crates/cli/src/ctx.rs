@@ -10,6 +10,8 @@ use tokio::sync::OnceCell;
 pub enum OutputFormat {
     Table,
     Json,
+    /// SARIF 2.1.0 (`policy lint`, `check`), for code scanning.
+    Sarif,
 }
 
 pub struct Ctx {

@@ -8,6 +8,8 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const INVALID_INPUT: u8 = 3;
+    /// `check`: the policy failed the check.
+    pub const CHECK_FAILED: u8 = 4;
 }
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -16,13 +18,16 @@ Exit codes:
   1  failure: AWS refused or failed (not found, access denied, conflict, throttled), or a
      safety check stopped the command (not managed by iamctl without --force, own identity)
   2  usage: bad flags, or a destructive command needed --yes and had no terminal to ask
-  3  invalid input: names, ARNs, tags, policy JSON or limits, found before anything changed";
+  3  invalid input: names, ARNs, tags, policy JSON or limits, found before anything changed
+  4  check failed: `iamctl check` found what it checks for (FAIL)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Failure,
     Usage,
     InvalidInput,
+    /// `check` answered FAIL.
+    CheckFailed,
     /// Nothing to print; exit with this code (`plan --detailed-exitcode`).
     Silent(u8),
 }
@@ -52,6 +57,13 @@ impl CommandError {
             report: miette::miette!("{}", msg.into()),
         }
     }
+    /// `check` answered FAIL (exit 4).
+    pub fn check_failed(msg: impl Into<String>) -> Self {
+        CommandError {
+            kind: Kind::CheckFailed,
+            report: miette::miette!("{}", msg.into()),
+        }
+    }
     /// A failure with a help line.
     pub fn failure_help(msg: impl Into<String>, help: impl Into<String>) -> Self {
         CommandError {
@@ -70,6 +82,7 @@ impl CommandError {
             Kind::Failure => exit::FAILURE,
             Kind::Usage => exit::USAGE,
             Kind::InvalidInput => exit::INVALID_INPUT,
+            Kind::CheckFailed => exit::CHECK_FAILED,
             Kind::Silent(code) => code,
         }
     }

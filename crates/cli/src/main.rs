@@ -5,6 +5,7 @@ mod common;
 mod credfile;
 mod ctx;
 mod error;
+mod sarif;
 
 use clap::Parser;
 use ctx::{Ctx, OutputFormat};
@@ -29,7 +30,7 @@ struct Cli {
     /// Endpoint for IAM, STS and S3 (else `AWS_ENDPOINT_URL`); S3 then uses path-style.
     #[arg(long, global = true, value_name = "URL")]
     endpoint_url: Option<String>,
-    /// `table` for people, `json` for one JSON document on stdout.
+    /// `table` for people, `json` for one JSON document on stdout, `sarif` (policy lint, check).
     #[arg(long, global = true, value_enum, default_value = "table")]
     output: OutputFormat,
     /// Answer yes to every confirmation (needed without a terminal).

@@ -6,6 +6,7 @@ use clap::Subcommand;
 
 pub mod account;
 pub mod analyze;
+pub mod check;
 pub mod connector;
 pub mod deploy;
 pub mod group;
@@ -58,6 +59,9 @@ pub enum Command {
     WhoCan(analyze::WhoCanArgs),
     /// What one user or role can do: services, access levels, risky permissions.
     Access(analyze::AccessArgs),
+    /// Guard rails offline: no-new-access, access-not-granted, no-public-access (FAIL exits 4).
+    #[command(subcommand)]
+    Check(check::CheckCommand),
     /// Check an IAM-as-code configuration directory offline (seed 004's layout).
     Validate(iac::ValidateArgs),
     /// Show what apply would change in each account, and who gains or loses what access.
@@ -90,6 +94,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Simulate(a) => analyze::simulate(ctx, a).await,
         Command::WhoCan(a) => analyze::who_can(ctx, a).await,
         Command::Access(a) => analyze::access(ctx, a).await,
+        Command::Check(c) => check::run(ctx, c),
         Command::Validate(a) => iac::validate(ctx, a),
         Command::Plan(a) => deploy::plan(ctx, a).await,
         Command::Apply(a) => deploy::apply(ctx, a).await,

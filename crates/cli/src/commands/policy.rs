@@ -621,16 +621,20 @@ fn lint(ctx: &Ctx, a: LintArgs) -> CmdResult {
             message: finding.message,
         }));
     }
-    ctx.emit(&rows, |rows| {
-        rows.iter()
-            .map(|r| {
-                format!(
-                    "{}:{}:{}: {} {}: {}\n",
-                    r.file, r.line, r.column, r.severity, r.code, r.message
-                )
-            })
-            .collect()
-    })?;
+    if ctx.output == crate::ctx::OutputFormat::Sarif {
+        lint_sarif(&rows)?;
+    } else {
+        ctx.emit(&rows, |rows| {
+            rows.iter()
+                .map(|r| {
+                    format!(
+                        "{}:{}:{}: {} {}: {}\n",
+                        r.file, r.line, r.column, r.severity, r.code, r.message
+                    )
+                })
+                .collect()
+        })?;
+    }
     if with_errors == 0 {
         Ok(())
     } else {
@@ -639,4 +643,33 @@ fn lint(ctx: &Ctx, a: LintArgs) -> CmdResult {
             a.files.len()
         )))
     }
+}
+
+/// Lint findings as SARIF: every lint code is a rule.
+fn lint_sarif(rows: &[LintRow]) -> CmdResult {
+    use crate::sarif::{Finding, Level, Rule};
+    use iamctl_policy::lint::{Code, Severity};
+    let rules: Vec<Rule> = Code::ALL
+        .iter()
+        .map(|c| Rule {
+            id: c.as_str().to_owned(),
+            description: c.meaning().to_owned(),
+        })
+        .collect();
+    let findings: Vec<Finding> = rows
+        .iter()
+        .map(|r| Finding {
+            rule: r.code.to_owned(),
+            level: match r.severity {
+                s if s == Severity::Error.as_str() => Level::Error,
+                s if s == Severity::Suggestion.as_str() => Level::Note,
+                _ => Level::Warning,
+            },
+            message: r.message.clone(),
+            file: r.file.clone(),
+            line: r.line,
+            column: r.column,
+        })
+        .collect();
+    crate::sarif::print(&rules, &findings)
 }

@@ -6,6 +6,7 @@ mod account;
 mod analyze;
 mod bad_input;
 mod casegen;
+mod check;
 mod differential;
 mod faults;
 mod group;

@@ -204,6 +204,7 @@ pub struct Searched {
 
 /// The answer of a check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     #[serde(rename = "result")]
     pub verdict: Verdict,
