@@ -17,6 +17,7 @@ mod load;
 mod model;
 pub mod plan;
 mod validate;
+mod write;
 mod yaml;
 
 pub use desired::{
@@ -28,6 +29,7 @@ pub use diag::{sort as sort_diagnostics, Diagnostic, Severity, Source, Span, Spa
 pub use load::{keys, load, TEAM_DIRS};
 pub use model::*;
 pub use validate::validate;
+pub use write::{write, write_with, Comments};
 pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES};
 
 /// [`load`] and [`validate`] in one: the model and every problem, sorted.
@@ -45,6 +47,9 @@ mod hostile_tests;
 
 #[cfg(test)]
 mod limits_tests;
+
+#[cfg(test)]
+mod write_tests;
 
 #[cfg(test)]
 mod plan_tests;
