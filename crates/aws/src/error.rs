@@ -2,7 +2,6 @@
 //! action and the entity it was about, in words an operator can act on.
 
 use aws_sdk_iam::error::ProvideErrorMetadata;
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 /// What an AWS call was about, for messages: "user `bob`".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,10 +108,10 @@ pub enum AwsError {
         message: String,
     },
 
-    #[error("could not reach AWS for `{action}`: {message}")]
+    #[error("`{action}` was not sent: {message}")]
     #[diagnostic(
         code(iamctl::aws::connection),
-        help("check credentials (`AWS_PROFILE`, `AWS_ACCESS_KEY_ID`), `--region` and `--endpoint-url`")
+        help("check credentials (`--profile`, `AWS_PROFILE`, `AWS_ACCESS_KEY_ID`), `--region` and `--endpoint-url`")
     )]
     Connection {
         action: &'static str,
@@ -167,21 +166,65 @@ where
         _ => None,
     };
     let Some(se) = service_err else {
+        if let Some(u) = find_source::<crate::retry::Unreachable>(&err) {
+            return AwsError::Connection {
+                action,
+                message: u.to_string(),
+            };
+        }
+        if let Some(p) = find_source::<crate::ProfileMissing>(&err) {
+            return AwsError::Connection {
+                action,
+                message: p.to_string(),
+            };
+        }
         return AwsError::Connection {
             action,
-            message: connection_message(&DisplayErrorContext(&err).to_string()),
+            message: connection_message(&chain_text(&err)),
         };
     };
     let Some(code) = se.code().map(str::to_string) else {
-        // No error code: say what the SDK saw (status, parse failure).
+        // No error code: the answer was not an AWS error (a proxy, a wrong endpoint).
         return AwsError::Other {
             entity,
             action,
-            message: connection_message(&DisplayErrorContext(&err).to_string()),
+            message: format!(
+                "the answer was not an AWS error ({}); check `--endpoint-url` and any proxy",
+                connection_message(&chain_text(&err))
+            ),
         };
     };
     let message = se.message().unwrap_or("").to_string();
     from_code(action, entity, &code, message)
+}
+
+/// An error and its sources as `a: b: c`, without the Debug dump that the SDK's
+/// `DisplayErrorContext` appends; repeated texts are given once.
+pub(crate) fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let t = e.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The first error of type `T` in `err`'s chain of sources.
+pub(crate) fn find_source<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// A short reason for a request that never got an answer from AWS.

@@ -29,9 +29,85 @@ use aws_config::BehaviorVersion;
 /// How to reach AWS; every field falls back to the SDK's default chain.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
+    /// `--profile`; else `AWS_PROFILE`. A profile given either way supplies the
+    /// credentials even when `AWS_ACCESS_KEY_ID` is set, and one that is not
+    /// defined is an error naming it, never a fall-back to other credentials.
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// How long to wait for a TCP (and TLS) connection; default
+    /// [`DEFAULT_CONNECT_TIMEOUT`].
+    pub connect_timeout: Option<std::time::Duration>,
+}
+
+/// Connect timeout when none is given: long enough for a slow network, short
+/// enough that an unreachable endpoint is reported while the person still waits.
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A profile that the AWS config and credentials files do not define.
+#[derive(Debug)]
+pub struct ProfileMissing {
+    pub profile: String,
+}
+
+impl std::fmt::Display for ProfileMissing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the AWS profile `{}` is not defined in the AWS config or credentials file (`~/.aws/config`, `~/.aws/credentials`, or `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`)",
+            self.profile
+        )
+    }
+}
+
+impl std::error::Error for ProfileMissing {}
+
+/// Credentials of one named profile, and only of it: the environment's keys are
+/// not consulted, and a profile that does not exist is an error.
+#[derive(Debug)]
+struct ProfileOnly {
+    name: String,
+    inner: aws_config::profile::ProfileFileCredentialsProvider,
+}
+
+impl ProfileOnly {
+    async fn load(&self) -> aws_credential_types::provider::Result {
+        use aws_credential_types::provider::{error::CredentialsError, ProvideCredentials};
+        let set = aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_types::os_shim_internal::Env::real(),
+            &Default::default(),
+            None,
+        )
+        .await
+        .map_err(CredentialsError::invalid_configuration)?;
+        if set.get_profile(&self.name).is_none() {
+            return Err(CredentialsError::not_loaded(ProfileMissing {
+                profile: self.name.clone(),
+            }));
+        }
+        self.inner.provide_credentials().await
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for ProfileOnly {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.load())
+    }
+}
+
+/// The profile to use: `--profile`, else a non-empty `AWS_PROFILE`.
+pub fn selected_profile(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_string).or_else(|| {
+        std::env::var("AWS_PROFILE")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+    })
 }
 
 /// Region used when none is configured: IAM is global and STS's global endpoint
@@ -51,10 +127,21 @@ pub struct Aws {
 impl Aws {
     /// Load configuration. Nothing is sent to AWS yet.
     pub async fn connect(opts: &ConnectOptions) -> Aws {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(opts.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+            .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::adaptive().with_max_attempts(error::MAX_ATTEMPTS));
-        if let Some(p) = &opts.profile {
-            loader = loader.profile_name(p);
+            .retry_config(RetryConfig::adaptive().with_max_attempts(error::MAX_ATTEMPTS))
+            .timeout_config(timeouts);
+        if let Some(p) = selected_profile(opts.profile.as_deref()) {
+            // The default chain reads the environment's keys before any profile;
+            // a profile asked for by name must win, as in the AWS CLI.
+            let inner = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(&p)
+                .build();
+            loader = loader
+                .profile_name(&p)
+                .credentials_provider(ProfileOnly { name: p, inner });
         }
         if let Some(url) = &opts.endpoint_url {
             loader = loader.endpoint_url(url);

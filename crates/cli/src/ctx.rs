@@ -18,6 +18,9 @@ pub struct Ctx {
     pub connect: ConnectOptions,
     pub output: OutputFormat,
     pub yes: bool,
+    /// `--dry-run`: by-hand commands that change IAM say what they would do and
+    /// change nothing.
+    pub dry_run: bool,
     /// The current instant; injected (`IAMCTL_NOW`) so tests and `--at` are exact.
     pub now: jiff::Timestamp,
     /// True when stdin and stderr are terminals: we may ask questions.
@@ -37,6 +40,7 @@ impl Ctx {
             connect,
             output,
             yes,
+            dry_run: false,
             now,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             aws: OnceCell::new(),
@@ -76,6 +80,16 @@ impl Ctx {
         eprintln!("{}", msg.as_ref());
     }
 
+    /// With `--dry-run`: say what would change and stop before changing it
+    /// (`Ok(true)`: the caller returns). Without it, `Ok(false)`.
+    pub fn dry_run(&self, what: impl AsRef<str>) -> bool {
+        if self.dry_run {
+            eprintln!("would {}", what.as_ref());
+            eprintln!("dry run: nothing was changed");
+        }
+        self.dry_run
+    }
+
     /// Ask before a destructive step. `--yes` answers yes; without a terminal and
     /// without `--yes` the command stops with a usage error.
     pub fn confirm(&self, question: &str) -> CmdResult<()> {
@@ -108,14 +122,30 @@ impl Ctx {
         if self.json() {
             let s = serde_json::to_string_pretty(data)
                 .map_err(|e| CommandError::failure(format!("cannot encode output: {e}")))?;
-            println!("{s}");
+            print_out(&format!("{s}\n"))?;
         } else {
             let s = table(data);
             if !s.is_empty() {
-                println!("{}", s.trim_end());
+                print_out(&format!("{}\n", s.trim_end()))?;
             }
         }
         Ok(())
+    }
+}
+
+/// Write to stdout. A closed stdout (the reader went away, `| head -1`) ends the
+/// command quietly with exit 0: what it had to say is no longer wanted.
+pub fn print_out(s: &str) -> CmdResult {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Err(CommandError::silent(crate::error::exit::SUCCESS))
+        }
+        Err(e) => Err(CommandError::failure(format!(
+            "cannot write to stdout: {e}"
+        ))),
     }
 }
 

@@ -30,12 +30,19 @@ struct Cli {
     /// Endpoint for IAM, STS and S3 (else `AWS_ENDPOINT_URL`); S3 then uses path-style.
     #[arg(long, global = true, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Seconds to wait for a connection to AWS before failing (not retried).
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
+    connect_timeout: f64,
     /// `table` for people, `json` for one JSON document on stdout, `sarif` (policy lint, check).
     #[arg(long, global = true, value_enum, default_value = "table")]
     output: OutputFormat,
     /// Answer yes to every confirmation (needed without a terminal).
     #[arg(long, short = 'y', global = true)]
     yes: bool,
+    /// Say what a by-hand command would change (create, update, delete, attach,
+    /// rotate, ...), read what it must, and change nothing.
+    #[arg(long, global = true)]
+    dry_run: bool,
     /// No colours.
     #[arg(long, global = true)]
     no_color: bool,
@@ -71,7 +78,28 @@ fn now() -> Result<jiff::Timestamp, CommandError> {
     }
 }
 
+/// A closed stdout (`iamctl ... | head -1`) ends the command quietly, as other
+/// command-line tools do. Rust ignores SIGPIPE, so a write to the closed pipe is an
+/// error, and `println!` panics on it: this hook turns exactly that panic into a
+/// quiet exit 0 and leaves every other panic to the default hook.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") || msg.contains("os error 32") {
+            std::process::exit(i32::from(exit::SUCCESS));
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -96,17 +124,32 @@ fn main() -> ExitCode {
         )
     }))
     .ok();
+    if !(cli.connect_timeout.is_finite()
+        && cli.connect_timeout > 0.0
+        && cli.connect_timeout <= 3600.0)
+    {
+        eprint!(
+            "{}",
+            error::render(&miette::miette!(
+                "`--connect-timeout` must be a number of seconds above 0 and at most 3600, not `{}`",
+                cli.connect_timeout
+            ))
+        );
+        return ExitCode::from(exit::USAGE);
+    }
     let result = now().and_then(|now| {
-        let ctx = Ctx::new(
+        let mut ctx = Ctx::new(
             iamctl_aws::ConnectOptions {
                 profile: cli.profile.clone(),
                 region: cli.region.clone(),
                 endpoint_url: cli.endpoint_url.clone(),
+                connect_timeout: Some(std::time::Duration::from_secs_f64(cli.connect_timeout)),
             },
             cli.output,
             cli.yes,
             now,
         );
+        ctx.dry_run = cli.dry_run;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -116,7 +159,7 @@ fn main() -> ExitCode {
         let retried = ctx.retried_attempts();
         if retried > 0 {
             eprintln!(
-                "note: AWS throttled or failed {retried} request attempt(s); the SDK's adaptive retry sent them again"
+                "note: {retried} request attempt(s) were sent again by the SDK's adaptive retry (throttling or a transient failure)"
             );
         }
         result

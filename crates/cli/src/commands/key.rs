@@ -243,13 +243,73 @@ async fn rotate(ctx: &Ctx, a: RotateArgs) -> CmdResult {
     iamctl_policy::validate_name(EntityKind::User, &a.user)?;
     let file = KeyFile::reserve(&a.credentials_file, a.format)?;
     let aws = ctx.aws().await;
-    let old = aws.list_access_keys(&a.user, false).await?;
-    check_room(&a.user, &old)?;
+    let mut old = aws.list_access_keys(&a.user, false).await?;
+    // A full user (AWS allows two keys) can rotate only by freeing a slot first.
+    // An inactive key is what an earlier rotation left behind: with --delete-old
+    // it goes first; otherwise say, before anything changes, what to do.
+    let inactive: Vec<AccessKeyInfo> = old
+        .iter()
+        .filter(|k| !k.status.eq_ignore_ascii_case("Active"))
+        .cloned()
+        .collect();
+    let make_room = old.len() >= MAX_KEYS;
+    if make_room {
+        match (inactive.first(), a.delete_old) {
+            (Some(k), true) => {
+                if ctx.dry_run {
+                    ctx.status(format!(
+                        "would delete inactive key `{}` of user `{}` to make room",
+                        k.access_key_id, a.user
+                    ));
+                }
+            }
+            (Some(k), false) => {
+                return Err(CommandError::invalid_help(
+                    format!(
+                        "user `{}` already has {MAX_KEYS} access keys, and `{}` is inactive (left by an earlier rotation); no key was created",
+                        a.user, k.access_key_id
+                    ),
+                    format!(
+                        "rotate with `--delete-old`, which deletes the inactive key first, or delete it: `iamctl key delete {} {}`",
+                        a.user, k.access_key_id
+                    ),
+                ));
+            }
+            (None, _) => check_room(&a.user, &old)?,
+        }
+    }
+    if ctx.dry_run {
+        ctx.status(format!(
+            "would create a new access key for user `{}` (secret to `{}`), then {} {}",
+            a.user,
+            a.credentials_file.display(),
+            if a.delete_old {
+                "delete"
+            } else if a.keep_old {
+                "keep"
+            } else {
+                "deactivate"
+            },
+            old.iter()
+                .map(|k| format!("`{}`", k.access_key_id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        ctx.status("dry run: nothing was changed");
+        return Ok(());
+    }
     if a.delete_old {
         ctx.confirm(&format!(
             "rotate the key of user `{}` and delete the old one?",
             a.user
         ))?;
+    }
+    if make_room && a.delete_old {
+        if let Some(k) = inactive.first() {
+            aws.delete_access_key(&a.user, &k.access_key_id).await?;
+            ctx.status(format!("deleted inactive old key `{}`", k.access_key_id));
+            old.retain(|o| o.access_key_id != k.access_key_id);
+        }
     }
     let new = issue(ctx, aws, &a.user, Some(file), a.format).await?;
     for k in old.iter().filter(|k| k.access_key_id != new.access_key_id) {

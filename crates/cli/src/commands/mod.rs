@@ -103,8 +103,9 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = crate::Cli::command();
-            clap_complete::generate(shell, &mut cmd, "iamctl", &mut std::io::stdout());
-            Ok(())
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "iamctl", &mut buf);
+            crate::ctx::print_out(&String::from_utf8_lossy(&buf))
         }
     }
 }

@@ -168,6 +168,11 @@ impl Env {
         }
     }
 
+    /// This test's session credentials: key id, secret, session token.
+    pub fn credentials(&self) -> (String, String, String) {
+        (self.key_id.clone(), self.secret.clone(), self.token.clone())
+    }
+
     /// The test session's own secret key, to check it is never printed.
     pub fn secret_for_tests(&self) -> String {
         self.secret.clone()
@@ -265,6 +270,26 @@ impl Env {
 
     pub fn run(&self, args: &[&str]) -> Out {
         self.run_with_stdin(args, None)
+    }
+
+    /// Run with stdout a pipe whose reader is already closed (`| head -0`).
+    pub fn run_closed_stdout(&self, args: &[&str]) -> Out {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamctl"));
+        self.seal(&mut cmd);
+        let o = cmd
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run iamctl");
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::new(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
     }
 
     /// Run and expect exit 0.

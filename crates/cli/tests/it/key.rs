@@ -205,3 +205,76 @@ async fn key_list_without_a_user_covers_the_account() {
     owners.sort();
     assert_eq!(owners, ["a1", "a2", "a2", "a3"]);
 }
+
+/// Issue 11 item 3: rotate, then rotate --delete-old: the inactive key the first
+/// rotation left goes first, so the second rotation works; without --delete-old,
+/// a full user is refused before anything is created, saying what to do; with
+/// --dry-run nothing changes.
+#[tokio::test]
+async fn key_rotate_twice_with_delete_old_works() {
+    let env = Env::new().await;
+    env.ok(&["user", "create", "twice"]);
+    let f = |n: &str| env.path(n).display().to_string();
+    env.ok(&["key", "create", "twice", "--credentials-file", &f("0.csv")]);
+    let first = env.access_key_ids("twice").await[0].0.clone();
+    env.ok(&["key", "rotate", "twice", "--credentials-file", &f("1.csv")]);
+    let keys = env.access_key_ids("twice").await;
+    let second = keys.iter().find(|k| k.0 != first).unwrap().0.clone();
+    // Full, one inactive: without --delete-old, refused, nothing made, advice given.
+    let o = env.fails(
+        &["key", "rotate", "twice", "--credentials-file", &f("x.csv")],
+        3,
+    );
+    assert!(
+        o.stderr.contains("--delete-old") && o.stderr.contains(&first),
+        "{}",
+        o.stderr
+    );
+    assert!(!env.path("x.csv").exists());
+    assert_eq!(env.access_key_ids("twice").await.len(), 2);
+    // --dry-run: says what, changes nothing.
+    let o = env.ok(&[
+        "key",
+        "rotate",
+        "twice",
+        "--credentials-file",
+        &f("d.csv"),
+        "--delete-old",
+        "--dry-run",
+    ]);
+    assert!(
+        o.stderr.contains("would delete inactive key"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(env.access_key_ids("twice").await.len(), 2);
+    assert!(!env.path("d.csv").exists());
+    env.ok(&[
+        "key",
+        "rotate",
+        "twice",
+        "--credentials-file",
+        &f("2.csv"),
+        "--delete-old",
+        "--yes",
+    ]);
+    let keys = env.access_key_ids("twice").await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].0 != first && keys[0].0 != second, "{keys:?}");
+    assert_eq!(keys[0].1, "Active");
+    assert!(std::fs::read_to_string(env.path("2.csv"))
+        .unwrap()
+        .contains(&keys[0].0));
+    // And once more.
+    env.ok(&["key", "rotate", "twice", "--credentials-file", &f("3.csv")]);
+    env.ok(&[
+        "key",
+        "rotate",
+        "twice",
+        "--credentials-file",
+        &f("4.csv"),
+        "--delete-old",
+        "--yes",
+    ]);
+    assert_eq!(env.access_key_ids("twice").await.len(), 1);
+}
