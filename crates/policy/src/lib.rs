@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod catalog;
 pub mod check;
 pub mod document;
+pub mod escalation;
 pub mod eval;
 pub mod lint;
 pub mod names;

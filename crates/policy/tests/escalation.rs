@@ -1,0 +1,398 @@
+//! `escalation`: paths decided by the engine on snapshots built here, one
+//! case per method family, a two-hop path, and condition-, resource-,
+//! boundary- and deny-restricted non-cases.
+
+use iamctl_policy::escalation::{analyse, methods, EscalationPath, Kind, Target};
+use serde_json::{json, Value};
+
+const ACCT: &str = "111122223333";
+
+fn doc(statements: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn arn(kind: &str, name: &str) -> String {
+    format!("arn:aws:iam::{ACCT}:{kind}/{name}")
+}
+
+#[derive(Default)]
+struct Snap {
+    users: Vec<Value>,
+    roles: Vec<Value>,
+    groups: Vec<Value>,
+    policies: Vec<Value>,
+}
+
+impl Snap {
+    fn new() -> Snap {
+        let mut s = Snap::default();
+        s.policies.push(json!({"PolicyName": "AdministratorAccess",
+            "Arn": "arn:aws:iam::aws:policy/AdministratorAccess", "DefaultVersionId": "v1",
+            "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
+                "Document": doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))}]}));
+        s
+    }
+    fn user(
+        &mut self,
+        name: &str,
+        inline: Vec<Value>,
+        managed: &[&str],
+        groups: &[&str],
+        boundary: Option<&str>,
+    ) {
+        let mut u = json!({"UserName": name, "Arn": arn("user", name), "Path": "/",
+            "GroupList": groups,
+            "AttachedManagedPolicies": managed.iter().map(|a| json!({"PolicyName": a.rsplit('/').next().unwrap(), "PolicyArn": a})).collect::<Vec<_>>(),
+            "UserPolicyList": inline.into_iter().enumerate().map(|(i, d)| json!({"PolicyName": format!("p{i}"), "PolicyDocument": d})).collect::<Vec<_>>()});
+        if let Some(b) = boundary {
+            u["PermissionsBoundary"] =
+                json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b});
+        }
+        self.users.push(u);
+    }
+    fn role(&mut self, name: &str, trust: Value, inline: Vec<Value>, managed: &[&str]) {
+        self.roles.push(json!({"RoleName": name, "Arn": arn("role", name), "Path": "/",
+            "AssumeRolePolicyDocument": doc(trust),
+            "AttachedManagedPolicies": managed.iter().map(|a| json!({"PolicyName": a.rsplit('/').next().unwrap(), "PolicyArn": a})).collect::<Vec<_>>(),
+            "RolePolicyList": inline.into_iter().enumerate().map(|(i, d)| json!({"PolicyName": format!("p{i}"), "PolicyDocument": d})).collect::<Vec<_>>()}));
+    }
+    fn group(&mut self, name: &str, inline: Vec<Value>, managed: &[&str]) {
+        self.groups.push(json!({"GroupName": name, "Arn": arn("group", name), "Path": "/",
+            "AttachedManagedPolicies": managed.iter().map(|a| json!({"PolicyName": a.rsplit('/').next().unwrap(), "PolicyArn": a})).collect::<Vec<_>>(),
+            "GroupPolicyList": inline.into_iter().enumerate().map(|(i, d)| json!({"PolicyName": format!("p{i}"), "PolicyDocument": d})).collect::<Vec<_>>()}));
+    }
+    fn policy(&mut self, name: &str, d: Value) -> String {
+        let a = arn("policy", name);
+        self.policies.push(
+            json!({"PolicyName": name, "Arn": a, "DefaultVersionId": "v1",
+            "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": d}]}),
+        );
+        a
+    }
+    fn json(&self) -> Value {
+        json!({"UserDetailList": self.users, "RoleDetailList": self.roles,
+               "GroupDetailList": self.groups, "Policies": self.policies})
+    }
+}
+
+fn allow(action: &str, resource: &str) -> Value {
+    doc(json!([{"Effect": "Allow", "Action": action, "Resource": resource}]))
+}
+
+/// One account with a case per method family and the non-cases.
+fn account() -> Value {
+    let mut s = Snap::new();
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    s.user("root-admin", vec![], &[admin], &[], None);
+    // Self-escalation: a new version of its own managed policy.
+    let team_dev = s.policy(
+        "team-dev",
+        doc(
+            json!([{"Sid": "OwnPolicy", "Effect": "Allow", "Action": "iam:CreatePolicyVersion",
+            "Resource": arn("policy", "team-dev")}]),
+        ),
+    );
+    s.user("alice", vec![], &[&team_dev], &[], None);
+    // Credentials of another user.
+    s.user(
+        "bob",
+        vec![allow("iam:CreateAccessKey", &arn("user", "root-admin"))],
+        &[],
+        &[],
+        None,
+    );
+    // Two hops: carol -> role ci -> role admin.
+    s.user(
+        "carol",
+        vec![allow("sts:AssumeRole", &arn("role", "ci"))],
+        &[],
+        &[],
+        None,
+    );
+    s.role(
+        "ci",
+        json!([{"Effect": "Allow", "Principal": {"AWS": arn("user", "carol")}, "Action": "sts:AssumeRole"}]),
+        vec![allow("sts:AssumeRole", &arn("role", "admin"))],
+        &[],
+    );
+    s.role(
+        "admin",
+        json!([{"Effect": "Allow", "Principal": {"AWS": arn("role", "ci")}, "Action": "sts:AssumeRole"}]),
+        vec![],
+        &[admin],
+    );
+    // PassRole to EC2, whose role is an administrator.
+    s.role(
+        "ec2-admin",
+        json!([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]),
+        vec![],
+        &[admin],
+    );
+    s.user(
+        "dave",
+        vec![doc(json!([
+            {"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": arn("role", "ec2-admin")},
+            {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}]))],
+        &[],
+        &[],
+        None,
+    );
+    // An existing Lambda function running as an administrator role.
+    s.role(
+        "lambda-admin",
+        json!([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]),
+        vec![],
+        &[admin],
+    );
+    s.user(
+        "erin",
+        vec![allow("lambda:UpdateFunctionCode", "*")],
+        &[],
+        &[],
+        None,
+    );
+    // Group policy writes and joining a group.
+    s.group(
+        "devs",
+        vec![allow("iam:PutGroupPolicy", &arn("group", "devs"))],
+        &[],
+    );
+    s.user("frank", vec![], &[], &["devs"], None);
+    s.group("admins", vec![], &[admin]);
+    s.user(
+        "olga",
+        vec![allow("iam:AddUserToGroup", &arn("group", "admins"))],
+        &[],
+        &[],
+        None,
+    );
+    // Attach an administrator policy to a role it can assume.
+    s.role(
+        "ops",
+        json!([{"Effect": "Allow", "Principal": {"AWS": arn("user", "paul")}, "Action": "sts:AssumeRole"}]),
+        vec![],
+        &[],
+    );
+    s.user(
+        "paul",
+        vec![doc(json!([
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn("role", "ops")},
+            {"Sid": "AttachOps", "Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": arn("role", "ops")}]))],
+        &[],
+        &[],
+        None,
+    );
+
+    // Non-cases.
+    // gina may attach only ReadOnlyAccess to herself.
+    s.user(
+        "gina",
+        vec![doc(json!([{"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": arn("user", "gina"),
+            "Condition": {"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}}]))],
+        &[],
+        &[],
+        None,
+    );
+    // hank may create keys for himself only.
+    s.user(
+        "hank",
+        vec![allow(
+            "iam:CreateAccessKey",
+            "arn:aws:iam::*:user/${aws:username}",
+        )],
+        &[],
+        &[],
+        None,
+    );
+    // ivan may write his own inline policies, but a boundary caps him.
+    let boundary = s.policy("s3-only", allow("s3:*", "*"));
+    s.user(
+        "ivan",
+        vec![allow("iam:PutUserPolicy", &arn("user", "ivan"))],
+        &[],
+        &[],
+        Some(&boundary),
+    );
+    // judy may call AssumeRole on admin, but its trust does not name her.
+    s.user(
+        "judy",
+        vec![allow("sts:AssumeRole", &arn("role", "admin"))],
+        &[],
+        &[],
+        None,
+    );
+    // kate may pass ec2-admin only to Lambda, and cannot create functions.
+    s.user(
+        "kate",
+        vec![doc(json!([
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": arn("role", "ec2-admin"),
+             "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+            {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}]))],
+        &[],
+        &[],
+        None,
+    );
+    // leo's PutUserPolicy is denied without MFA.
+    s.user(
+        "leo",
+        vec![doc(json!([
+            {"Effect": "Allow", "Action": "iam:PutUserPolicy", "Resource": arn("user", "leo")},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]))],
+        &[],
+        &[],
+        None,
+    );
+    s.json()
+}
+
+fn path_of<'a>(paths: &'a [EscalationPath], user: &str) -> Option<&'a EscalationPath> {
+    paths.iter().find(|p| p.principal == arn("user", user))
+}
+
+#[test]
+fn the_catalogue_is_pathfinding_cloud_with_a_kind_for_each_method() {
+    let m = methods();
+    assert_eq!(m.len(), 65);
+    assert!(m.iter().all(|m| m.kind != Kind::Unsupported), "{m:?}");
+    assert!(iamctl_policy::escalation::source().contains("pathfinding.cloud"));
+    let ec2 = m.iter().find(|m| m.id == "ec2-001").unwrap();
+    assert_eq!(ec2.service.as_deref(), Some("ec2.amazonaws.com"));
+    assert_eq!(ec2.actions, ["iam:PassRole", "ec2:RunInstances"]);
+}
+
+#[test]
+fn one_case_per_method_family() {
+    let report = analyse(&account(), &Target::Admin, None).unwrap();
+    let paths = &report.paths;
+    assert!(report.admins.contains(&arn("user", "root-admin")));
+
+    let alice = path_of(paths, "alice").expect("alice escalates");
+    assert_eq!(alice.steps.len(), 1);
+    assert_eq!(alice.steps[0].method, "iam-001");
+    assert_eq!(alice.steps[0].action, "iam:CreatePolicyVersion");
+    assert_eq!(alice.steps[0].resource, arn("policy", "team-dev"));
+    assert!(
+        alice.steps[0].statement.contains("OwnPolicy"),
+        "{:?}",
+        alice.steps[0]
+    );
+
+    let bob = path_of(paths, "bob").expect("bob escalates");
+    assert_eq!(bob.steps[0].method, "iam-002");
+    assert_eq!(bob.steps[0].resource, arn("user", "root-admin"));
+
+    let carol = path_of(paths, "carol").expect("carol escalates in two hops");
+    let hops: Vec<&str> = carol.steps.iter().map(|s| s.resource.as_str()).collect();
+    assert_eq!(hops, [arn("role", "ci"), arn("role", "admin")]);
+    assert!(carol.steps.iter().all(|s| s.action == "sts:AssumeRole"));
+    assert_eq!(carol.steps[1].principal, arn("role", "ci"));
+
+    let dave = path_of(paths, "dave").expect("dave passes a role to EC2");
+    assert_eq!(dave.steps[0].method, "ec2-001");
+    assert_eq!(dave.steps[0].action, "iam:PassRole");
+    assert_eq!(dave.steps[0].resource, arn("role", "ec2-admin"));
+    assert!(dave.steps[0].statement.contains("Pass"));
+    assert!(!dave.if_resource_exists);
+
+    let erin = path_of(paths, "erin").expect("erin, if a function runs as the role");
+    assert!(erin.if_resource_exists);
+    assert!(erin.steps[0].method.starts_with("lambda-"));
+    assert_eq!(erin.steps[0].resource, arn("role", "lambda-admin"));
+
+    let frank = path_of(paths, "frank").expect("frank writes his group's policy");
+    assert_eq!(frank.steps[0].method, "iam-011");
+    assert_eq!(frank.steps[0].resource, arn("group", "devs"));
+
+    let olga = path_of(paths, "olga").expect("olga joins admins");
+    assert_eq!(olga.steps[0].method, "iam-013");
+
+    let paul = path_of(paths, "paul").expect("paul attaches to ops and assumes it");
+    let actions: Vec<&str> = paul.steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(actions, ["iam:AttachRolePolicy", "sts:AssumeRole"]);
+    assert!(paul.steps[0].statement.contains("AttachOps"));
+
+    for user in ["gina", "hank", "ivan", "judy", "kate", "leo"] {
+        assert!(
+            path_of(paths, user).is_none(),
+            "{user}: {:?}",
+            path_of(paths, user)
+        );
+    }
+}
+
+#[test]
+fn a_target_principal_and_one_starting_principal() {
+    let snap = account();
+    let r = analyse(&snap, &Target::Principal(arn("role", "ci")), Some("carol")).unwrap();
+    assert_eq!(r.paths.len(), 1);
+    assert_eq!(r.paths[0].target, arn("role", "ci"));
+    assert_eq!(r.paths[0].steps.len(), 1);
+    let r = analyse(&snap, &Target::Admin, Some("gina")).unwrap();
+    assert!(r.paths.is_empty());
+    assert!(analyse(&snap, &Target::Admin, Some("nobody")).is_err());
+}
+
+/// A snapshot of `users` users and `roles` roles shaped like a real account:
+/// most hold a few service permissions, some may assume roles, pass roles
+/// or manage keys.
+pub fn generated(users: usize, roles: usize) -> Value {
+    let mut s = Snap::new();
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let read = s.policy("read", allow("s3:Get*", "*"));
+    for r in 0..roles {
+        let trust = if r % 10 == 0 {
+            json!([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}])
+        } else {
+            json!([{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "sts:AssumeRole"}])
+        };
+        let managed: Vec<&str> = if r % 50 == 5 {
+            vec![admin]
+        } else {
+            vec![read.as_str()]
+        };
+        s.role(
+            &format!("role{r}"),
+            trust,
+            vec![allow(
+                "dynamodb:*",
+                &format!("arn:aws:dynamodb:*:{ACCT}:table/t{r}"),
+            )],
+            &managed,
+        );
+    }
+    for u in 0..users {
+        let mut inline = vec![allow("s3:*", &format!("arn:aws:s3:::bucket{u}/*"))];
+        match u % 20 {
+            0 => inline.push(allow("sts:AssumeRole", &arn("role", &format!("role{}", (u + 5) % roles.max(1))))),
+            1 => inline.push(allow("iam:CreateAccessKey", "arn:aws:iam::*:user/${aws:username}")),
+            2 => inline.push(doc(json!([
+                {"Effect": "Allow", "Action": "iam:PassRole", "Resource": arn("role", &format!("role{}", u % roles.max(1))),
+                 "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+                {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}]))),
+            _ => {}
+        }
+        s.user(&format!("user{u}"), inline, &[read.as_str()], &[], None);
+    }
+    s.json()
+}
+
+#[test]
+fn a_1200_principal_account_is_analysed() {
+    let snap = generated(600, 600);
+    let t = std::time::Instant::now();
+    let r = analyse(&snap, &Target::Admin, None).unwrap();
+    let took = t.elapsed();
+    eprintln!(
+        "escalation over {} principals: {:.3} s, {} paths",
+        r.principals,
+        took.as_secs_f64(),
+        r.paths.len()
+    );
+    assert_eq!(r.principals, 1200);
+    // user0 may assume role5, an administrator; user20 role25, not one.
+    assert!(r.paths.iter().any(|p| p.principal == arn("user", "user0")));
+    assert!(!r.paths.iter().any(|p| p.principal == arn("user", "user20")));
+    // user1 may only make keys for itself.
+    assert!(!r.paths.iter().any(|p| p.principal == arn("user", "user1")));
+}
