@@ -595,6 +595,38 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
     Some(d)
 }
 
+/// The conflict plan reports when a principal iamctl does not create (one
+/// declared `existing: true`, or named in a grant and declared nowhere) is
+/// missing from the account where the configuration needs it:
+/// "user `developer` is granted in temporary-access/example-team.yaml:4:11,
+/// but account `345678901234` (environment `prod`) has no such user".
+pub fn missing_principal(
+    kind: PrincipalKind,
+    name: &str,
+    required_by: &[String],
+    declared_at: Option<&str>,
+    environment: &str,
+    account: &str,
+) -> String {
+    let k = kind.as_str();
+    let places = match required_by {
+        [] => String::new(),
+        [one] => format!(" is granted in {one},"),
+        [first, rest @ ..] => format!(
+            " is granted in {first} (and {} more place{}),",
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" }
+        ),
+    };
+    let declared = match declared_at {
+        Some(at) => format!(" (declared `existing` at {at})"),
+        None => String::new(),
+    };
+    format!(
+        "{k} `{name}`{declared}{places} but account `{account}` (environment `{environment}`) has no such {k}: create it there or remove the grant"
+    )
+}
+
 /// The ARN of a permissions boundary: an ARN as written, else the team's key.
 fn boundary_arn(t: &Team, account: &str, b: &crate::Spanned<String>) -> String {
     if b.value.starts_with("arn:") {

@@ -21,8 +21,8 @@ mod write;
 mod yaml;
 
 pub use desired::{
-    desired_state, environments, expiring_copy, parse_expiry, policy_document, rfc3339,
-    statement_json, DesiredAccount, DesiredGroup, DesiredPolicy, DesiredRole, DesiredUser,
+    desired_state, environments, expiring_copy, missing_principal, parse_expiry, policy_document,
+    rfc3339, statement_json, DesiredAccount, DesiredGroup, DesiredPolicy, DesiredRole, DesiredUser,
     PolicyBody, Tags, MANAGED_BY, TAG_EXPIRES, TAG_GRANTEE, TAG_KEY, TAG_TEAM,
 };
 pub use diag::{sort as sort_diagnostics, Diagnostic, Severity, Source, Span, Spanned};

@@ -1000,3 +1000,27 @@ fn two_environments_of_one_account_are_rejected() {
     let same = "aws-accounts:\n  prod: \"222222222222\"\n";
     assert_eq!(errors(&[("aws-accounts/u.yaml", same)]), vec![]);
 }
+
+/// Plan's conflict for a missing existing principal names the account, the
+/// environment and the grant's place.
+#[test]
+fn missing_principal_names_account_and_place() {
+    let (config, _) = check(&example("seed004"), now());
+    let before: jiff::Timestamp = "2025-11-28T09:00:00Z".parse().expect("ts");
+    let prod = desired_state(&config, "prod", before).expect("prod");
+    let dev = &prod.users["developer"];
+    assert_eq!(
+        missing_principal(
+            PrincipalKind::User,
+            &dev.name,
+            &dev.required_by,
+            dev.declared_at.as_deref(),
+            &prod.environment,
+            &prod.account_id
+        ),
+        "user `developer` is granted in temporary-access/example-team.yaml:4:11, but account `345678901234` (environment `prod`) has no such user: create it there or remove the grant"
+    );
+    let two = ["a.yaml:1:1".to_owned(), "b.yaml:2:2".to_owned()];
+    assert!(missing_principal(PrincipalKind::Role, "ci", &two, Some("roles/t.yaml:2:3"), "dev", "111111111111")
+        .starts_with("role `ci` (declared `existing` at roles/t.yaml:2:3) is granted in a.yaml:1:1 (and 1 more place), but account"));
+}
