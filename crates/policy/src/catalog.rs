@@ -19,10 +19,24 @@ use std::sync::OnceLock;
 
 const DATA: &str = include_str!("../data/iam-actions.txt");
 
+/// What AWS's own documents use and the generated data lacks, each entry
+/// with its source (`data/iam-actions-supplement.txt`); read after [`DATA`].
+const SUPPLEMENT: &str = include_str!("../data/iam-actions-supplement.txt");
+
 /// The catalog of every service, decoded from the embedded data on first use.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| parse::parse(DATA).expect("the embedded action data is well formed"))
+    CATALOG.get_or_init(|| {
+        let supplement: String = SUPPLEMENT
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let mut catalog = parse::parse(&format!("{DATA}\n{supplement}"))
+            .expect("the embedded action data is well formed");
+        catalog.source.push_str(" + iamctl supplement");
+        catalog
+    })
 }
 
 /// Every service, action, resource type and condition key that AWS documents.

@@ -173,6 +173,7 @@ codes! {
     UnknownAction => "UNKNOWN_ACTION", Error, "an action the service does not have, or an action wildcard that matches none";
     InvalidGlobalConditionKey => "INVALID_GLOBAL_CONDITION_KEY", Error, "an `aws:` condition key that does not exist";
     InvalidArn => "INVALID_ARN", Error, "a `Resource` is neither `*` nor an ARN";
+    AllowWithNotPrincipal => "ALLOW_WITH_NOT_PRINCIPAL", Error, "`NotPrincipal` with `Allow`, which AWS does not support (`NotPrincipal` must be used with `Deny`)";
     PolicyTooLarge => "POLICY_TOO_LARGE", Error, "the policy is above the size limit of its kind";
     AllowWithNotAction => "ALLOW_WITH_NOT_ACTION", SecurityWarning, "`Allow` with `NotAction` allows every action not listed, including future ones";
     AllowWithNotResource => "ALLOW_WITH_NOT_RESOURCE", SecurityWarning, "`Allow` with `NotResource` allows every resource not listed, including future ones";
@@ -183,6 +184,7 @@ codes! {
     MfaAllowIfExistsTrue => "MFA_ALLOW_IF_EXISTS_TRUE", SecurityWarning, "an `Allow` on `BoolIfExists aws:MultiFactorAuthPresent true` also allows long-term access keys without MFA; use `Bool`";
     UnknownConditionKey => "UNKNOWN_CONDITION_KEY", Warning, "a service condition key that no service documents";
     UnsupportedConditionKey => "UNSUPPORTED_CONDITION_KEY", Warning, "a condition key that none of the statement's services supports, so requests never carry it";
+    ConditionTypeMismatch => "CONDITION_TYPE_MISMATCH", Warning, "a condition operator of another type than its key's (e.g. `NumericEquals` on the string key `s3:prefix`), so it never matches as meant";
     UnsupportedResource => "UNSUPPORTED_RESOURCE", Warning, "a `Resource` that none of the statement's actions can act on";
     WriteOnAllResources => "WRITE_ON_ALL_RESOURCES", Warning, "write actions that support resource-level permissions are allowed on `*`";
     PolicyVariablesNeedVersion => "POLICY_VARIABLES_NEED_VERSION", Warning, "`${...}` policy variables with `Version` missing or `2008-10-17`, where they are literal text";

@@ -35,6 +35,14 @@ pub(super) fn parse(text: &str) -> Result<Catalog, String> {
             }
             "S" => {
                 keys.clear();
+                let prefix = field(0)?.to_ascii_lowercase();
+                if let Some(i) = catalog.services.iter().position(|s| s.prefix == prefix) {
+                    // A later service line (the supplement) adds to the
+                    // service: its records follow; its `K` numbers start anew.
+                    let service = catalog.services.remove(i);
+                    catalog.services.push(service);
+                    continue;
+                }
                 catalog.services.push(Service {
                     prefix: field(0)?.to_ascii_lowercase(),
                     name: field(1)?.to_owned(),

@@ -276,7 +276,9 @@ fn is_arn(resource: &str) -> bool {
         || variable_or_wild(account)
         || account == "aws"
         || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
-    partition_ok && service_ok && account_ok && !parts[5].is_empty()
+    // The resource part may be empty: AWS's own managed policies write
+    // `arn:aws:organizations::*:` and IAM accepts it.
+    partition_ok && service_ok && account_ok
 }
 
 fn check_resources(ctx: &mut Ctx<'_>, resources: &Element<'_>, resolved: Option<&Resolved<'_>>) {
@@ -435,6 +437,7 @@ fn check_condition_keys(
                 }
                 continue;
             };
+            operator_type(ctx, &pointer, operator, key, &info);
             if info.global {
                 continue;
             }
@@ -463,6 +466,65 @@ fn check_condition_keys(
             );
         }
     }
+}
+
+/// A condition operator whose type cannot compare the key's values, e.g.
+/// `NumericEquals` on the string key `s3:prefix`: "The condition operator
+/// that you can use in a policy depends on the condition key you choose"
+/// (reference_policies_elements_condition_operators). String operators, ARN
+/// operators on string keys, `Null` and `BinaryEquals` are never flagged.
+fn operator_type(
+    ctx: &mut Ctx<'_>,
+    pointer: &str,
+    operator: &str,
+    key: &str,
+    info: &crate::catalog::ConditionKeyInfo,
+) {
+    use crate::catalog::ConditionValueType as T;
+    use crate::eval::OperatorKind as K;
+    let Some(op) = crate::eval::Operator::parse(operator) else {
+        return;
+    };
+    let key_type = info.value_type.element();
+    let fits = match op.kind {
+        K::NumericEquals
+        | K::NumericNotEquals
+        | K::NumericLessThan
+        | K::NumericLessThanEquals
+        | K::NumericGreaterThan
+        | K::NumericGreaterThanEquals => matches!(key_type, T::Numeric | T::Date),
+        K::DateEquals
+        | K::DateNotEquals
+        | K::DateLessThan
+        | K::DateLessThanEquals
+        | K::DateGreaterThan
+        | K::DateGreaterThanEquals => matches!(key_type, T::Date | T::Numeric),
+        K::Bool => matches!(key_type, T::Bool | T::String),
+        K::IpAddress | K::NotIpAddress => matches!(key_type, T::IPAddress),
+        K::ArnEquals | K::ArnLike | K::ArnNotEquals | K::ArnNotLike => {
+            matches!(key_type, T::Arn | T::String)
+        }
+        _ => true,
+    };
+    if fits {
+        return;
+    }
+    let family = match op.kind.name() {
+        n if n.starts_with("Numeric") => "numeric",
+        n if n.starts_with("Date") => "date",
+        n if n.starts_with("Arn") => "ARN",
+        "Bool" => "boolean",
+        _ => "IP address",
+    };
+    ctx.report(
+        Code::ConditionTypeMismatch,
+        pointer,
+        At::Key,
+        format!(
+            "`{operator}` is a {family} operator, but `{key}` is of type `{}`, so the condition never matches as meant; use an operator of the key's type",
+            info.value_type.as_str()
+        ),
+    );
 }
 
 /// `aws:MultiFactorAuthPresent` written so that it misses requests made

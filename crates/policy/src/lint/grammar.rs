@@ -332,7 +332,20 @@ fn check_statement<'a>(
                 "statement has neither `Principal` nor `NotPrincipal`, which a {policy_type} needs"
             ),
         ),
-        (true, Some((element, value))) => check_principal(ctx, &at(element), element, value),
+        (true, Some((element, value))) => {
+            if element == "NotPrincipal" && effect == Some("Allow") {
+                // "NotPrincipal must be used with "Effect":"Deny". Using it
+                // with "Effect":"Allow" is not supported."
+                // (reference_policies_elements_notprincipal)
+                ctx.report(
+                    Code::AllowWithNotPrincipal,
+                    &at(element),
+                    At::Key,
+                    "`NotPrincipal` with `Allow` is not supported by AWS: it would allow everyone not listed, anonymous users included; name the principals in `Principal`, or use `Deny` with `NotPrincipal`",
+                );
+            }
+            check_principal(ctx, &at(element), element, value)
+        }
         (false, Some((element, _))) => ctx.report(
             Code::UnsupportedElement,
             &at(element),

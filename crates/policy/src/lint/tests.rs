@@ -709,3 +709,131 @@ fn readme_lists_every_code() {
         assert!(readme.contains(&row), "README.md lacks the row\n{row}");
     }
 }
+
+/// Issue 9: what AWS's own managed policies write is no `ERROR`.
+#[test]
+fn aws_managed_policy_shapes_are_not_errors() {
+    // `arn:aws:organizations::*:` (AmazonDevOpsGuruOrganizationsAccess): an
+    // empty resource part is still an ARN.
+    let text = identity(
+        r#"{"Effect": "Allow", "Action": "organizations:DescribeAccount", "Resource": "arn:aws:organizations::*:"}"#,
+    );
+    assert!(
+        !codes(&text, ID)
+            .iter()
+            .any(|(c, ..)| *c == Code::InvalidArn),
+        "{:?}",
+        codes(&text, ID)
+    );
+    // The legacy global key (AWSSSOServiceRolePolicy).
+    let text = identity(
+        r#"{"Effect": "Allow", "Action": "organizations:DescribeOrganization", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgMasterAccountId": "111122223333"}}}"#,
+    );
+    assert!(
+        !codes(&text, ID)
+            .iter()
+            .any(|(c, ..)| *c == Code::InvalidGlobalConditionKey),
+        "{:?}",
+        codes(&text, ID)
+    );
+    // qapps actions of the supplement (AWSIAMIdentityCenterAllowListForIdentityContext).
+    let text = identity(
+        r#"{"Effect": "Allow", "Action": ["qapps:ImportDocumentToQApp", "qapps:ImportDocumentToQAppSession", "qapps:ListQApps"], "Resource": "*"}"#,
+    );
+    assert!(
+        !codes(&text, ID)
+            .iter()
+            .any(|(c, ..)| *c == Code::UnknownAction),
+        "{:?}",
+        codes(&text, ID)
+    );
+    // Still an error: a misspelt action.
+    expect(
+        Code::UnknownAction,
+        ID,
+        &identity(
+            r#"{"Effect": "Allow", "Action": §"qapps:ImportDocumentToQApps", "Resource": "*"}"#,
+        ),
+    );
+}
+
+/// "The condition operator that you can use in a policy depends on the
+/// condition key you choose" (reference_policies_elements_condition_operators).
+#[test]
+fn condition_operator_of_the_wrong_type_for_its_key() {
+    let with = |op: &str, key: &str, value: &str| {
+        identity(&format!(
+            r#"{{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b", "Condition": {{"{op}": {{§"{key}": "{value}"}}}}}}"#
+        ))
+    };
+    expect(
+        Code::ConditionTypeMismatch,
+        ID,
+        &with("NumericEquals", "s3:prefix", "1"),
+    );
+    expect(
+        Code::ConditionTypeMismatch,
+        ID,
+        &with("DateGreaterThan", "s3:prefix", "2020-01-01"),
+    );
+    expect(
+        Code::ConditionTypeMismatch,
+        ID,
+        &with("IpAddress", "s3:prefix", "10.0.0.0/8"),
+    );
+    expect(
+        Code::ConditionTypeMismatch,
+        ID,
+        &with("ForAnyValue:NumericLessThan", "aws:SourceIp", "3"),
+    );
+    expect(
+        Code::ConditionTypeMismatch,
+        ID,
+        &with("BoolIfExists", "aws:CurrentTime", "true"),
+    );
+    expect(
+        Code::ConditionTypeMismatch,
+        ID,
+        &with("ArnLike", "s3:max-keys", "arn:*"),
+    );
+    for (op, key, value) in [
+        ("NumericLessThanEquals", "s3:max-keys", "10"),
+        ("StringLike", "s3:prefix", "home/*"),
+        ("StringEquals", "aws:SecureTransport", "true"),
+        ("Bool", "aws:SecureTransport", "true"),
+        ("IpAddress", "aws:SourceIp", "10.0.0.0/8"),
+        ("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"),
+        ("NumericLessThan", "aws:EpochTime", "1900000000"),
+        ("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:role/x"),
+        ("Null", "s3:prefix", "true"),
+    ] {
+        let text = with(op, key, value).replace('§', "");
+        assert!(
+            !codes(&text, ID)
+                .iter()
+                .any(|(c, ..)| *c == Code::ConditionTypeMismatch),
+            "{op} {key}: {:?}",
+            codes(&text, ID)
+        );
+    }
+}
+
+/// "NotPrincipal must be used with "Effect":"Deny". Using it with
+/// "Effect":"Allow" is not supported." (reference_policies_elements_notprincipal)
+#[test]
+fn allow_with_not_principal() {
+    let text = |effect: &str| {
+        format!(
+            "{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"{effect}\", §\"NotPrincipal\": {{\"AWS\": \"arn:aws:iam::111122223333:user/a\"}}, \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::b/*\"}}]}}"
+        )
+    };
+    expect(
+        Code::AllowWithNotPrincipal,
+        PolicyType::Resource,
+        &text("Allow"),
+    );
+    let deny = text("Deny").replace('§', "");
+    assert!(!codes(&deny, PolicyType::Resource)
+        .iter()
+        .any(|(c, ..)| *c == Code::AllowWithNotPrincipal));
+}
