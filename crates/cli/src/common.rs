@@ -54,6 +54,51 @@ pub fn read_document(arg: &str, kind: DocumentKind) -> CmdResult<PolicyDocument>
     Ok(PolicyDocument::parse(&origin, &text, kind)?)
 }
 
+/// Read a managed policy document (a file, or `-`) as [`read_document`] does, then
+/// lint it as an identity-based policy unless `no_lint`: every finding is shown on
+/// stderr as `file:line:col: SEVERITY CODE: message`, and any `ERROR` stops the
+/// command (exit 3) before AWS is asked for anything.
+pub fn read_linted_document(
+    ctx: &Ctx,
+    arg: &str,
+    kind: DocumentKind,
+    no_lint: bool,
+) -> CmdResult<PolicyDocument> {
+    let (origin, text) = if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        ("<stdin>".to_string(), s)
+    } else {
+        let text = std::fs::read_to_string(arg)
+            .map_err(|e| CommandError::invalid(format!("cannot read `{arg}`: {e}")))?;
+        (arg.to_string(), text)
+    };
+    let doc = PolicyDocument::parse(&origin, &text, kind)?;
+    if no_lint {
+        return Ok(doc);
+    }
+    use iamctl_policy::lint::{lint, PolicyType, Severity};
+    let report = lint(&origin, &text, PolicyType::Identity);
+    for f in &report.findings {
+        ctx.status(format!(
+            "{origin}:{}:{}: {} {}: {}",
+            f.line,
+            f.column,
+            f.severity.as_str(),
+            f.code.as_str(),
+            f.message
+        ));
+    }
+    let errors = report.count(Severity::Error);
+    if errors > 0 {
+        return Err(CommandError::invalid_help(
+            format!("`{origin}` has {errors} lint error(s); nothing was changed"),
+            "fix the document (see `iamctl policy lint`), or pass `--no-lint` to skip the checks",
+        ));
+    }
+    Ok(doc)
+}
+
 /// Check a policy reference's syntax without calling AWS.
 pub fn check_policy_ref(s: &str) -> CmdResult<()> {
     if s.contains('/') && !s.starts_with("arn:") {

@@ -1,6 +1,8 @@
 //! `iamctl policy ...`: customer-managed policies, their versions, and bundles.
 
-use crate::common::{is_managed, local_policy, read_document, short_date, tags_with_managed};
+use crate::common::{
+    is_managed, local_policy, read_document, read_linted_document, short_date, tags_with_managed,
+};
 use crate::ctx::{fields, table, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{Aws, Policy, PolicyScope, PolicyVersion};
@@ -28,6 +30,9 @@ pub enum PolicyCommand {
         policy: String,
         #[arg(long, value_name = "FILE")]
         document: String,
+        /// Skip the lint (by default an `ERROR` finding refuses the update).
+        #[arg(long)]
+        no_lint: bool,
     },
     /// The versions of a policy.
     Versions { policy: String },
@@ -37,7 +42,8 @@ pub enum PolicyCommand {
         #[arg(value_name = "VERSION")]
         version_id: String,
     },
-    /// Go back to the previous default (the newest version older than the default).
+    /// Go back to the previous default, by the history of defaults iamctl keeps in
+    /// the policy's `iamctl:default-history` tag (`--to vN`: exactly that version).
     Rollback {
         policy: String,
         #[arg(long, value_name = "vN")]
@@ -68,6 +74,9 @@ pub struct CreateArgs {
     pub description: Option<String>,
     #[arg(long = "tag", value_name = "K=V")]
     pub tags: Vec<String>,
+    /// Skip the lint (by default an `ERROR` finding refuses to create the policy).
+    #[arg(long)]
+    pub no_lint: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -123,7 +132,11 @@ pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
         PolicyCommand::Show { policy, version_id } => {
             show(ctx, &policy, version_id.as_deref()).await
         }
-        PolicyCommand::Update { policy, document } => update(ctx, &policy, &document).await,
+        PolicyCommand::Update {
+            policy,
+            document,
+            no_lint,
+        } => update(ctx, &policy, &document, no_lint).await,
         PolicyCommand::Versions { policy } => versions(ctx, &policy).await,
         PolicyCommand::SetDefault { policy, version_id } => {
             set_default(ctx, &policy, &version_id).await
@@ -156,7 +169,17 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
         iamctl_policy::validate_path(p)?;
     }
     let tags = tags_with_managed(&a.tags)?;
-    let doc = read_document(&a.document, DocumentKind::Managed)?;
+    let doc = read_linted_document(ctx, &a.document, DocumentKind::Managed, a.no_lint)?;
+    if ctx.dry_run(format!(
+        "create policy `{}`{}",
+        a.name,
+        a.path
+            .as_deref()
+            .map(|p| format!(" under `{p}`"))
+            .unwrap_or_default()
+    )) {
+        return Ok(());
+    }
     let p = ctx
         .aws()
         .await
@@ -301,14 +324,79 @@ pub async fn set_document(
     let v = aws
         .create_policy_version(arn, &doc.to_compact(), true)
         .await?;
+    push_default_history(ctx, aws, arn, &policy.default_version_id).await;
     Ok((Outcome::Updated, Some(v.version_id)))
 }
 
-async fn update(ctx: &Ctx, policy: &str, document: &str) -> CmdResult {
-    let doc = read_document(document, DocumentKind::Managed)?;
+/// The tag holding the defaults a policy had before its current one, oldest first,
+/// space-separated (`v3 v5 v6`). IAM keeps no such history; `rollback` needs it.
+pub const HISTORY_TAG: &str = "iamctl:default-history";
+
+/// A tag value holds at most 256 characters: the oldest entries go first.
+const HISTORY_MAX_CHARS: usize = 256;
+
+async fn read_default_history(aws: &Aws, arn: &str) -> CmdResult<Vec<String>> {
+    let tags = aws.list_policy_tags(arn).await?;
+    Ok(tags
+        .iter()
+        .find(|t| t.key == HISTORY_TAG)
+        .map(|t| t.value.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default())
+}
+
+async fn write_default_history(aws: &Aws, arn: &str, history: &[String]) -> CmdResult {
+    let mut h: Vec<&str> = history.iter().map(String::as_str).collect();
+    while h.join(" ").len() > HISTORY_MAX_CHARS {
+        h.remove(0);
+    }
+    let tag = iamctl_aws::Tag {
+        key: HISTORY_TAG.to_string(),
+        value: h.join(" "),
+    };
+    aws.tag_policy(arn, &[tag]).await?;
+    Ok(())
+}
+
+/// Record that `old_default` stopped being the default. A failure (no
+/// `iam:TagPolicy`) is a warning: the change itself was made.
+async fn push_default_history(ctx: &Ctx, aws: &Aws, arn: &str, old_default: &str) {
+    let result = async {
+        let mut h = read_default_history(aws, arn).await?;
+        h.push(old_default.to_string());
+        write_default_history(aws, arn, &h).await
+    }
+    .await;
+    if let Err(e) = result {
+        ctx.status(format!(
+            "warning: could not record the previous default {old_default} in tag `{HISTORY_TAG}` of `{arn}` ({}); `rollback` falls back to version numbers",
+            e.report
+        ));
+    }
+}
+
+async fn update(ctx: &Ctx, policy: &str, document: &str, no_lint: bool) -> CmdResult {
+    let doc = read_linted_document(ctx, document, DocumentKind::Managed, no_lint)?;
     let p = local_policy(ctx, policy).await?;
     let arn = p.arn.clone();
     let aws = ctx.aws().await;
+    if ctx.dry_run {
+        let current = aws.get_policy_version(&arn, &p.default_version_id).await?;
+        let same = current
+            .document
+            .is_some_and(|d| PolicyDocument::from_value(d).same_as(&doc));
+        ctx.dry_run(if same {
+            format!(
+                "leave `{arn}` unchanged (default {} is identical)",
+                p.default_version_id
+            )
+        } else {
+            format!(
+                "make the document a new default version of `{arn}` (now {})",
+                p.default_version_id
+            )
+        });
+        return Ok(());
+    }
     let (outcome, version) = set_document(ctx, aws, &p, &doc).await?;
     let version = version.unwrap_or_default();
     match outcome {
@@ -354,43 +442,118 @@ async fn versions(ctx: &Ctx, policy: &str) -> CmdResult {
 
 async fn set_default(ctx: &Ctx, policy: &str, version: &str) -> CmdResult {
     check_version_id(version)?;
-    let arn = local_policy(ctx, policy).await?.arn;
-    ctx.aws()
-        .await
-        .set_default_policy_version(&arn, version)
-        .await?;
+    let p = local_policy(ctx, policy).await?;
+    let arn = p.arn;
+    if p.default_version_id == version {
+        ctx.status(format!("default version of `{arn}` is already {version}"));
+        return Ok(());
+    }
+    if ctx.dry_run(format!(
+        "make {version} the default version of `{arn}` (now {})",
+        p.default_version_id
+    )) {
+        return Ok(());
+    }
+    let aws = ctx.aws().await;
+    aws.set_default_policy_version(&arn, version).await?;
+    push_default_history(ctx, aws, &arn, &p.default_version_id).await;
     ctx.status(format!("default version of `{arn}` is now {version}"));
     Ok(())
 }
 
+/// `rollback`: the default before the current one, taken from the history of
+/// defaults (`iamctl:default-history`), skipping versions that no longer exist;
+/// the history loses that entry and every later one, so rolling back again goes
+/// further back and never returns to a version rolled back from. Without a
+/// history (a policy iamctl never changed), the newest version older than the
+/// default. `--to vN` makes exactly vN the default and cuts the history at vN's
+/// last entry when it has one.
 async fn rollback(ctx: &Ctx, policy: &str, to: Option<&str>) -> CmdResult {
     if let Some(v) = to {
         check_version_id(v)?;
     }
-    let arn = local_policy(ctx, policy).await?.arn;
+    let p = local_policy(ctx, policy).await?;
+    let arn = p.arn.clone();
     let aws = ctx.aws().await;
-    let target = match to {
-        Some(v) => v.to_string(),
+    let vs = aws.list_policy_versions(&arn).await?;
+    let default = vs
+        .iter()
+        .find(|v| v.is_default_version)
+        .map(|v| v.version_id.clone())
+        .unwrap_or_else(|| p.default_version_id.clone());
+    let exists = |id: &str| vs.iter().any(|v| v.version_id == id);
+    let mut history = read_default_history(aws, &arn).await?;
+    let (target, how) = match to {
+        Some(v) => {
+            if !exists(v) {
+                return Err(CommandError::failure(format!(
+                    "policy `{arn}` has no version {v} (it has {})",
+                    vs.iter()
+                        .map(|v| v.version_id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            if let Some(i) = history.iter().rposition(|h| h == v) {
+                history.truncate(i);
+            }
+            (v.to_string(), "as asked")
+        }
         None => {
-            let vs = aws.list_policy_versions(&arn).await?;
-            let default = vs.iter().find(|v| v.is_default_version).ok_or_else(|| {
-                CommandError::failure(format!("policy `{arn}` has no default version"))
-            })?;
-            let dn = version_number(default);
-            vs.iter()
-                .filter(|v| version_number(v) < dn)
-                .max_by_key(|v| version_number(v))
-                .map(|v| v.version_id.clone())
-                .ok_or_else(|| {
-                    CommandError::failure(format!(
-                        "policy `{arn}` has no version older than its default {}",
-                        default.version_id
-                    ))
-                })?
+            let mut found = None;
+            while let Some(h) = history.pop() {
+                if h != default && exists(&h) {
+                    found = Some(h);
+                    break;
+                }
+            }
+            match found {
+                Some(h) => (h, "the previous default, from the history of defaults"),
+                None => {
+                    let dn = check_version_id(&default).unwrap_or(0);
+                    let older = vs
+                        .iter()
+                        .filter(|v| version_number(v) < dn)
+                        .max_by_key(|v| version_number(v))
+                        .map(|v| v.version_id.clone())
+                        .ok_or_else(|| {
+                            CommandError::failure(format!(
+                                "policy `{arn}` has no earlier default to go back to (no history in tag `{HISTORY_TAG}`, and no version older than {default})"
+                            ))
+                        })?;
+                    (
+                        older,
+                        "no history of defaults: the newest version older than the default",
+                    )
+                }
+            }
         }
     };
+    if target == default {
+        ctx.status(format!("`{arn}`: {target} is already the default"));
+        return Ok(());
+    }
+    if ctx.dry_run(format!(
+        "make {target} the default version of `{arn}` (now {default}; {how})"
+    )) {
+        return Ok(());
+    }
     aws.set_default_policy_version(&arn, &target).await?;
-    ctx.status(format!("rolled back `{arn}`: default is now {target}"));
+    if let Err(e) = write_default_history(aws, &arn, &history).await {
+        ctx.status(format!(
+            "warning: could not update tag `{HISTORY_TAG}` of `{arn}`: {}",
+            e.report
+        ));
+    }
+    ctx.status(format!(
+        "rolled back `{arn}`: default is now {target} (was {default}; {how})"
+    ));
+    if ctx.json() {
+        ctx.emit(
+            &serde_json::json!({"Arn": arn, "DefaultVersionId": target, "PreviousDefaultVersionId": default}),
+            |_| String::new(),
+        )?;
+    }
     Ok(())
 }
 

@@ -34,9 +34,10 @@ async fn policy_update_prunes_at_five_versions_and_keeps_the_default() {
         .await
         .unwrap();
     assert_eq!(p.policy().unwrap().default_version_id(), Some("v1"));
+    // Fictional actions: lint would refuse them (UNKNOWN_ACTION), --no-lint skips it.
     for i in 2..=7 {
         let f = env.file(&format!("p{i}.json"), &doc(&format!("s3:Get{i}")));
-        env.ok(&["policy", "update", "pv", "--document", &f]);
+        env.ok(&["policy", "update", "pv", "--document", &f, "--no-lint"]);
     }
     let v = versions(&env, "pv").await;
     assert_eq!(v.len(), 5);
@@ -45,7 +46,7 @@ async fn policy_update_prunes_at_five_versions_and_keeps_the_default() {
 
     // Identical document: no new version.
     let same = env.file("same.json", &doc("s3:Get7"));
-    let o = env.ok(&["policy", "update", "pv", "--document", &same]);
+    let o = env.ok(&["policy", "update", "pv", "--document", &same, "--no-lint"]);
     assert!(o.stderr.contains("unchanged"), "{}", o.stderr);
     assert_eq!(versions(&env, "pv").await.len(), 5);
 
@@ -66,7 +67,7 @@ async fn policy_update_prunes_at_five_versions_and_keeps_the_default() {
     // When the default is the oldest, pruning removes the oldest non-default.
     env.ok(&["policy", "set-default", "pv", "v3"]);
     let f8 = env.file("p8.json", &doc("s3:Get8"));
-    env.ok(&["policy", "update", "pv", "--document", &f8]);
+    env.ok(&["policy", "update", "pv", "--document", &f8, "--no-lint"]);
     let ids: Vec<String> = versions(&env, "pv")
         .await
         .into_iter()
@@ -205,4 +206,112 @@ async fn policies_under_a_path_are_found_by_name() {
     assert_eq!(env.attached_user_policies("pathy").await, vec![arn.clone()]);
     env.ok(&["policy", "delete", "deep", "--force", "--yes"]);
     assert!(env.policy_names().await.is_empty());
+}
+
+async fn default_version(env: &Env, name: &str) -> String {
+    versions(env, name)
+        .await
+        .into_iter()
+        .find(|v| v.1)
+        .map(|v| v.0)
+        .unwrap()
+}
+
+/// Issue 11 item 2: rollback follows the history of defaults, so rolling back
+/// twice, updating, and rolling back returns to the default before the update,
+/// never to a version that was rolled back from. The history is the policy's
+/// `iamctl:default-history` tag.
+#[tokio::test]
+async fn policy_rollback_follows_the_history_of_defaults() {
+    let env = Env::new().await;
+    const ACTIONS: [&str; 5] = [
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:GetObjectTagging",
+        "s3:GetObjectVersion",
+        "s3:GetBucketTagging",
+    ];
+    let f = env.file("h1.json", &doc(ACTIONS[0]));
+    env.ok(&["policy", "create", "hist", "--document", &f]);
+    for (i, a) in ACTIONS.iter().enumerate().skip(1) {
+        let f = env.file(&format!("h{}.json", i + 1), &doc(a));
+        env.ok(&["policy", "update", "hist", "--document", &f]);
+    }
+    assert_eq!(default_version(&env, "hist").await, "v5");
+    env.ok(&["policy", "rollback", "hist"]);
+    assert_eq!(default_version(&env, "hist").await, "v4");
+    env.ok(&["policy", "rollback", "hist"]);
+    assert_eq!(default_version(&env, "hist").await, "v3");
+    // --dry-run: says so, changes nothing.
+    let o = env.ok(&["policy", "rollback", "hist", "--dry-run"]);
+    assert!(
+        o.stderr.contains("would make v2 the default"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(default_version(&env, "hist").await, "v3");
+    // An update (v6; v1 pruned) then a rollback: back to v3, not to v5 or v4.
+    let f = env.file("h6.json", &doc("s3:GetBucketAcl"));
+    env.ok(&["policy", "update", "hist", "--document", &f]);
+    assert_eq!(default_version(&env, "hist").await, "v6");
+    let o = env.ok(&["policy", "rollback", "hist"]);
+    assert_eq!(default_version(&env, "hist").await, "v3", "{}", o.stderr);
+    // And again: v2, the default before v3.
+    env.ok(&["policy", "rollback", "hist"]);
+    assert_eq!(default_version(&env, "hist").await, "v2");
+    // --to is exact.
+    env.ok(&["policy", "rollback", "hist", "--to", "v5"]);
+    assert_eq!(default_version(&env, "hist").await, "v5");
+    let tags = env
+        .iam
+        .list_policy_tags()
+        .policy_arn(env.policy_arn("hist"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tags.tags()
+            .iter()
+            .any(|t| t.key() == "iamctl:default-history"),
+        "{tags:?}"
+    );
+}
+
+/// Issue 11 item 5: create and update lint first. An ERROR finding refuses with
+/// exit 3 and changes nothing; warnings are shown and the change is made;
+/// `--no-lint` skips the checks.
+#[tokio::test]
+async fn policy_create_and_update_lint_first() {
+    let env = Env::new().await;
+    let typo = env.file("typo.json", &doc("s3:GetObjects"));
+    let o = env.fails(&["policy", "create", "typo", "--document", &typo], 3);
+    assert!(o.stderr.contains("UNKNOWN_ACTION"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("typo.json:4:"),
+        "file:line:col: {}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("--no-lint"), "{}", o.stderr);
+    assert!(env.policy_names().await.is_empty());
+    // A warning (write on every resource) is shown; the policy is created.
+    let wide = env.file(
+        "wide.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}"#,
+    );
+    let o = env.ok(&["policy", "create", "wide", "--document", &wide]);
+    assert!(
+        o.stderr.contains("WARNING WRITE_ON_ALL_RESOURCES"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(env.policy_names().await, ["wide"]);
+    // Update with an error: refused, the default stays v1.
+    let o = env.fails(&["policy", "update", "wide", "--document", &typo], 3);
+    assert!(o.stderr.contains("UNKNOWN_ACTION"), "{}", o.stderr);
+    assert_eq!(versions(&env, "wide").await, [("v1".to_string(), true)]);
+    // --no-lint: made as asked.
+    env.ok(&["policy", "update", "wide", "--document", &typo, "--no-lint"]);
+    assert_eq!(versions(&env, "wide").await.len(), 2);
+    env.ok(&["policy", "create", "typo", "--document", &typo, "--no-lint"]);
+    assert!(env.policy_names().await.contains(&"typo".to_string()));
 }
