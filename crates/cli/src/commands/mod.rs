@@ -9,6 +9,7 @@ pub mod analyze;
 pub mod check;
 pub mod connector;
 pub mod deploy;
+pub mod escalation;
 pub mod group;
 pub mod iac;
 pub mod import;
@@ -62,6 +63,8 @@ pub enum Command {
     /// Guard rails offline: no-new-access, access-not-granted, no-public-access (FAIL exits 4).
     #[command(subcommand)]
     Check(check::CheckCommand),
+    /// Privilege escalation: who can gain more than they have, and the shortest path.
+    Escalation(escalation::EscalationArgs),
     /// Check an IAM-as-code configuration directory offline (seed 004's layout).
     Validate(iac::ValidateArgs),
     /// Show what apply would change in each account, and who gains or loses what access.
@@ -95,6 +98,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::WhoCan(a) => analyze::who_can(ctx, a).await,
         Command::Access(a) => analyze::access(ctx, a).await,
         Command::Check(c) => check::run(ctx, c),
+        Command::Escalation(a) => escalation::run(ctx, a).await,
         Command::Validate(a) => iac::validate(ctx, a),
         Command::Plan(a) => deploy::plan(ctx, a).await,
         Command::Apply(a) => deploy::apply(ctx, a).await,

@@ -8,6 +8,7 @@ mod bad_input;
 mod casegen;
 mod check;
 mod differential;
+mod escalation;
 mod faults;
 mod group;
 mod iac;

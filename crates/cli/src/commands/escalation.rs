@@ -1,0 +1,121 @@
+//! `iamctl escalation`: every principal that can gain more than it has, with
+//! the shortest path, from a snapshot or the live account.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use iamctl_policy::escalation::{analyse, EscalationPath, Report, Target};
+use serde_json::Value;
+
+use crate::ctx::Ctx;
+use crate::error::{CmdResult, CommandError};
+
+#[derive(Args, Debug)]
+pub struct EscalationArgs {
+    /// The account as `iamctl account snapshot` wrote it (else the live account).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// `admin` (every permission) or a user or role (ARN or name) to reach.
+    #[arg(long, value_name = "admin|ARN", default_value = "admin")]
+    pub to: String,
+    /// Only paths starting from this user or role (ARN or name).
+    #[arg(long, value_name = "ARN")]
+    pub principal: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, a: EscalationArgs) -> CmdResult {
+    let snapshot: Value = match &a.snapshot {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CommandError::invalid(format!("cannot read `{}`: {e}", path.display()))
+            })?;
+            serde_json::from_str(&text).map_err(|e| {
+                CommandError::invalid(format!(
+                    "`{}`:{}:{}: not JSON: {e}",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?
+        }
+        None => {
+            let snap = ctx.aws().await.authorization_details(false).await?;
+            ctx.status(format!(
+                "read the account with {} page(s) of GetAccountAuthorizationDetails",
+                snap.pages
+            ));
+            snap.document
+        }
+    };
+    let target = if a.to.eq_ignore_ascii_case("admin") {
+        Target::Admin
+    } else {
+        Target::Principal(a.to.clone())
+    };
+    let started = std::time::Instant::now();
+    let report = analyse(&snapshot, &target, a.principal.as_deref()).map_err(|e| {
+        let origin = a
+            .snapshot
+            .as_ref()
+            .map_or("the account".to_owned(), |p| format!("`{}`", p.display()));
+        CommandError::invalid(format!("{origin}: {e}"))
+    })?;
+    for w in &report.warnings {
+        ctx.status(format!("warning: {w}"));
+    }
+    ctx.emit(&report, table)?;
+    ctx.status(format!(
+        "{} principal(s), {} path(s), {} administrator(s) already; {} ms (methods: {})",
+        report.principals,
+        report.paths.len(),
+        report.admins.len(),
+        started.elapsed().as_millis(),
+        iamctl_policy::escalation::source()
+    ));
+    Ok(())
+}
+
+fn who(arn: &str) -> String {
+    let resource = arn.rsplit(':').next().unwrap_or(arn);
+    match resource.split_once('/') {
+        Some((kind, rest)) => format!("{kind} {}", rest.rsplit('/').next().unwrap_or(rest)),
+        None => arn.to_owned(),
+    }
+}
+
+fn path_text(p: &EscalationPath) -> String {
+    let goal = if p.target == "admin" {
+        "admin".to_owned()
+    } else {
+        format!("`{}`", p.target)
+    };
+    let mut s = format!(
+        "{} can become {goal}{}:\n",
+        who(&p.principal),
+        if p.if_resource_exists {
+            " (if such a resource exists)"
+        } else {
+            ""
+        }
+    );
+    for (i, st) in p.steps.iter().enumerate() {
+        s.push_str(&format!(
+            "  {}. {} [{}]: {} on {} — allowed by {}; {}\n",
+            i + 1,
+            who(&st.principal),
+            st.method,
+            st.action,
+            st.resource,
+            st.statement,
+            st.effect
+        ));
+    }
+    s
+}
+
+fn table(r: &Report) -> String {
+    if r.paths.is_empty() {
+        return "no escalation paths\n".to_owned();
+    }
+    r.paths.iter().map(path_text).collect::<Vec<_>>().join("\n")
+}
