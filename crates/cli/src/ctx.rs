@@ -10,7 +10,8 @@ use tokio::sync::OnceCell;
 pub enum OutputFormat {
     Table,
     Json,
-    /// SARIF 2.1.0 (`policy lint`, `check`), for code scanning.
+    // SARIF 2.1.0 (`policy lint`, `check`), for code scanning. (No doc
+    // comment: clap would print every option in the long form.)
     Sarif,
 }
 
