@@ -44,7 +44,8 @@ With --batch FILE (or - for stdin): one JSON request per line, one JSON answer p
    \"identityPolicies\", \"permissionBoundary\", \"resourcePolicy\", \"sessionPolicy\",
    \"serviceControlPolicies\", \"resourceControlPolicies\"}
   -> {\"id\", \"decision\", \"matchedStatements\", \"notes\"}  or  {\"id\", \"error\"}
-With --snapshot, a line without identityPolicies takes the principal's policies from it.")]
+With --snapshot, a line without identityPolicies takes the principal's policies from it.
+Exits 1 when any line could not be evaluated, after writing every answer.")]
 pub struct SimulateArgs {
     /// The principal ARN (user, role, assumed-role session) or, with a
     /// snapshot, a user or role name.
@@ -138,6 +139,15 @@ fn load_policy(path: &Path, name: &str) -> CmdResult<Policy> {
     let doc = read_json(path)?;
     Policy::from_json(name, &doc)
         .map_err(|e| CommandError::invalid(format!("`{}`: {e}", path.display())))
+}
+
+/// A resource-based policy file: every statement must name its principal.
+fn load_resource_policy(path: &Path, name: &str) -> CmdResult<Policy> {
+    let policy = load_policy(path, name)?;
+    policy
+        .check_resource_based()
+        .map_err(|e| CommandError::invalid(format!("`{}`: {e}", path.display())))?;
+    Ok(policy)
 }
 
 fn load_levels(specs: &[String], short: &str) -> CmdResult<Vec<Vec<Policy>>> {
@@ -277,7 +287,7 @@ pub async fn simulate(ctx: &Ctx, a: SimulateArgs) -> CmdResult {
     let resource_policy = a
         .resource_policy
         .as_deref()
-        .map(|p| load_policy(p, "resourcePolicy"))
+        .map(|p| load_resource_policy(p, "resourcePolicy"))
         .transpose()?;
     let scps = load_levels(&a.scps, "scp")?;
     let rcps = load_levels(&a.rcps, "rcp")?;
@@ -319,6 +329,13 @@ pub async fn simulate(ctx: &Ctx, a: SimulateArgs) -> CmdResult {
             a.resource_account.as_deref(),
             context.clone(),
         );
+        let mut set = set.clone();
+        if set.resource.is_none() {
+            // `sts:AssumeRole*` on a role of the snapshot: its trust policy.
+            set.resource = account
+                .as_ref()
+                .and_then(|acc| acc.implied_resource_policy(action, &a.resource));
+        }
         let mut evaluation = evaluate(&req, &set);
         evaluation.notes.extend(analysis::context_notes(&req, &set));
         let mut out = evaluation_to_json(&Value::Null, &evaluation);
@@ -432,7 +449,12 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
                                     set.boundary = own.boundary;
                                 }
                                 set.session = own.session;
-                                set.resource = own.resource;
+                                set.resource = own.resource.or_else(|| {
+                                    account.implied_resource_policy(
+                                        &req.request.action,
+                                        &req.request.resource,
+                                    )
+                                });
                                 set.scps = own.scps;
                                 set.rcps = own.rcps;
                                 let mut e = evaluate(&req.request, &set);
@@ -468,6 +490,13 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
     out.flush()?;
     drop(out);
     ctx.status(format!("{lines} request(s), {errors} error(s)"));
+    if errors > 0 {
+        // Every answer is written; the exit code tells a script that some
+        // lines could not be evaluated.
+        return Err(CommandError::failure(format!(
+            "{errors} of {lines} request line(s) could not be evaluated (see their `error` answers)"
+        )));
+    }
     Ok(())
 }
 
@@ -500,7 +529,7 @@ pub async fn who_can(ctx: &Ctx, a: WhoCanArgs) -> CmdResult {
     let resource_policy = a
         .resource_policy
         .as_deref()
-        .map(|p| load_policy(p, "resourcePolicy"))
+        .map(|p| load_resource_policy(p, "resourcePolicy"))
         .transpose()?;
     let base = base_context(ctx, &a.source, true)?;
     let account = load_account(ctx, &a.source).await?;

@@ -479,7 +479,14 @@ async fn simulate_batch_from_stdin_answers_every_line() {
     ]
     .join("\n");
     let o = env.run_with_stdin(&["simulate", "--batch", "-"], Some(&input));
-    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    // Two lines failed: every answer is still written, then exit 1.
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .contains("2 of 8 request line(s) could not be evaluated"),
+        "{}",
+        o.stderr
+    );
     let answers: Vec<Value> = o
         .stdout
         .lines()
@@ -543,7 +550,7 @@ async fn simulate_batch_from_stdin_answers_every_line() {
     // --at sets aws:CurrentTime for every line, on either side of the expiry.
     let clock = |at: &str| {
         let o = env.run_with_stdin(&["simulate", "--batch", "-", "--at", at], Some(&input));
-        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert_eq!(o.code, 1, "{}", o.stderr);
         let last: Value = serde_json::from_str(o.stdout.lines().last().unwrap()).unwrap();
         assert_eq!(last["id"], "clock");
         last["decision"].as_str().unwrap().to_owned()
@@ -553,8 +560,24 @@ async fn simulate_batch_from_stdin_answers_every_line() {
 
     // From a file, the same answers.
     let f = env.file("requests.jsonl", &input);
-    let from_file = env.ok(&["simulate", "--batch", &f]);
+    let from_file = env.run(&["simulate", "--batch", &f]);
+    assert_eq!(from_file.code, 1, "{}", from_file.stderr);
     assert_eq!(from_file.stdout, o.stdout);
+
+    // Every line evaluated: exit 0.
+    let good: String = input
+        .lines()
+        .filter(|l| !l.is_empty() && !l.contains("broken") && !l.contains("typo"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let o = env.run_with_stdin(&["simulate", "--batch", "-"], Some(&good));
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert_eq!(o.stdout.lines().count(), 6, "{}", o.stdout);
+    assert!(
+        o.stderr.contains("6 request(s), 0 error(s)"),
+        "{}",
+        o.stderr
+    );
 }
 
 /// Who-can rows: (principal name, [(action, [via])]).
@@ -879,6 +902,95 @@ async fn aws_cli_snapshot_with_encoded_documents() {
             vec![("s3:GetObject".into(), vec!["group devs".into()])]
         )]
     );
+}
+
+/// A snapshot whose role `ops` trusts only bob; alice may call
+/// `sts:AssumeRole` on any role by her identity policy.
+const TRUST_SNAPSHOT: &str = r#"{
+  "UserDetailList": [
+    {"Path": "/", "UserName": "alice", "Arn": "arn:aws:iam::123456789012:user/alice", "GroupList": [],
+     "AttachedManagedPolicies": [], "Tags": [],
+     "UserPolicyList": [{"PolicyName": "assume", "PolicyDocument": {"Version": "2012-10-17",
+       "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}}]},
+    {"Path": "/", "UserName": "bob", "Arn": "arn:aws:iam::123456789012:user/bob", "GroupList": [],
+     "AttachedManagedPolicies": [], "Tags": [], "UserPolicyList": []}
+  ],
+  "GroupDetailList": [],
+  "RoleDetailList": [
+    {"Path": "/", "RoleName": "ops", "Arn": "arn:aws:iam::123456789012:role/ops", "Tags": [],
+     "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+       "Principal": {"AWS": "arn:aws:iam::123456789012:user/bob"}, "Action": "sts:AssumeRole"}]},
+     "RolePolicyList": [], "AttachedManagedPolicies": []}
+  ],
+  "Policies": []
+}"#;
+
+/// Issue 9, rule 1: "IAM role trust policies and KMS key policies are
+/// exceptions to this logic, because they must explicitly allow access for
+/// principals" (reference_policies_evaluation-logic_policy-eval-denyallow).
+/// Over a snapshot, `sts:AssumeRole` on a role of the snapshot is decided
+/// with its trust policy without being told.
+#[tokio::test]
+async fn trust_policy_of_a_snapshot_role_decides_assume_role() {
+    let env = Env::new().await;
+    env.file("trust.json", TRUST_SNAPSHOT);
+    let ops = "arn:aws:iam::123456789012:role/ops";
+    let ask = |who: &str| {
+        let mut args = vec![
+            "simulate",
+            "--principal",
+            who,
+            "--action",
+            "sts:AssumeRole",
+            "--resource",
+            ops,
+            "--snapshot",
+            "trust.json",
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(OFFLINE);
+        env.ok(&args).json()
+    };
+    let alice = ask("alice");
+    assert_eq!(alice["decision"], "implicitDeny", "{alice}");
+    assert!(
+        alice["notes"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("trust policy does not allow"),
+        "{alice}"
+    );
+    let bob = ask("bob");
+    assert_eq!(bob["decision"], "allowed", "{bob}");
+    assert_eq!(
+        bob["matchedStatements"][0]["policy"],
+        format!("{ops}#trust")
+    );
+    // The same over --batch with the snapshot.
+    let input = format!(
+        "{}\n{}",
+        json!({"id": 1, "principal": "arn:aws:iam::123456789012:user/alice", "action": "sts:AssumeRole", "resource": ops}),
+        json!({"id": 2, "principal": "arn:aws:iam::123456789012:user/bob", "action": "sts:AssumeRole", "resource": ops}),
+    );
+    let mut args = vec!["simulate", "--batch", "-", "--snapshot", "trust.json"];
+    args.extend_from_slice(OFFLINE);
+    let o = env.run_with_stdin(&args, Some(&input));
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let decisions: Vec<String> = o
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["decision"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(decisions, ["implicitDeny", "allowed"]);
+    // And who-can: only bob.
+    let rows = who_can(&env, &["sts:AssumeRole", ops, "--snapshot", "trust.json"]);
+    assert_eq!(names(&rows), ["bob"]);
 }
 
 /// Bad input: one clear message, the right exit code, nothing on stdout, and
