@@ -1,4 +1,5 @@
-//! S3: just what the prefix-scoped users of `s3-user` need.
+//! S3: what the prefix-scoped users of `s3-user` and the master copy of
+//! IAM as code need.
 
 use crate::error::{classify, AwsError, Entity};
 use crate::types::ObjectRef;
@@ -57,6 +58,123 @@ impl Aws {
             region,
             client,
         })
+    }
+}
+
+impl Aws {
+    /// Opens a bucket, creating it first when it does not exist, private:
+    /// Block Public Access on (all four settings), default encryption
+    /// (SSE-S3), versioning enabled, and `tags`. An existing bucket is opened
+    /// as it is, its settings untouched. Returns the bucket and whether it was
+    /// created.
+    pub async fn create_private_bucket(
+        &self,
+        bucket: &str,
+        tags: &[(String, String)],
+    ) -> Result<(Bucket, bool), AwsError> {
+        match self.open_bucket(bucket).await {
+            Ok(b) => return Ok((b, false)),
+            Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        use aws_sdk_s3::types::{
+            BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+            PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+            ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+            VersioningConfiguration,
+        };
+        let b = || Entity::new("bucket", bucket);
+        let region = self.s3.config().region().map(|r| r.as_ref().to_string());
+        let mut create = self.s3.create_bucket().bucket(bucket);
+        // us-east-1 takes no location constraint (and refuses one).
+        if let Some(r) = region.as_deref().filter(|r| *r != "us-east-1") {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(r))
+                    .build(),
+            );
+        }
+        match create.send().await {
+            Ok(_) => {}
+            Err(err) => {
+                let owned = err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_bucket_already_owned_by_you());
+                if !owned {
+                    return Err(classify("s3:CreateBucket", b(), err));
+                }
+            }
+        }
+        let invalid = |message: String| AwsError::Other {
+            entity: b(),
+            action: "s3:CreateBucket",
+            message,
+        };
+        self.s3
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|err| classify("s3:PutBucketPublicAccessBlock", b(), err))?;
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(
+                ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::Aes256)
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?,
+            )
+            .build();
+        self.s3
+            .put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(|err| classify("s3:PutEncryptionConfiguration", b(), err))?;
+        self.s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|err| classify("s3:PutBucketVersioning", b(), err))?;
+        if !tags.is_empty() {
+            let mut tagging = Tagging::builder();
+            for (k, v) in tags {
+                tagging = tagging.tag_set(
+                    Tag::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                        .map_err(|e| invalid(e.to_string()))?,
+                );
+            }
+            self.s3
+                .put_bucket_tagging()
+                .bucket(bucket)
+                .tagging(tagging.build().map_err(|e| invalid(e.to_string()))?)
+                .send()
+                .await
+                .map_err(|err| classify("s3:PutBucketTagging", b(), err))?;
+        }
+        Ok((self.open_bucket(bucket).await?, true))
     }
 }
 

@@ -1,17 +1,23 @@
-//! The effective access a plan changes: who gains or loses which action on
-//! which resources, computed with the evaluation engine on the account as it
-//! is and as it will be once the plan is applied.
+//! The effective access a plan changes: who gains or loses which actions,
+//! over the whole action catalog, computed with the evaluation engine on the
+//! account as it is and as it will be once the plan is applied (so
+//! `NotAction`, wildcards, denies and boundaries count), summarised per
+//! service and access level for a reviewer.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use iamctl_policy::account::{Account, Entity};
-use iamctl_policy::analysis::principal_request;
-use iamctl_policy::eval::{evaluate, Context, Decision, Effect, Policy};
+use iamctl_policy::analysis::{principal_request, resource_predicate, RISKY};
+use iamctl_policy::catalog::{catalog, AccessLevel};
+use iamctl_policy::eval::{
+    decision, evaluate, missing_context_keys, Context, Decision, Effect, Layer, Policy, PolicySet,
+    Statement,
+};
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
 use crate::desired::rfc3339;
-use crate::plan::{AccessChange, Change, Kind};
+use crate::plan::{AccessChange, Change, Kind, RiskyAction};
 
 fn list_mut<'a>(v: &'a mut Value, k: &str) -> &'a mut Vec<Value> {
     if !v.get(k).is_some_and(Value::is_array) {
@@ -154,58 +160,211 @@ pub fn apply_to_snapshot(snapshot: &Value, changes: &[Change], account_id: &str)
     s
 }
 
-/// The (action, resource) pairs an identity's Allow statements name.
-fn pairs(account: &Account, entity: &Entity, out: &mut BTreeSet<(String, String)>) {
+/// How one action reaches a principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Held {
+    /// Every allowing policy is temporary: the latest expiry.
+    until: Option<Timestamp>,
+    /// Condition keys every allowing statement depends on (empty when one
+    /// allows unconditionally).
+    conditions: Vec<String>,
+    /// The `Resource` patterns of the allowing statements, when the
+    /// principal holds few actions (else empty).
+    resources: Vec<String>,
+}
+
+/// Keys the expiry of a temporary grant uses: said with `until`.
+fn time_key(key: &str) -> bool {
+    key.eq_ignore_ascii_case("aws:CurrentTime") || key.eq_ignore_ascii_case("aws:EpochTime")
+}
+
+/// Whether an action is risky, and why: the analysis module's list
+/// (privilege escalation, `iam:PassRole`, `sts:AssumeRole`), and every
+/// permissions-management action of IAM, STS and Organizations (credential
+/// and policy writes).
+pub fn risky(service: &str, action: &str, level: AccessLevel) -> Option<String> {
+    let name = format!("{service}:{action}");
+    if let Some((_, why)) = RISKY.iter().find(|(a, _)| a.eq_ignore_ascii_case(&name)) {
+        return Some((*why).to_owned());
+    }
+    let credential = [
+        "CreateAccessKey",
+        "CreateServiceSpecificCredential",
+        "UploadSSHPublicKey",
+        "UploadSigningCertificate",
+        "CreateVirtualMFADevice",
+        "ResetServiceSpecificCredential",
+        "UpdateAccessKey",
+    ];
+    if service == "iam" && credential.iter().any(|c| c.eq_ignore_ascii_case(action)) {
+        return Some("writes credentials".to_owned());
+    }
+    (level == AccessLevel::PermissionsManagement
+        && matches!(service, "iam" | "sts" | "organizations"))
+    .then(|| "writes permissions".to_owned())
+}
+
+/// Every action of the catalog the principal may perform on some resource,
+/// as the engine decides with `ctx`; and the actions an Allow statement
+/// would grant if the request carried condition keys `ctx` lacks.
+fn effective(
+    account: &Account,
+    entity: &Entity,
+    ctx: &Context,
+    expiries: &HashMap<String, Timestamp>,
+) -> HashMap<String, Held> {
+    let mut req = principal_request(account, entity, ctx, "*");
     let set = account.policy_set(entity);
-    for p in &set.identity {
-        for st in &p.statements {
-            if st.effect != Effect::Allow {
+    let allows: Vec<&Statement> = set
+        .identity
+        .iter()
+        .flat_map(|p| p.statements.iter())
+        .filter(|s| s.effect == Effect::Allow)
+        .collect();
+    // Which allowing statements, only when it can matter.
+    let explain = allows.iter().any(|s| !s.conditions().is_empty())
+        || set.identity.iter().any(|p| expiries.contains_key(&p.name));
+    let unsatisfied = allows.iter().any(|s| {
+        s.conditions()
+            .iter()
+            .any(|c| req.context.get(&c.key_lower).is_none())
+    });
+    let by_name: HashMap<&str, &Policy> =
+        set.identity.iter().map(|p| (p.name.as_str(), *p)).collect();
+    let nothing = PolicySet::default();
+    let mut out = HashMap::new();
+    let mut lower = String::new();
+    for service in catalog().services() {
+        for action in service.actions() {
+            let name = format!("{}:{}", service.prefix, action.name);
+            lower.clear();
+            lower.push_str(&name.to_ascii_lowercase());
+            let named: Vec<&&Statement> =
+                allows.iter().filter(|s| s.matches_action(&lower)).collect();
+            if named.is_empty() {
                 continue;
             }
-            let Some((actions, resources)) = statement_text(p, st.index) else {
+            req.set_action(&name);
+            req.set_any_resource(Some(resource_predicate(service, action)));
+            if decision(&req, &nothing) == Decision::Allowed {
+                // Needs no permission (sts:GetCallerIdentity): no one gains it.
                 continue;
-            };
-            for a in &actions {
-                for r in &resources {
-                    out.insert((a.clone(), r.clone()));
+            }
+            if decision(&req, &set) == Decision::Allowed {
+                if !explain {
+                    out.insert(
+                        name,
+                        Held {
+                            until: None,
+                            conditions: Vec::new(),
+                            resources: Vec::new(),
+                        },
+                    );
+                    continue;
+                }
+                let e = evaluate(&req, &set);
+                let mut until: Option<Timestamp> = None;
+                let mut permanent = false;
+                let mut unconditional = false;
+                let mut keys: BTreeSet<String> = BTreeSet::new();
+                for m in e
+                    .matched
+                    .iter()
+                    .filter(|m| m.layer == Layer::Identity && m.effect == Effect::Allow)
+                {
+                    match expiries.get(m.policy) {
+                        Some(t) => until = until.max(Some(*t)),
+                        None => permanent = true,
+                    }
+                    let st = by_name
+                        .get(m.policy)
+                        .and_then(|p| p.statements.iter().find(|s| s.index == m.index));
+                    let own: Vec<&str> = st
+                        .map(|s| {
+                            s.conditions()
+                                .iter()
+                                .map(|c| c.key.as_str())
+                                .filter(|k| !time_key(k))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if own.is_empty() {
+                        unconditional = true;
+                    }
+                    keys.extend(own.into_iter().map(str::to_owned));
+                }
+                out.insert(
+                    name,
+                    Held {
+                        until: if permanent { None } else { until },
+                        conditions: if unconditional {
+                            Vec::new()
+                        } else {
+                            keys.into_iter().collect()
+                        },
+                        resources: Vec::new(),
+                    },
+                );
+            } else if unsatisfied {
+                // Allowed only with keys the request lacks: a conditional grant.
+                let missing = missing_context_keys(&req, &set);
+                let keys: BTreeSet<String> = named
+                    .iter()
+                    .flat_map(|s| s.conditions().iter())
+                    .filter(|c| missing.iter().any(|k| k.eq_ignore_ascii_case(&c.key)))
+                    .map(|c| c.key.clone())
+                    .collect();
+                if !keys.is_empty() {
+                    out.insert(
+                        name,
+                        Held {
+                            until: None,
+                            conditions: keys.into_iter().collect(),
+                            resources: Vec::new(),
+                        },
+                    );
                 }
             }
         }
     }
+    // Few actions: each is named, so say on which resources.
+    if out.len() <= RESOURCES_UP_TO {
+        for (name, held) in out.iter_mut() {
+            let Some((service, action)) = catalog().lookup(name) else {
+                continue;
+            };
+            req.set_action(name);
+            req.set_any_resource(Some(resource_predicate(service, action)));
+            let e = evaluate(&req, &set);
+            let mut patterns = BTreeSet::new();
+            for m in e
+                .matched
+                .iter()
+                .filter(|m| m.layer == Layer::Identity && m.effect == Effect::Allow)
+            {
+                let st = by_name
+                    .get(m.policy)
+                    .and_then(|p| p.statements.iter().find(|s| s.index == m.index));
+                match st.map(|s| s.resource_patterns()) {
+                    Some(Some(rs)) => patterns.extend(rs),
+                    Some(None) => {
+                        patterns.insert("(NotResource)".to_owned());
+                    }
+                    None => {}
+                }
+            }
+            held.resources = patterns.into_iter().collect();
+        }
+    }
+    out
 }
 
-/// The `Action` and `Resource` values of a statement as written (not
-/// `NotAction`/`NotResource`, which name what is not granted).
-fn statement_text(policy: &Policy, index: usize) -> Option<(Vec<String>, Vec<String>)> {
-    let st = policy.statements.get(index)?;
-    Some((st.action_patterns()?, st.resource_patterns()?))
-}
+/// Up to how many allowed actions a principal's resources are listed.
+const RESOURCES_UP_TO: usize = 40;
 
-/// Whether `entity` (as it is in `account`) may perform `action` on
-/// `resource`, both possibly patterns; and the expiry of the grant, when the
-/// allowing policy is a temporary one.
-fn allowed(
-    account: &Account,
-    entity: &Entity,
-    action: &str,
-    resource: &str,
-    ctx: &Context,
-    expiries: &HashMap<String, Timestamp>,
-) -> Option<Option<Timestamp>> {
-    let mut req = principal_request(account, entity, ctx, resource);
-    req.set_action(action);
-    let set = account.policy_set(entity);
-    let e = evaluate(&req, &set);
-    (e.decision == Decision::Allowed).then(|| {
-        e.matched
-            .iter()
-            .filter_map(|m| expiries.get(m.policy).copied())
-            .max()
-    })
-}
-
-/// Who gains or loses what between two snapshots of one account. `expiries`
-/// maps temporary policies' ARNs to their expiry.
+/// Who gains or loses what between two snapshots of one account, over every
+/// action AWS documents. `expiries` maps temporary policies' ARNs to their
+/// expiry.
 pub fn access_changes(
     before: &Value,
     after: &Value,
@@ -255,38 +414,247 @@ pub fn access_changes(
         if same {
             continue;
         }
-        let mut all = BTreeSet::new();
-        if let Some(b) = b {
-            pairs(&before, b, &mut all);
-        }
-        if let Some(a) = a {
-            pairs(&after, a, &mut all);
-        }
+        let was = b.map_or_else(HashMap::new, |b| effective(&before, b, &ctx, expiries));
+        let will = a.map_or_else(HashMap::new, |a| effective(&after, a, &ctx, expiries));
         let who = b
             .or(a)
             .map_or_else(String::new, |e| format!("{} {}", e.kind.as_str(), e.name));
-        for (action, resource) in all {
-            let was = b.and_then(|b| allowed(&before, b, &action, &resource, &ctx, expiries));
-            let will = a.and_then(|a| allowed(&after, a, &action, &resource, &ctx, expiries));
-            let change = match (&was, &will) {
-                (None, Some(until)) => Some(("gains", *until)),
-                (Some(until), None) => Some(("loses", *until)),
-                (Some(x), Some(y)) if x != y => Some(("keeps", *y)),
-                _ => None,
-            };
-            if let Some((change, until)) = change {
-                out.push(AccessChange {
-                    principal: who.clone(),
-                    change: change.to_owned(),
-                    action,
-                    resource,
-                    until: until.map(rfc3339),
-                });
+        // (change, until, conditions) → the actions.
+        type Terms = (&'static str, Option<Timestamp>, Vec<String>);
+        let mut groups: BTreeMap<Terms, Vec<(&str, &Held)>> = BTreeMap::new();
+        for (name, held) in &will {
+            match was.get(name) {
+                None => groups
+                    .entry(("gains", held.until, held.conditions.clone()))
+                    .or_default()
+                    .push((name, held)),
+                Some(old) if old != held => groups
+                    .entry(("keeps", held.until, held.conditions.clone()))
+                    .or_default()
+                    .push((name, held)),
+                Some(_) => {}
             }
         }
+        for (name, held) in &was {
+            if !will.contains_key(name) {
+                groups
+                    .entry(("loses", held.until, held.conditions.clone()))
+                    .or_default()
+                    .push((name, held));
+            }
+        }
+        for ((change, until, conditions), names) in groups {
+            let mut actions: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+            let mut risks = Vec::new();
+            let mut resources = BTreeMap::new();
+            for (name, held) in names {
+                if !held.resources.is_empty() {
+                    resources.insert(name.to_owned(), held.resources.clone());
+                }
+                let Some((service, action)) = catalog().lookup(name) else {
+                    continue;
+                };
+                actions
+                    .entry(service.prefix.clone())
+                    .or_default()
+                    .entry(action.access_level.as_str().to_owned())
+                    .or_default()
+                    .push(action.name.clone());
+                if let Some(why) = risky(&service.prefix, &action.name, action.access_level) {
+                    risks.push(RiskyAction {
+                        action: name.to_owned(),
+                        why,
+                    });
+                }
+            }
+            for levels in actions.values_mut() {
+                for list in levels.values_mut() {
+                    list.sort();
+                }
+            }
+            risks.sort();
+            out.push(AccessChange {
+                principal: who.clone(),
+                change: change.to_owned(),
+                until: until.map(rfc3339),
+                conditions,
+                actions,
+                resources,
+                risky: risks,
+            });
+        }
     }
-    out.sort();
+    out.sort_by(|x, y| {
+        (&x.principal, order(&x.change), &x.until, &x.conditions).cmp(&(
+            &y.principal,
+            order(&y.change),
+            &y.until,
+            &y.conditions,
+        ))
+    });
     out
+}
+
+fn order(change: &str) -> u8 {
+    match change {
+        "gains" => 0,
+        "keeps" => 1,
+        _ => 2,
+    }
+}
+
+/// Services named first when a summary gives examples: the ones reviewers
+/// look for.
+const NOTABLE: &[&str] = &[
+    "iam",
+    "sts",
+    "organizations",
+    "ec2",
+    "s3",
+    "lambda",
+    "rds",
+    "dynamodb",
+    "kms",
+    "secretsmanager",
+    "ssm",
+    "cloudformation",
+    "ecs",
+    "eks",
+    "sqs",
+    "sns",
+    "cloudtrail",
+    "logs",
+];
+
+/// Access levels, the most powerful first.
+const LEVELS: &[&str] = &["Permissions management", "Write", "Tagging", "Read", "List"];
+
+/// The number of actions at or below which a summary names each of them.
+const FEW: usize = 6;
+
+/// How many actions a service has at an access level (AWS's words).
+fn level_total(service: &str, level: &str) -> usize {
+    catalog().service(service).map_or(0, |s| {
+        s.actions()
+            .filter(|a| a.access_level.as_str() == level)
+            .count()
+    })
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+impl AccessChange {
+    /// How many actions.
+    pub fn count(&self) -> usize {
+        self.actions
+            .values()
+            .flat_map(|l| l.values())
+            .map(Vec::len)
+            .sum()
+    }
+
+    /// One sentence for a reviewer: `role ci gains Write on 380 services
+    /// (including ec2, s3, lambda); Read on 410 services ...`, each action
+    /// named only when few change.
+    pub fn sentence(&self) -> String {
+        let mut out = format!("{} {}", self.principal, self.change);
+        if let Some(u) = &self.until {
+            out.push_str(&format!(" until {u}"));
+        }
+        if !self.conditions.is_empty() {
+            out.push_str(&format!(
+                " (only when the request meets conditions on {})",
+                self.conditions.join(", ")
+            ));
+        }
+        out.push_str(if self.until.is_some() || !self.conditions.is_empty() {
+            ": "
+        } else {
+            " "
+        });
+        let n = self.count();
+        if n <= FEW {
+            let all: Vec<String> = self
+                .actions
+                .iter()
+                .flat_map(|(s, l)| l.values().flatten().map(move |a| format!("{s}:{a}")))
+                .map(|a| match self.resources.get(&a) {
+                    Some(r) if r.iter().any(|r| r != "*") => format!("{a} on {}", r.join(", ")),
+                    _ => a,
+                })
+                .collect();
+            out.push_str(&all.join(", "));
+        } else {
+            let mut parts = Vec::new();
+            for level in LEVELS {
+                let mut services: Vec<(&str, usize)> = self
+                    .actions
+                    .iter()
+                    .filter_map(|(s, l)| l.get(*level).map(|v| (s.as_str(), v.len())))
+                    .collect();
+                if services.is_empty() {
+                    continue;
+                }
+                let actions: usize = services.iter().map(|(_, k)| k).sum();
+                let word = level.to_ascii_lowercase();
+                if actions <= 3 {
+                    let names: Vec<String> = self
+                        .actions
+                        .iter()
+                        .filter_map(|(s, l)| l.get(*level).map(|v| (s, v)))
+                        .flat_map(|(s, v)| v.iter().map(move |a| format!("{s}:{a}")))
+                        .collect();
+                    parts.push(format!("{word} {}", names.join(", ")));
+                } else if services.len() <= 3 {
+                    let names: Vec<String> = services
+                        .iter()
+                        .map(|(s, k)| format!("{s} ({})", plural(*k, "action")))
+                        .collect();
+                    parts.push(format!("{word} access to {}", names.join(", ")));
+                } else {
+                    // Well-known services where most of the level is held
+                    // first, then the most actions.
+                    services.sort_by_key(|(s, k)| {
+                        let total = level_total(s, level);
+                        let notable = NOTABLE.iter().position(|x| x == s).unwrap_or(NOTABLE.len());
+                        if 2 * k >= total {
+                            (0, notable, usize::MAX - k, *s)
+                        } else {
+                            (1, NOTABLE.len(), usize::MAX - k, *s)
+                        }
+                    });
+                    let examples: Vec<&str> = services.iter().take(4).map(|(s, _)| *s).collect();
+                    parts.push(format!(
+                        "{word} access to {} ({}), including {}",
+                        plural(services.len(), "service"),
+                        plural(actions, "action"),
+                        examples.join(", ")
+                    ));
+                }
+            }
+            out.push_str(&parts.join("; "));
+        }
+        out
+    }
+
+    /// The risky actions, named (at most `max`, then how many more).
+    pub fn risky_sentence(&self, max: usize) -> Option<String> {
+        if self.risky.is_empty() {
+            return None;
+        }
+        let mut names: Vec<String> = self
+            .risky
+            .iter()
+            .take(max)
+            .map(|r| format!("{} ({})", r.action, r.why))
+            .collect();
+        if self.risky.len() > max {
+            names.push(format!("and {} more", self.risky.len() - max));
+        }
+        Some(format!("risky: {}", names.join(", ")))
+    }
 }
 
 /// Whether the policy named `name` has other statements after the change.

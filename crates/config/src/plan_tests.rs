@@ -91,23 +91,25 @@ fn a_plan_applied_leaves_nothing_to_plan() {
     assert!(again.is_empty(), "{:?}", again.changes);
     // The access the plan gives, as the engine sees it.
     let access = access_changes(&empty(), &after, now(), &HashMap::new());
-    let lines: Vec<String> = access
-        .iter()
-        .map(|a| {
-            format!(
-                "{} {} {} on {}",
-                a.principal, a.change, a.action, a.resource
-            )
-        })
-        .collect();
-    assert_eq!(
-        lines,
-        [
-            "role operator gains ec2:* on *",
-            "role operator gains s3:Get* on *",
-            "role operator gains s3:List* on *",
-        ]
+    let lines: Vec<String> = access.iter().map(|a| a.sentence()).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let role = &access[0];
+    assert_eq!(role.principal, "role operator");
+    assert_eq!(role.change, "gains");
+    // ec2:* and S3 reading, over the whole catalog.
+    let ec2 = &role.actions["ec2"];
+    let catalog = iamctl_policy::catalog::catalog();
+    let ec2_total = catalog.expand("ec2:*").len();
+    assert_eq!(ec2.values().map(Vec::len).sum::<usize>(), ec2_total);
+    assert!(role.actions["s3"]["Read"].contains(&"GetObject".to_string()));
+    assert!(
+        !role.actions["s3"].contains_key("Write"),
+        "{:?}",
+        role.actions["s3"]
     );
+    assert!(role.risky.iter().any(|r| r.action == "ec2:RunInstances"));
+    assert!(lines[0].starts_with("role operator gains "), "{}", lines[0]);
+    assert!(lines[0].contains("write access to ec2 ("), "{}", lines[0]);
 }
 
 fn find_mut<'a>(v: &'a mut Value, list: &str, key: &str, name: &str) -> &'a mut Value {
@@ -159,10 +161,11 @@ fn drift_is_planned_back() {
         now(),
         &HashMap::new(),
     );
+    // s3:* drifted in; the plan takes S3 writes away again.
     assert!(
         access
             .iter()
-            .any(|a| a.change == "loses" && a.action == "s3:*"),
+            .any(|a| a.change == "loses" && a.actions["s3"].contains_key("Write")),
         "{access:?}"
     );
 }
@@ -282,4 +285,108 @@ fn plans_round_trip_through_json() {
     let text = serde_json::to_string(&p).unwrap();
     let back: crate::plan::Plan = serde_json::from_str(&text).unwrap();
     assert_eq!(back, p);
+}
+
+#[test]
+fn the_fingerprint_does_not_depend_on_the_order_documents_arrived_in() {
+    // Issue 12.2: AWS-managed documents read after GetAccountAuthorizationDetails
+    // are appended as their requests complete.
+    let managed = |name: &str| {
+        json!({"PolicyName": name, "Arn": format!("arn:aws:iam::aws:policy/{name}"),
+               "PolicyVersionList": [{"Document": {"Version": "2012-10-17", "Statement": []},
+                                      "VersionId": "v1", "IsDefaultVersion": true}]})
+    };
+    let mut a = empty();
+    a["Policies"] = json!([managed("ReadOnlyAccess"), managed("PowerUserAccess")]);
+    let mut b = empty();
+    b["Policies"] = json!([managed("PowerUserAccess"), managed("ReadOnlyAccess")]);
+    let fa = ActualAccount::from_snapshot(&a, &HashMap::new()).fingerprint;
+    let fb = ActualAccount::from_snapshot(&b, &HashMap::new()).fingerprint;
+    assert_eq!(fa, fb);
+    // A real change still changes it.
+    b["Policies"][0]["PolicyVersionList"][0]["Document"]["Statement"] =
+        json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]);
+    let fc = ActualAccount::from_snapshot(&b, &HashMap::new()).fingerprint;
+    assert_ne!(fa, fc);
+}
+
+#[test]
+fn sha256_matches_the_fips_180_examples() {
+    use crate::plan::sha256::hex;
+    // FIPS 180-4 examples (csrc.nist.gov, "SHA256.pdf"): "abc", the empty string
+    // and the two-block message.
+    assert_eq!(
+        hex(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(
+        hex(b""),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert_eq!(
+        hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    );
+}
+
+#[test]
+fn a_saved_plan_must_equal_a_fresh_one() {
+    use crate::plan::{config_digest, first_difference, PlanFile};
+    let d = seed001();
+    let fresh = plan(
+        &d,
+        &ActualAccount::from_snapshot(&empty(), &HashMap::new()),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    assert_eq!(first_difference(&fresh, &fresh), None);
+    let mut tampered = fresh.clone();
+    tampered.changes.push(Change::DeleteUser {
+        name: "victim".into(),
+    });
+    assert_eq!(
+        first_difference(&tampered, &fresh).as_deref(),
+        Some("change 9 of the saved plan, `delete user victim (and its keys, password, MFA devices, memberships, policies)`, is not in a fresh plan (which has 8 change(s))")
+    );
+    let mut swapped = fresh.clone();
+    swapped.changes[0] = Change::Attach {
+        kind: crate::plan::Kind::User,
+        name: "alice".into(),
+        arn: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+    };
+    assert!(first_difference(&swapped, &fresh)
+        .unwrap()
+        .starts_with("change 1 of the saved plan is `attach AdministratorAccess to user alice`"));
+    let mut shorter = fresh.clone();
+    shorter.changes.pop();
+    assert!(first_difference(&shorter, &fresh)
+        .unwrap()
+        .starts_with("a fresh plan also has"));
+
+    // The file: versioned, bound to the configuration's digest.
+    let a = config_digest(&[
+        ("a.yaml".into(), b"x".to_vec()),
+        ("b.yaml".into(), b"y".to_vec()),
+    ]);
+    let b = config_digest(&[
+        ("b.yaml".into(), b"y".to_vec()),
+        ("a.yaml".into(), b"x".to_vec()),
+    ]);
+    let c = config_digest(&[
+        ("a.yaml".into(), b"xb.yaml".to_vec()),
+        ("".into(), b"y".to_vec()),
+    ]);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let file = PlanFile::new(a, "2026-03-21T11:36:28Z".into(), vec![fresh]);
+    let text = serde_json::to_string(&file).unwrap();
+    assert_eq!(PlanFile::parse(&text).unwrap(), file);
+    assert!(PlanFile::parse("[]")
+        .unwrap_err()
+        .contains("no `format: iamctl-plan`"));
+    let old = text.replace("\"version\":2", "\"version\":1");
+    assert_eq!(
+        PlanFile::parse(&old).unwrap_err(),
+        "plan format version 1, this iamctl reads version 2"
+    );
 }

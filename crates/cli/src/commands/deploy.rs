@@ -14,7 +14,9 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use iamctl_aws::{Aws, AwsError, ErrorKind, NewRole, NewUser, PrincipalKind, Tag};
-use iamctl_config::plan::{self as planning, ActualAccount, Change, Kind, Plan, PlanOptions};
+use iamctl_config::plan::{
+    self as planning, ActualAccount, Change, Kind, Plan, PlanFile, PlanOptions,
+};
 use iamctl_config::{Config, DesiredAccount, PolicyBody, Tags};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -76,7 +78,9 @@ pub struct ApplyArgs {
     /// Changes in flight at once, per account.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Apply exactly this saved plan; refused if an account changed since.
+    /// Apply this saved plan: refused unless it was made from this
+    /// configuration, the accounts are unchanged, and its changes are those a
+    /// fresh plan makes.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
 }
@@ -273,7 +277,7 @@ pub(crate) async fn read_target(
         .filter(|a| !have.contains(a) && a.contains(":aws:policy/"))
         .collect();
     calls += missing.len() * 2;
-    let fetched: Vec<(String, Option<Value>)> = stream::iter(missing)
+    let mut fetched: Vec<(String, Option<Value>)> = stream::iter(missing)
         .map(|arn| {
             let aws = aws.clone();
             async move {
@@ -284,6 +288,9 @@ pub(crate) async fn read_target(
         .buffer_unordered(8)
         .collect()
         .await;
+    // In completion order: sorted, so the snapshot (and its fingerprint) is
+    // the same for the same account.
+    fetched.sort_by(|a, b| a.0.cmp(&b.0));
     let mut sources = HashMap::new();
     if let Some(list) = snapshot["Policies"].as_array_mut() {
         for (arn, doc) in fetched {
@@ -388,16 +395,27 @@ fn doc_diff(old: Option<&Value>, new: &Value, indent: &str) -> String {
     out
 }
 
-fn access_line(a: &planning::AccessChange) -> String {
-    let until = a
-        .until
-        .as_deref()
-        .map(|u| format!(" until {u}"))
-        .unwrap_or_default();
-    format!(
-        "{} {} {} on {}{until}",
-        a.principal, a.change, a.action, a.resource
-    )
+/// The most lines of one document diff a plan prints; `--format json` has
+/// the whole document.
+const DIFF_LINES: usize = 60;
+
+/// A diff cut to [`DIFF_LINES`], saying how much was left out.
+fn short_diff(old: Option<&Value>, new: &Value, indent: &str) -> String {
+    let full = doc_diff(old, new, indent);
+    let n = full.lines().count();
+    if n <= DIFF_LINES {
+        return full;
+    }
+    let mut out: String = full
+        .lines()
+        .take(DIFF_LINES)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    out.push_str(&format!(
+        "{indent}  ... {} more line(s); `--format json` has the whole document\n",
+        n - DIFF_LINES
+    ));
+    out
 }
 
 fn text(plans: &[Plan]) -> String {
@@ -411,13 +429,18 @@ fn text(plans: &[Plan]) -> String {
         for c in &p.changes {
             out.push_str(&format!("  {} {}\n", c.sign(), c.summary()));
             if let Some((old, new)) = c.documents() {
-                out.push_str(&doc_diff(old, new, "      "));
+                out.push_str(&short_diff(old, new, "      "));
             }
         }
         if !p.access.is_empty() {
-            out.push_str("  effective access:\n");
+            out.push_str(
+                "  effective access (every action AWS documents, as the engine decides):\n",
+            );
             for a in &p.access {
-                out.push_str(&format!("    {}\n", access_line(a)));
+                out.push_str(&format!("    {}\n", a.sentence()));
+                if let Some(r) = a.risky_sentence(12) {
+                    out.push_str(&format!("      {r}\n"));
+                }
             }
         }
         for w in &p.warnings {
@@ -433,6 +456,11 @@ fn text(plans: &[Plan]) -> String {
     out
 }
 
+/// GitHub refuses comments over 65,536 characters.
+const MARKDOWN_LIMIT: usize = 65_000;
+
+/// For a pull-request comment: a table, then per account the effective
+/// access, conflicts and warnings in the open and the changes folded.
 fn markdown(plans: &[Plan]) -> String {
     let mut out = String::from("### iamctl plan\n\n| environment | account | add | change | destroy |\n|---|---|---:|---:|---:|\n");
     for p in plans {
@@ -443,7 +471,34 @@ fn markdown(plans: &[Plan]) -> String {
         ));
     }
     for p in plans {
-        if p.changes.is_empty() && p.conflicts.is_empty() {
+        if p.changes.is_empty() && p.conflicts.is_empty() && p.warnings.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n#### {} (`{}`)\n", p.environment, p.account_id));
+        if !p.access.is_empty() {
+            out.push_str(
+                "\n**Effective access** (every action AWS documents, as the engine decides)\n\n",
+            );
+            for a in &p.access {
+                let sentence = a.sentence();
+                let sentence = sentence
+                    .strip_prefix(&a.principal)
+                    .unwrap_or(&sentence)
+                    .trim_start();
+                let (change, rest) = sentence.split_once(' ').unwrap_or((sentence, ""));
+                out.push_str(&format!("- {} **{change}** {rest}\n", a.principal));
+                if let Some(r) = a.risky_sentence(12) {
+                    out.push_str(&format!("  - :warning: {r}\n"));
+                }
+            }
+        }
+        for c in &p.conflicts {
+            out.push_str(&format!("\n> **conflict:** {c}\n"));
+        }
+        for w in &p.warnings {
+            out.push_str(&format!("\n> warning: {w}\n"));
+        }
+        if p.changes.is_empty() {
             continue;
         }
         out.push_str(&format!(
@@ -455,34 +510,22 @@ fn markdown(plans: &[Plan]) -> String {
         for c in &p.changes {
             out.push_str(&format!("{} {}\n", c.sign(), c.summary()));
             if let Some((old, new)) = c.documents() {
-                out.push_str(&doc_diff(old, new, "    "));
+                out.push_str(&short_diff(old, new, "    "));
             }
         }
-        out.push_str("```\n");
-        if !p.access.is_empty() {
-            out.push_str("\n**Effective access**\n\n");
-            for a in &p.access {
-                let until = a
-                    .until
-                    .as_deref()
-                    .map(|u| format!(" until {u}"))
-                    .unwrap_or_default();
-                out.push_str(&format!(
-                    "- {} **{}** `{}` on `{}`{until}\n",
-                    a.principal, a.change, a.action, a.resource
-                ));
-            }
-        }
-        for c in &p.conflicts {
-            out.push_str(&format!("\n> **conflict:** {c}\n"));
-        }
-        for w in &p.warnings {
-            out.push_str(&format!("\n> warning: {w}\n"));
-        }
-        out.push_str("\n</details>\n");
+        out.push_str("```\n\n</details>\n");
     }
     if plans.iter().all(Plan::is_empty) {
         out.push_str("\nNo changes: every account matches the configuration.\n");
+    }
+    if out.len() > MARKDOWN_LIMIT {
+        // Keep the head (table, access) and say where the rest is.
+        let mut cut = MARKDOWN_LIMIT - 200;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str("\n```\n\n</details>\n\n**The plan is longer than a pull-request comment allows; `iamctl plan --format json` has all of it.**\n");
     }
     out
 }
@@ -496,8 +539,14 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
         .iter()
         .map(|t| make_plan(t, a.target.adopt, now))
         .collect();
+    let file = PlanFile::new(
+        config_sha256(&a.target.dir)?,
+        iamctl_config::rfc3339(now),
+        plans,
+    );
+    let plans = &file.plans;
     if let Some(path) = &a.out {
-        let text = serde_json::to_string_pretty(&plans)
+        let text = serde_json::to_string_pretty(&file)
             .map_err(|e| CommandError::failure(format!("cannot encode the plan: {e}")))?;
         std::fs::write(path, text + "\n").map_err(|e| {
             CommandError::failure(format!("cannot write `{}`: {e}", path.display()))
@@ -512,10 +561,10 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
     match format {
         PlanFormat::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&plans).unwrap_or_default()
+            serde_json::to_string_pretty(&file).unwrap_or_default()
         ),
-        PlanFormat::Text => print!("{}", text(&plans)),
-        PlanFormat::Markdown => print!("{}", markdown(&plans)),
+        PlanFormat::Text => print!("{}", text(plans)),
+        PlanFormat::Markdown => print!("{}", markdown(plans)),
     }
     let conflicts: usize = plans.iter().map(|p| p.conflicts.len()).sum();
     if conflicts > 0 {
@@ -749,8 +798,8 @@ async fn run_changes(
 ) -> Outcome {
     let mut done = 0;
     let mut failed = Vec::new();
-    let mut phases: Vec<u8> = p.changes.iter().map(Change::phase).collect();
-    phases.dedup();
+    // Each phase once, in order, whatever order the changes come in.
+    let phases: BTreeSet<u8> = p.changes.iter().map(Change::phase).collect();
     for phase in phases {
         let results: Vec<(String, Result<(), AwsError>)> =
             stream::iter(p.changes.iter().filter(|c| c.phase() == phase))
@@ -856,26 +905,15 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
     let now = now_of(ctx, &a.target)?;
     let config = load_config(&a.target.dir, now)?;
     let desired = targets(&config, &a.target, now)?;
-    let saved: Option<Vec<Plan>> = match &a.plan {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CommandError::invalid(format!("cannot read `{}`: {e}", path.display()))
-            })?;
-            Some(serde_json::from_str(&text).map_err(|e| {
-                CommandError::invalid(format!(
-                    "`{}`:{}:{}: not a plan saved by `iamctl plan --out`: {e}",
-                    path.display(),
-                    e.line(),
-                    e.column()
-                ))
-            })?)
-        }
+    let saved: Option<PlanFile> = match &a.plan {
+        Some(path) => Some(read_plan_file(path, &a.target.dir)?),
         None => None,
     };
     // `--env` picks those environments' parts of a saved plan.
-    let saved = saved.map(|mut plans: Vec<Plan>| {
-        plans.retain(|p| a.target.envs.is_empty() || a.target.envs.contains(&p.environment));
-        plans
+    let saved = saved.map(|mut file| {
+        file.plans
+            .retain(|p| a.target.envs.is_empty() || a.target.envs.contains(&p.environment));
+        file.plans
     });
     let desired = match &saved {
         Some(plans) => desired
@@ -885,35 +923,13 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
         None => desired,
     };
     let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
-    let plans: Vec<Plan> = match saved {
-        Some(plans) => {
-            for p in &plans {
-                let t = targets
-                    .iter()
-                    .find(|t| t.desired.environment == p.environment)
-                    .ok_or_else(|| {
-                        CommandError::invalid(format!(
-                            "the plan names environment `{}`, which the configuration does not have",
-                            p.environment
-                        ))
-                    })?;
-                if t.actual.fingerprint != p.fingerprint {
-                    return Err(CommandError::failure_help(
-                        format!(
-                            "account `{}` ({}) changed since the plan was made; nothing was applied",
-                            p.account_id, p.environment
-                        ),
-                        "run `iamctl plan --out FILE` again and review it",
-                    ));
-                }
-            }
-            plans
-        }
-        None => targets
-            .iter()
-            .map(|t| make_plan(t, a.target.adopt, now))
-            .collect(),
-    };
+    let plans: Vec<Plan> = targets
+        .iter()
+        .map(|t| make_plan(t, a.target.adopt, now))
+        .collect();
+    if let Some(saved) = &saved {
+        check_saved(saved, &plans, &targets)?;
+    }
     let conflicts: Vec<&String> = plans.iter().flat_map(|p| p.conflicts.iter()).collect();
     if !conflicts.is_empty() {
         eprint!("{}", text(&plans));
@@ -940,10 +956,100 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
         .await?;
     }
     if let Some(master) = &config.settings.master_copy {
-        master_copy(ctx, &master.value, &a.target.dir, &targets, &changed, now).await?;
+        // Only after a successful apply; the IAM changes stand either way.
+        if let Err(e) =
+            master_copy(ctx, &master.value, &a.target.dir, &targets, &changed, now).await
+        {
+            eprintln!("{:?}", e.report);
+            ctx.status(format!(
+                "the master copy was not written to `{}`; the IAM changes were applied and stand (exit {MASTER_COPY_FAILED})",
+                master.value
+            ));
+            return Err(CommandError::silent(MASTER_COPY_FAILED));
+        }
     }
     Ok(())
 }
+
+/// The SHA-256 of the configuration tree (every `*.yaml` under `dir`).
+fn config_sha256(dir: &Path) -> CmdResult<String> {
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    let mut bodies = Vec::new();
+    for (rel, path) in files {
+        let body = std::fs::read(&path)
+            .map_err(|e| CommandError::failure(format!("cannot read `{}`: {e}", path.display())))?;
+        bodies.push((rel, body));
+    }
+    Ok(planning::config_digest(&bodies))
+}
+
+/// Reads a saved plan and checks it was made from this configuration tree.
+fn read_plan_file(path: &Path, dir: &Path) -> CmdResult<PlanFile> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CommandError::invalid(format!("cannot read `{}`: {e}", path.display())))?;
+    let file = PlanFile::parse(&text).map_err(|e| {
+        CommandError::invalid_help(
+            format!("`{}`: {e}", path.display()),
+            "save a plan with `iamctl plan --out FILE`",
+        )
+    })?;
+    let digest = config_sha256(dir)?;
+    if file.config_sha256 != digest {
+        return Err(CommandError::failure_help(
+            format!(
+                "the plan `{}` was made from another configuration than `{}` (sha256 `{}`, now `{digest}`); nothing was applied",
+                path.display(),
+                dir.display(),
+                file.config_sha256
+            ),
+            "run `iamctl plan --out FILE` on this configuration and review it",
+        ));
+    }
+    Ok(file)
+}
+
+/// A saved plan applies only when the accounts are as it saw them and its
+/// changes are exactly those a fresh plan of the same configuration makes:
+/// an edited plan file can never do more than the reviewed configuration.
+fn check_saved(saved: &[Plan], fresh: &[Plan], targets: &[Target]) -> CmdResult {
+    for p in saved {
+        let (Some(t), Some(f)) = (
+            targets
+                .iter()
+                .find(|t| t.desired.environment == p.environment),
+            fresh.iter().find(|f| f.environment == p.environment),
+        ) else {
+            return Err(CommandError::failure(format!(
+                "the plan names environment `{}`, which the configuration does not have; nothing was applied",
+                p.environment
+            )));
+        };
+        if t.actual.fingerprint != p.fingerprint {
+            return Err(CommandError::failure_help(
+                format!(
+                    "account `{}` ({}) changed since the plan was made; nothing was applied",
+                    p.account_id, p.environment
+                ),
+                "run `iamctl plan --out FILE` again and review it",
+            ));
+        }
+        if let Some(diff) = planning::first_difference(p, f) {
+            return Err(CommandError::failure_help(
+                format!(
+                    "the saved plan for `{}` is not what the configuration plans: {diff}; nothing was applied",
+                    p.environment
+                ),
+                "a saved plan only ever applies the changes a fresh plan of the same configuration makes; run `iamctl plan --out FILE` again",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `apply`'s exit status when every change was applied but the master copy
+/// could not be written.
+pub const MASTER_COPY_FAILED: u8 = 5;
 
 /// Seed 001's master copy: the configuration tree and each account's
 /// snapshot, under a timestamp. Only the accounts apply changed are read
@@ -969,7 +1075,17 @@ async fn master_copy(
     } else {
         format!("{prefix}/{stamp}")
     };
-    let b = ctx.aws().await.open_bucket(bucket).await?;
+    let tags = [(
+        iamctl_config::MANAGED_BY.0.to_owned(),
+        iamctl_config::MANAGED_BY.1.to_owned(),
+    )];
+    let (b, created) = ctx.aws().await.create_private_bucket(bucket, &tags).await?;
+    if created {
+        ctx.status(format!(
+            "master copy: created bucket `{bucket}` (Block Public Access, default encryption, versioning, tagged {}={})",
+            tags[0].0, tags[0].1
+        ));
+    }
     let mut files = Vec::new();
     collect_files(dir, dir, &mut files)?;
     for (rel, path) in &files {
