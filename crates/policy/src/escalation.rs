@@ -124,6 +124,7 @@ pub fn source() -> &'static str {
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Step {
     /// The principal acting (user or role ARN).
     pub principal: String,
