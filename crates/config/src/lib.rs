@@ -29,7 +29,7 @@ pub use diag::{sort as sort_diagnostics, Diagnostic, Severity, Source, Span, Spa
 pub use load::{keys, load, TEAM_DIRS};
 pub use model::*;
 pub use validate::validate;
-pub use write::{write, write_with, Comments};
+pub use write::{statements_from_document, unplaced, write, write_with, Comments};
 pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES};
 
 /// [`load`] and [`validate`] in one: the model and every problem, sorted.

@@ -423,3 +423,118 @@ fn s3_user(s: &S3User) -> Yaml<'static> {
         .opt_list("environments", &s.environments)
         .done()
 }
+
+/// A value written nowhere (made by a program, e.g. `import`): its span
+/// names no file.
+pub fn unplaced<T>(value: T) -> Spanned<T> {
+    Spanned::new(value, crate::diag::Span::file_only(""))
+}
+
+/// The statements of a policy document as `custom_statements`, such that
+/// [`crate::policy_document`] of them is the same policy; else why not
+/// (a `Principal`, an `Id`, a condition value that is not a string, another
+/// `Version`...). `import` writes an account's policies with it.
+pub fn statements_from_document(doc: &Value) -> Result<Vec<Statement>, String> {
+    let obj = doc.as_object().ok_or("the document is not a JSON object")?;
+    if let Some(k) = obj.keys().find(|k| *k != "Version" && *k != "Statement") {
+        return Err(format!(
+            "the document has `{k}`, which `custom_statements` cannot hold"
+        ));
+    }
+    let items: Vec<&Value> = match obj.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => return Err("the document has no statement list".into()),
+    };
+    let mut out = Vec::new();
+    for (i, st) in items.into_iter().enumerate() {
+        let n = i + 1;
+        let st = st
+            .as_object()
+            .ok_or_else(|| format!("statement {n} is not an object"))?;
+        let mut s = Statement {
+            span: crate::diag::Span::file_only(""),
+            sid: None,
+            effect: None,
+            actions: Vec::new(),
+            not_actions: Vec::new(),
+            resources: Vec::new(),
+            not_resources: Vec::new(),
+            conditions: None,
+        };
+        for (k, v) in st {
+            let text = |v: &Value| {
+                v.as_str()
+                    .map(|s| unplaced(s.to_owned()))
+                    .ok_or_else(|| format!("`{k}` of statement {n} is not a string"))
+            };
+            let list = |v: &Value| -> Result<Vec<Spanned<String>>, String> {
+                match v {
+                    Value::String(s) => Ok(vec![unplaced(s.clone())]),
+                    Value::Array(items) if !items.is_empty() => items.iter().map(text).collect(),
+                    _ => Err(format!(
+                        "`{k}` of statement {n} is not a string or a list of strings"
+                    )),
+                }
+            };
+            match k.as_str() {
+                "Sid" => s.sid = Some(text(v)?),
+                "Effect" => s.effect = Some(text(v)?),
+                "Action" => s.actions = list(v)?,
+                "NotAction" => s.not_actions = list(v)?,
+                "Resource" => s.resources = list(v)?,
+                "NotResource" => s.not_resources = list(v)?,
+                "Condition" => {
+                    let ops = v.as_object().ok_or_else(|| {
+                        format!("the condition of statement {n} is not an object")
+                    })?;
+                    for (op, keys) in ops {
+                        let keys = keys.as_object().ok_or_else(|| {
+                            format!("condition `{op}` of statement {n} is not an object")
+                        })?;
+                        for (key, val) in keys {
+                            let strings = match val {
+                                Value::String(_) => true,
+                                Value::Array(items) => items.iter().all(Value::is_string),
+                                _ => false,
+                            };
+                            if !strings {
+                                return Err(format!(
+                                    "condition key `{key}` of statement {n} has a value that is not a string (`custom_statements` holds strings)"
+                                ));
+                            }
+                        }
+                    }
+                    s.conditions = Some(unplaced(v.clone()));
+                }
+                other => {
+                    return Err(format!(
+                        "statement {n} has `{other}`, which `custom_statements` cannot hold"
+                    ))
+                }
+            }
+        }
+        out.push(s);
+    }
+    let policy = Policy {
+        key: unplaced(String::new()),
+        description: None,
+        managed_policies: Vec::new(),
+        custom_statements: out,
+        name: None,
+        path: None,
+        existing: false,
+    };
+    let back = crate::desired::policy_document(&policy, None);
+    let same = iamctl_policy::PolicyDocument::from_value(back)
+        .same_as(&iamctl_policy::PolicyDocument::from_value(doc.clone()));
+    if !same {
+        let version = obj.get("Version").and_then(Value::as_str).unwrap_or("none");
+        return Err(if version != "2012-10-17" {
+            format!("the document's `Version` is `{version}`; `custom_statements` are written as `2012-10-17`")
+        } else {
+            "written as `custom_statements` it would not be the same policy".to_owned()
+        });
+    }
+    Ok(policy.custom_statements)
+}

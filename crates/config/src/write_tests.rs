@@ -192,6 +192,71 @@ fn comments_stand_before_their_entry() {
     assert_eq!(shape(&back), shape(&c));
 }
 
+/// An account's policy document becomes `custom_statements` that make the
+/// same policy again, or a reason why it cannot.
+#[test]
+fn documents_become_custom_statements() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::b/*", "arn:aws:s3:::c/*"],
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": ["a", "b"]}, "Bool": {"aws:SecureTransport": "true"}}},
+        {"Effect": "Deny", "NotAction": ["iam:*"], "NotResource": "*"}
+    ]});
+    let sts = statements_from_document(&doc).expect("statements");
+    assert_eq!(sts.len(), 2);
+    assert_eq!(sts[0].sid.as_ref().map(|s| s.value.as_str()), Some("Read"));
+    assert_eq!(sts[1].not_actions[0].value, "iam:*");
+    // Written as YAML and read back, they are still that policy.
+    let mut c = Config::default();
+    let mut t = Team {
+        name: "t".into(),
+        ..Team::default()
+    };
+    t.policies.insert(
+        "k".into(),
+        Policy {
+            key: unplaced("k".to_owned()),
+            description: None,
+            managed_policies: Vec::new(),
+            custom_statements: sts,
+            name: None,
+            path: None,
+            existing: true,
+        },
+    );
+    c.teams.insert("t".into(), t);
+    let (back, ds, _) = round_trip(&c);
+    assert_eq!(ds, vec![]);
+    let again = policy_document(&back.teams["t"].policies["k"], None);
+    assert!(iamctl_policy::PolicyDocument::from_value(again)
+        .same_as(&iamctl_policy::PolicyDocument::from_value(doc)));
+    // What `custom_statements` cannot hold.
+    for (doc, why) in [
+        (
+            json!({"Version": "2012-10-17", "Id": "x", "Statement": []}),
+            "has `Id`",
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}),
+            "has `Principal`",
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"NumericLessThan": {"s3:max-keys": 10}}}]}),
+            "not a string",
+        ),
+        (
+            json!({"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+            "`Version` is `2008-10-17`",
+        ),
+        (
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [], "Resource": "*"}]}),
+            "not a string or a list",
+        ),
+    ] {
+        let e = statements_from_document(&doc).expect_err(why);
+        assert!(e.contains(why), "{e}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Random models.
 
