@@ -174,3 +174,31 @@ fn a_large_real_file_is_read() {
     assert_eq!(config.teams["t"].users.len(), n);
     assert!(took < Duration::from_secs(10), "{took:?}");
 }
+
+/// Many files just under the per-file cap: reading stops at 32 MiB in all.
+#[test]
+fn the_directory_as_a_whole_is_capped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("users:\n");
+    let line = "  # padding padding padding padding padding padding padding\n";
+    while text.len() + line.len() < 4 * 1024 * 1024 {
+        text.push_str(line);
+    }
+    std::fs::create_dir_all(dir.path().join("users")).expect("mkdir");
+    for i in 0..10 {
+        std::fs::write(dir.path().join(format!("users/t{i}.yaml")), &text).expect("write");
+    }
+    let start = Instant::now();
+    let (config, ds) = load(dir.path());
+    let took = start.elapsed();
+    // Files are read while less than 32 MiB have been: nine of just under
+    // 4 MiB each are read, the tenth is refused.
+    assert_eq!(config.sources.len(), 9, "{ds:#?}");
+    let refused: Vec<_> = ds
+        .iter()
+        .filter(|d| d.message.contains("was not read"))
+        .map(|d| d.file().to_owned())
+        .collect();
+    assert_eq!(refused, ["users/t9.yaml"]);
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}

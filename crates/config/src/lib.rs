@@ -30,7 +30,7 @@ pub use load::{keys, load, TEAM_DIRS};
 pub use model::*;
 pub use validate::validate;
 pub use write::{statements_from_document, unplaced, write, write_with, Comments};
-pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES};
+pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_TOTAL_BYTES};
 
 /// [`load`] and [`validate`] in one: the model and every problem, sorted.
 pub fn check(dir: &std::path::Path, now: jiff::Timestamp) -> (Config, Vec<Diagnostic>) {

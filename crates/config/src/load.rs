@@ -188,6 +188,20 @@ fn finish(mut config: Config, mut diags: Vec<Diagnostic>) -> (Config, Vec<Diagno
 }
 
 fn read(config: &mut Config, diags: &mut Vec<Diagnostic>, path: &Path, rel: &str) -> Option<Node> {
+    let read_so_far: usize = config.sources.values().map(|s| s.inner().len()).sum();
+    if read_so_far as u64 >= yaml::MAX_TOTAL_BYTES {
+        diags.push(
+            Diagnostic::error(
+                &Span::file_only(rel),
+                format!(
+                    "`{rel}` was not read: the configuration already holds {} MiB, the most iamctl reads",
+                    yaml::MAX_TOTAL_BYTES / (1024 * 1024)
+                ),
+            )
+            .with_help("a configuration directory is a few MiB at most; remove what does not belong"),
+        );
+        return None;
+    }
     let text = match read_capped(path) {
         Ok(Some(t)) => t,
         Ok(None) => {

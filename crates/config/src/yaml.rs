@@ -18,6 +18,9 @@ use crate::diag::{Diagnostic, Source, Span};
 /// thousands of users is a few hundred KiB; anything larger is refused
 /// unread, so that a pull request cannot make `validate` or `plan` slow.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// The most bytes of all the files of one configuration directory (32 MiB):
+/// files past it are refused unread.
+pub const MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
 /// The deepest nesting of lists and mappings in one file (the configuration
 /// needs six levels; 256 leaves room and keeps the stack small).
 pub const MAX_DEPTH: usize = 256;
