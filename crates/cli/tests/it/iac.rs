@@ -2069,3 +2069,108 @@ async fn a_failed_master_copy_upload_exits_5_and_the_iam_changes_stand() {
     assert_eq!(t.dev.users().await, ["alice", "bob"]);
     t.ok(&["plan", "cfg", "--detailed-exitcode"]);
 }
+
+/// Issue 8.2: seed 004's example (its typo fixed, nothing added), with its
+/// users and role existing in the accounts as the seed requires, plans in a
+/// page a reviewer reads: under 150 lines of text, markdown under GitHub's
+/// 65,536 characters, and the CI role's PowerUserAccess (an Allow with
+/// `NotAction`) shown as write access to nearly every service.
+#[tokio::test]
+async fn seed004_plans_in_a_page_and_names_the_ci_roles_new_write_access() {
+    let t = Iac::new().await;
+    let acceptance = Account::new(&t.env.endpoint).await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/iac/seed004");
+    for rel in [
+        "aws-policies/example-team.yaml",
+        "permanent-access/example-team.yaml",
+        "temporary-access/example-team.yaml",
+    ] {
+        let text = std::fs::read_to_string(root.join(rel)).expect("example");
+        // The expiry within six days of the tests' clock (2026-03-21).
+        t.write(rel, &text.replace("2025-11-30", "2026-03-24"));
+    }
+    t.write(
+        "aws-accounts/example-team.yaml",
+        &format!(
+            "aws-accounts:\n  nonprod: \"{}\"\n  acceptance: \"{}\"\n  prod: \"{}\"\n",
+            t.dev.id, acceptance.id, t.prod.id
+        ),
+    );
+    for a in [&t.dev, &acceptance, &t.prod] {
+        for u in ["user1", "user2", "developer"] {
+            a.iam
+                .create_user()
+                .user_name(u)
+                .send()
+                .await
+                .expect("CreateUser");
+        }
+        a.iam
+            .create_role()
+            .role_name("github-actions-deployer")
+            .assume_role_policy_document(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity"}]}).to_string(),
+            )
+            .send()
+            .await
+            .expect("CreateRole");
+    }
+    let text = t.ok(&["plan", "cfg"]).stdout;
+    let lines = text.lines().count();
+    assert!(lines < 150, "{lines} lines:\n{text}");
+    let ci = text
+        .lines()
+        .find(|l| l.starts_with("    role github-actions-deployer gains "))
+        .unwrap_or_else(|| panic!("no line for the CI role:\n{text}"));
+    assert!(ci.contains("write access to "), "{ci}");
+    assert!(ci.contains("including ec2, s3, lambda"), "{ci}");
+    let services: usize = ci
+        .split("write access to ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a number of services");
+    assert!(services > 300, "{ci}");
+    assert!(text.contains("      risky: "), "{text}");
+    // ReadOnlyAccess: read and list, no write to speak of.
+    let user1 = text
+        .lines()
+        .find(|l| l.starts_with("    user user1 gains "))
+        .expect("user1");
+    assert!(user1.contains("read access to "), "{user1}");
+    // The temporary break-glass says until when.
+    assert!(
+        text.contains("    user developer gains until 2026-03-24T23:59:59Z: "),
+        "{text}"
+    );
+    let md = t.ok(&["plan", "cfg", "--format", "markdown"]).stdout;
+    assert!(md.len() < 65_536, "{} bytes", md.len());
+    assert!(
+        md.contains("- role github-actions-deployer **gains** "),
+        "{md}"
+    );
+    // Full detail in JSON: every action of every service.
+    let json = t.ok(&["plan", "cfg", "--format", "json"]).json();
+    let nonprod = json["plans"]
+        .as_array()
+        .expect("plans")
+        .iter()
+        .find(|p| p["environment"] == "nonprod")
+        .expect("nonprod");
+    let ci = nonprod["access"]
+        .as_array()
+        .expect("access")
+        .iter()
+        .find(|a| a["principal"] == "role github-actions-deployer")
+        .expect("the CI role");
+    assert!(ci["actions"]["ec2"]["Write"]
+        .as_array()
+        .expect("ec2 writes")
+        .contains(&json!("RunInstances")));
+    assert!(ci["actions"]
+        .get("iam")
+        .is_none_or(|iam| iam.get("Permissions management").is_none()));
+    // It applies, and then there is nothing to plan.
+    t.ok(&["apply", "cfg", "--yes"]);
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
