@@ -346,3 +346,57 @@ fn bad_documents_are_refused_with_their_position() {
     let text = err.to_string();
     assert!(text.contains("bad.json"), "{text}");
 }
+
+#[test]
+fn the_version_decides_whether_variables_are_variables() {
+    let stmt = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}]);
+    let old = Doc::parse(
+        "old.json",
+        &json!({"Version": "2008-10-17", "Statement": stmt}).to_string(),
+    )
+    .unwrap();
+    let new = Doc::parse(
+        "new.json",
+        &json!({"Version": "2012-10-17", "Statement": stmt}).to_string(),
+    )
+    .unwrap();
+    // The same statement now reaches every user's home, not a literal path.
+    let r = no_new_access(&old, &new, CheckType::Identity);
+    assert_eq!(r.verdict, Verdict::Fail, "{:?}", r.reasons);
+    let w = r.reasons[0].request.as_ref().unwrap();
+    assert_eq!(w.context["aws:username"], ["iamctl-witness"]);
+}
+
+#[test]
+fn many_conditions_one_widened_network() {
+    let conds = |nets: serde_json::Value| {
+        json!([
+            {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {
+                "StringEquals": {"aws:PrincipalTag/team": ["a", "b"], "aws:RequestedRegion": ["eu-west-1", "us-east-1"]},
+                "Bool": {"aws:SecureTransport": "true"},
+                "IpAddress": {"aws:SourceIp": nets}}},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+        ])
+    };
+    let old = doc("old.json", conds(json!(["10.0.0.0/8", "192.168.0.0/16"])));
+    let same = doc("same.json", conds(json!(["10.0.0.0/8", "192.168.0.0/16"])));
+    let r = no_new_access(&old, &same, CheckType::Identity);
+    assert_eq!(r.verdict, Verdict::Pass);
+    assert_eq!(
+        r.searched.requests, 0,
+        "identical statements need no request"
+    );
+    let wider = doc(
+        "wider.json",
+        conds(json!(["10.0.0.0/8", "192.168.0.0/16", "203.0.113.0/24"])),
+    );
+    let r = no_new_access(&old, &wider, CheckType::Identity);
+    assert_eq!(r.verdict, Verdict::Fail);
+    let w = r.reasons[0].request.as_ref().unwrap();
+    assert!(
+        w.context["aws:SourceIp"][0].starts_with("203.0.113."),
+        "{w:?}"
+    );
+    assert_eq!(w.context["aws:SecureTransport"], ["true"]);
+}
