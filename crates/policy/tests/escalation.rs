@@ -183,6 +183,38 @@ fn account() -> Value {
         None,
     );
 
+    // Login profile of another user; trust rewrite; own inline policy;
+    // attaching AdministratorAccess to itself.
+    s.user(
+        "rita",
+        vec![allow("iam:CreateLoginProfile", &arn("user", "root-admin"))],
+        &[],
+        &[],
+        None,
+    );
+    s.user(
+        "quinn",
+        vec![allow("iam:UpdateAssumeRolePolicy", &arn("role", "admin"))],
+        &[],
+        &[],
+        None,
+    );
+    s.user(
+        "sam",
+        vec![allow("iam:PutUserPolicy", &arn("user", "sam"))],
+        &[],
+        &[],
+        None,
+    );
+    s.user(
+        "tom",
+        vec![doc(json!([{"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": arn("user", "tom"),
+            "Condition": {"ArnLike": {"iam:PolicyARN": "arn:aws:iam::aws:policy/*"}}}]))],
+        &[],
+        &[],
+        None,
+    );
+
     // Non-cases.
     // gina may attach only ReadOnlyAccess to herself.
     s.user(
@@ -311,6 +343,15 @@ fn one_case_per_method_family() {
     let actions: Vec<&str> = paul.steps.iter().map(|s| s.action.as_str()).collect();
     assert_eq!(actions, ["iam:AttachRolePolicy", "sts:AssumeRole"]);
     assert!(paul.steps[0].statement.contains("AttachOps"));
+
+    let method = |u: &str| path_of(paths, u).map(|p| p.steps[0].method.clone());
+    assert_eq!(method("rita").as_deref(), Some("iam-004"));
+    assert_eq!(method("quinn").as_deref(), Some("iam-012"));
+    assert_eq!(method("sam").as_deref(), Some("iam-007"));
+    assert_eq!(method("tom").as_deref(), Some("iam-008"));
+    assert!(path_of(paths, "tom").unwrap().steps[0]
+        .effect
+        .contains("AdministratorAccess"));
 
     for user in ["gina", "hank", "ivan", "judy", "kate", "leo"] {
         assert!(
