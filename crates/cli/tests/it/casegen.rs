@@ -882,6 +882,13 @@ pub const TAG_VARIABLE_LEADS_RESOURCE: &str = "variable-leads-resource-part";
 /// iam-simulate lets it match a colon.
 pub const TAG_QUESTION_MARK_ACROSS_COLON: &str = "question-mark-across-colon";
 
+/// A negated condition operator (`StringNotEquals`, `StringNotLike`,
+/// `ArnNotLike`, ...) whose policy value holds a variable with no value:
+/// "Inverted condition operators like StringNotEquals or StringNotLike do
+/// match against a null value" (reference_policies_variables); iam-simulate
+/// does not match them.
+pub const TAG_INVERTED_NULL_VARIABLE: &str = "inverted-operator-null-variable";
+
 /// The variables of a text: (lower-cased key, has default).
 fn variables(text: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
@@ -937,7 +944,7 @@ fn string_list(v: &Value) -> Vec<&str> {
 }
 
 /// The tags a case earns by its shape, whatever part of the generator made it.
-fn semantic_tags(line: &Value) -> Vec<&'static str> {
+pub fn semantic_tags(line: &Value) -> Vec<&'static str> {
     let mut tags = Vec::new();
     let principal = line["principal"].as_str().unwrap_or("");
     let parts: Vec<&str> = principal.splitn(6, ':').collect();
@@ -993,6 +1000,37 @@ fn semantic_tags(line: &Value) -> Vec<&'static str> {
         .map(|m| m.keys().map(|k| k.to_ascii_lowercase()).collect())
         .unwrap_or_default();
     let missing = |key: &str| !context_keys.iter().any(|k| k == key);
+    // A variable has no value when its key is absent or multivalued.
+    let single_valued = |key: &str| {
+        line["context"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .any(|(k, v)| k.eq_ignore_ascii_case(key) && !v.is_array())
+    };
+    for doc in documents(line) {
+        if doc["Version"] != "2012-10-17" {
+            continue;
+        }
+        for st in statements(doc) {
+            for (op, keys) in st["Condition"].as_object().into_iter().flatten() {
+                let base = op.rsplit(':').next().unwrap_or(op);
+                if !(base.starts_with("StringNot") || base.starts_with("ArnNot")) {
+                    continue;
+                }
+                let null_variable = keys.as_object().into_iter().flatten().any(|(_, v)| {
+                    string_list(v).iter().any(|text| {
+                        variables(text)
+                            .iter()
+                            .any(|(k, default)| !default && !single_valued(k))
+                    })
+                });
+                if null_variable {
+                    tags.push(TAG_INVERTED_NULL_VARIABLE);
+                }
+            }
+        }
+    }
     for doc in documents(line) {
         let versioned = doc["Version"] == "2012-10-17";
         let text = doc.to_string();

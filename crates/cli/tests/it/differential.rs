@@ -15,10 +15,10 @@ use std::process::{Command, Stdio};
 use serde_json::{json, Value};
 
 use crate::casegen::{
-    self, Case, ACCT, DEFAULT_SEED, TAG_EPOCH_DATE, TAG_NOTPRINCIPAL_IDENTITIES,
-    TAG_QUESTION_MARK_ACROSS_COLON, TAG_SESSION_ARN_GRANT, TAG_UNRESOLVED_IN_NOT_RESOURCE,
-    TAG_VARIABLE_DEFAULT, TAG_VARIABLE_LEADS_RESOURCE, TAG_VERSION_2008_VARIABLES,
-    TAG_WILDCARD_IN_RESOURCE_TYPE, TAG_ZERO_PREFIX_CIDR,
+    self, Case, ACCT, DEFAULT_SEED, TAG_EPOCH_DATE, TAG_INVERTED_NULL_VARIABLE,
+    TAG_NOTPRINCIPAL_IDENTITIES, TAG_QUESTION_MARK_ACROSS_COLON, TAG_SESSION_ARN_GRANT,
+    TAG_UNRESOLVED_IN_NOT_RESOURCE, TAG_VARIABLE_DEFAULT, TAG_VARIABLE_LEADS_RESOURCE,
+    TAG_VERSION_2008_VARIABLES, TAG_WILDCARD_IN_RESOURCE_TYPE, TAG_ZERO_PREFIX_CIDR,
 };
 
 const CASES: usize = 12000;
@@ -36,6 +36,7 @@ const DELIBERATE: &[&str] = &[
     TAG_ZERO_PREFIX_CIDR,
     TAG_VARIABLE_LEADS_RESOURCE,
     TAG_QUESTION_MARK_ACROSS_COLON,
+    TAG_INVERTED_NULL_VARIABLE,
 ];
 
 fn workspace_root() -> PathBuf {
@@ -848,4 +849,36 @@ fn deliberate_question_mark_stays_in_its_segment() {
     assert_eq!(case("log-group:*:log-stream:web-1"), "allowed");
     assert_eq!(case("log-group:a*p:log-stream:web-1"), "allowed");
     assert_eq!(case("log-group:*x:log-stream:web-1"), "implicitDeny");
+}
+
+/// Deliberate difference (issue 9, rule 6): a negated operator whose policy
+/// value holds a variable with no value matches.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>:
+/// "Inverted condition operators like StringNotEquals or StringNotLike do match
+/// against a null value, as the value of the condition key they are testing
+/// against is not equal to or like the effectively null value." The page's own
+/// example: "Access is explicitly denied when aws:principaltag/Team is not set."
+#[test]
+fn deliberate_inverted_operator_matches_a_variable_with_no_value() {
+    let deny = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"s3:ExistingObjectTag/Team": "${aws:PrincipalTag/Team}"}}}]});
+    let line = |ctx: Value| {
+        json!({"id": "x", "principal": format!("arn:aws:iam::{ACCT}:user/alice"),
+               "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+               "identityPolicies": [deny.clone()], "context": ctx})
+    };
+    assert_eq!(
+        decision_of(line(json!({"s3:ExistingObjectTag/Team": "red"}))),
+        "explicitDeny"
+    );
+    assert_eq!(
+        decision_of(line(
+            json!({"s3:ExistingObjectTag/Team": "red", "aws:PrincipalTag/Team": "red"})
+        )),
+        "allowed"
+    );
+    let tagged = casegen::semantic_tags(&line(json!({"s3:ExistingObjectTag/Team": "red"})));
+    assert!(tagged.contains(&TAG_INVERTED_NULL_VARIABLE), "{tagged:?}");
 }
