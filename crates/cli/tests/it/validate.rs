@@ -288,3 +288,78 @@ fn hostile_yaml_ends_fast_with_exit_3() {
         );
     }
 }
+
+/// Seed 004's example as of the seed's own time (before its temporary grant
+/// ends): valid, with only notes for the principals it takes to exist.
+#[test]
+fn seed004_before_its_expiry_has_only_notes() {
+    let o = run(
+        &examples(),
+        &[
+            "--output",
+            "json",
+            "validate",
+            "seed004",
+            "--at",
+            "2025-11-28T09:00:00Z",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", shown(&o));
+    let rows: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    assert!(rows.iter().all(|r| r["severity"] == "note"), "{rows:#?}");
+    assert_eq!(rows[3]["file"], "temporary-access/example-team.yaml");
+    assert_eq!(
+        (rows[3]["line"].as_u64(), rows[3]["column"].as_u64()),
+        (Some(4), Some(11))
+    );
+}
+
+/// Two environments of one account, and IAM's limits: exit 3 at the line.
+#[test]
+fn one_account_two_environments_and_iam_limits() {
+    let errors = |o: &Out| -> Vec<(u64, u64, String)> {
+        let rows: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
+        rows.as_array()
+            .expect("array")
+            .iter()
+            .filter(|r| r["severity"] == "error")
+            .map(|r| {
+                (
+                    r["line"].as_u64().unwrap_or(0),
+                    r["column"].as_u64().unwrap_or(0),
+                    r["message"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let dir = config(&[(
+        "aws-accounts/team.yaml",
+        "aws-accounts:\n  nonprod: \"123456789012\"\n  prod: \"345678901234\"\n  sandbox: \"123456789012\"\n",
+    )]);
+    let o = run(dir.path(), &["--output", "json", "validate"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    assert_eq!(
+        errors(&o),
+        [(
+            4,
+            12,
+            "account `123456789012` is environment `nonprod` in aws-accounts/team.yaml:2:12, and environment `sandbox` here".to_owned()
+        )]
+    );
+    let long = "x".repeat(1001);
+    let dir = config(&[(
+        "roles/team.yaml",
+        &format!("roles:\n  ci:\n    description: {long}\n    trust:\n      principals: [\"ec2.amazonaws.com\"]\n"),
+    )]);
+    let o = run(dir.path(), &["--output", "json", "validate"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    let es = errors(&o);
+    assert_eq!(es.len(), 1, "{es:?}");
+    assert_eq!((es[0].0, es[0].1), (3, 18));
+    assert!(
+        es[0].2.contains("is 1001 characters, above IAM's 1000"),
+        "{es:?}"
+    );
+}
