@@ -375,44 +375,45 @@ impl Aws {
                 .map(|c| c.certificate_id().to_string())
                 .collect::<Vec<_>>())
         };
-        // Some IAM look-alikes (moto) do not implement this call. When it fails for
-        // a reason other than permissions or throttling, go on: DeleteUser itself
-        // will then say DeleteConflict if such credentials exist. Their 5xx answer
-        // is not retried.
-        let service_creds =
-            async {
-                match self
-                    .iam
-                    .list_service_specific_credentials()
-                    .user_name(name)
-                    .customize()
-                    .config_override(aws_sdk_iam::config::Builder::default().retry_config(
-                        aws_config::retry::RetryConfig::standard().with_max_attempts(1),
-                    ))
-                    .send()
-                    .await
-                {
-                    Ok(out) => Ok(out
-                        .service_specific_credentials()
-                        .iter()
-                        .map(|c| c.service_specific_credential_id().to_string())
-                        .collect::<Vec<_>>()),
-                    Err(err) => {
-                        let err = classify("iam:ListServiceSpecificCredentials", u.clone(), err);
-                        if matches!(
-                            err.kind(),
-                            crate::ErrorKind::Other | crate::ErrorKind::Connection
-                        ) {
-                            tracing::info!(
-                                "cannot list service-specific credentials of user `{name}`: {err}"
-                            );
-                            Ok(Vec::new())
-                        } else {
-                            Err(err)
-                        }
+        // Sent with the normal retries (throttling, 5xx). Some IAM look-alikes
+        // (moto) do not implement this call and answer a 5xx that is not an AWS
+        // error document; only that answer is not retried (`NotAwsAnswer`).
+        // When the call fails for a reason other than permissions or
+        // throttling, go on: DeleteUser itself will then say DeleteConflict if
+        // such credentials exist.
+        let service_creds = async {
+            match self
+                .iam
+                .list_service_specific_credentials()
+                .user_name(name)
+                .customize()
+                .config_override(
+                    aws_sdk_iam::config::Builder::default().retry_classifier(NotAwsAnswer),
+                )
+                .send()
+                .await
+            {
+                Ok(out) => Ok(out
+                    .service_specific_credentials()
+                    .iter()
+                    .map(|c| c.service_specific_credential_id().to_string())
+                    .collect::<Vec<_>>()),
+                Err(err) => {
+                    let err = classify("iam:ListServiceSpecificCredentials", u.clone(), err);
+                    if matches!(
+                        err.kind(),
+                        crate::ErrorKind::Other | crate::ErrorKind::Connection
+                    ) {
+                        tracing::info!(
+                            "cannot list service-specific credentials of user `{name}`: {err}"
+                        );
+                        Ok(Vec::new())
+                    } else {
+                        Err(err)
                     }
                 }
-            };
+            }
+        };
         let groups = async {
             let g = self.list_groups_for_user(name).await?;
             Ok::<_, AwsError>(g.into_iter().map(|g| g.group_name).collect::<Vec<_>>())
@@ -799,6 +800,35 @@ impl Aws {
             .policy_arn(arn)
             .policy_document(document)
             .set_as_default(set_default)
+            .send()
+            .await
+            .map_err(e("iam:CreatePolicyVersion", ent("policy", arn)))?;
+        out.policy_version()
+            .map(version_from)
+            .ok_or_else(|| missing("iam:CreatePolicyVersion", "policy", arn))
+    }
+
+    /// CreatePolicyVersion in one attempt, without the SDK's retries: a
+    /// retried create whose first reply was lost would push a duplicate
+    /// version (and, at five, drop an older one). The caller looks for its
+    /// document among the versions before trying again.
+    pub async fn create_policy_version_once(
+        &self,
+        arn: &str,
+        document: &str,
+        set_default: bool,
+    ) -> Result<PolicyVersion, AwsError> {
+        let out = self
+            .iam
+            .create_policy_version()
+            .policy_arn(arn)
+            .policy_document(document)
+            .set_as_default(set_default)
+            .customize()
+            .config_override(
+                aws_sdk_iam::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1)),
+            )
             .send()
             .await
             .map_err(e("iam:CreatePolicyVersion", ent("policy", arn)))?;
@@ -1474,5 +1504,43 @@ fn missing(action: &'static str, kind: &'static str, name: &str) -> AwsError {
         entity: ent(kind, name),
         action,
         message: "AWS answered without the expected data".into(),
+    }
+}
+
+/// A 5xx answer that is not an AWS error document (an HTML page from an IAM
+/// look-alike that lacks the call): not retried. Every other answer is
+/// classified by the SDK's own classifiers.
+#[derive(Debug, Clone, Copy)]
+struct NotAwsAnswer;
+
+impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry for NotAwsAnswer {
+    fn classify_retry(
+        &self,
+        ctx: &aws_smithy_runtime_api::client::interceptors::context::InterceptorContext,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryAction {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryAction;
+        let Some(resp) = ctx.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let html = resp
+            .headers()
+            .get("content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/html"));
+        if resp.status().as_u16() >= 500 && html {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "iamctl::NotAwsAnswer"
+    }
+
+    fn priority(
+        &self,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority as P;
+        P::run_after(P::transient_error_classifier())
     }
 }

@@ -69,6 +69,8 @@ pub struct ActualPolicy {
     pub document: Value,
     /// Version ids, the default first, then oldest first.
     pub versions: Vec<String>,
+    /// The documents of the non-default versions, by id.
+    pub older: BTreeMap<String, Value>,
 }
 
 /// The state of one account.
@@ -197,6 +199,13 @@ impl ActualAccount {
                     tags: policy_tags.get(&arn).cloned().unwrap_or_default(),
                     document,
                     versions: ids.iter().map(|v| s(v, "VersionId").to_owned()).collect(),
+                    older: versions
+                        .iter()
+                        .filter(|v| {
+                            v.get("IsDefaultVersion").and_then(Value::as_bool) != Some(true)
+                        })
+                        .map(|v| (s(v, "VersionId").to_owned(), doc(v.get("Document"))))
+                        .collect(),
                     arn,
                 },
             );
@@ -282,13 +291,16 @@ pub enum Change {
         tags: Tags,
     },
     /// A new default version; `prune` is the oldest version to delete first
-    /// when the policy already has five.
+    /// when the policy already has five. With `reuse`, that existing version
+    /// already holds `new` and becomes the default instead.
     UpdatePolicy {
         name: String,
         arn: String,
         old: Value,
         new: Value,
         prune: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reuse: Option<String>,
     },
     TagPolicy {
         arn: String,
@@ -412,6 +424,13 @@ impl Change {
         use Change::*;
         match self {
             CreatePolicy { name, .. } => format!("create policy {name}"),
+            UpdatePolicy {
+                name,
+                reuse: Some(v),
+                ..
+            } => format!(
+                "update policy {name} (make {v}, which holds this document, the default version)"
+            ),
             UpdatePolicy { name, prune, .. } => match prune {
                 Some(v) => format!(
                     "update policy {name} (new default version; delete {v}, the oldest of five)"
@@ -839,14 +858,23 @@ pub fn plan(
                     });
                 }
                 if !same_doc(&have.document, &document) {
+                    // A version already holding the document (a lost reply's
+                    // create, or an earlier default): made the default, no
+                    // duplicate pushed.
+                    let reuse = have
+                        .older
+                        .iter()
+                        .find(|(_, d)| same_doc(d, &document))
+                        .map(|(v, _)| v.clone());
                     ch.push(Change::UpdatePolicy {
                         name: name.clone(),
                         arn: have.arn.clone(),
                         old: have.document.clone(),
                         new: document,
-                        prune: (have.versions.len() >= 5)
+                        prune: (reuse.is_none() && have.versions.len() >= 5)
                             .then(|| have.versions.get(1).cloned())
                             .flatten(),
+                        reuse,
                     });
                 }
             }

@@ -390,3 +390,35 @@ fn a_saved_plan_must_equal_a_fresh_one() {
         "plan format version 1, this iamctl reads version 2"
     );
 }
+
+#[test]
+fn a_version_already_holding_the_document_is_made_the_default() {
+    // Issue 12.9: a lost reply's CreatePolicyVersion (or an earlier default)
+    // left a non-default version with the wanted document.
+    let d = seed001();
+    let (mut after, tags) = converge(&d, &empty(), HashMap::new());
+    let p = find_mut(
+        &mut after,
+        "Policies",
+        "PolicyName",
+        "platform-s3-read-ec2-full",
+    );
+    let wanted = p["PolicyVersionList"][0]["Document"].clone();
+    let mut drifted = wanted.clone();
+    drifted["Statement"][0]["Action"] = json!(["s3:*"]);
+    p["PolicyVersionList"] = json!([
+        {"VersionId": "v1", "IsDefaultVersion": false, "Document": wanted},
+        {"VersionId": "v2", "IsDefaultVersion": true, "Document": drifted},
+    ]);
+    let actual = ActualAccount::from_snapshot(&after, &tags);
+    let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
+    let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert_eq!(
+        summaries,
+        ["update policy platform-s3-read-ec2-full (make v1, which holds this document, the default version)"]
+    );
+    assert!(matches!(
+        &p.changes[0],
+        Change::UpdatePolicy { reuse: Some(v), prune: None, .. } if v == "v1"
+    ));
+}

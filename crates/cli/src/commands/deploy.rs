@@ -638,15 +638,15 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
             }
         }
         Change::UpdatePolicy {
-            arn, new, prune, ..
-        } => {
-            if let Some(v) = prune {
-                gone_ok(aws.delete_policy_version(arn, v).await)?;
-            }
-            aws.create_policy_version(arn, &new.to_string(), true)
-                .await
-                .map(|_| ())
-        }
+            arn,
+            new,
+            prune,
+            reuse,
+            ..
+        } => match reuse {
+            Some(v) => aws.set_default_policy_version(arn, v).await,
+            None => update_policy(aws, arn, new, prune.as_deref()).await,
+        },
         Change::TagPolicy { arn, tags } => aws.tag_policy(arn, &tags_to(tags)).await,
         Change::DeletePolicy { arn, .. } => {
             let versions = match aws.list_policy_versions(arn).await {
@@ -776,6 +776,85 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
                 )?;
             }
             gone_ok(aws.delete_role(name).await)
+        }
+    }
+}
+
+/// Attempts of CreatePolicyVersion, as the SDK's retry would make.
+const UPDATE_ATTEMPTS: u32 = 8;
+
+/// Whether a failed request may be sent again.
+fn transient(e: &AwsError) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Throttled | ErrorKind::Connection | ErrorKind::Other
+    )
+}
+
+/// A new default version holding `new`. CreatePolicyVersion goes out one
+/// attempt at a time: before each retry the policy's versions are read, and
+/// one already holding `new` (the create whose reply was lost) is made the
+/// default instead of pushing a duplicate that would, at five versions, cost
+/// an older one.
+async fn update_policy(
+    aws: &Aws,
+    arn: &str,
+    new: &Value,
+    prune: Option<&str>,
+) -> Result<(), AwsError> {
+    if let Some(v) = prune {
+        gone_ok(aws.delete_policy_version(arn, v).await)?;
+    }
+    let text = new.to_string();
+    let mut attempt = 0u32;
+    loop {
+        let err = match aws.create_policy_version_once(arn, &text, true).await {
+            Ok(_) => return Ok(()),
+            Err(e) if transient(&e) && attempt + 1 < UPDATE_ATTEMPTS => e,
+            Err(e) => return Err(e),
+        };
+        attempt += 1;
+        tracing::info!("CreatePolicyVersion of `{arn}` failed ({err}); looking for its version before retrying");
+        tokio::time::sleep(std::time::Duration::from_millis(100 << attempt.min(6))).await;
+        let versions = match aws.list_policy_versions(arn).await {
+            Ok(v) => v,
+            Err(e) if transient(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        let mut held = None;
+        for v in &versions {
+            let doc = match aws.get_policy_version(arn, &v.version_id).await {
+                Ok(d) => d.document.unwrap_or(Value::Null),
+                Err(e) if transient(&e) => continue,
+                Err(e) => return Err(e),
+            };
+            if iamctl_policy::PolicyDocument::from_value(doc)
+                .same_as(&iamctl_policy::PolicyDocument::from_value(new.clone()))
+            {
+                held = Some(v);
+                break;
+            }
+        }
+        match held {
+            Some(v) if v.is_default_version => return Ok(()),
+            Some(v) => return aws.set_default_policy_version(arn, &v.version_id).await,
+            None if versions.len() >= 5 => {
+                // A concurrent writer filled the slots: free the oldest
+                // non-default one, as the plan would have.
+                if let Some(old) = versions
+                    .iter()
+                    .filter(|v| !v.is_default_version)
+                    .min_by_key(|v| {
+                        v.version_id
+                            .trim_start_matches('v')
+                            .parse::<u64>()
+                            .unwrap_or(0)
+                    })
+                {
+                    gone_ok(aws.delete_policy_version(arn, &old.version_id).await)?;
+                }
+            }
+            None => {}
         }
     }
 }

@@ -94,6 +94,8 @@ struct Settings {
     per_mille: u64,
     /// Added before forwarding each request.
     delay: Duration,
+    /// Faults for the next request of an IAM action, each used once.
+    targeted: Vec<(&'static str, Fault)>,
 }
 
 struct Proxy {
@@ -303,11 +305,24 @@ fn serve(
             break;
         };
         stats.requests.fetch_add(1, Ordering::SeqCst);
-        let (per_mille, delay) = {
-            let s = settings.lock().expect("settings");
-            (s.per_mille, s.delay)
+        let (per_mille, delay, targeted) = {
+            let mut s = settings.lock().expect("settings");
+            let body = String::from_utf8_lossy(&req.body);
+            let action = body
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("Action="))
+                .unwrap_or("")
+                .to_string();
+            let targeted = s
+                .targeted
+                .iter()
+                .position(|(a, _)| *a == action)
+                .map(|i| s.targeted.remove(i).1);
+            (s.per_mille, s.delay, targeted)
         };
-        let fault = {
+        let fault = if let Some(f) = targeted {
+            f
+        } else {
             let mut rng = rng.lock().expect("rng");
             if rng.below(1000) < per_mille {
                 match rng.below(5) {
@@ -923,6 +938,7 @@ async fn apply_converges_through_throttling_5xx_and_dropped_connections() {
         Settings {
             per_mille: 180,
             delay: Duration::ZERO,
+            targeted: Vec::new(),
         },
     );
     let dir = env.path("iac");
@@ -983,6 +999,7 @@ async fn apply_killed_at_random_points_converges_on_rerun() {
         Settings {
             per_mille: 0,
             delay: Duration::from_millis(15),
+            targeted: Vec::new(),
         },
     );
     let mut rng = Rng(0x6b11_0004);
@@ -1054,4 +1071,107 @@ async fn apply_killed_at_random_points_converges_on_rerun() {
         version_count(&env).await,
         proxy.stats.describe()
     );
+}
+
+/// The policy's version ids, as IAM lists them.
+async fn policy_versions(env: &Env, name: &str) -> Vec<String> {
+    let arn = format!("arn:aws:iam::{}:policy/{name}", env.account);
+    let v = env
+        .iam
+        .list_policy_versions()
+        .policy_arn(arn)
+        .send()
+        .await
+        .expect("ListPolicyVersions");
+    let mut ids: Vec<String> = v
+        .versions()
+        .iter()
+        .filter_map(|v| v.version_id().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn small_config(dir: &Path, account: &str, bucket: &str, users: &[&str]) {
+    let write = |kind: &str, text: String| {
+        let d = dir.join(kind);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join(format!("{TEAM}.yaml")), text).expect("write config");
+    };
+    write(
+        "aws-accounts",
+        format!("aws-accounts:\n  test: \"{account}\"\n"),
+    );
+    write(
+        "aws-policies",
+        format!("aws-policies:\n  data:\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObject\"]\n        resources: [\"arn:aws:s3:::{bucket}/*\"]\n"),
+    );
+    let mut u = String::from("users:\n");
+    for name in users {
+        u.push_str(&format!("  {name}: {{}}\n"));
+    }
+    if users.is_empty() {
+        u = "users: {}\n".into();
+    }
+    write("users", u);
+}
+
+/// Issue 12.9: the reply of a CreatePolicyVersion is lost after IAM acted.
+/// Before, the SDK's retry pushed a second version with the same document;
+/// now apply finds its version and pushes none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_create_policy_version_reply_pushes_no_duplicate_version() {
+    let env = Env::new().await;
+    let proxy = Proxy::start(
+        &env.endpoint,
+        7,
+        Settings {
+            per_mille: 0,
+            delay: Duration::ZERO,
+            targeted: Vec::new(),
+        },
+    );
+    let dir = env.path("iac");
+    let dir_s = dir.display().to_string();
+    small_config(&dir, &env.account, "one", &[]);
+    apply_until_converged(&env, &dir_s, &env.endpoint, 1);
+    let policy = format!("{TEAM}-data");
+    assert_eq!(policy_versions(&env, &policy).await, ["v1"]);
+    small_config(&dir, &env.account, "two", &[]);
+    proxy.settings.lock().expect("settings").targeted =
+        vec![("CreatePolicyVersion", Fault::DropAfter)];
+    let runs = apply_until_converged(&env, &dir_s, &proxy.url, 1);
+    assert_eq!(runs, 1);
+    assert_eq!(proxy.stats.drop_after.load(Ordering::SeqCst), 1);
+    assert_eq!(policy_versions(&env, &policy).await, ["v1", "v2"]);
+    assert_no_changes(&env, &dir_s);
+}
+
+/// Issue 12.9: ListServiceSpecificCredentials is sent with the normal
+/// retries; one throttle no longer fails the deletion of a user.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttled_list_service_specific_credentials_is_retried() {
+    let env = Env::new().await;
+    let proxy = Proxy::start(
+        &env.endpoint,
+        8,
+        Settings {
+            per_mille: 0,
+            delay: Duration::ZERO,
+            targeted: Vec::new(),
+        },
+    );
+    let dir = env.path("iac");
+    let dir_s = dir.display().to_string();
+    small_config(&dir, &env.account, "one", &["gone@example.com"]);
+    apply_until_converged(&env, &dir_s, &env.endpoint, 1);
+    assert!(env.user_exists("gone").await);
+    small_config(&dir, &env.account, "one", &[]);
+    proxy.settings.lock().expect("settings").targeted =
+        vec![("ListServiceSpecificCredentials", Fault::Throttle)];
+    let runs = apply_until_converged(&env, &dir_s, &proxy.url, 1);
+    assert_eq!(runs, 1);
+    assert_eq!(proxy.stats.throttled.load(Ordering::SeqCst), 1);
+    assert!(!env.user_exists("gone").await);
+    assert_no_changes(&env, &dir_s);
 }
