@@ -501,6 +501,13 @@ fn engine_agrees_with_the_oracle() {
     let (mismatches, compared) = compare(&cases, dir.path(), "cases.jsonl");
     let skipped = cases.len() - compared;
     eprintln!("compared {compared} cases, skipped {skipped} deliberate differences");
+    let mut per_tag: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &cases {
+        for t in c.tags.iter().filter(|t| DELIBERATE.contains(t)) {
+            *per_tag.entry(t).or_default() += 1;
+        }
+    }
+    eprintln!("cases per deliberate difference: {per_tag:?}");
     assert!(
         compared >= 5000,
         "only {compared} cases were compared; the engine must agree on at least 5,000"
