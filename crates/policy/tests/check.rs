@@ -400,3 +400,26 @@ fn many_conditions_one_widened_network() {
     );
     assert_eq!(w.context["aws:SecureTransport"], ["true"]);
 }
+
+#[test]
+fn a_looser_deny_condition_is_new_access() {
+    let scp = |op: &str, value: &str| {
+        doc(
+            "scp.json",
+            json!([{"Effect": "Allow", "Action": "*", "Resource": "*"},
+                   {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*",
+                    "Condition": {op: {"aws:PrincipalTag/role": value}}}]),
+        )
+    };
+    let old = scp("StringNotEquals", "admin");
+    let new = scp("StringNotLike", "admin*");
+    let r = no_new_access(&old, &new, CheckType::Scp);
+    assert_eq!(actions(&r), ["s3:DeleteBucket"]);
+    let w = r.reasons[0].request.as_ref().unwrap();
+    let role = &w.context["aws:PrincipalTag/role"][0];
+    assert!(role.starts_with("admin") && role != "admin", "{w:?}");
+    assert_eq!(
+        no_new_access(&new, &old, CheckType::Scp).verdict,
+        Verdict::Pass
+    );
+}

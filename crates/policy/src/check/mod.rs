@@ -477,49 +477,62 @@ impl<'a> Search<'a> {
         let old_set = self
             .old
             .map(|o| policy_set(self.kind, Some(&o.policy), all));
-        for principal in principals {
-            let account = self.resource_account(principal);
-            for resource in resources {
-                let mut req = Request::new(
-                    principal.clone(),
-                    name,
-                    resource,
-                    account.as_deref(),
-                    crate::eval::Context::new(),
-                );
-                for (assign, ctx) in &contexts {
-                    req.context = ctx.clone();
-                    self.searched.requests += 1;
-                    if decision(&req, &new_set) != Decision::Allowed {
-                        continue;
-                    }
-                    let old_allows = |req: &Request| {
-                        old_set
-                            .as_ref()
-                            .is_some_and(|s| decision(req, s) == Decision::Allowed)
+        let old_allows = |req: &Request| {
+            old_set
+                .as_ref()
+                .is_some_and(|s| decision(req, s) == Decision::Allowed)
+        };
+        // First the contexts as they are, then each with one key changed: to
+        // leave the old policy's conditions, or to step around a `Deny` of
+        // the new one.
+        for vary in [false, true] {
+            for principal in principals {
+                let account = self.resource_account(principal);
+                for resource in resources {
+                    let mut req = Request::new(
+                        principal.clone(),
+                        name,
+                        resource,
+                        account.as_deref(),
+                        crate::eval::Context::new(),
+                    );
+                    // Varied, the satisfying contexts come before the base one.
+                    let order: Vec<&(Assign, crate::eval::Context)> = if vary {
+                        contexts.iter().rev().collect()
+                    } else {
+                        contexts.iter().collect()
                     };
-                    if !old_allows(&req) {
-                        return Some(Found {
-                            req,
-                            assign: assign.clone(),
-                        });
-                    }
-                    // Both allow: change one key at a time.
-                    for (ki, key) in self.space.keys.iter().enumerate() {
-                        if self.fixed[ki] {
-                            continue;
-                        }
-                        let absent = (!key.always_present).then_some(None);
-                        for option in absent.into_iter().chain((0..key.values.len()).map(Some)) {
-                            if option == assign[ki] {
-                                continue;
-                            }
-                            let mut a = assign.clone();
-                            a[ki] = option;
-                            req.context = self.space.context(&a);
+                    for (assign, ctx) in order {
+                        if !vary {
+                            req.context = ctx.clone();
                             self.searched.requests += 1;
                             if decision(&req, &new_set) == Decision::Allowed && !old_allows(&req) {
-                                return Some(Found { req, assign: a });
+                                return Some(Found {
+                                    req,
+                                    assign: assign.clone(),
+                                });
+                            }
+                            continue;
+                        }
+                        for (ki, key) in self.space.keys.iter().enumerate() {
+                            if self.fixed[ki] {
+                                continue;
+                            }
+                            let absent = (!key.always_present).then_some(None);
+                            for option in absent.into_iter().chain((0..key.values.len()).map(Some))
+                            {
+                                if option == assign[ki] {
+                                    continue;
+                                }
+                                let mut a = assign.clone();
+                                a[ki] = option;
+                                req.context = self.space.context(&a);
+                                self.searched.requests += 1;
+                                if decision(&req, &new_set) == Decision::Allowed
+                                    && !old_allows(&req)
+                                {
+                                    return Some(Found { req, assign: a });
+                                }
                             }
                         }
                     }
