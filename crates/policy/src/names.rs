@@ -42,10 +42,13 @@ impl EntityKind {
         }
     }
 
-    /// The most characters IAM accepts for a name of this kind.
+    /// The most characters IAM accepts for a name of this kind: 64 for users,
+    /// roles and session names, 128 for groups, policies and instance profiles
+    /// (the IAM API reference, `CreateGroup`, `CreatePolicy` and
+    /// `CreateInstanceProfile`: "Maximum length of 128").
     pub fn max_len(&self) -> usize {
         match self {
-            EntityKind::Policy => 128,
+            EntityKind::Policy | EntityKind::Group | EntityKind::InstanceProfile => 128,
             _ => 64,
         }
     }

@@ -52,9 +52,9 @@ fn accepts_every_allowed_character() {
 fn length_boundaries() {
     for (kind, max) in [
         (EntityKind::User, 64),
-        (EntityKind::Group, 64),
+        (EntityKind::Group, 128),
         (EntityKind::Role, 64),
-        (EntityKind::InstanceProfile, 64),
+        (EntityKind::InstanceProfile, 128),
         (EntityKind::RoleSessionName, 64),
         (EntityKind::Policy, 128),
     ] {
@@ -167,7 +167,7 @@ fn length_messages() {
     );
     let err = validate_name(EntityKind::InstanceProfile, "").unwrap_err();
     assert_eq!(err.to_string(), "instance profile name cannot be empty");
-    assert!(help(&err).starts_with("an instance profile name is 1 to 64 characters"));
+    assert!(help(&err).starts_with("an instance profile name is 1 to 128 characters"));
     let err = validate_name(EntityKind::RoleSessionName, "x").unwrap_err();
     assert_eq!(
         err.to_string(),
