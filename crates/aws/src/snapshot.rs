@@ -183,6 +183,25 @@ fn policy(p: &t::ManagedPolicyDetail) -> Value {
     Value::Object(m)
 }
 
+/// AWS-managed policy ARNs that these users, groups or roles have attached or
+/// use as permissions boundary, sorted.
+fn attached_aws_policies<'a>(entities: impl Iterator<Item = &'a Value>) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for e in entities {
+        for a in e["AttachedManagedPolicies"].as_array().into_iter().flatten() {
+            if let Some(arn) = a["PolicyArn"].as_str() {
+                out.insert(arn.to_string());
+            }
+        }
+        if let Some(arn) = e["PermissionsBoundary"]["PermissionsBoundaryArn"].as_str() {
+            out.insert(arn.to_string());
+        }
+    }
+    out.into_iter()
+        .filter(|a| a.split(':').nth(4) == Some("aws"))
+        .collect()
+}
+
 /// The whole account, and how many pages it took.
 pub struct Snapshot {
     pub document: Value,
@@ -190,9 +209,42 @@ pub struct Snapshot {
 }
 
 impl Aws {
+    /// One AWS-managed policy in the snapshot's `Policies` shape, with its default
+    /// version only.
+    async fn aws_policy_detail(&self, arn: &str) -> Result<Value, AwsError> {
+        let p = self.get_policy(arn).await?;
+        let v = self.get_policy_version(arn, &p.default_version_id).await?;
+        let mut m = Map::new();
+        m.insert("PolicyName".into(), p.policy_name.into());
+        m.insert("PolicyId".into(), p.policy_id.into());
+        m.insert("Arn".into(), p.arn.into());
+        m.insert("Path".into(), p.path.into());
+        m.insert("DefaultVersionId".into(), p.default_version_id.into());
+        m.insert("AttachmentCount".into(), p.attachment_count.into());
+        m.insert("IsAttachable".into(), p.is_attachable.into());
+        if let Some(d) = p.description {
+            m.insert("Description".into(), d.into());
+        }
+        m.insert("CreateDate".into(), p.create_date.into());
+        m.insert("UpdateDate".into(), p.update_date.into());
+        m.insert(
+            "PolicyVersionList".into(),
+            json!([{
+                "Document": v.document,
+                "VersionId": v.version_id,
+                "IsDefaultVersion": true,
+                "CreateDate": v.create_date,
+            }]),
+        );
+        Ok(Value::Object(m))
+    }
+
     /// Read every page of `GetAccountAuthorizationDetails`. With `local_only`,
     /// AWS-managed policies are left out of `Policies` (they are the same in every
-    /// account and make up most of the bytes).
+    /// account and make up most of the bytes), except those attached to a user,
+    /// group or role or used as a permissions boundary, read with GetPolicy and
+    /// GetPolicyVersion (default version only): the snapshot stays complete for
+    /// analysing the account.
     pub async fn authorization_details(&self, local_only: bool) -> Result<Snapshot, AwsError> {
         let mut req = self.iam.get_account_authorization_details();
         if local_only {
@@ -226,6 +278,25 @@ impl Aws {
             groups.extend(p.group_detail_list().iter().map(group));
             roles.extend(p.role_detail_list().iter().map(role));
             policies.extend(p.policies().iter().map(policy));
+        }
+        if local_only {
+            let have: std::collections::BTreeSet<String> = policies
+                .iter()
+                .filter_map(|p| p["Arn"].as_str().map(str::to_string))
+                .collect();
+            let wanted = attached_aws_policies(users.iter().chain(&groups).chain(&roles))
+                .into_iter()
+                .filter(|a| !have.contains(a))
+                .collect::<Vec<_>>();
+            use futures::StreamExt;
+            let fetched: Vec<Result<Value, AwsError>> = futures::stream::iter(wanted)
+                .map(|arn| async move { self.aws_policy_detail(&arn).await })
+                .buffered(8)
+                .collect()
+                .await;
+            for f in fetched {
+                policies.push(f?);
+            }
         }
         Ok(Snapshot {
             document: json!({

@@ -12,7 +12,7 @@ pub enum KeyFormat {
     Csv,
     /// An `~/.aws/credentials` profile named after the user.
     Ini,
-    /// `AWS_ACCESS_KEY_ID=...` lines.
+    /// `export AWS_ACCESS_KEY_ID=...` lines, for `eval "$(iamctl ...)"` or `source`.
     Env,
     /// One JSON object.
     Json,
@@ -40,7 +40,9 @@ pub fn render_key(key: &NewAccessKey, format: KeyFormat) -> String {
             "[{}]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n",
             key.user_name
         ),
-        KeyFormat::Env => format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\n"),
+        KeyFormat::Env => {
+            format!("export AWS_ACCESS_KEY_ID={id}\nexport AWS_SECRET_ACCESS_KEY={secret}\n")
+        }
         KeyFormat::Json => {
             let v = serde_json::json!({
                 "UserName": key.user_name,

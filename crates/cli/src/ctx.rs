@@ -83,10 +83,17 @@ impl Ctx {
 
     /// With `--dry-run`: say what would change and stop before changing it
     /// (`Ok(true)`: the caller returns). Without it, `Ok(false)`.
+    /// With `--output json` the document is `{"DryRun": true, "Would": "..."}`.
     pub fn dry_run(&self, what: impl AsRef<str>) -> bool {
         if self.dry_run {
             eprintln!("would {}", what.as_ref());
             eprintln!("dry run: nothing was changed");
+            if self.json() {
+                let _ = self.emit(
+                    &serde_json::json!({"DryRun": true, "Would": what.as_ref()}),
+                    |_| String::new(),
+                );
+            }
         }
         self.dry_run
     }
@@ -132,6 +139,44 @@ impl Ctx {
         }
         Ok(())
     }
+}
+
+impl Ctx {
+    /// What a mutating command changed, as its one JSON document on stdout with
+    /// `--output json` (people read the status lines on stderr instead).
+    pub fn changed(&self, what: serde_json::Value) -> CmdResult {
+        if self.json() {
+            self.emit(&what, |_| String::new())?;
+        }
+        Ok(())
+    }
+}
+
+/// A listing as JSON, `{KEY: [..], "NotLoaded": [..]}`: the fields IAM's list
+/// call does not return (tags, boundaries) are left out of every item rather than
+/// shown empty, and `NotLoaded` names them (`show` loads them for one entity).
+pub fn listing<T: serde::Serialize>(
+    key: &str,
+    items: &[T],
+    not_loaded: &[&str],
+) -> CmdResult<serde_json::Value> {
+    let mut list = Vec::with_capacity(items.len());
+    for item in items {
+        let mut v = serde_json::to_value(item)
+            .map_err(|e| CommandError::failure(format!("cannot encode output: {e}")))?;
+        if let Some(o) = v.as_object_mut() {
+            for f in not_loaded {
+                o.remove(*f);
+            }
+        }
+        list.push(v);
+    }
+    let mut out = serde_json::Map::new();
+    out.insert(key.to_string(), serde_json::Value::Array(list));
+    if !not_loaded.is_empty() {
+        out.insert("NotLoaded".into(), serde_json::json!(not_loaded));
+    }
+    Ok(serde_json::Value::Object(out))
 }
 
 /// Write to stdout. A closed stdout (the reader went away, `| head -1`) ends the

@@ -26,7 +26,8 @@ pub enum AccountCommand {
         /// Write to FILE instead of stdout.
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
-        /// Leave AWS-managed policies out.
+        /// Leave out the AWS-managed policies nothing in the account uses (those
+        /// attached or used as a boundary are kept, so analysis stays complete).
         #[arg(long)]
         local_only: bool,
     },
@@ -76,6 +77,10 @@ async fn alias(ctx: &Ctx, action: AliasAction) -> CmdResult {
             struct Out {
                 account_aliases: Vec<String>,
             }
+            if aliases.is_empty() && !ctx.json() {
+                ctx.status("the account has no alias (set one with `iamctl account alias set NAME`)");
+                return Ok(());
+            }
             ctx.emit(
                 &Out {
                     account_aliases: aliases,
@@ -85,16 +90,22 @@ async fn alias(ctx: &Ctx, action: AliasAction) -> CmdResult {
         }
         AliasAction::Set { name } => {
             iamctl_policy::validate_account_alias(&name)?;
+            if ctx.dry_run(format!("set the account alias to `{name}`")) {
+                return Ok(());
+            }
             aws.create_account_alias(&name).await?;
             ctx.status(format!("account alias is now `{name}`"));
-            Ok(())
+            ctx.changed(serde_json::json!({"AccountAliases": [name]}))
         }
         AliasAction::Delete { name } => {
             iamctl_policy::validate_account_alias(&name)?;
+            if ctx.dry_run(format!("delete the account alias `{name}`")) {
+                return Ok(());
+            }
             ctx.confirm(&format!("delete account alias `{name}`?"))?;
             aws.delete_account_alias(&name).await?;
             ctx.status(format!("deleted account alias `{name}`"));
-            Ok(())
+            ctx.changed(serde_json::json!({"AccountAliases": [], "DeletedAlias": name}))
         }
     }
 }
@@ -176,8 +187,9 @@ async fn snapshot(ctx: &Ctx, out: Option<PathBuf>, local_only: bool) -> CmdResul
                 path.display(),
                 snap.pages
             ));
+            ctx.changed(serde_json::json!({"File": path, "Pages": snap.pages}))?;
         }
-        None => println!("{text}"),
+        None => crate::ctx::print_out(&format!("{text}\n"))?,
     }
     Ok(())
 }

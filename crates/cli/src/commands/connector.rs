@@ -61,48 +61,115 @@ pub fn default_name(prefix: &str, now: jiff::Timestamp) -> String {
     format!("{prefix}-{}", now.strftime("%y-%m-%d-%H-%M-%S"))
 }
 
-fn prompt_text(question: &str, default: &str) -> CmdResult<String> {
-    dialoguer::Input::<String>::new()
-        .with_prompt(question)
-        .default(default.to_string())
-        .interact_text()
-        .map_err(|e| CommandError::failure(format!("prompt failed: {e}")))
+/// Ask for a name until the answer is a valid name that is still free; the
+/// error for each bad answer is shown before asking again.
+async fn ask_free_name(
+    ctx: &Ctx,
+    question: &str,
+    default: &str,
+    kind: EntityKind,
+) -> CmdResult<String> {
+    loop {
+        let answer = dialoguer::Input::<String>::new()
+            .with_prompt(question)
+            .default(default.to_string())
+            .validate_with(|s: &String| {
+                iamctl_policy::validate_name(kind, s).map_err(|e| e.to_string())
+            })
+            .interact_text()
+            .map_err(|e| CommandError::failure(format!("prompt failed: {e}")))?;
+        match check_free(ctx, kind, &answer).await {
+            Ok(()) => return Ok(answer),
+            Err(e) => eprint!("{}", crate::error::render(&e.report)),
+        }
+    }
+}
+
+/// The user or (root-path) policy `name` must not exist yet.
+async fn check_free(ctx: &Ctx, kind: EntityKind, name: &str) -> CmdResult {
+    let aws = ctx.aws().await;
+    let (what, found) = match kind {
+        EntityKind::User => ("user", aws.get_user(name).await.map(|_| ())),
+        _ => {
+            let id = ctx.identity().await?;
+            let arn = format!(
+                "arn:{}:iam::{}:policy/{name}",
+                ctx.partition().await?,
+                id.account
+            );
+            ("policy", aws.get_policy(&arn).await.map(|_| ()))
+        }
+    };
+    match found {
+        Ok(()) => Err(CommandError::failure_help(
+            format!("{what} `{name}` already exists"),
+            "choose another name",
+        )),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Read a pasted policy until it parses; each error is shown, then paste again.
+fn ask_policy() -> CmdResult<PolicyDocument> {
+    loop {
+        eprintln!("Paste the policy JSON below (press Ctrl+D to finish):");
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        if text.trim().is_empty() {
+            return Err(CommandError::usage("no policy pasted; nothing was changed"));
+        }
+        match PolicyDocument::parse("<pasted policy>", &text, DocumentKind::Managed) {
+            Ok(d) => return Ok(d),
+            Err(e) => {
+                let e: CommandError = e.into();
+                eprint!("{}", crate::error::render(&e.report));
+            }
+        }
+    }
 }
 
 async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
     let default = default_name(&a.prefix, ctx.now);
+    let asking = ctx.interactive && !ctx.yes;
     let name = match &a.name {
         Some(n) => n.clone(),
-        None if ctx.interactive && !ctx.yes => prompt_text("Enter username", &default)?,
+        None if asking => ask_free_name(ctx, "Enter username", &default, EntityKind::User).await?,
         None => default,
     };
     iamctl_policy::validate_name(EntityKind::User, &name)?;
     let policy_name = match &a.policy_name {
         Some(n) => n.clone(),
-        None if ctx.interactive && !ctx.yes => prompt_text("Enter policy name", &name)?,
+        None if asking => {
+            ask_free_name(ctx, "Enter policy name", &name, EntityKind::Policy).await?
+        }
         None => name.clone(),
     };
     iamctl_policy::validate_name(EntityKind::Policy, &policy_name)?;
     let doc: PolicyDocument = match &a.policy_file {
         Some(f) => read_document(f, DocumentKind::Managed)?,
-        None if ctx.interactive => {
-            eprintln!("Paste the policy JSON below (press Ctrl+D to finish):");
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text)?;
-            PolicyDocument::parse("<pasted policy>", &text, DocumentKind::Managed)?
-        }
+        None if ctx.interactive => ask_policy()?,
         None => {
             return Err(CommandError::usage(
                 "no policy: give --policy-file (there is no terminal to paste it on)",
             ))
         }
     };
+    // Names given as flags (or defaults) are checked too, before anything is made.
+    check_free(ctx, EntityKind::User, &name).await?;
+    check_free(ctx, EntityKind::Policy, &policy_name).await?;
     let file = KeyFile::reserve(&a.credentials_file, a.format)?;
     ctx.status(format!(
         "user:        {name}\npolicy:      {policy_name}\ndocument:    {}\nkey file:    {}",
         doc.to_compact(),
         a.credentials_file.display()
     ));
+    if ctx.dry_run(format!(
+        "create user `{name}` and policy `{policy_name}`, attach it, and write a new access key to `{}`",
+        a.credentials_file.display()
+    )) {
+        return Ok(());
+    }
     ctx.confirm("Does the above information look correct?")?;
 
     let aws = ctx.aws().await;

@@ -63,6 +63,9 @@ async fn create(ctx: &Ctx, name: &str, path: Option<&str>) -> CmdResult {
     if let Some(p) = path {
         iamctl_policy::validate_path(p)?;
     }
+    if ctx.dry_run(format!("create group `{name}`")) {
+        return Ok(());
+    }
     let g = ctx.aws().await.create_group(name, path).await?;
     ctx.status(format!("created group `{}` ({})", g.group_name, g.arn));
     if ctx.json() {
@@ -155,6 +158,9 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
         arn_list(&attached),
         inline.join(", ")
     ));
+    if ctx.dry_run(format!("delete group `{name}` and remove all of the above")) {
+        return Ok(());
+    }
     ctx.confirm(&format!(
         "delete group `{name}` and remove all of the above?"
     ))?;
@@ -171,12 +177,27 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
     }
     aws.delete_group(name).await?;
     ctx.status(format!("deleted group `{name}`"));
-    Ok(())
+    ctx.changed(serde_json::json!({
+        "GroupName": name,
+        "Deleted": true,
+        "Removed": {
+            "Users": users.iter().map(|u| u.user_name.clone()).collect::<Vec<_>>(),
+            "InlinePolicies": inline,
+            "AttachedPolicies": attached.iter().map(|p| p.policy_arn.clone()).collect::<Vec<_>>(),
+        },
+    }))
 }
 
 async fn membership(ctx: &Ctx, group: &str, user: &str, add: bool) -> CmdResult {
     iamctl_policy::validate_name(EntityKind::Group, group)?;
     iamctl_policy::validate_name(EntityKind::User, user)?;
+    if ctx.dry_run(if add {
+        format!("add user `{user}` to group `{group}`")
+    } else {
+        format!("remove user `{user}` from group `{group}`")
+    }) {
+        return Ok(());
+    }
     let aws = ctx.aws().await;
     if add {
         aws.add_user_to_group(group, user).await?;
@@ -185,5 +206,5 @@ async fn membership(ctx: &Ctx, group: &str, user: &str, add: bool) -> CmdResult 
         aws.remove_user_from_group(group, user).await?;
         ctx.status(format!("removed user `{user}` from group `{group}`"));
     }
-    Ok(())
+    ctx.changed(serde_json::json!({"GroupName": group, "UserName": user, "Member": add}))
 }

@@ -157,7 +157,20 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     let aws = ctx.aws().await;
     let keys = aws.list_access_keys(&a.user, false).await?;
     check_room(&a.user, &keys)?;
-    issue(ctx, aws, &a.user, file, a.format).await?;
+    if ctx.dry_run(format!("create an access key for user `{}`", a.user)) {
+        return Ok(());
+    }
+    let path = file.as_ref().map(|f| f.path().display().to_string());
+    let key = issue(ctx, aws, &a.user, file, a.format).await?;
+    // With a file, stdout is free for the one JSON document (no secret in it).
+    if let Some(path) = path {
+        ctx.changed(serde_json::json!({
+            "UserName": key.user_name,
+            "AccessKeyId": key.access_key_id,
+            "CreateDate": key.create_date,
+            "CredentialsFile": path,
+        }))?;
+    }
     Ok(())
 }
 
@@ -219,24 +232,32 @@ async fn list(ctx: &Ctx, user: Option<&str>) -> CmdResult {
 async fn set_status(ctx: &Ctx, user: &str, key_id: &str, active: bool) -> CmdResult {
     iamctl_policy::validate_name(EntityKind::User, user)?;
     check_key_id(key_id)?;
+    let status = if active { "Active" } else { "Inactive" };
+    if ctx.dry_run(format!(
+        "make access key `{key_id}` of user `{user}` {status}"
+    )) {
+        return Ok(());
+    }
     ctx.aws()
         .await
         .set_access_key_status(user, key_id, active)
         .await?;
     ctx.status(format!(
-        "access key `{key_id}` of user `{user}` is now {}",
-        if active { "Active" } else { "Inactive" }
+        "access key `{key_id}` of user `{user}` is now {status}"
     ));
-    Ok(())
+    ctx.changed(serde_json::json!({"UserName": user, "AccessKeyId": key_id, "Status": status}))
 }
 
 async fn delete(ctx: &Ctx, user: &str, key_id: &str) -> CmdResult {
     iamctl_policy::validate_name(EntityKind::User, user)?;
     check_key_id(key_id)?;
+    if ctx.dry_run(format!("delete access key `{key_id}` of user `{user}`")) {
+        return Ok(());
+    }
     ctx.confirm(&format!("delete access key `{key_id}` of user `{user}`?"))?;
     ctx.aws().await.delete_access_key(user, key_id).await?;
     ctx.status(format!("deleted access key `{key_id}` of user `{user}`"));
-    Ok(())
+    ctx.changed(serde_json::json!({"UserName": user, "AccessKeyId": key_id, "Deleted": true}))
 }
 
 async fn rotate(ctx: &Ctx, a: RotateArgs) -> CmdResult {
@@ -279,8 +300,8 @@ async fn rotate(ctx: &Ctx, a: RotateArgs) -> CmdResult {
         }
     }
     if ctx.dry_run {
-        ctx.status(format!(
-            "would create a new access key for user `{}` (secret to `{}`), then {} {}",
+        ctx.dry_run(format!(
+            "create a new access key for user `{}` (secret to `{}`), then {} {}",
             a.user,
             a.credentials_file.display(),
             if a.delete_old {
@@ -295,7 +316,6 @@ async fn rotate(ctx: &Ctx, a: RotateArgs) -> CmdResult {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        ctx.status("dry run: nothing was changed");
         return Ok(());
     }
     if a.delete_old {
@@ -312,10 +332,15 @@ async fn rotate(ctx: &Ctx, a: RotateArgs) -> CmdResult {
         }
     }
     let new = issue(ctx, aws, &a.user, Some(file), a.format).await?;
+    let mut old_keys = Vec::new();
+    if let Some(k) = inactive.first().filter(|_| make_room && a.delete_old) {
+        old_keys.push(serde_json::json!({"AccessKeyId": k.access_key_id, "Outcome": "deleted"}));
+    }
     for k in old.iter().filter(|k| k.access_key_id != new.access_key_id) {
-        if a.delete_old {
+        let outcome = if a.delete_old {
             aws.delete_access_key(&a.user, &k.access_key_id).await?;
             ctx.status(format!("deleted old key `{}`", k.access_key_id));
+            "deleted"
         } else if !a.keep_old {
             aws.set_access_key_status(&a.user, &k.access_key_id, false)
                 .await?;
@@ -323,7 +348,17 @@ async fn rotate(ctx: &Ctx, a: RotateArgs) -> CmdResult {
                 "deactivated old key `{}` (delete it with `iamctl key delete {} {}`)",
                 k.access_key_id, a.user, k.access_key_id
             ));
-        }
+            "deactivated"
+        } else {
+            "kept"
+        };
+        old_keys.push(serde_json::json!({"AccessKeyId": k.access_key_id, "Outcome": outcome}));
     }
-    Ok(())
+    ctx.changed(serde_json::json!({
+        "UserName": a.user,
+        "AccessKeyId": new.access_key_id,
+        "CreateDate": new.create_date,
+        "CredentialsFile": a.credentials_file,
+        "OldKeys": old_keys,
+    }))
 }

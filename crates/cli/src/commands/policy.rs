@@ -209,15 +209,15 @@ async fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
         .await
         .list_policies(scope, a.only_attached)
         .await?;
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Out {
-        policies: Vec<Policy>,
+    if ctx.json() {
+        // ListPolicies does not return tags.
+        let doc = crate::ctx::listing("Policies", &policies, &["Tags"])?;
+        return ctx.emit(&doc, |_| String::new());
     }
-    ctx.emit(&Out { policies }, |o| {
+    ctx.emit(&policies, |policies: &Vec<Policy>| {
         table(
             &["NAME", "DEFAULT", "ATTACHED", "UPDATED", "ARN"],
-            o.policies
+            policies
                 .iter()
                 .map(|p| {
                     vec![
@@ -458,7 +458,11 @@ async fn set_default(ctx: &Ctx, policy: &str, version: &str) -> CmdResult {
     aws.set_default_policy_version(&arn, version).await?;
     push_default_history(ctx, aws, &arn, &p.default_version_id).await;
     ctx.status(format!("default version of `{arn}` is now {version}"));
-    Ok(())
+    ctx.changed(serde_json::json!({
+        "Arn": arn,
+        "DefaultVersionId": version,
+        "PreviousDefaultVersionId": p.default_version_id,
+    }))
 }
 
 /// `rollback`: the default before the current one, taken from the history of
@@ -598,6 +602,9 @@ async fn delete(ctx: &Ctx, policy: &str, force: bool) -> CmdResult {
     } else {
         format!(" and detach it from {}", entities.describe())
     };
+    if ctx.dry_run(format!("delete policy `{arn}` and its versions{what}")) {
+        return Ok(());
+    }
     ctx.confirm(&format!("delete policy `{arn}`{what}?"))?;
     for u in &entities.users {
         aws.detach_policy(iamctl_aws::PrincipalKind::User, u, &arn)
@@ -613,7 +620,11 @@ async fn delete(ctx: &Ctx, policy: &str, force: bool) -> CmdResult {
     }
     delete_all_versions(aws, &arn).await?;
     ctx.status(format!("deleted policy `{arn}`"));
-    Ok(())
+    ctx.changed(serde_json::json!({
+        "Arn": arn,
+        "Deleted": true,
+        "DetachedFrom": {"Users": entities.users, "Groups": entities.groups, "Roles": entities.roles},
+    }))
 }
 
 /// One `*.json` of a bundle, validated.

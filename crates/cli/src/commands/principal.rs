@@ -114,28 +114,60 @@ pub struct DeletePolicyArgs {
     pub policy_name: String,
 }
 
+/// `UserName`, `RoleName` or `GroupName`: the JSON key naming a principal.
+fn name_key(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => "UserName",
+        PrincipalKind::Group => "GroupName",
+        PrincipalKind::Role => "RoleName",
+    }
+}
+
+fn change(kind: PrincipalKind, name: &str, fields: serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    out.insert(name_key(kind).into(), serde_json::json!(name));
+    if let serde_json::Value::Object(m) = fields {
+        out.extend(m);
+    }
+    serde_json::Value::Object(out)
+}
+
 pub async fn attach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult {
     check_name(kind, &a.name)?;
     let arn = resolve_policy(ctx, &a.policy).await?;
+    if ctx.dry_run(format!("attach `{arn}` to {} `{}`", kind.as_str(), a.name)) {
+        return Ok(());
+    }
     ctx.aws().await.attach_policy(kind, &a.name, &arn).await?;
     ctx.status(format!(
         "attached `{arn}` to {} `{}`",
         kind.as_str(),
         a.name
     ));
-    Ok(())
+    ctx.changed(change(
+        kind,
+        &a.name,
+        serde_json::json!({"PolicyArn": arn, "Attached": true}),
+    ))
 }
 
 pub async fn detach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult {
     check_name(kind, &a.name)?;
     let arn = resolve_policy(ctx, &a.policy).await?;
+    if ctx.dry_run(format!("detach `{arn}` from {} `{}`", kind.as_str(), a.name)) {
+        return Ok(());
+    }
     ctx.aws().await.detach_policy(kind, &a.name, &arn).await?;
     ctx.status(format!(
         "detached `{arn}` from {} `{}`",
         kind.as_str(),
         a.name
     ));
-    Ok(())
+    ctx.changed(change(
+        kind,
+        &a.name,
+        serde_json::json!({"PolicyArn": arn, "Attached": false}),
+    ))
 }
 
 pub async fn put_policy(ctx: &Ctx, kind: PrincipalKind, a: PutPolicyArgs) -> CmdResult {
@@ -147,6 +179,14 @@ pub async fn put_policy(ctx: &Ctx, kind: PrincipalKind, a: PutPolicyArgs) -> Cmd
         PrincipalKind::Role => DocumentKind::RoleInline,
     };
     let doc = read_document(&a.document, doc_kind)?;
+    if ctx.dry_run(format!(
+        "put inline policy `{}` on {} `{}`",
+        a.policy_name,
+        kind.as_str(),
+        a.name
+    )) {
+        return Ok(());
+    }
     ctx.aws()
         .await
         .put_inline_policy(kind, &a.name, &a.policy_name, &doc.to_compact())
@@ -157,12 +197,24 @@ pub async fn put_policy(ctx: &Ctx, kind: PrincipalKind, a: PutPolicyArgs) -> Cmd
         kind.as_str(),
         a.name
     ));
-    Ok(())
+    ctx.changed(change(
+        kind,
+        &a.name,
+        serde_json::json!({"PolicyName": a.policy_name, "PolicyDocument": serde_json::from_str::<serde_json::Value>(&doc.to_compact()).unwrap_or_default()}),
+    ))
 }
 
 pub async fn delete_policy(ctx: &Ctx, kind: PrincipalKind, a: DeletePolicyArgs) -> CmdResult {
     check_name(kind, &a.name)?;
     iamctl_policy::validate_name(EntityKind::Policy, &a.policy_name)?;
+    if ctx.dry_run(format!(
+        "delete inline policy `{}` of {} `{}`",
+        a.policy_name,
+        kind.as_str(),
+        a.name
+    )) {
+        return Ok(());
+    }
     ctx.confirm(&format!(
         "delete inline policy `{}` of {} `{}`?",
         a.policy_name,
@@ -179,5 +231,9 @@ pub async fn delete_policy(ctx: &Ctx, kind: PrincipalKind, a: DeletePolicyArgs) 
         kind.as_str(),
         a.name
     ));
-    Ok(())
+    ctx.changed(change(
+        kind,
+        &a.name,
+        serde_json::json!({"PolicyName": a.policy_name, "Deleted": true}),
+    ))
 }

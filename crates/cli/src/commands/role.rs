@@ -3,7 +3,7 @@
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
 use crate::common::{is_managed, read_document};
 use crate::credfile::{render_session, KeyFormat};
-use crate::ctx::{arn_list, entity_table, fields, tag_list, Ctx};
+use crate::ctx::{arn_list, entity_table, fields, listing, tag_list, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, Role};
 use iamctl_policy::{templates, DocumentKind, EntityKind, PolicyDocument};
@@ -166,6 +166,17 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     let new = checked.resolve(ctx).await?;
     let arns = new.attach;
     let trust_json = trust.to_compact();
+    if ctx.dry_run(format!(
+        "create role `{}`{}, tagged managed-by=iamctl",
+        a.name,
+        if arns.is_empty() {
+            String::new()
+        } else {
+            format!(" and attach {}", arns.join(", "))
+        }
+    )) {
+        return Ok(());
+    }
     let role = aws
         .create_role(&iamctl_aws::NewRole {
             name: &a.name,
@@ -201,12 +212,12 @@ async fn list(ctx: &Ctx, path_prefix: Option<&str>) -> CmdResult {
         iamctl_policy::validate_path(p)?;
     }
     let roles = ctx.aws().await.list_roles(path_prefix).await?;
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Out {
-        roles: Vec<Role>,
+    if ctx.json() {
+        // ListRoles returns neither tags nor permissions boundaries.
+        let doc = listing("Roles", &roles, &["Tags", "PermissionsBoundary"])?;
+        return ctx.emit(&doc, |_| String::new());
     }
-    ctx.emit(&Out { roles }, |o| entity_table(&o.roles))
+    ctx.emit(&roles, |r| entity_table(r))
 }
 
 async fn show(ctx: &Ctx, name: &str) -> CmdResult {
@@ -260,12 +271,22 @@ async fn show(ctx: &Ctx, name: &str) -> CmdResult {
 async fn update_trust(ctx: &Ctx, a: TrustArgs) -> CmdResult {
     iamctl_policy::validate_name(EntityKind::Role, &a.name)?;
     let trust = trust_document(&a.trust)?;
+    if ctx.dry_run(format!(
+        "replace the trust policy of role `{}` with {}",
+        a.name,
+        trust.to_compact()
+    )) {
+        return Ok(());
+    }
     ctx.aws()
         .await
         .update_trust(&a.name, &trust.to_compact())
         .await?;
     ctx.status(format!("updated the trust policy of role `{}`", a.name));
-    Ok(())
+    ctx.changed(serde_json::json!({
+        "RoleName": a.name,
+        "AssumeRolePolicyDocument": serde_json::from_str::<serde_json::Value>(&trust.to_compact()).unwrap_or_default(),
+    }))
 }
 
 async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
@@ -296,6 +317,9 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
         inline.join(", "),
         profiles.join(", ")
     ));
+    if ctx.dry_run(format!("delete role `{name}` and remove all of the above")) {
+        return Ok(());
+    }
     ctx.confirm(&format!(
         "delete role `{name}` and remove all of the above?"
     ))?;
@@ -312,7 +336,15 @@ async fn delete(ctx: &Ctx, name: &str, force: bool) -> CmdResult {
     }
     aws.delete_role(name).await?;
     ctx.status(format!("deleted role `{name}`"));
-    Ok(())
+    ctx.changed(serde_json::json!({
+        "RoleName": name,
+        "Deleted": true,
+        "Removed": {
+            "InstanceProfiles": profiles,
+            "InlinePolicies": inline,
+            "AttachedPolicies": attached.iter().map(|p| p.policy_arn.clone()).collect::<Vec<_>>(),
+        },
+    }))
 }
 
 async fn assume(ctx: &Ctx, a: AssumeArgs) -> CmdResult {

@@ -26,9 +26,10 @@ pub struct CreateArgs {
     pub user: String,
     #[arg(long, value_enum, default_value = "read")]
     pub access: Access,
-    /// Where the access key goes: created new, mode 0600 (CSV by default).
+    /// Where the access key goes: created new, mode 0600 (CSV by default);
+    /// without it the secret goes to stdout, as `key create` does.
     #[arg(long, value_name = "FILE")]
-    pub credentials_file: PathBuf,
+    pub credentials_file: Option<PathBuf>,
     #[arg(long, value_enum)]
     pub format: Option<KeyFormat>,
 }
@@ -87,16 +88,45 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     iamctl_policy::validate_name(EntityKind::User, &a.user)?;
     let pname = policy_name(&a.bucket, &a.user);
     iamctl_policy::validate_name(EntityKind::Policy, &pname)?;
-    let file = KeyFile::reserve(&a.credentials_file, a.format.or(Some(KeyFormat::Csv)))?;
+    let file = match &a.credentials_file {
+        Some(p) => Some(KeyFile::reserve(p, a.format.or(Some(KeyFormat::Csv)))?),
+        None => None,
+    };
     let aws = ctx.aws().await;
     // The bucket must exist before anything is created.
-    aws.open_bucket(&a.bucket).await?;
+    if let Err(e) = aws.open_bucket(&a.bucket).await {
+        if e.is_not_found() {
+            return Err(CommandError::failure_help(
+                format!(
+                    "bucket `{}` does not exist; `s3-user create` gives a user its prefix of an existing bucket, and nothing was created",
+                    a.bucket
+                ),
+                format!(
+                    "create the bucket first, private and encrypted (e.g. `aws s3api create-bucket --bucket {}`), or check the name and `--region`",
+                    a.bucket
+                ),
+            ));
+        }
+        return Err(e.into());
+    }
     let partition = ctx.partition().await?;
     let access = match a.access {
         Access::Read => S3Access::Read,
         Access::ReadWrite => S3Access::ReadWrite,
     };
     let doc = s3_user_policy(&partition, &a.bucket, &a.user, access);
+    if ctx.dry_run(format!(
+        "create user `{}` and policy `{pname}` ({} on `s3://{}/{}/`), attach it, and create an access key",
+        a.user,
+        match a.access {
+            Access::Read => "read",
+            Access::ReadWrite => "read-write",
+        },
+        a.bucket,
+        a.user
+    )) {
+        return Ok(());
+    }
     let mut tags = tags_with_managed(&[])?;
     tags.push(Tag {
         key: "iamctl:s3-bucket".into(),
@@ -111,6 +141,7 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     .await?;
     ctx.status(format!("created user `{}`", a.user));
     let mut created = Vec::new();
+    let path = file.as_ref().map(|f| f.path().display().to_string());
     let result: CmdResult<iamctl_aws::NewAccessKey> = async {
         let p = aws
             .create_policy(
@@ -125,12 +156,30 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
         ctx.status(format!("created policy `{}`", p.arn));
         aws.attach_policy(PrincipalKind::User, &a.user, &p.arn)
             .await?;
-        super::key::issue(ctx, aws, &a.user, Some(file), None).await
+        super::key::issue(ctx, aws, &a.user, file, a.format).await
     }
     .await;
-    if let Err(e) = result {
-        super::user::undo_user(ctx, aws, &a.user, &created).await;
-        return Err(e);
+    let key = match result {
+        Ok(k) => k,
+        Err(e) => {
+            super::user::undo_user(ctx, aws, &a.user, &created).await;
+            return Err(e);
+        }
+    };
+    // Without a file the key (with its secret) was stdout's one document.
+    if let Some(path) = path {
+        ctx.changed(serde_json::json!({
+            "UserName": a.user,
+            "PolicyArn": created.first(),
+            "Bucket": a.bucket,
+            "Prefix": format!("{}/", a.user),
+            "Access": match a.access {
+                Access::Read => "read",
+                Access::ReadWrite => "read-write",
+            },
+            "AccessKeyId": key.access_key_id,
+            "CredentialsFile": path,
+        }))?;
     }
     Ok(())
 }
@@ -154,7 +203,11 @@ async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
             a.bucket
         )
     });
-    super::user::delete_user(ctx, &a.user, true, a.force, also.as_deref()).await?;
+    let deleted = super::user::delete_user(ctx, &a.user, true, a.force, also.as_deref()).await?;
+    if ctx.dry_run {
+        return Ok(());
+    }
+    let mut objects_deleted = 0;
     if let Some((bucket, objs)) = objects {
         // Only keys under the user's own prefix were listed; check again anyway.
         let mine: Vec<_> = objs
@@ -166,6 +219,11 @@ async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
             "deleted {n} object version(s) under `s3://{}/{prefix}`",
             a.bucket
         ));
+        objects_deleted = n;
     }
-    Ok(())
+    ctx.changed(serde_json::json!({
+        "User": deleted,
+        "Bucket": a.bucket,
+        "DeletedObjectVersions": objects_deleted,
+    }))
 }

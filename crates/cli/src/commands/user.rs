@@ -3,7 +3,7 @@
 use super::principal::{self, AttachArgs, DeletePolicyArgs, PutPolicyArgs};
 use crate::common::{check_policy_ref, is_managed, resolve_policy};
 use crate::credfile::{KeyFile, KeyFormat};
-use crate::ctx::{arn_list, entity_table, fields, tag_list, Ctx};
+use crate::ctx::{arn_list, entity_table, fields, listing, tag_list, Ctx};
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, User, UserDependents};
 use iamctl_policy::EntityKind;
@@ -119,6 +119,23 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     for g in &a.groups {
         aws.check_group(g).await?;
     }
+    if ctx.dry_run(format!(
+        "create user `{}`{}{}{}",
+        a.name,
+        if a.groups.is_empty() {
+            String::new()
+        } else {
+            format!(", add it to {}", a.groups.join(", "))
+        },
+        if a.access_key {
+            ", create an access key"
+        } else {
+            ""
+        },
+        ", tagged managed-by=iamctl"
+    )) {
+        return Ok(());
+    }
     let user = aws
         .create_user(&iamctl_aws::NewUser {
             name: &a.name,
@@ -160,12 +177,12 @@ async fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
         iamctl_policy::validate_path(p)?;
     }
     let users = ctx.aws().await.list_users(a.path_prefix.as_deref()).await?;
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Out {
-        users: Vec<User>,
+    if ctx.json() {
+        // ListUsers returns neither tags nor permissions boundaries.
+        let doc = listing("Users", &users, &["Tags", "PermissionsBoundary"])?;
+        return ctx.emit(&doc, |_| String::new());
     }
-    ctx.emit(&Out { users }, |o| entity_table(&o.users))
+    ctx.emit(&users, |u| entity_table(u))
 }
 
 #[derive(serde::Serialize)]
@@ -248,6 +265,22 @@ async fn update(ctx: &Ctx, a: UpdateArgs) -> CmdResult {
         Some(b) => Some(resolve_policy(ctx, b).await?),
         None => None,
     };
+    let mut changes = Vec::new();
+    if let Some(n) = &a.new_name {
+        changes.push(format!("rename it to `{n}`"));
+    }
+    if let Some(p) = &a.new_path {
+        changes.push(format!("move it to path `{p}`"));
+    }
+    if !tags.is_empty() {
+        changes.push(format!("tag it {}", tag_list(&tags)));
+    }
+    if let Some(b) = &boundary {
+        changes.push(format!("set its permissions boundary to `{b}`"));
+    }
+    if ctx.dry_run(format!("update user `{}`: {}", a.name, changes.join(", "))) {
+        return Ok(());
+    }
     if !tags.is_empty() {
         aws.tag_user(&a.name, &tags).await?;
     }
@@ -258,8 +291,21 @@ async fn update(ctx: &Ctx, a: UpdateArgs) -> CmdResult {
         aws.update_user(&a.name, a.new_name.as_deref(), a.new_path.as_deref())
             .await?;
     }
-    ctx.status(format!("updated user `{}`", a.name));
-    Ok(())
+    let now = a.new_name.as_deref().unwrap_or(&a.name);
+    if now == a.name {
+        ctx.status(format!("updated user `{}`: {}", a.name, changes.join(", ")));
+    } else {
+        ctx.status(format!(
+            "updated user `{}`, now `{now}`: {}",
+            a.name,
+            changes.join(", ")
+        ));
+    }
+    let user = aws.get_user(now).await?;
+    ctx.changed(serde_json::json!({
+        "User": user,
+        "PreviousUserName": a.name,
+    }))
 }
 
 /// Undo a user that a failed command half made: remove what blocks its deletion,
@@ -358,6 +404,20 @@ pub async fn delete_user(
     }
     ctx.status(format!("user `{name}` has:\n  {}", summary.join("\n  ")));
     let also = also.map(|a| format!(" {a}")).unwrap_or_default();
+    if ctx.dry_run(format!(
+        "delete user `{name}` and remove all of the above{also}{}",
+        if delete_policies {
+            " (and the iamctl policies only it used)"
+        } else {
+            ""
+        }
+    )) {
+        return Ok(Deleted {
+            user: name.to_string(),
+            removed: deps,
+            deleted_policies: Vec::new(),
+        });
+    }
     ctx.confirm(&format!(
         "delete user `{name}` and remove all of the above{also}?"
     ))?;
@@ -405,7 +465,7 @@ pub async fn delete_user(
 
 async fn delete(ctx: &Ctx, a: DeleteArgs) -> CmdResult {
     let d = delete_user(ctx, &a.name, a.delete_policies, a.force, None).await?;
-    if ctx.json() {
+    if ctx.json() && !ctx.dry_run {
         ctx.emit(&d, |_| String::new())?;
     }
     Ok(())

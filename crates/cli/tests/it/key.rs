@@ -61,12 +61,24 @@ async fn key_create_without_file_prints_secret_on_stdout_only() {
     let env = Env::new().await;
     env.ok(&["user", "create", "s"]);
     let o = env.ok(&["key", "create", "s", "--format", "env"]);
+    // Issue 11 item 10: `export` lines, as `role assume --format env` prints, so
+    // `eval "$(iamctl key create ...)"` sets the variables.
     let secret = o
         .stdout
         .lines()
-        .find_map(|l| l.strip_prefix("AWS_SECRET_ACCESS_KEY="))
+        .find_map(|l| l.strip_prefix("export AWS_SECRET_ACCESS_KEY="))
         .expect("secret on stdout")
         .to_string();
+    let mut sh = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"eval "$(cat)"; printf %s "$AWS_SECRET_ACCESS_KEY""#)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut sh.stdin.take().unwrap(), o.stdout.as_bytes()).unwrap();
+    let evaluated = sh.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&evaluated.stdout), secret);
     assert!(!o.stderr.contains(&secret), "secret leaked to stderr");
     assert_eq!(env.access_key_ids("s").await.len(), 1);
 }

@@ -14,6 +14,7 @@ mod group;
 mod iac;
 mod import;
 mod interactive;
+mod json_output;
 mod key;
 mod policy;
 mod recipes;

@@ -111,7 +111,7 @@ async fn verbose_output_never_shows_a_secret() {
     let text = std::fs::read_to_string(&kf).unwrap();
     let secret = text
         .lines()
-        .find_map(|l| l.strip_prefix("AWS_SECRET_ACCESS_KEY="))
+        .find_map(|l| l.strip_prefix("export AWS_SECRET_ACCESS_KEY="))
         .unwrap()
         .to_string();
     env.ok(&["-vv", "user", "delete", "v", "--yes"]);
