@@ -72,6 +72,10 @@ pub struct Account {
     pub policies: Vec<Policy>,
     /// Managed policies by ARN.
     managed: HashMap<String, usize>,
+    /// Principals by ARN, and by name (several when a user and a role share
+    /// it), for lookups by hash rather than by scanning.
+    by_arn: HashMap<String, usize>,
+    by_name: HashMap<String, Vec<usize>>,
     /// Managed policies referred to but absent from the snapshot (AWS managed
     /// policies in a `--local-only` snapshot), and documents that could not be
     /// compiled.
@@ -229,6 +233,10 @@ impl Account {
         users.sort_by(|a, b| a.name.cmp(&b.name));
         roles.sort_by(|a, b| a.name.cmp(&b.name));
         account.principals = users.into_iter().chain(roles).collect();
+        for (i, p) in account.principals.iter().enumerate() {
+            account.by_arn.entry(p.arn.clone()).or_insert(i);
+            account.by_name.entry(p.name.clone()).or_default().push(i);
+        }
         if let Some(first) = account.principals.first() {
             let parts: Vec<&str> = first.arn.splitn(6, ':').collect();
             if parts.len() == 6 {
@@ -275,9 +283,10 @@ impl Account {
             return None;
         }
         let role = self
-            .principals
-            .iter()
-            .find(|p| p.kind == EntityKind::Role && p.arn == resource)?;
+            .by_arn
+            .get(resource)
+            .map(|&i| &self.principals[i])
+            .filter(|p| p.kind == EntityKind::Role)?;
         role.trust.map(|i| &self.policies[i])
     }
 
@@ -319,19 +328,19 @@ impl Account {
 
     /// Finds a principal by ARN, by name, or by the role of a role-session ARN.
     pub fn principal(&self, key: &str) -> Option<&Entity> {
-        if let Some(p) = self.principals.iter().find(|p| p.arn == key) {
-            return Some(p);
+        if let Some(&i) = self.by_arn.get(key) {
+            return Some(&self.principals[i]);
         }
+        let named = |name: &str| self.by_name.get(name).map_or(&[][..], Vec::as_slice);
         if let Some(rest) = key.split_once(":assumed-role/").map(|(_, r)| r) {
             let role = rest.split('/').next().unwrap_or("");
-            return self
-                .principals
+            return named(role)
                 .iter()
-                .find(|p| p.kind == EntityKind::Role && p.name == role);
+                .map(|&i| &self.principals[i])
+                .find(|p| p.kind == EntityKind::Role);
         }
-        let mut named = self.principals.iter().filter(|p| p.name == key);
-        match (named.next(), named.next()) {
-            (Some(p), None) => Some(p),
+        match named(key) {
+            [i] => Some(&self.principals[*i]),
             _ => None,
         }
     }

@@ -391,6 +391,9 @@ fn describe_statement(m: &Value) -> String {
     )
 }
 
+/// Lines per unit of work handed to a worker thread.
+const BATCH_CHUNK: usize = 1024;
+
 async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
     let base = base_context(ctx, &a.source, false)?;
     let account = match &a.source.snapshot {
@@ -400,95 +403,98 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
     let reader: Box<dyn BufRead> = if batch == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
-        Box::new(std::io::BufReader::new(
+        Box::new(std::io::BufReader::with_capacity(
+            1 << 16,
             std::fs::File::open(batch)
                 .map_err(|e| CommandError::invalid(format!("cannot read `{batch}`: {e}")))?,
         ))
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let (mut lines, mut errors) = (0usize, 0usize);
-    let mut cache = PolicyCache::new();
-    for (n, line) in reader.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        lines += 1;
-        let answer = match BatchRequest::parse_cached(&line, &mut cache) {
-            Ok(mut req) => {
-                for entry in base.entries() {
-                    if req
-                        .request
-                        .context
-                        .get(&entry.key.to_ascii_lowercase())
-                        .is_none()
-                    {
-                        if entry.multi {
-                            req.request
-                                .context
-                                .set_multi(&entry.key, entry.values.clone());
-                        } else {
-                            req.request.context.set(&entry.key, entry.values[0].clone());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+    // Chunks of lines go round-robin to one worker per core, each with its
+    // own compiled-policy cache; answers are written in input order.
+    let (lines, errors) = std::thread::scope(|scope| -> CmdResult<(usize, usize)> {
+        type Chunk = (usize, Vec<(usize, String)>);
+        let (result_tx, result_rx) = std::sync::mpsc::channel::<(usize, String, usize)>();
+        let mut jobs = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
+            let result_tx = result_tx.clone();
+            let (base, account) = (&base, account.as_ref());
+            scope.spawn(move || {
+                let mut cache = PolicyCache::new();
+                for (id, items) in rx {
+                    let mut text = String::with_capacity(items.len() * 160);
+                    let mut errors = 0;
+                    for (n, line) in &items {
+                        let answer = answer_line(line, *n, &mut cache, base, account);
+                        if answer.get("error").is_some() {
+                            errors += 1;
                         }
+                        text.push_str(&answer.to_string());
+                        text.push('\n');
+                    }
+                    if result_tx.send((id, text, errors)).is_err() {
+                        break;
                     }
                 }
-                match &account {
-                    Some(account) if req.identity.is_empty() => {
-                        match account.principal(&req.request.principal.arn) {
-                            Some(entity) => {
-                                account.principal_context(entity, &mut req.request.context);
-                                if req.request.principal.kind
-                                    == iamctl_policy::eval::PrincipalKind::RoleSession
-                                {
-                                    req.request.principal.role_arn = Some(entity.arn.clone());
-                                }
-                                let mut set = account.policy_set(entity);
-                                let own = req.policy_set();
-                                if own.boundary.is_some() {
-                                    set.boundary = own.boundary;
-                                }
-                                set.session = own.session;
-                                set.resource = own.resource.or_else(|| {
-                                    account.implied_resource_policy(
-                                        &req.request.action,
-                                        &req.request.resource,
-                                    )
-                                });
-                                set.scps = own.scps;
-                                set.rcps = own.rcps;
-                                let mut e = evaluate(&req.request, &set);
-                                e.notes.extend(analysis::context_notes(&req.request, &set));
-                                evaluation_to_json(&req.id, &e)
-                            }
-                            None => {
-                                json!({"id": req.id, "error": format!("no user or role `{}` in the snapshot", req.request.principal.arn)})
-                            }
-                        }
-                    }
-                    _ => {
-                        let mut e = req.evaluate();
-                        e.notes
-                            .extend(analysis::context_notes(&req.request, &req.policy_set()));
-                        evaluation_to_json(&req.id, &e)
-                    }
+            });
+            jobs.push(tx);
+        }
+        drop(result_tx);
+        let mut pending: BTreeMap<usize, (String, usize)> = BTreeMap::new();
+        let (mut next, mut sent, mut lines, mut errors) = (0usize, 0usize, 0usize, 0usize);
+        let mut write_ready =
+            |pending: &mut BTreeMap<usize, (String, usize)>, next: &mut usize| -> CmdResult<()> {
+                while let Some((text, e)) = pending.remove(next) {
+                    out.write_all(text.as_bytes())?;
+                    errors += e;
+                    *next += 1;
+                }
+                Ok(())
+            };
+        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(BATCH_CHUNK);
+        let mut numbered = reader.lines().enumerate();
+        loop {
+            let item = numbered.next();
+            let done = item.is_none();
+            if let Some((n, line)) = item {
+                let line = line?;
+                if !line.trim().is_empty() {
+                    lines += 1;
+                    chunk.push((n + 1, line));
                 }
             }
-            Err(e) => {
-                let mut v = e.to_json();
-                if let Some(obj) = v.as_object_mut() {
-                    obj.insert("line".into(), json!(n + 1));
+            if chunk.len() == BATCH_CHUNK || (done && !chunk.is_empty()) {
+                let work = std::mem::replace(&mut chunk, Vec::with_capacity(BATCH_CHUNK));
+                if jobs[sent % workers].send((sent, work)).is_err() {
+                    break;
                 }
-                v
+                sent += 1;
+                while let Ok((id, text, e)) = result_rx.try_recv() {
+                    pending.insert(id, (text, e));
+                }
+                write_ready(&mut pending, &mut next)?;
             }
-        };
-        if answer.get("error").is_some() {
-            errors += 1;
+            if done {
+                break;
+            }
         }
-        writeln!(out, "{answer}")?;
-    }
-    out.flush()?;
-    drop(out);
+        drop(jobs);
+        while next < sent {
+            match result_rx.recv() {
+                Ok((id, text, e)) => {
+                    pending.insert(id, (text, e));
+                    write_ready(&mut pending, &mut next)?;
+                }
+                Err(_) => break,
+            }
+        }
+        drop(write_ready);
+        out.flush()?;
+        Ok((lines, errors))
+    })?;
     ctx.status(format!("{lines} request(s), {errors} error(s)"));
     if errors > 0 {
         // Every answer is written; the exit code tells a script that some
@@ -498,6 +504,84 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
         )));
     }
     Ok(())
+}
+
+/// The answer to one batch line (`n` is its 1-based line number): its
+/// decision, or an error naming the line.
+fn answer_line(
+    line: &str,
+    n: usize,
+    cache: &mut PolicyCache,
+    base: &Context,
+    account: Option<&Account>,
+) -> Value {
+    match BatchRequest::parse_cached(line, cache) {
+        Ok(mut req) => {
+            for entry in base.entries() {
+                if req
+                    .request
+                    .context
+                    .get(&entry.key.to_ascii_lowercase())
+                    .is_none()
+                {
+                    if entry.multi {
+                        req.request
+                            .context
+                            .set_multi(&entry.key, entry.values.clone());
+                    } else {
+                        req.request.context.set(&entry.key, entry.values[0].clone());
+                    }
+                }
+            }
+            match account {
+                Some(account) if req.identity.is_empty() => {
+                    match account.principal(&req.request.principal.arn) {
+                        Some(entity) => {
+                            account.principal_context(entity, &mut req.request.context);
+                            if req.request.principal.kind
+                                == iamctl_policy::eval::PrincipalKind::RoleSession
+                            {
+                                req.request.principal.role_arn = Some(entity.arn.clone());
+                            }
+                            let mut set = account.policy_set(entity);
+                            let own = req.policy_set();
+                            if own.boundary.is_some() {
+                                set.boundary = own.boundary;
+                            }
+                            set.session = own.session;
+                            set.resource = own.resource.or_else(|| {
+                                account.implied_resource_policy(
+                                    &req.request.action,
+                                    &req.request.resource,
+                                )
+                            });
+                            set.scps = own.scps;
+                            set.rcps = own.rcps;
+                            let mut e = evaluate(&req.request, &set);
+                            e.notes.extend(analysis::context_notes(&req.request, &set));
+                            evaluation_to_json(&req.id, &e)
+                        }
+                        None => {
+                            json!({"id": req.id, "error": format!("no user or role `{}` in the snapshot", req.request.principal.arn)})
+                        }
+                    }
+                }
+                _ => {
+                    let mut e = req.evaluate();
+                    e.notes
+                        .extend(analysis::context_notes(&req.request, &req.policy_set()));
+                    evaluation_to_json(&req.id, &e)
+                }
+            }
+        }
+        Err(e) => {
+            let mut v = e.to_json();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("line".into(), json!(n));
+            }
+            v
+        }
+    }
 }
 
 fn kind_word(e: &Entity) -> &'static str {

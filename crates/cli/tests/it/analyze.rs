@@ -904,6 +904,60 @@ async fn aws_cli_snapshot_with_encoded_documents() {
     );
 }
 
+/// Thousands of lines go to worker threads in chunks; the answers still come
+/// back one per line, in input order, and a broken line anywhere gives its
+/// own line number.
+#[tokio::test]
+async fn simulate_batch_answers_in_input_order_across_workers() {
+    let env = Env::new().await;
+    let mut input = String::new();
+    for i in 0..5000 {
+        if i % 1999 == 7 {
+            input.push_str("{\"id\": \"broken\"\n");
+            continue;
+        }
+        let action = if i % 3 == 0 {
+            "s3:PutObject"
+        } else {
+            "s3:GetObject"
+        };
+        input.push_str(&line(
+            json!(i),
+            action,
+            &format!("arn:aws:s3:::b/k{i}"),
+            json!({"identityPolicies": [allow("s3:Get*", "arn:aws:s3:::b/*")]}),
+        ));
+        input.push('\n');
+    }
+    let f = env.file("many.jsonl", &input);
+    let o = env.run(&["simulate", "--batch", &f]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let answers: Vec<Value> = o
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 5000);
+    for (i, a) in answers.iter().enumerate() {
+        if i % 1999 == 7 {
+            assert_eq!(a["line"], i + 1, "{a}");
+            continue;
+        }
+        assert_eq!(a["id"], i, "answer {i} out of order: {a}");
+        let want = if i % 3 == 0 {
+            "implicitDeny"
+        } else {
+            "allowed"
+        };
+        assert_eq!(a["decision"], want, "{a}");
+    }
+    assert!(
+        o.stderr.contains("5000 request(s), 3 error(s)"),
+        "{}",
+        o.stderr
+    );
+}
+
 /// A snapshot whose role `ops` trusts only bob; alice may call
 /// `sts:AssumeRole` on any role by her identity policy.
 const TRUST_SNAPSHOT: &str = r#"{
