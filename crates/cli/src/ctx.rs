@@ -195,13 +195,34 @@ pub fn print_out(s: &str) -> CmdResult {
     }
 }
 
-/// A plain table for people.
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Colour on stdout: set once by `main` (a terminal, no `NO_COLOR`, no `--no-color`).
+pub fn set_color(on: bool) {
+    COLOR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether stdout may carry colour and bold (tables, plan diffs).
+pub fn color() -> bool {
+    COLOR.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A plain table for people; on a colour terminal the header is bold.
 pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
-    use comfy_table::{presets, ContentArrangement, Table};
+    use comfy_table::{presets, Attribute, Cell, ContentArrangement, Table};
     let mut t = Table::new();
     t.load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(headers.to_vec());
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if color() {
+        t.enforce_styling().set_header(
+            headers
+                .iter()
+                .map(|h| Cell::new(h).add_attribute(Attribute::Bold))
+                .collect::<Vec<_>>(),
+        );
+    } else {
+        t.force_no_tty().set_header(headers.to_vec());
+    }
     for r in rows {
         t.add_row(r);
     }

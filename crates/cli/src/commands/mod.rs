@@ -80,6 +80,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man {
+        /// Write `iamctl.1`, `iamctl-user.1`, `iamctl-user-create.1`, ... here.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
@@ -109,6 +115,31 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
             let mut cmd = crate::Cli::command();
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut cmd, "iamctl", &mut buf);
+            crate::ctx::print_out(&String::from_utf8_lossy(&buf))
+        }
+        Command::Man { out_dir } => man(ctx, out_dir.as_deref()),
+    }
+}
+
+/// `iamctl man`: the man page from the command tree (clap_mangen).
+fn man(ctx: &Ctx, out_dir: Option<&std::path::Path>) -> CmdResult {
+    use clap::CommandFactory;
+    let cmd = crate::Cli::command();
+    match out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(cmd, dir).map_err(|e| {
+                crate::error::CommandError::failure(format!(
+                    "cannot write man pages to `{}`: {e}",
+                    dir.display()
+                ))
+            })?;
+            ctx.status(format!("wrote man pages to `{}`", dir.display()));
+            Ok(())
+        }
+        None => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut buf)?;
             crate::ctx::print_out(&String::from_utf8_lossy(&buf))
         }
     }

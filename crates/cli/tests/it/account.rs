@@ -105,3 +105,78 @@ async fn managed_list_shows_only_what_is_ours() {
         t.stdout
     );
 }
+
+/// Issue 11 item 11: `account alias` without an alias says so; `user update
+/// --new-name` names the new name.
+#[tokio::test]
+async fn no_alias_is_said_and_a_rename_names_the_new_name() {
+    let env = Env::new().await;
+    let o = env.ok(&["account", "alias"]);
+    assert!(o.stdout.is_empty());
+    assert!(
+        o.stderr.contains("the account has no alias"),
+        "{}",
+        o.stderr
+    );
+    env.ok(&["user", "create", "before"]);
+    let o = env.ok(&["user", "update", "before", "--new-name", "after"]);
+    assert!(o.stderr.contains("now `after`"), "{}", o.stderr);
+}
+
+/// Issue 11 item 4: `account snapshot --local-only` keeps the AWS-managed
+/// policies that something in the account uses (attached, or a boundary), so
+/// `who-can` over it finds every principal, not only those with local policies.
+#[tokio::test]
+async fn local_only_snapshot_keeps_the_aws_policies_in_use() {
+    let env = Env::new().await;
+    let p = env.file("p.json", POLICY);
+    env.ok(&["policy", "create", "local-read", "--document", &p]);
+    env.ok(&[
+        "user",
+        "create",
+        "viaaws",
+        "--attach",
+        "AmazonS3ReadOnlyAccess",
+    ]);
+    env.ok(&["user", "create", "vialocal", "--attach", "local-read"]);
+    env.ok(&["group", "create", "readers"]);
+    env.ok(&["group", "attach", "readers", "AmazonS3FullAccess"]);
+    env.ok(&["user", "create", "viagroup", "--group", "readers"]);
+    env.ok(&["account", "snapshot", "--local-only", "-o", "snap.json"]);
+    let snap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("snap.json")).unwrap()).unwrap();
+    let names: Vec<&str> = snap["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["PolicyName"].as_str())
+        .collect();
+    assert!(names.contains(&"AmazonS3ReadOnlyAccess"), "{names:?}");
+    assert!(names.contains(&"AmazonS3FullAccess"), "{names:?}");
+    assert!(names.contains(&"local-read"), "{names:?}");
+    assert!(names.len() < 10, "unused AWS policies stay out: {names:?}");
+    let o = env.ok(&[
+        "who-can",
+        "s3:GetObject",
+        "arn:aws:s3:::demo/k",
+        "--snapshot",
+        "snap.json",
+        "--output",
+        "json",
+    ]);
+    let found: Vec<String> = o
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    for u in ["viaaws", "vialocal", "viagroup"] {
+        assert!(
+            found.iter().any(|f| f == u),
+            "{u} missing from {found:?}\n{}",
+            o.stderr
+        );
+    }
+    assert!(!o.stderr.contains("not in the snapshot"), "{}", o.stderr);
+}

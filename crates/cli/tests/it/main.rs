@@ -19,6 +19,7 @@ mod key;
 mod policy;
 mod recipes;
 mod role;
+mod scripts;
 mod sealed;
 mod snapshots;
 mod user;

@@ -318,3 +318,40 @@ async fn s3_user_delete_in_a_versioned_bucket_removes_every_version() {
         .collect();
     assert_eq!(left, ["w/keep.txt"]);
 }
+
+/// Issue 11 item 12: a missing bucket is one clear error saying the bucket must
+/// exist, before anything is created; without --credentials-file the secret goes
+/// to stdout, as `key create` does.
+#[tokio::test]
+async fn s3_user_on_a_missing_bucket_says_so_and_key_may_go_to_stdout() {
+    let env = Env::new().await;
+    let missing = format!("missing-{}", env.account);
+    let o = env.fails(
+        &[
+            "s3-user", "create", "--bucket", &missing, "--user", "nobody",
+        ],
+        1,
+    );
+    assert!(
+        o.stderr
+            .contains(&format!("bucket `{missing}` does not exist"))
+            && o.stderr.contains("nothing was created")
+            && o.stderr.contains("create the bucket first"),
+        "{}",
+        o.stderr
+    );
+    assert!(!env.user_exists("nobody").await);
+    let bucket = format!("present-{}", env.account);
+    env.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let o = env.ok(&[
+        "s3-user", "create", "--bucket", &bucket, "--user", "out", "--format", "env",
+    ]);
+    let secret = o
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("export AWS_SECRET_ACCESS_KEY="))
+        .expect("secret on stdout")
+        .to_string();
+    assert!(!o.stderr.contains(&secret));
+    assert_eq!(env.access_key_ids("out").await.len(), 1);
+}
