@@ -50,7 +50,7 @@ pub struct NoNewAccessArgs {
     /// The policy as it is now.
     #[arg(long, value_name = "OLD")]
     pub base: PathBuf,
-    /// The policy as it would become.
+    /// The policy as it would become (`-` for stdin).
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
     #[arg(long = "type", value_enum, default_value = "identity")]
@@ -110,7 +110,13 @@ fn invalid(e: check::CheckError) -> CommandError {
     }
 }
 
+/// Reads a policy file (`-`: stdin, named `<stdin>`).
 fn read(path: &Path) -> CmdResult<Doc> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+        return Doc::parse("<stdin>", &text).map_err(invalid);
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| CommandError::invalid(format!("cannot read `{}`: {e}", path.display())))?;
     Doc::parse(&path.display().to_string(), &text).map_err(invalid)

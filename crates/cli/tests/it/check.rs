@@ -100,6 +100,14 @@ async fn no_new_access_fails_with_witnesses_and_exit_4() {
         .as_str()
         .unwrap()
         .starts_with("iamctl simulate "));
+    // NEW from stdin.
+    let text = std::fs::read_to_string(&new).unwrap();
+    let out = env.run_with_stdin(
+        &["check", "no-new-access", "--base", &old, "-"],
+        Some(&text),
+    );
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stdout.contains("<stdin>:4:5:"), "{}", out.stdout);
     // Narrowing back passes.
     let out = env.ok(&[
         "check",
