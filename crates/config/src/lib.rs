@@ -12,6 +12,7 @@
 pub mod access;
 mod desired;
 mod diag;
+pub mod import;
 pub mod limits;
 mod load;
 mod model;

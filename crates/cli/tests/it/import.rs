@@ -155,39 +155,64 @@ async fn import_round_trip_plans_no_changes() {
         std::fs::read_to_string(env.path("imported").join(rel))
             .unwrap_or_else(|e| panic!("{rel}: {e}"))
     };
+    // The files are the configuration model, written by the config crate.
+    let (model, diags) = iamctl_config::load(&env.path("imported"));
+    assert!(diags.is_empty(), "{diags:?}");
+    let team = |t: &str| model.teams.get(t).unwrap_or_else(|| panic!("team {t}"));
     // Ownership: hand-made things are `existing`, the team's are its own.
-    let users = read("users/imported.yaml");
-    assert!(users.contains("\"alice\":\n    existing: true"), "{users}");
-    assert!(users.contains("path: \"/team/\""), "{users}");
-    let platform_users = read("users/platform.yaml");
-    assert!(
-        platform_users.contains("\"dana@example.com\":\n    tags: {\"cost-centre\": \"42\"}"),
-        "{platform_users}"
-    );
-    let policies = read("aws-policies/imported.yaml");
-    assert!(
-        policies
-            .contains("\"rich\":\n    name: \"rich\"\n    path: \"/legacy/\"\n    existing: true"),
-        "{policies}"
-    );
-    assert!(policies.contains("not_actions: [\"s3:*\"]"), "{policies}");
-    assert!(policies.contains("sid: \"NoIam\""), "{policies}");
-    assert!(
-        policies.contains("\"aws:RequestedRegion\": [\"eu-west-1\", \"us-east-1\"]"),
-        "{policies}"
-    );
-    let platform = read("aws-policies/platform.yaml");
-    assert!(platform.contains("\"s3-read\":"), "{platform}");
-    assert!(!platform.contains("existing"), "{platform}");
-    let roles = read("roles/platform.yaml");
-    assert!(roles.contains("require_mfa: true"), "{roles}");
-    let temporary = read("temporary-access/platform.yaml");
-    assert!(temporary.contains("user: \"erin\""), "{temporary}");
-    let groups = read("groups/imported.yaml");
-    assert!(groups.contains("members: [\"alice\", \"bob\"]"), "{groups}");
+    let imported = team("imported");
+    assert!(imported.users["alice"].existing);
     assert_eq!(
-        read("aws-accounts/imported.yaml").lines().last(),
-        Some(format!("  \"test\": \"{acct}\"").as_str())
+        imported.users["bob"].path.as_ref().map(|p| p.as_str()),
+        Some("/team/")
+    );
+    let users = read("users/imported.yaml");
+    assert!(users.contains("  alice:\n    existing: true"), "{users}");
+    let dana = &team("platform").users["dana"];
+    assert_eq!(dana.key.as_str(), "dana@example.com");
+    assert!(!dana.existing);
+    let tags: Vec<(&str, &str)> = dana
+        .tags
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(tags, [("cost-centre", "42")]);
+    let rich = &imported.policies["rich"];
+    assert!(rich.existing);
+    assert_eq!(rich.name.as_ref().map(|n| n.as_str()), Some("rich"));
+    assert_eq!(rich.path.as_ref().map(|n| n.as_str()), Some("/legacy/"));
+    let sts = &rich.custom_statements;
+    assert_eq!(sts.len(), 2);
+    assert_eq!(sts[1].sid.as_ref().map(|s| s.as_str()), Some("NoIam"));
+    assert_eq!(sts[1].not_actions[0].as_str(), "s3:*");
+    assert_eq!(
+        sts[0]
+            .conditions
+            .as_ref()
+            .map(|c| c.value["StringEquals"]["aws:RequestedRegion"].clone()),
+        Some(serde_json::json!(["eu-west-1", "us-east-1"]))
+    );
+    let platform = team("platform");
+    assert!(platform.policies.contains_key("s3-read"));
+    assert!(platform.policies.values().all(|p| !p.existing));
+    assert!(platform.roles["operator"]
+        .trust
+        .as_ref()
+        .is_some_and(|t| t.require_mfa));
+    let temporary = &platform.temporary;
+    assert_eq!(temporary.len(), 1, "{temporary:?}");
+    assert_eq!(temporary[0].user.as_ref().map(|u| u.as_str()), Some("erin"));
+    let members: Vec<&str> = imported.groups["devs"]
+        .members
+        .iter()
+        .map(|m| m.as_str())
+        .collect();
+    assert_eq!(members, ["alice", "bob"]);
+    let accounts = read("aws-accounts/imported.yaml");
+    assert_eq!(
+        accounts.lines().last(),
+        Some(format!("  test: \"{acct}\"").as_str()),
+        "{accounts}"
     );
 
     env.ok(&["validate", &out]);
@@ -200,7 +225,7 @@ async fn import_round_trip_plans_no_changes() {
     // plan attaches it; a policy that is not iamctl's is never detached from
     // a user that is not iamctl's either, and nothing is created.
     let access = read("permanent-access/imported.yaml");
-    let without = access.replace("users: [\"alice\"]\n", "users: [\"bob\"]\n");
+    let without = access.replace("    users:\n      - alice\n", "    users:\n      - bob\n");
     assert_ne!(access, without, "{access}");
     std::fs::write(env.path("imported/permanent-access/imported.yaml"), without).expect("write");
     let plan = env.run(&["plan", &out, "--detailed-exitcode"]);
@@ -256,17 +281,14 @@ async fn import_from_a_snapshot_is_offline() {
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
     let accounts =
         std::fs::read_to_string(env.path("offline/aws-accounts/ops.yaml")).expect("accounts");
-    assert!(
-        accounts.contains(&format!("\"dev\": \"{acct}\"")),
-        "{accounts}"
-    );
+    assert!(accounts.contains(&format!("dev: \"{acct}\"")), "{accounts}");
     let policies =
         std::fs::read_to_string(env.path("offline/aws-policies/ops.yaml")).expect("policies");
     assert!(
-        policies.contains("\"reader\":\n    name: \"reader\"\n    existing: true"),
+        policies.contains("  reader:\n    name: reader\n    existing: true"),
         "{policies}"
     );
-    assert!(policies.contains("\"aws.ReadOnlyAccess\":"), "{policies}");
+    assert!(policies.contains("\n  aws.ReadOnlyAccess:\n"), "{policies}");
     env.ok(&["validate", &out]);
     // The same account, read live: nothing to change.
     let plan = env.run(&["plan", &out, "--detailed-exitcode"]);
