@@ -979,3 +979,22 @@ fn search(
     }
     None
 }
+
+/// The escalation paths an account change opens: the paths to
+/// administrator in `after` whose principal had none in `before` (both
+/// snapshots as [`analyse`] reads them). For a plan to warn before anyone
+/// applies it.
+pub fn new_paths(before: &Value, after: &Value) -> Result<Vec<EscalationPath>, SnapshotError> {
+    let old = analyse(before, &Target::Admin, None)?;
+    let had: HashSet<&str> = old
+        .paths
+        .iter()
+        .map(|p| p.principal.as_str())
+        .chain(old.admins.iter().map(String::as_str))
+        .collect();
+    Ok(analyse(after, &Target::Admin, None)?
+        .paths
+        .into_iter()
+        .filter(|p| !had.contains(p.principal.as_str()))
+        .collect())
+}

@@ -2,7 +2,7 @@
 //! case per method family, a two-hop path, and condition-, resource-,
 //! boundary- and deny-restricted non-cases.
 
-use iamctl_policy::escalation::{analyse, methods, EscalationPath, Kind, Target};
+use iamctl_policy::escalation::{analyse, methods, new_paths, EscalationPath, Kind, Target};
 use serde_json::{json, Value};
 
 const ACCT: &str = "111122223333";
@@ -436,4 +436,22 @@ fn a_1200_principal_account_is_analysed() {
     assert!(!r.paths.iter().any(|p| p.principal == arn("user", "user20")));
     // user1 may only make keys for itself.
     assert!(!r.paths.iter().any(|p| p.principal == arn("user", "user1")));
+}
+
+#[test]
+fn new_paths_are_those_a_change_opens() {
+    let before = account();
+    let mut after = before.clone();
+    // Give gina a policy version she can rewrite.
+    let users = after["UserDetailList"].as_array_mut().unwrap();
+    let gina = users.iter_mut().find(|u| u["UserName"] == "gina").unwrap();
+    gina["UserPolicyList"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"PolicyName": "oops", "PolicyDocument": allow("iam:PutUserPolicy", &arn("user", "gina"))}));
+    let opened = new_paths(&before, &after).unwrap();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(opened[0].principal, arn("user", "gina"));
+    assert_eq!(opened[0].steps[0].method, "iam-007");
+    assert!(new_paths(&before, &before).unwrap().is_empty());
 }
