@@ -17,6 +17,7 @@ mod interactive;
 mod json_output;
 mod key;
 mod policy;
+mod readme;
 mod recipes;
 mod role;
 mod scripts;
