@@ -337,15 +337,17 @@ impl Builder<'_> {
                 .get(TAG_KEY)
                 .cloned()
                 .unwrap_or_else(|| p.name.clone());
-            let fits = policy_name(&x, &key) == p.name && path_or_root(&p.path) == "/";
             let taken = self
                 .teams
                 .get(&x)
                 .is_some_and(|t| t.policies.contains_key(&key));
-            if let (true, false, Ok(sts)) = (fits, taken, statements_from_document(&p.document)) {
+            if let (false, Ok(sts)) = (taken, statements_from_document(&p.document)) {
                 let mut k = new_policy(&key);
                 k.description = description;
                 k.custom_statements = sts;
+                // Another name or path than `<team>-<key>` at `/` is kept.
+                k.name = (policy_name(&x, &key) != p.name).then(|| unplaced(p.name.clone()));
+                k.path = non_root(&p.path);
                 self.team(&x).policies.insert(key.clone(), k);
                 self.by_arn.insert(p.arn.clone(), (x, key));
                 return;

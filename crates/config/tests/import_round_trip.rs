@@ -222,6 +222,32 @@ fn account() -> (Value, HashMap<String, Tags>) {
         "PolicyName": "ReadOnlyAccess", "Path": "/", "Arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
         "DefaultVersionId": "v1", "PolicyVersionList": version(sources["arn:aws:iam::aws:policy/ReadOnlyAccess"].clone())}));
     by_hand(&mut snapshot);
+    // The team's policy under an IAM path of its own, attached to its user.
+    let moved = format!("arn:aws:iam::{ACCOUNT}:policy/iamctl/platform-moved");
+    snapshot["Policies"]
+        .as_array_mut()
+        .expect("policies")
+        .push(json!({
+        "PolicyName": "platform-moved", "Path": "/iamctl/", "Arn": moved,
+        "DefaultVersionId": "v1", "PolicyVersionList": version(json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}))}));
+    tags.insert(
+        moved.clone(),
+        Tags::from([
+            ("managed-by".into(), "iamctl".into()),
+            ("iamctl:team".into(), "platform".into()),
+            ("iamctl:key".into(), "moved".into()),
+        ]),
+    );
+    let users = snapshot["UserDetailList"].as_array_mut().expect("users");
+    let dana = users
+        .iter_mut()
+        .find(|u| u["UserName"] == "dana")
+        .expect("dana");
+    dana["AttachedManagedPolicies"]
+        .as_array_mut()
+        .expect("attached")
+        .push(json!({"PolicyArn": moved, "PolicyName": "platform-moved"}));
     (snapshot, tags)
 }
 
@@ -325,6 +351,9 @@ fn what_iamctl_owns_goes_back_to_its_team_and_the_rest_is_existing() {
         Some("read the data bucket")
     );
     assert_eq!(s3_read.custom_statements.len(), 1);
+    let moved = &platform.policies["moved"];
+    assert!(!moved.existing && moved.name.is_none());
+    assert_eq!(moved.path.as_ref().expect("path").value, "/iamctl/");
     assert_eq!(
         platform.users["dana"].key.value, "dana@example.com",
         "the key as written comes back from `iamctl:key`"
