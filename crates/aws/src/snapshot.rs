@@ -188,7 +188,11 @@ fn policy(p: &t::ManagedPolicyDetail) -> Value {
 fn attached_aws_policies<'a>(entities: impl Iterator<Item = &'a Value>) -> Vec<String> {
     let mut out = std::collections::BTreeSet::new();
     for e in entities {
-        for a in e["AttachedManagedPolicies"].as_array().into_iter().flatten() {
+        for a in e["AttachedManagedPolicies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             if let Some(arn) = a["PolicyArn"].as_str() {
                 out.insert(arn.to_string());
             }
