@@ -485,7 +485,12 @@ pub fn analyse(
         }
         let found = search(&g, &become_edges, &writes, s, target_index, false)
             .or_else(|| search(&g, &become_edges, &writes, s, target_index, true));
-        if let Some(steps) = found {
+        if let Some(mut steps) = found {
+            for st in &mut steps {
+                if st.statement.is_empty() {
+                    st.statement = name_assume(&g, st);
+                }
+            }
             let conditional = steps.iter().any(|x| x.if_resource_exists);
             paths.push(EscalationPath {
                 principal: g.arn(s).to_owned(),
@@ -508,6 +513,20 @@ pub fn analyse(
         principals: n,
         warnings: account.warnings.clone(),
     })
+}
+
+/// The statement that allows an `sts:AssumeRole` step (named only for the
+/// steps a path uses).
+fn name_assume(g: &Graph<'_>, st: &Step) -> String {
+    let find = |arn: &str| g.account.principals.iter().position(|p| p.arn == arn);
+    let (Some(w), Some(r)) = (find(&st.principal), find(&st.resource)) else {
+        return String::new();
+    };
+    let trust = g.account.principals[r]
+        .trust
+        .map(|t| &g.account.policies[t]);
+    g.allows(w, &st.action, &st.resource, &[], trust, None)
+        .unwrap_or_default()
 }
 
 type Writes = Vec<Vec<(usize, Step)>>;
@@ -618,8 +637,13 @@ fn build(g: &mut Graph<'_>) -> (Vec<Vec<Edge>>, Writes) {
                 }
             }
         }
-        // Assuming roles: identity policy and trust policy.
+        // Assuming roles: identity policy and trust policy. One decision
+        // each, the request and policies reused; the allowing statement is
+        // named later, for the steps a path uses.
         let assume = g.names(w, "sts:AssumeRole");
+        let mut req = g.base[w].clone();
+        req.set_action("sts:AssumeRole");
+        let mut set = g.sets[w].clone();
         for &r in &roles {
             if r == w {
                 continue;
@@ -630,15 +654,14 @@ fn build(g: &mut Graph<'_>) -> (Vec<Vec<Edge>>, Writes) {
             if !assume && !g.trusts_named[r].contains(&me) {
                 continue;
             }
-            let arn = account.principals[r].arn.clone();
-            if let Some(st) = g.allows(
-                w,
-                "sts:AssumeRole",
-                &arn,
-                &[],
-                Some(&account.policies[t]),
-                None,
-            ) {
+            let arn = &account.principals[r].arn;
+            req.resource.clear();
+            req.resource.push_str(arn);
+            req.resource_account.clear();
+            req.resource_account
+                .push_str(arn.split(':').nth(4).unwrap_or_default());
+            set.resource = Some(&account.policies[t]);
+            if decision(&req, &set) == Decision::Allowed {
                 edges[w].push(Edge {
                     to: r,
                     step: step(
@@ -646,8 +669,8 @@ fn build(g: &mut Graph<'_>) -> (Vec<Vec<Edge>>, Writes) {
                         w,
                         "sts-001",
                         "sts:AssumeRole",
-                        &arn,
-                        st,
+                        arn,
+                        String::new(),
                         format!("becomes `{arn}`"),
                         false,
                     ),

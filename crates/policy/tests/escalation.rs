@@ -319,6 +319,14 @@ fn one_case_per_method_family() {
     assert_eq!(hops, [arn("role", "ci"), arn("role", "admin")]);
     assert!(carol.steps.iter().all(|s| s.action == "sts:AssumeRole"));
     assert_eq!(carol.steps[1].principal, arn("role", "ci"));
+    assert_eq!(
+        carol.steps[0].statement,
+        format!("{}#p0 (statement 0)", arn("user", "carol"))
+    );
+    assert_eq!(
+        carol.steps[1].statement,
+        format!("{}#p0 (statement 0)", arn("role", "ci"))
+    );
 
     let dave = path_of(paths, "dave").expect("dave passes a role to EC2");
     assert_eq!(dave.steps[0].method, "ec2-001");
@@ -454,4 +462,35 @@ fn new_paths_are_those_a_change_opens() {
     assert_eq!(opened[0].principal, arn("user", "gina"));
     assert_eq!(opened[0].steps[0].method, "iam-007");
     assert!(new_paths(&before, &before).unwrap().is_empty());
+}
+
+/// The worst shape for the graph: every role may assume every role, every
+/// user may (under a condition it does not meet) assume any role and pass
+/// any role to EC2. `cargo test --release -p iamctl-policy --test escalation
+/// -- --ignored --nocapture` prints the time.
+#[test]
+#[ignore = "a benchmark: run in release"]
+fn a_dense_1200_principal_account_is_analysed() {
+    let mut snap = generated(600, 600);
+    for u in snap["UserDetailList"].as_array_mut().unwrap() {
+        u["UserPolicyList"].as_array_mut().unwrap().push(json!({"PolicyName": "assume", "PolicyDocument": doc(json!([
+            {"Effect": "Allow", "Action": ["sts:AssumeRole", "iam:PassRole", "ec2:RunInstances"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "x"}}}]))}));
+    }
+    for r in snap["RoleDetailList"].as_array_mut().unwrap() {
+        r["RolePolicyList"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"PolicyName": "assume",
+            "PolicyDocument": allow("sts:AssumeRole", &format!("arn:aws:iam::{ACCT}:role/*"))}));
+    }
+    let t = std::time::Instant::now();
+    let r = analyse(&snap, &Target::Admin, None).unwrap();
+    eprintln!(
+        "dense escalation over {} principals: {:.3} s, {} paths",
+        r.principals,
+        t.elapsed().as_secs_f64(),
+        r.paths.len()
+    );
+    assert_eq!(r.paths.len(), 618);
 }
