@@ -330,6 +330,7 @@ impl Builder<'_> {
 
     fn permanent_policy(&mut self, p: &ActualPolicy, description: Option<&str>) {
         let description = description.map(|d| unplaced(d.to_owned()));
+        let mut note = None;
         if owned(&p.tags) {
             let x = team_of(&p.tags);
             let key = p
@@ -352,11 +353,13 @@ impl Builder<'_> {
                 self.by_arn.insert(p.arn.clone(), (x, key));
                 return;
             }
-            self.warnings.push(Warning::PolicyNotWritable {
+            let w = Warning::PolicyNotWritable {
                 policy: p.name.clone(),
                 key,
                 team: x,
-            });
+            };
+            note = Some(w.to_string());
+            self.warnings.push(w);
         }
         let team = self.o.team.clone();
         let t = self.team(&team);
@@ -369,10 +372,14 @@ impl Builder<'_> {
         k.name = Some(unplaced(p.name.clone()));
         k.path = non_root(&p.path);
         k.existing = true;
+        let file = format!("aws-policies/{team}.yaml");
+        if let Some(note) = note {
+            self.comments.entry(&file, &key, note);
+        }
         match statements_from_document(&p.document) {
             Ok(sts) => k.custom_statements = sts,
             Err(why) => self.comments.entry(
-                &format!("aws-policies/{team}.yaml"),
+                &file,
                 &key,
                 format!("`{}` is not written as `custom_statements`: {why}", p.name),
             ),

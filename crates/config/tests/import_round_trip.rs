@@ -452,3 +452,97 @@ fn the_account_of_a_snapshot_is_found_in_its_arns() {
     assert_eq!(account_in(&snapshot).as_deref(), Some(ACCOUNT));
     assert_eq!(account_in(&json!({"UserDetailList": []})), None);
 }
+
+/// What iamctl owns but the configuration cannot hold: two policies
+/// claiming key `publish`; a user with an inline policy of its own; a role
+/// whose trust has a condition iamctl does not write.
+fn owned_but_not_writable() -> (ActualAccount, Imported) {
+    let a = ACCOUNT;
+    let ours = |key: &str| {
+        Tags::from([
+            ("managed-by".into(), "iamctl".into()),
+            ("iamctl:team".into(), "platform".into()),
+            ("iamctl:key".into(), key.into()),
+        ])
+    };
+    let tag_list = |t: &Tags| -> Value {
+        t.iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect()
+    };
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]});
+    let policy = |name: &str| {
+        json!({"PolicyName": name, "Path": "/", "Arn": format!("arn:aws:iam::{a}:policy/{name}"),
+               "DefaultVersionId": "v1", "PolicyVersionList": version(doc.clone())})
+    };
+    let snapshot = json!({
+        "Policies": [policy("platform-publish"), policy("platform-publish-2")],
+        "UserDetailList": [{"UserName": "gil", "Path": "/", "Arn": format!("arn:aws:iam::{a}:user/gil"),
+            "Tags": tag_list(&ours("gil")), "GroupList": [], "AttachedManagedPolicies": [],
+            "UserPolicyList": [{"PolicyName": "mine", "PolicyDocument": doc}]}],
+        "RoleDetailList": [{"RoleName": "svc", "Path": "/", "Arn": format!("arn:aws:iam::{a}:role/svc"),
+            "Tags": tag_list(&ours("svc")), "RolePolicyList": [], "AttachedManagedPolicies": [],
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{a}:root")}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "x"}}}]}}],
+        "GroupDetailList": [],
+    });
+    let tags = HashMap::from([
+        (
+            format!("arn:aws:iam::{a}:policy/platform-publish"),
+            ours("publish"),
+        ),
+        (
+            format!("arn:aws:iam::{a}:policy/platform-publish-2"),
+            ours("publish"),
+        ),
+    ]);
+    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
+    let imported = import(&actual, &snapshot, &options());
+    (actual, imported)
+}
+
+/// What iamctl owns but the configuration cannot hold is `existing`, with
+/// a warning (and, for a policy, a comment in the file).
+#[test]
+fn owned_things_the_configuration_cannot_hold_are_existing_with_a_warning() {
+    let (_, imported) = owned_but_not_writable();
+    let warnings: Vec<String> = imported.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "policy `platform-publish-2` is iamctl's but cannot be written back as key `publish` of team `platform`; it is imported as `existing`",
+            "user `gil` is iamctl's but has inline policies the configuration cannot hold; it is imported as `existing`",
+            "role `svc` is iamctl's but its trust or inline policies cannot be written in the configuration; it is imported as `existing`",
+        ]
+    );
+    let mine = &imported.config.teams["imported"];
+    assert!(mine.policies["platform-publish-2"].existing);
+    assert!(mine.users["gil"].existing && mine.roles["svc"].existing);
+    assert!(!imported.config.teams["platform"].policies["publish"].existing);
+    let files: HashMap<String, String> = imported.files().into_iter().collect();
+    let text = &files["aws-policies/imported.yaml"];
+    assert!(
+        text.contains("  # policy `platform-publish-2` is iamctl's but cannot be written back as key `publish`"),
+        "{text}"
+    );
+}
+
+/// README: "`existing: true` principals are never created, tagged or
+/// deleted". Today `plan` deletes a user or role that carries iamctl's tags
+/// when it is declared `existing` and granted nothing (desired_state adds
+/// existing principals only where a grant needs them), so this import does
+/// not yet plan empty. Needs the planner to keep declared-existing
+/// principals (crates/config/src/{desired,plan}.rs, not this helper's files).
+#[test]
+#[ignore = "plan deletes an owned principal declared `existing` (planner, issue 8)"]
+fn owned_things_imported_as_existing_plan_no_changes() {
+    let (actual, imported) = owned_but_not_writable();
+    let dir = materialise(&imported.files());
+    let back = load_ok(dir.path());
+    let desired = desired_state(&back, "test", now()).expect("test");
+    let p = plan(&desired, &actual, &HashMap::new(), &PlanOptions::default());
+    let changes: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert_eq!(changes, Vec::<String>::new());
+    assert_eq!(p.conflicts, Vec::<String>::new());
+}
