@@ -62,6 +62,9 @@ pub enum Warning {
     UserNotWritable { user: String },
     /// An owned role with inline policies or a trust the configuration cannot hold.
     RoleNotWritable { role: String },
+    /// A user whose name has `@`: the configuration reads `a@b.c` as user `a`
+    /// (seed 004's rule), so it cannot name it. Left out, with its grants.
+    UserNameNotWritable { user: String },
 }
 
 impl fmt::Display for Warning {
@@ -86,6 +89,10 @@ impl fmt::Display for Warning {
             Warning::UserNotWritable { user } => write!(
                 f,
                 "user `{user}` is iamctl's but has inline policies the configuration cannot hold; it is imported as `existing`"
+            ),
+            Warning::UserNameNotWritable { user } => write!(
+                f,
+                "user `{user}` cannot be named in the configuration (a name with `@` is read as an email); left out, with its grants and group memberships"
             ),
             Warning::RoleNotWritable { role } => write!(
                 f,
@@ -313,6 +320,11 @@ fn managed_key(arn: &str) -> String {
     }
 }
 
+/// Whether the configuration can name a user: [`user_name`] keeps it.
+fn nameable(user: &str) -> bool {
+    user_name(user) == user
+}
+
 fn add_managed(p: &mut Policy, arn: &str) {
     if !p.managed_policies.iter().any(|m| m.value == arn) {
         p.managed_policies.push(unplaced(arn.to_owned()));
@@ -476,6 +488,12 @@ impl Builder<'_> {
     }
 
     fn user(&mut self, u: &ActualPrincipal) {
+        if !nameable(&u.name) {
+            self.warnings.push(Warning::UserNameNotWritable {
+                user: u.name.clone(),
+            });
+            return;
+        }
         let mut s3 = Vec::new();
         let reproducible = owned(&u.tags)
             && u.inline.iter().all(|(name, doc)| {
@@ -575,7 +593,13 @@ impl Builder<'_> {
             key: unplaced(g.name.clone()),
             existing: true,
             path: non_root(&g.path),
-            members: g.groups.iter().cloned().map(unplaced).collect(),
+            members: g
+                .groups
+                .iter()
+                .filter(|m| nameable(m))
+                .cloned()
+                .map(unplaced)
+                .collect(),
             environments: None,
         };
         let team = self.o.team.clone();
@@ -584,6 +608,9 @@ impl Builder<'_> {
 
     /// Attachments: permanent grants, one entry per key.
     fn attachments(&mut self, kind: PrincipalKind, p: &ActualPrincipal) {
+        if kind == PrincipalKind::User && !nameable(&p.name) {
+            return;
+        }
         for arn in &p.attached {
             if self.temporary_arns.contains(arn) {
                 continue;

@@ -546,3 +546,31 @@ fn owned_things_imported_as_existing_plan_no_changes() {
     assert_eq!(changes, Vec::<String>::new());
     assert_eq!(p.conflicts, Vec::<String>::new());
 }
+
+/// IAM allows `@` in user names, but the configuration reads `a@b.c` as user
+/// `a` (seed 004's emails): such a user, its grants and its memberships are
+/// left out, with a warning, rather than written as another user.
+#[test]
+fn a_user_the_configuration_cannot_name_is_left_out_with_a_warning() {
+    let a = ACCOUNT;
+    let snapshot = json!({
+        "UserDetailList": [{"UserName": "ann@example.com", "Path": "/", "Arn": format!("arn:aws:iam::{a}:user/ann@example.com"),
+            "GroupList": ["devs"], "UserPolicyList": [],
+            "AttachedManagedPolicies": [{"PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess", "PolicyName": "ReadOnlyAccess"}]}],
+        "GroupDetailList": [{"GroupName": "devs", "Path": "/", "Arn": format!("arn:aws:iam::{a}:group/devs"),
+            "GroupPolicyList": [], "AttachedManagedPolicies": []}],
+        "RoleDetailList": [], "Policies": [],
+    });
+    let actual = ActualAccount::from_snapshot(&snapshot, &HashMap::new());
+    let imported = import(&actual, &snapshot, &options());
+    assert_eq!(
+        imported.warnings,
+        [Warning::UserNameNotWritable {
+            user: "ann@example.com".into()
+        }]
+    );
+    let mine = &imported.config.teams["imported"];
+    assert!(mine.users.is_empty() && mine.permanent.is_empty());
+    assert!(mine.groups["devs"].members.is_empty());
+    assert!(!mine.users.contains_key("ann"));
+}
