@@ -889,6 +889,12 @@ pub const TAG_QUESTION_MARK_ACROSS_COLON: &str = "question-mark-across-colon";
 /// does not match them.
 pub const TAG_INVERTED_NULL_VARIABLE: &str = "inverted-operator-null-variable";
 
+/// A request by the account's root user: "all requests are implicitly denied
+/// with the exception of the AWS account root user, which has full access"
+/// (reference_policies_evaluation-logic_policy-eval-denyallow), so it needs no
+/// identity-based policy; iam-simulate requires one.
+pub const TAG_ROOT_FULL_ACCESS: &str = "root-user-full-access";
+
 /// The variables of a text: (lower-cased key, has default).
 fn variables(text: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
@@ -947,6 +953,9 @@ fn string_list(v: &Value) -> Vec<&str> {
 pub fn semantic_tags(line: &Value) -> Vec<&'static str> {
     let mut tags = Vec::new();
     let principal = line["principal"].as_str().unwrap_or("");
+    if principal.ends_with(":root") {
+        tags.push(TAG_ROOT_FULL_ACCESS);
+    }
     let parts: Vec<&str> = principal.splitn(6, ':').collect();
     let account = parts.get(4).copied().unwrap_or("");
     let role_name = principal

@@ -16,9 +16,10 @@ use serde_json::{json, Value};
 
 use crate::casegen::{
     self, Case, ACCT, DEFAULT_SEED, TAG_EPOCH_DATE, TAG_INVERTED_NULL_VARIABLE,
-    TAG_NOTPRINCIPAL_IDENTITIES, TAG_QUESTION_MARK_ACROSS_COLON, TAG_SESSION_ARN_GRANT,
-    TAG_UNRESOLVED_IN_NOT_RESOURCE, TAG_VARIABLE_DEFAULT, TAG_VARIABLE_LEADS_RESOURCE,
-    TAG_VERSION_2008_VARIABLES, TAG_WILDCARD_IN_RESOURCE_TYPE, TAG_ZERO_PREFIX_CIDR,
+    TAG_NOTPRINCIPAL_IDENTITIES, TAG_QUESTION_MARK_ACROSS_COLON, TAG_ROOT_FULL_ACCESS,
+    TAG_SESSION_ARN_GRANT, TAG_UNRESOLVED_IN_NOT_RESOURCE, TAG_VARIABLE_DEFAULT,
+    TAG_VARIABLE_LEADS_RESOURCE, TAG_VERSION_2008_VARIABLES, TAG_WILDCARD_IN_RESOURCE_TYPE,
+    TAG_ZERO_PREFIX_CIDR,
 };
 
 const CASES: usize = 12000;
@@ -37,6 +38,7 @@ const DELIBERATE: &[&str] = &[
     TAG_VARIABLE_LEADS_RESOURCE,
     TAG_QUESTION_MARK_ACROSS_COLON,
     TAG_INVERTED_NULL_VARIABLE,
+    TAG_ROOT_FULL_ACCESS,
 ];
 
 fn workspace_root() -> PathBuf {
@@ -888,4 +890,34 @@ fn deliberate_inverted_operator_matches_a_variable_with_no_value() {
     );
     let tagged = casegen::semantic_tags(&line(json!({"s3:ExistingObjectTag/Team": "red"})));
     assert!(tagged.contains(&TAG_INVERTED_NULL_VARIABLE), "{tagged:?}");
+}
+
+/// Deliberate difference: the root user needs no identity-based policy.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html>:
+/// "By default, all requests are implicitly denied with the exception of the
+/// AWS account root user, which has full access." SCPs and explicit denies
+/// still apply.
+#[test]
+fn deliberate_root_user_has_full_access() {
+    let root = format!("arn:aws:iam::{ACCT}:root");
+    let line = |more: Value| {
+        let mut l = json!({"id": "r", "principal": root, "action": "s3:GetObject",
+                           "resource": "arn:aws:s3:::b/k"});
+        for (k, v) in more.as_object().unwrap() {
+            l[k] = v.clone();
+        }
+        l
+    };
+    assert_eq!(decision_of(line(json!({}))), "allowed");
+    assert_eq!(
+        decision_of(line(json!({"serviceControlPolicies": [[{"Statement": [
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}]]}))),
+        "implicitDeny"
+    );
+    assert_eq!(
+        decision_of(line(json!({"identityPolicies": [{"Statement": [
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}]}))),
+        "explicitDeny"
+    );
+    assert!(casegen::semantic_tags(&line(json!({}))).contains(&TAG_ROOT_FULL_ACCESS));
 }

@@ -358,7 +358,13 @@ fn conclude(req: &Request, set: &PolicySet<'_>, s: &Sides) -> Result<Option<Note
             None => Err(Note::ServiceNeedsResourcePolicy),
         };
     }
-    let identity_side = s.identity && s.boundary && s.session;
+    // "By default, all requests are implicitly denied with the exception of
+    // the AWS account root user, which has full access"
+    // (reference_policies_evaluation-logic_policy-eval-denyallow): the root
+    // user needs no identity-based policy; SCPs, RCPs, explicit denies and
+    // the resource owner's policy still apply.
+    let root = req.principal.kind == PrincipalKind::Root;
+    let identity_side = (s.identity || root) && s.boundary && s.session;
     let identity_note = || {
         if !s.identity {
             Note::NoIdentityAllow

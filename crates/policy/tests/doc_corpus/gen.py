@@ -106,6 +106,22 @@ q_identity = ("If there are no identity-based policies or no statements in ident
 q_found_deny = ("If the enforcement code finds even one explicit deny that applies, the "
                 "enforcement code returns a final decision of Deny.")
 case("flow-no-policy", EVAL, q_default, "implicitDeny")
+ROOT = f"arn:aws:iam::{A}:root"
+case("flow-root-full-access", EVAL, q_default, "allowed", principal=ROOT)
+case("flow-root-explicit-deny", EVAL, q_found_deny, "explicitDeny", principal=ROOT,
+     resource_policy=pol(st("Deny", "s3:GetObject", "*", principal={"AWS": A})))
+case("flow-root-scp", EVAL, q_scp_none_early := ("If the enforcement code does not find any "
+     "applicable Allow statements in the SCPs, the enforcement code returns a final decision of "
+     "Deny."), "implicitDeny", principal=ROOT, scps=[[pol(allow("ec2:*"))]])
+case("flow-root-cross-account", CROSS, ("For requests made from one account to another, the "
+     "requester in Account A must have an identity-based policy that allows them to make a request "
+     "to the resource in Account B. Also, the resource-based policy in Account B must allow the "
+     "requester in Account A to access the resource."), "implicitDeny",
+     principal=f"arn:aws:iam::{B}:root", resource_account=A)
+case("flow-root-trust-policy", EVAL, ("IAM role trust policies and KMS key policies are exceptions "
+     "to this logic, because they must explicitly allow access for principals."), "implicitDeny",
+     principal=ROOT, action="sts:AssumeRole", resource=TARGET_ROLE,
+     resource_policy=pol(st("Allow", "sts:AssumeRole", None, principal={"Service": "ec2.amazonaws.com"})))
 case("flow-identity-allow", EVAL, ("If any statement in any applicable identity-based policies "
      "allows the requested action, the code evaluation continues."), "allowed",
      identity=[pol(allow("s3:GetObject"))])
