@@ -491,7 +491,6 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
                 Err(_) => break,
             }
         }
-        drop(write_ready);
         out.flush()?;
         Ok((lines, errors))
     })?;
