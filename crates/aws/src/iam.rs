@@ -313,6 +313,71 @@ impl Aws {
         Ok(())
     }
 
+    /// UntagUser, UntagRole, UntagPolicy: for IAM as code, which removes the
+    /// tags the configuration no longer gives.
+    pub async fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), AwsError> {
+        self.iam
+            .untag_user()
+            .user_name(name)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(e("iam:UntagUser", ent("user", name)))?;
+        Ok(())
+    }
+
+    pub async fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), AwsError> {
+        self.iam
+            .untag_role()
+            .role_name(name)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(e("iam:UntagRole", ent("role", name)))?;
+        Ok(())
+    }
+
+    pub async fn untag_policy(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        self.iam
+            .untag_policy()
+            .policy_arn(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(e("iam:UntagPolicy", ent("policy", arn)))?;
+        Ok(())
+    }
+
+    /// UpdateRole: description and maximum session duration (IAM as code).
+    pub async fn update_role(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        max_session_duration: Option<i32>,
+    ) -> Result<(), AwsError> {
+        self.iam
+            .update_role()
+            .role_name(name)
+            .description(description.unwrap_or(""))
+            .set_max_session_duration(Some(max_session_duration.unwrap_or(3600)))
+            .send()
+            .await
+            .map_err(e("iam:UpdateRole", ent("role", name)))?;
+        Ok(())
+    }
+
+    /// UpdateGroup with a new path (IAM as code).
+    pub async fn update_group_path(&self, name: &str, path: &str) -> Result<(), AwsError> {
+        self.iam
+            .update_group()
+            .group_name(name)
+            .new_path(path)
+            .send()
+            .await
+            .map_err(e("iam:UpdateGroup", ent("group", name)))?;
+        Ok(())
+    }
+
     /// Everything attached to a user that blocks `DeleteUser`, read with the nine
     /// list calls running concurrently.
     pub async fn user_dependents(&self, name: &str) -> Result<UserDependents, AwsError> {

@@ -154,7 +154,55 @@ pub fn apply_to_snapshot(snapshot: &Value, changes: &[Change], account_id: &str)
             Change::DeleteRole { name } => {
                 list_mut(&mut s, "RoleDetailList").retain(|r| r["RoleName"] != name.as_str())
             }
-            Change::TagPolicy { .. } | Change::Tag { .. } => {}
+            Change::Tag { kind, name, tags } => {
+                let (l, k, _) = detail(*kind);
+                if let Some(p) = find(&mut s, l, k, name) {
+                    let list = list_mut(p, "Tags");
+                    for (key, value) in tags {
+                        list.retain(|t| t["Key"] != key.as_str());
+                        list.push(json!({"Key": key, "Value": value}));
+                    }
+                }
+            }
+            Change::Untag { kind, name, keys } => {
+                let (l, k, _) = detail(*kind);
+                if let Some(p) = find(&mut s, l, k, name) {
+                    list_mut(p, "Tags").retain(|t| {
+                        !keys.iter().any(|key| t["Key"] == key.as_str())
+                    });
+                }
+            }
+            Change::TagPolicy { .. } | Change::UntagPolicy { .. } | Change::UpdateRole { .. } => {}
+            Change::MovePolicy {
+                name,
+                old_arn,
+                path,
+                arn,
+                document,
+                ..
+            } => {
+                list_mut(&mut s, "Policies").retain(|p| p["Arn"] != old_arn.as_str());
+                for l in ["UserDetailList", "RoleDetailList", "GroupDetailList"] {
+                    for e in list_mut(&mut s, l) {
+                        list_mut(e, "AttachedManagedPolicies")
+                            .retain(|a| a["PolicyArn"] != old_arn.as_str());
+                    }
+                }
+                list_mut(&mut s, "Policies").push(json!({
+                    "PolicyName": name, "Arn": arn, "Path": path, "DefaultVersionId": "v1",
+                    "PolicyVersionList": [{"Document": document, "VersionId": "v1", "IsDefaultVersion": true}]
+                }));
+            }
+            Change::UpdatePath { kind, name, path } => {
+                let (l, k, _) = detail(*kind);
+                if let Some(p) = find(&mut s, l, k, name) {
+                    p["Path"] = json!(path);
+                    p["Arn"] = json!(format!(
+                        "arn:aws:iam::{account_id}:{}{path}{name}",
+                        kind.as_str()
+                    ));
+                }
+            }
         }
     }
     s
@@ -383,15 +431,22 @@ pub fn access_changes(
     ctx.set("aws:MultiFactorAuthPresent", "true");
     ctx.set("aws:SecureTransport", "true");
     let mut out = Vec::new();
-    let names: BTreeSet<&str> = before
+    // By kind and name: a path change moves the ARN, not the principal.
+    let names: BTreeSet<(&str, &str)> = before
         .principals
         .iter()
         .chain(after.principals.iter())
-        .map(|e| e.arn.as_str())
+        .map(|e| (e.kind.as_str(), e.name.as_str()))
         .collect();
-    for arn in names {
-        let b = before.principals.iter().find(|e| e.arn == arn);
-        let a = after.principals.iter().find(|e| e.arn == arn);
+    for (kind, name) in names {
+        let b = before
+            .principals
+            .iter()
+            .find(|e| e.kind.as_str() == kind && e.name == name);
+        let a = after
+            .principals
+            .iter()
+            .find(|e| e.kind.as_str() == kind && e.name == name);
         let identity = |acc: &Account, e: &Entity| -> Vec<String> {
             e.identity
                 .iter()

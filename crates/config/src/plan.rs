@@ -273,6 +273,37 @@ fn fingerprint_source(snapshot: &Value) -> String {
     strip(snapshot).to_string()
 }
 
+/// Tags recording an attachment iamctl made to a principal it does not own
+/// start with this; the value is the policy's ARN.
+pub const TAG_ATTACHED: &str = "iamctl:attached:";
+
+/// The tag recording an attachment of `arn`: `iamctl:attached:aws/ReadOnlyAccess`
+/// for an AWS-managed policy, `iamctl:attached:local/<path><name>` for a
+/// customer-managed one (a digest when that would exceed IAM's 128
+/// characters), the ARN as value.
+pub fn attachment_tag(arn: &str) -> (String, String) {
+    let short = match arn.split_once(":policy/") {
+        Some((head, rest)) if head.ends_with(":aws") => format!("aws/{rest}"),
+        Some((_, rest)) => format!("local/{rest}"),
+        None => arn.to_owned(),
+    };
+    let key = format!("{TAG_ATTACHED}{short}");
+    let key = if key.len() <= 128 && arn.len() <= 256 {
+        key
+    } else {
+        format!("{TAG_ATTACHED}#{}", fnv(arn))
+    };
+    (key, arn.chars().take(256).collect())
+}
+
+/// The attachments a principal's tags record: policy ARN → tag key.
+pub fn recorded(tags: &Tags) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter(|(k, _)| k.starts_with(TAG_ATTACHED))
+        .map(|(k, v)| (v.clone(), k.clone()))
+        .collect()
+}
+
 /// Whether tags mark a resource as IaC's.
 pub fn owned(tags: &Tags) -> bool {
     tags.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1) && tags.contains_key(TAG_TEAM)
@@ -306,6 +337,34 @@ pub enum Change {
         arn: String,
         tags: Tags,
     },
+    UntagPolicy {
+        arn: String,
+        keys: Vec<String>,
+    },
+    /// A policy of ours at another path than the configuration's: detached
+    /// from every holder and deleted, then made at `path` (IAM moves no
+    /// policy, and its name is unique in the account).
+    MovePolicy {
+        name: String,
+        old_arn: String,
+        path: String,
+        arn: String,
+        description: Option<String>,
+        document: Value,
+        tags: Tags,
+    },
+    /// A user's or group's path.
+    UpdatePath {
+        kind: Kind,
+        name: String,
+        path: String,
+    },
+    /// A role's description and maximum session duration.
+    UpdateRole {
+        name: String,
+        description: Option<String>,
+        max_session_duration: Option<u32>,
+    },
     DeletePolicy {
         name: String,
         arn: String,
@@ -331,6 +390,13 @@ pub enum Change {
         kind: Kind,
         name: String,
         tags: Tags,
+    },
+    /// Removes tags: records of attachments iamctl no longer holds, tags
+    /// the configuration no longer gives.
+    Untag {
+        kind: Kind,
+        name: String,
+        keys: Vec<String>,
     },
     UpdateTrust {
         name: String,
@@ -391,7 +457,9 @@ impl Change {
     pub fn phase(&self) -> u8 {
         use Change::*;
         match self {
-            CreatePolicy { .. } | UpdatePolicy { .. } | TagPolicy { .. } => 0,
+            CreatePolicy { .. } | UpdatePolicy { .. } | TagPolicy { .. } | UntagPolicy { .. } => 0,
+            MovePolicy { .. } | UpdatePath { .. } => 0,
+            UpdateRole { .. } => 1,
             CreateUser { .. } | CreateGroup { .. } => 0,
             // After the users: IAM refuses a trust policy naming a user that
             // does not exist yet.
@@ -400,7 +468,9 @@ impl Change {
             AddMember { .. } | Attach { .. } | PutInline { .. } => 2,
             Detach { .. } | DeleteInline { .. } | RemoveMember { .. } => 3,
             SetBoundary { arn: None, .. } => 3,
-            DeleteUser { .. } | DeleteRole { .. } => 4,
+            // After the detachments: a record must never go before what
+            // it records.
+            DeleteUser { .. } | DeleteRole { .. } | Untag { .. } => 4,
             DeletePolicy { .. } => 5,
         }
     }
@@ -438,11 +508,32 @@ impl Change {
                 None => format!("update policy {name} (new default version)"),
             },
             TagPolicy { arn, tags } => format!("tag policy {} {}", last(arn), tag_text(tags)),
+            UntagPolicy { arn, keys } => format!("untag policy {} {}", last(arn), keys.join(",")),
+            MovePolicy {
+                name, old_arn, arn, ..
+            } => format!("move policy {name} from {old_arn} to {arn} (deleted and made anew)"),
+            UpdatePath { kind, name, path } => {
+                format!("move {} {name} to path {path}", kind.as_str())
+            }
+            UpdateRole {
+                name,
+                description,
+                max_session_duration,
+            } => format!(
+                "update role {name} (description {}, maximum session {})",
+                description
+                    .as_deref()
+                    .map_or_else(|| "none".to_owned(), |d| format!("{d:?}")),
+                max_session_duration.map_or_else(|| "default".to_owned(), |d| format!("{d} s"))
+            ),
             DeletePolicy { name, .. } => format!("delete policy {name}"),
             CreateUser { name, .. } => format!("create user {name}"),
             CreateRole { name, .. } => format!("create role {name}"),
             CreateGroup { name, .. } => format!("create group {name}"),
             Tag { kind, name, tags } => format!("tag {} {name} {}", kind.as_str(), tag_text(tags)),
+            Untag { kind, name, keys } => {
+                format!("untag {} {name} {}", kind.as_str(), keys.join(","))
+            }
             UpdateTrust { name, .. } => format!("update trust policy of role {name}"),
             SetBoundary {
                 kind,
@@ -500,7 +591,7 @@ impl Change {
     pub fn documents(&self) -> Option<(Option<&Value>, &Value)> {
         use Change::*;
         match self {
-            CreatePolicy { document, .. } => Some((None, document)),
+            CreatePolicy { document, .. } | MovePolicy { document, .. } => Some((None, document)),
             UpdatePolicy { old, new, .. } => Some((Some(old), new)),
             CreateRole { trust, .. } => Some((None, trust)),
             UpdateTrust { old, new, .. } => Some((Some(old), new)),
@@ -787,6 +878,8 @@ pub fn plan(
         conflicts: Vec::new(),
     };
     let ch = &mut p.changes;
+    // Policies moved to another path: their old ARNs.
+    let mut moved: BTreeSet<String> = BTreeSet::new();
 
     // Policies.
     for (name, want) in &desired.policies {
@@ -843,6 +936,21 @@ pub fn plan(
                 document,
                 tags: want.tags.clone(),
             }),
+            Some(have) if have.arn != want.arn && owned(&have.tags) => {
+                // IAM cannot move a policy to another path, and its name is
+                // unique in the account: the old one goes (detached from
+                // every holder) and the new one is made, in one change.
+                ch.push(Change::MovePolicy {
+                    name: name.clone(),
+                    old_arn: have.arn.clone(),
+                    path: want.path.clone(),
+                    arn: want.arn.clone(),
+                    description: want.description.clone(),
+                    document,
+                    tags: want.tags.clone(),
+                });
+                moved.insert(have.arn.clone());
+            }
             Some(have) => {
                 if !owned(&have.tags) && !opts.adopt {
                     p.conflicts.push(format!(
@@ -855,6 +963,13 @@ pub fn plan(
                     ch.push(Change::TagPolicy {
                         arn: have.arn.clone(),
                         tags: missing,
+                    });
+                }
+                let extra = extra_tags(&have.tags, &want.tags);
+                if !extra.is_empty() {
+                    ch.push(Change::UntagPolicy {
+                        arn: have.arn.clone(),
+                        keys: extra,
                     });
                 }
                 if !same_doc(&have.document, &document) {
@@ -893,6 +1008,7 @@ pub fn plan(
         .policies
         .values()
         .filter(|a| owned(&a.tags) && !desired_arns.contains(a.arn.as_str()))
+        .filter(|a| !moved.contains(&a.arn))
         .collect();
 
     // Principals.
@@ -973,7 +1089,14 @@ pub fn plan(
                         })),
                         description: r.description.clone(),
                         max_session_duration: r.max_session_duration,
-                        tags: w.tags.clone(),
+                        tags: {
+                            let mut t = w.tags.clone();
+                            t.insert(
+                                TAG_ROLE_SETTINGS.to_owned(),
+                                role_settings(r.description.as_deref(), r.max_session_duration),
+                            );
+                            t
+                        },
                     });
                 }
                 Kind::Group => ch.push(Change::CreateGroup {
@@ -990,12 +1113,48 @@ pub fn plan(
             }
             Some(h) => {
                 if w.managed && w.kind != Kind::Group {
-                    let missing = missing_tags(&h.tags, w.tags);
+                    let mut want_tags = w.tags.clone();
+                    if w.kind == Kind::Role {
+                        let r = &desired.roles[w.name];
+                        let digest =
+                            role_settings(r.description.as_deref(), r.max_session_duration);
+                        if h.tags.get(TAG_ROLE_SETTINGS) != Some(&digest) {
+                            ch.push(Change::UpdateRole {
+                                name: w.name.to_owned(),
+                                description: r.description.clone(),
+                                max_session_duration: r.max_session_duration,
+                            });
+                        }
+                        want_tags.insert(TAG_ROLE_SETTINGS.to_owned(), digest);
+                    }
+                    let missing = missing_tags(&h.tags, &want_tags);
                     if !missing.is_empty() {
                         ch.push(Change::Tag {
                             kind: w.kind,
                             name: w.name.to_owned(),
                             tags: missing,
+                        });
+                    }
+                    let extra = extra_tags(&h.tags, &want_tags);
+                    if !extra.is_empty() {
+                        ch.push(Change::Untag {
+                            kind: w.kind,
+                            name: w.name.to_owned(),
+                            keys: extra,
+                        });
+                    }
+                }
+                if w.managed && !h.path.is_empty() && h.path != w.path {
+                    if w.kind == Kind::Role {
+                        p.warnings.push(format!(
+                            "role `{}` is at path `{}`, the configuration says `{}`: IAM cannot move a role; rename it to have it made anew",
+                            w.name, h.path, w.path
+                        ));
+                    } else {
+                        ch.push(Change::UpdatePath {
+                            kind: w.kind,
+                            name: w.name.to_owned(),
+                            path: w.path.to_owned(),
                         });
                     }
                 }
@@ -1022,7 +1181,29 @@ pub fn plan(
                 arn: w.boundary.clone(),
             });
         }
+        // On a principal iamctl does not own, each attachment iamctl makes is
+        // recorded in a tag first, so that removing the grant detaches
+        // exactly that, and never a hand-made attachment of the same policy.
+        let records = w.kind != Kind::Group && !w.managed;
+        let rec = recorded(&h.tags);
+        let mut record = Tags::new();
+        let mut forget = Vec::new();
         for arn in w.attached.difference(&h.attached) {
+            if arn.contains(":aws:policy/")
+                && !actual.documents.contains_key(arn)
+                && !sources.contains_key(arn)
+            {
+                p.conflicts.push(format!(
+                    "AWS-managed policy `{arn}`, granted to {} `{}`, does not exist (or the deployer role cannot read it)",
+                    w.kind.as_str(),
+                    w.name
+                ));
+                continue;
+            }
+            if records && !rec.contains_key(arn) {
+                let (k, v) = attachment_tag(arn);
+                record.insert(k, v);
+            }
             ch.push(Change::Attach {
                 kind: w.kind,
                 name: w.name.to_owned(),
@@ -1032,11 +1213,33 @@ pub fn plan(
         for arn in h.attached.difference(w.attached) {
             let ours =
                 ours_gone.iter().any(|a| a.arn == *arn) || managed_arns.contains(arn.as_str());
-            if w.managed || ours {
+            if w.managed || ours || rec.contains_key(arn) {
                 ch.push(Change::Detach {
                     kind: w.kind,
                     name: w.name.to_owned(),
                     arn: arn.clone(),
+                });
+            }
+        }
+        if records {
+            // Records of what is no longer attached and no longer wanted.
+            forget.extend(
+                rec.iter()
+                    .filter(|(arn, _)| !w.attached.contains(*arn))
+                    .map(|(_, key)| key.clone()),
+            );
+            if !record.is_empty() {
+                ch.push(Change::Tag {
+                    kind: w.kind,
+                    name: w.name.to_owned(),
+                    tags: record,
+                });
+            }
+            if !forget.is_empty() {
+                ch.push(Change::Untag {
+                    kind: w.kind,
+                    name: w.name.to_owned(),
+                    keys: forget,
                 });
             }
         }
@@ -1152,11 +1355,22 @@ pub fn plan(
             if named || (kind != Kind::Group && owned(&h.tags)) {
                 continue;
             }
-            for arn in h.attached.iter().filter(|a| ours_kept.contains(a.as_str())) {
+            let rec = recorded(&h.tags);
+            for arn in h.attached.iter().filter(|a| {
+                ours_kept.contains(a.as_str())
+                    || (rec.contains_key(*a) && !ours_gone.iter().any(|o| o.arn == **a))
+            }) {
                 ch.push(Change::Detach {
                     kind,
                     name: name.clone(),
                     arn: arn.clone(),
+                });
+            }
+            if kind != Kind::Group && !rec.is_empty() {
+                ch.push(Change::Untag {
+                    kind,
+                    name: name.clone(),
+                    keys: rec.into_values().collect(),
                 });
             }
         }
@@ -1174,6 +1388,29 @@ pub fn plan(
     }
     p.changes.sort_by_key(Change::phase);
     p
+}
+
+/// The tag on roles iamctl owns holding a digest of their description and
+/// maximum session duration, which GetAccountAuthorizationDetails does not
+/// return: a change in the configuration shows against it.
+pub const TAG_ROLE_SETTINGS: &str = "iamctl:role-settings";
+
+/// The digest [`TAG_ROLE_SETTINGS`] holds.
+pub fn role_settings(description: Option<&str>, max_session_duration: Option<u32>) -> String {
+    fnv(&format!(
+        "{}\u{0}{}",
+        description.unwrap_or(""),
+        max_session_duration.map_or_else(String::new, |d| d.to_string())
+    ))
+}
+
+/// Keys `have` holds that `want` does not give (AWS's own `aws:` keys
+/// aside): tags removed from the configuration.
+fn extra_tags(have: &Tags, want: &Tags) -> Vec<String> {
+    have.keys()
+        .filter(|k| !want.contains_key(*k) && !k.starts_with("aws:"))
+        .cloned()
+        .collect()
 }
 
 /// Tags in `want` that `have` lacks or holds with another value.

@@ -422,3 +422,115 @@ fn a_version_already_holding_the_document_is_made_the_default() {
         Change::UpdatePolicy { reuse: Some(v), prune: None, .. } if v == "v1"
     ));
 }
+
+/// A configuration directory written from (path, text) pairs.
+fn config_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn desired_of(files: &[(&str, &str)], env: &str) -> DesiredAccount {
+    let dir = config_dir(files);
+    let (config, diags) = check(dir.path(), now());
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    desired_state(&config, env, now()).expect("environment")
+}
+
+#[test]
+fn removing_a_grant_detaches_exactly_what_iamctl_attached() {
+    // Issue 8: seed 004's existing users. user2 holds ReadOnlyAccess by hand
+    // before iamctl; user1 gets it from iamctl. Taking both out of the grant
+    // detaches user1's (AWS-managed) attachment and leaves user2's.
+    const RO: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let accounts = (
+        "aws-accounts/t.yaml",
+        "aws-accounts:\n  nonprod: \"123456789012\"\n",
+    );
+    let policies = (
+        "aws-policies/t.yaml",
+        "aws-policies:\n  ro:\n    description: read\n    managed_policies: [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n",
+    );
+    let grant = |users: &str| {
+        format!("permanent-access:\n  - description: read\n    users: [{users}]\n    environments: [nonprod]\n    grants: [ro]\n")
+    };
+    let user = |name: &str, attached: &[&str]| {
+        json!({"UserName": name, "Arn": format!("arn:aws:iam::123456789012:user/{name}"), "Path": "/",
+               "GroupList": [], "UserPolicyList": [], "Tags": [],
+               "AttachedManagedPolicies": attached.iter().map(|a| json!({"PolicyArn": a, "PolicyName": "ReadOnlyAccess"})).collect::<Vec<_>>()})
+    };
+    let mut snapshot = empty();
+    snapshot["UserDetailList"] =
+        json!([user("user1", &[]), user("user2", &[RO]), user("user3", &[])]);
+    // AWS-managed documents are read with the snapshot.
+    snapshot["Policies"] = json!([{"PolicyName": "ReadOnlyAccess", "Arn": RO, "Path": "/",
+        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
+            "Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}}]}]);
+    let before = snapshot.clone();
+
+    let g = grant("user1@example.com, user2@example.com");
+    let d = desired_of(
+        &[accounts, policies, ("permanent-access/t.yaml", &g)],
+        "nonprod",
+    );
+    let actual = ActualAccount::from_snapshot(&snapshot, &HashMap::new());
+    let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
+    let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert_eq!(
+        summaries,
+        [
+            "tag user user1 iamctl:attached:aws/ReadOnlyAccess=arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "attach ReadOnlyAccess to user user1",
+        ]
+    );
+    let after = apply_to_snapshot(&snapshot, &p.changes, &d.account_id);
+    let again = plan(
+        &d,
+        &ActualAccount::from_snapshot(&after, &HashMap::new()),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    assert!(again.is_empty(), "{:?}", again.changes);
+
+    // The grant goes to user3 instead.
+    let g = grant("user3@example.com");
+    let d = desired_of(
+        &[accounts, policies, ("permanent-access/t.yaml", &g)],
+        "nonprod",
+    );
+    let p = plan(
+        &d,
+        &ActualAccount::from_snapshot(&after, &HashMap::new()),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert_eq!(
+        summaries,
+        [
+            "tag user user3 iamctl:attached:aws/ReadOnlyAccess=arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "attach ReadOnlyAccess to user user3",
+            "detach ReadOnlyAccess from user user1",
+            "untag user user1 iamctl:attached:aws/ReadOnlyAccess",
+        ]
+    );
+    let last = apply_to_snapshot(&after, &p.changes, &d.account_id);
+    // user1 and user2 hold exactly what they held before iamctl.
+    for name in ["user1", "user2"] {
+        let find = |v: &Value| {
+            v["UserDetailList"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["UserName"] == name)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(find(&last), find(&before), "{name}");
+    }
+}

@@ -618,25 +618,7 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
             description,
             document,
             tags,
-        } => {
-            let made = aws
-                .create_policy(
-                    name,
-                    Some(path),
-                    &document.to_string(),
-                    description.as_deref(),
-                    &tags_to(tags),
-                )
-                .await
-                .map(|_| ());
-            match made {
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    let have = tags_of(&aws.list_policy_tags(arn).await?);
-                    created_by_retry(e, &have, tags)
-                }
-                other => other,
-            }
-        }
+        } => create_policy(aws, name, path, arn, description.as_deref(), document, tags).await,
         Change::UpdatePolicy {
             arn,
             new,
@@ -648,6 +630,36 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
             None => update_policy(aws, arn, new, prune.as_deref()).await,
         },
         Change::TagPolicy { arn, tags } => aws.tag_policy(arn, &tags_to(tags)).await,
+        Change::UntagPolicy { arn, keys } => gone_ok(aws.untag_policy(arn, keys).await),
+        Change::MovePolicy {
+            name,
+            old_arn,
+            path,
+            arn,
+            description,
+            document,
+            tags,
+        } => {
+            delete_policy(aws, old_arn).await?;
+            create_policy(aws, name, path, arn, description.as_deref(), document, tags).await
+        }
+        Change::UpdatePath { kind, name, path } => match kind {
+            Kind::User => aws.update_user(name, None, Some(path)).await,
+            Kind::Group => aws.update_group_path(name, path).await,
+            Kind::Role => Ok(()),
+        },
+        Change::UpdateRole {
+            name,
+            description,
+            max_session_duration,
+        } => {
+            aws.update_role(
+                name,
+                description.as_deref(),
+                max_session_duration.map(|d| d as i32),
+            )
+            .await
+        }
         Change::DeletePolicy { arn, .. } => {
             let versions = match aws.list_policy_versions(arn).await {
                 Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
@@ -715,6 +727,11 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
             Kind::Role => aws.tag_role(name, &tags_to(tags)).await,
             Kind::Group => Ok(()),
         },
+        Change::Untag { kind, name, keys } => match kind {
+            Kind::User => gone_ok(aws.untag_user(name, keys).await),
+            Kind::Role => gone_ok(aws.untag_role(name, keys).await),
+            Kind::Group => Ok(()),
+        },
         Change::UpdateTrust { name, new, .. } => aws.update_trust(name, &new.to_string()).await,
         Change::SetBoundary { kind, name, arn } => match (kind, arn) {
             (Kind::User, Some(a)) => aws.put_user_permissions_boundary(name, a).await,
@@ -778,6 +795,62 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
             gone_ok(aws.delete_role(name).await)
         }
     }
+}
+
+/// CreatePolicy; "already exists" with every tag wanted is this apply's own
+/// create whose reply was lost.
+async fn create_policy(
+    aws: &Aws,
+    name: &str,
+    path: &str,
+    arn: &str,
+    description: Option<&str>,
+    document: &Value,
+    tags: &Tags,
+) -> Result<(), AwsError> {
+    let made = aws
+        .create_policy(
+            name,
+            Some(path),
+            &document.to_string(),
+            description,
+            &tags_to(tags),
+        )
+        .await
+        .map(|_| ());
+    match made {
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            let have = tags_of(&aws.list_policy_tags(arn).await?);
+            created_by_retry(e, &have, tags)
+        }
+        other => other,
+    }
+}
+
+/// Deletes a policy whoever holds it: detached from every user, group and
+/// role, its non-default versions deleted, then the policy. Gone is done.
+async fn delete_policy(aws: &Aws, arn: &str) -> Result<(), AwsError> {
+    let holders = match aws.list_entities_for_policy(arn).await {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    for (kind, names) in [
+        (PrincipalKind::User, &holders.users),
+        (PrincipalKind::Group, &holders.groups),
+        (PrincipalKind::Role, &holders.roles),
+    ] {
+        for n in names {
+            gone_ok(aws.detach_policy(kind, n, arn).await)?;
+        }
+    }
+    let versions = match aws.list_policy_versions(arn).await {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    for v in versions.iter().filter(|v| !v.is_default_version) {
+        gone_ok(aws.delete_policy_version(arn, &v.version_id).await)?;
+    }
+    gone_ok(aws.delete_policy(arn).await)
 }
 
 /// Attempts of CreatePolicyVersion, as the SDK's retry would make.

@@ -855,7 +855,9 @@ async fn drift_made_outside_is_planned_back_and_restored() {
     let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
     let out = &o.stdout;
     for line in [
-        "  ~ update policy core-ec2-full (new default version; delete v1, the oldest of five)\n",
+        // v1 still holds the configuration's document: it becomes the
+        // default again, no sixth version pushed (issue 12.9).
+        "  ~ update policy core-ec2-full (make v1, which holds this document, the default version)\n",
         "  + attach core-ec2-full to role operator\n",
         "  ~ update trust policy of role operator\n",
         "  + create user bob\n",
@@ -879,7 +881,7 @@ async fn drift_made_outside_is_planned_back_and_restored() {
     let (doc, versions) = d.policy("core-ec2-full").await;
     assert_eq!(doc, applied.0["policies"]["core-ec2-full"]["document"]);
     assert_eq!(versions.len(), 5, "{versions:?}");
-    assert!(!versions.contains(&"v1".to_string()), "{versions:?}");
+    assert!(versions.contains(&"v1".to_string()), "{versions:?}");
     assert_eq!(d.attached("role", "operator").await, [ec2]);
     assert_eq!(
         d.trust("operator").await["Statement"][0]["Condition"]["Bool"]
@@ -1745,11 +1747,17 @@ async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
     // legacy keeps s3:GetObject through AmazonS3ReadOnlyAccess: no loss shown.
-    assert!(!out.contains("user legacy loses"), "{out}");
+    // iamctl attached AmazonS3ReadOnlyAccess to legacy, and recorded it
+    // there: it goes too (issue 8).
+    assert!(
+        out.contains("  - detach AmazonS3ReadOnlyAccess from user legacy\n"),
+        "{out}"
+    );
+    assert!(out.contains("    user legacy loses "), "{out}");
     t.ok(&["apply", "cfg", "--yes"]);
     for a in [&t.dev, &t.prod] {
-        // iamctl cannot tell who attached an AWS-managed policy: it stays.
-        assert_eq!(a.attached("user", "legacy").await, [READONLY]);
+        assert!(a.attached("user", "legacy").await.is_empty());
+        // A group carries no tags, so no record: an AWS-managed policy stays.
         assert_eq!(a.attached("group", "readers").await, [READONLY]);
         assert!(a.user_tags("legacy").await.is_empty());
     }
@@ -2173,4 +2181,212 @@ async fn seed004_plans_in_a_page_and_names_the_ci_roles_new_write_access() {
     // It applies, and then there is nothing to plan.
     t.ok(&["apply", "cfg", "--yes"]);
     t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
+
+/// Issue 8: removing users from a grant detaches exactly what iamctl
+/// attached to them, AWS-managed policies included (recorded in a tag on the
+/// principal, which iamctl does not own), and never a hand-made attachment of
+/// the same policy. Afterwards each user holds what it held before iamctl.
+#[tokio::test]
+async fn removing_a_grant_restores_existing_users_to_what_they_had() {
+    let t = Iac::new().await;
+    const RO: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let d = &t.dev;
+    for u in ["user1", "user2", "user3"] {
+        d.iam
+            .create_user()
+            .user_name(u)
+            .send()
+            .await
+            .expect("CreateUser");
+    }
+    // user2 has ReadOnlyAccess by hand, before iamctl.
+    d.iam
+        .attach_user_policy()
+        .user_name("user2")
+        .policy_arn(RO)
+        .send()
+        .await
+        .expect("AttachUserPolicy");
+    let before = d.dump().await;
+    t.write(
+        "aws-accounts/example-team.yaml",
+        &format!("aws-accounts:\n  nonprod: \"{}\"\n", d.id),
+    );
+    t.write(
+        "aws-policies/example-team.yaml",
+        "aws-policies:\n  developers.read-only:\n    description: \"Read Only access for developers\"\n    managed_policies:\n      - \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\n    custom_statements:\n      - effect: \"Allow\"\n        actions: [\"s3:ListBucket\", \"ec2:DescribeInstances\"]\n        resources: [\"*\"]\n",
+    );
+    let grant = |users: &str| {
+        format!("permanent-access:\n  - description: Team read-only access\n    users: [{users}]\n    environments: [nonprod]\n    grants: [developers.read-only]\n")
+    };
+    t.write(
+        "permanent-access/example-team.yaml",
+        &grant("user1@example.com, user2@example.com"),
+    );
+    t.ok(&["apply", "cfg", "--yes"]);
+    let custom = d.arn("policy", "example-team-developers-read-only");
+    let mut want = vec![RO.to_string(), custom.clone()];
+    want.sort();
+    assert_eq!(d.attached("user", "user1").await, want);
+    assert_eq!(d.attached("user", "user2").await, want);
+    // The record is on user1 only: user2's ReadOnlyAccess is not iamctl's.
+    assert_eq!(
+        d.user_tags("user1").await,
+        tags(&[
+            ("iamctl:attached:aws/ReadOnlyAccess", RO),
+            (
+                "iamctl:attached:local/example-team-developers-read-only",
+                &custom
+            )
+        ])
+    );
+    assert_eq!(
+        d.user_tags("user2").await,
+        tags(&[(
+            "iamctl:attached:local/example-team-developers-read-only",
+            &custom
+        )])
+    );
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+
+    // The grant moves to user3.
+    t.write(
+        "permanent-access/example-team.yaml",
+        &grant("user3@example.com"),
+    );
+    let o = t.ok(&["plan", "cfg"]);
+    assert!(
+        o.stdout
+            .contains("  - detach ReadOnlyAccess from user user1\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        !o.stdout.contains("detach ReadOnlyAccess from user user2"),
+        "{}",
+        o.stdout
+    );
+    t.ok(&["apply", "cfg", "--yes"]);
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    let after = d.dump().await;
+    for u in ["user1", "user2"] {
+        assert_eq!(after["users"][u], before["users"][u], "{u}");
+    }
+    assert_eq!(d.attached("user", "user3").await, want);
+}
+
+/// Issue 12.5: what the YAML stops saying is planned and converges: a tag
+/// removed, a user's and a group's path, a role's description and maximum
+/// session duration, a policy's path; a managed-policy ARN that does not
+/// exist is reported as such.
+#[tokio::test]
+async fn yaml_changes_to_tags_paths_role_settings_and_policy_paths_converge() {
+    let t = Iac::new().await;
+    t.base();
+    t.ok(&["apply", "cfg", "--yes"]);
+    assert_eq!(
+        t.dev
+            .user_tags("alice")
+            .await
+            .get("cost-centre")
+            .map(String::as_str),
+        Some("42")
+    );
+    t.write(
+        "users/core.yaml",
+        "users:\n  alice@example.com: {}\n  bob@example.com: {}\n",
+    );
+    t.write(
+        "roles/core.yaml",
+        "roles:\n  operator:\n    description: \"Runs EC2 now\"\n    max_session_duration: 7200\n    trust:\n      users: [alice@example.com]\n      require_mfa: true\n",
+    );
+    t.write(
+        "aws-policies/core.yaml",
+        &POLICIES.replace(
+            "  ec2.full:\n    description: \"EC2\"\n",
+            "  ec2.full:\n    description: \"EC2\"\n    path: /p/\n",
+        ),
+    );
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    for line in [
+        "  ~ untag user alice cost-centre\n",
+        "  ~ update role operator (description \"Runs EC2 now\", maximum session 7200 s)\n",
+        &format!(
+            "  ~ move policy core-ec2-full from {} to arn:aws:iam::{}:policy/p/core-ec2-full (deleted and made anew)\n",
+            t.dev.arn("policy", "core-ec2-full"),
+            t.dev.id
+        ),
+    ] {
+        assert!(o.stdout.contains(line), "missing {line:?} in:\n{}", o.stdout);
+    }
+    t.ok(&["apply", "cfg", "--yes"]);
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    let d = &t.dev;
+    assert!(!d.user_tags("alice").await.contains_key("cost-centre"));
+    let role = d
+        .iam
+        .get_role()
+        .role_name("operator")
+        .send()
+        .await
+        .expect("GetRole");
+    let role = role.role().expect("role");
+    assert_eq!(role.description(), Some("Runs EC2 now"));
+    assert_eq!(role.max_session_duration(), Some(7200));
+    let moved = format!("arn:aws:iam::{}:policy/p/core-ec2-full", d.id);
+    assert!(d.attached("role", "operator").await.contains(&moved));
+    assert!(d.attached("user", "alice").await.contains(&moved));
+    assert!(!d.local_policies().await.is_empty());
+
+    // Paths of a user and a group. (moto keeps tags by ARN, so a user moved
+    // to another path loses its tags there, and it ignores a group's new
+    // path: the account is checked, not a second plan.)
+    t.write(
+        "users/core.yaml",
+        "users:\n  alice@example.com: {}\n  bob@example.com:\n    path: /team/\n",
+    );
+    t.write(
+        "groups/core.yaml",
+        "groups:\n  readers:\n    path: /g/\n    members: [alice@example.com, bob@example.com]\n",
+    );
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    for line in [
+        "  ~ move user bob to path /team/\n",
+        "  ~ move group readers to path /g/\n",
+    ] {
+        assert!(
+            o.stdout.contains(line),
+            "missing {line:?} in:\n{}",
+            o.stdout
+        );
+    }
+    t.ok(&["apply", "cfg", "--yes"]);
+    let bob = d
+        .iam
+        .get_user()
+        .user_name("bob")
+        .send()
+        .await
+        .expect("GetUser");
+    assert_eq!(bob.user().expect("user").path(), "/team/");
+    t.write("users/core.yaml", USERS);
+    t.write("groups/core.yaml", GROUPS);
+
+    // A grant of an AWS-managed policy that does not exist: a conflict
+    // naming the policy, not a missing user.
+    t.write(
+        "aws-policies/core.yaml",
+        &format!("{POLICIES}  nothing:\n    managed_policies: [\"arn:aws:iam::aws:policy/NoSuchPolicyEver\"]\n"),
+    );
+    t.write(
+        "permanent-access/core.yaml",
+        &format!("{PERMANENT}  - description: nothing\n    users: [alice@example.com]\n    environments: [dev]\n    grants: [nothing]\n"),
+    );
+    let o = t.fails(&["plan", "cfg"], 1);
+    assert!(
+        o.stdout.contains("conflict: AWS-managed policy `arn:aws:iam::aws:policy/NoSuchPolicyEver`, granted to user `alice`, does not exist"),
+        "{}",
+        o.stdout
+    );
 }
