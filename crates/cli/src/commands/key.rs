@@ -138,7 +138,19 @@ pub async fn issue(
             } else {
                 KeyFormat::Env
             });
-            print!("{}", render_key(&key, fmt));
+            if crate::ctx::print_out(&render_key(&key, fmt)).is_err() {
+                // The secret reached no one (stdout closed): take the key back.
+                let undone = aws.delete_access_key(user, &key.access_key_id).await;
+                return Err(CommandError::failure(format!(
+                    "stdout was closed before the secret of access key `{}` could be shown; the key {}",
+                    key.access_key_id,
+                    if undone.is_ok() {
+                        "was deleted again"
+                    } else {
+                        "could not be deleted: delete it by hand"
+                    }
+                )));
+            }
             ctx.status(format!(
                 "created access key `{}` for user `{user}`; the secret above is shown once",
                 key.access_key_id

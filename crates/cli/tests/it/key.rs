@@ -290,3 +290,15 @@ async fn key_rotate_twice_with_delete_old_works() {
     ]);
     assert_eq!(env.access_key_ids("twice").await.len(), 1);
 }
+
+/// A secret printed to a closed stdout reaches no one: the key is deleted again
+/// and the command fails, rather than ending quietly with a key nobody has.
+#[tokio::test]
+async fn key_create_to_a_closed_stdout_takes_the_key_back() {
+    let env = Env::new().await;
+    env.ok(&["user", "create", "closed"]);
+    let o = env.run_closed_stdout(&["key", "create", "closed", "--format", "env"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("was deleted again"), "{}", o.stderr);
+    assert!(env.access_key_ids("closed").await.is_empty());
+}

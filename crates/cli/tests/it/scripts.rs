@@ -66,3 +66,45 @@ fn man_pages_cover_every_command() {
         assert!(dir.path().join(p).exists(), "{p} missing");
     }
 }
+
+/// Issue 11 item 15: the Dockerfile builds in one stage with the locked
+/// dependencies and ships only the static binary (and CA certificates) in a
+/// `scratch` image that runs as a numeric non-root user. (`scripts/check-image`
+/// builds and runs it where a Docker daemon is available.)
+#[test]
+fn dockerfile_is_multi_stage_static_and_non_root() {
+    let text = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let froms: Vec<&&str> = lines.iter().filter(|l| l.starts_with("FROM ")).collect();
+    assert!(froms.len() >= 2, "multi-stage: {froms:?}");
+    assert!(
+        froms[0].contains("alpine") && froms[0].contains(" AS build"),
+        "{froms:?}"
+    );
+    assert_eq!(**froms.last().unwrap(), "FROM scratch");
+    assert!(text.contains("cargo build --release --locked -p iamctl"));
+    assert!(
+        text.contains("program interpreter"),
+        "checks the binary is static"
+    );
+    let last_stage = text.rsplit("FROM scratch").next().unwrap();
+    assert!(last_stage.contains("COPY --from=build /out/iamctl"));
+    let user = last_stage
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("USER "))
+        .expect("a USER in the final stage");
+    let uid = user.split(':').next().unwrap();
+    assert!(
+        uid.parse::<u32>().is_ok_and(|u| u != 0),
+        "numeric non-root: {user}"
+    );
+    assert!(last_stage.contains("ENTRYPOINT [\"/usr/local/bin/iamctl\"]"));
+    let ignore = std::fs::read_to_string(root().join(".dockerignore")).unwrap();
+    for p in ["target/", ".venv/", ".git/"] {
+        assert!(ignore.lines().any(|l| l == p), ".dockerignore lacks {p}");
+    }
+}
