@@ -853,6 +853,46 @@ pub fn first_difference(saved: &Plan, fresh: &Plan) -> Option<String> {
 pub struct PlanOptions {
     /// Take over untagged resources whose names the configuration wants.
     pub adopt: bool,
+    /// The teams that have files in the configuration directory. Resources
+    /// of another team are left alone and reported (its files may simply
+    /// not be in this directory), unless `prune_teams`. `None`: every team's
+    /// resources are the configuration's.
+    pub teams: Option<BTreeSet<String>>,
+    /// Remove what teams without files own.
+    pub prune_teams: bool,
+}
+
+impl ActualAccount {
+    /// The resources tagged for a team outside `teams`, counted per team.
+    pub fn other_teams(&self, teams: &BTreeSet<String>) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        let tags = self
+            .users
+            .values()
+            .chain(self.roles.values())
+            .map(|p| &p.tags)
+            .chain(self.policies.values().map(|p| &p.tags));
+        for t in tags {
+            if let Some(team) = t
+                .get(TAG_TEAM)
+                .filter(|team| owned(t) && !teams.contains(*team))
+            {
+                *out.entry(team.clone()).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
+    /// This account without what teams outside `teams` own.
+    pub fn without_other_teams(&self, teams: &BTreeSet<String>) -> ActualAccount {
+        let mut a = self.clone();
+        let other =
+            |t: &Tags| owned(t) && t.get(TAG_TEAM).is_some_and(|team| !teams.contains(team));
+        a.users.retain(|_, u| !other(&u.tags));
+        a.roles.retain(|_, r| !other(&r.tags));
+        a.policies.retain(|_, p| !other(&p.tags));
+        a
+    }
 }
 
 fn same_doc(a: &Value, b: &Value) -> bool {
@@ -876,6 +916,27 @@ pub fn plan(
         access: Vec::new(),
         warnings: Vec::new(),
         conflicts: Vec::new(),
+    };
+    // Teams without files: their resources are reported, and left alone
+    // unless pruning was asked for.
+    let kept;
+    let actual = match &opts.teams {
+        Some(teams) => {
+            for (team, n) in actual.other_teams(teams) {
+                p.warnings.push(if opts.prune_teams {
+                    format!("team `{team}` owns {n} resource(s) and has no files: `--prune-teams` removes them")
+                } else {
+                    format!("team `{team}` owns {n} resource(s) and has no files; they are left alone (pass `--prune-teams` to remove them)")
+                });
+            }
+            if opts.prune_teams {
+                actual
+            } else {
+                kept = actual.without_other_teams(teams);
+                &kept
+            }
+        }
+        None => actual,
     };
     let ch = &mut p.changes;
     // Policies moved to another path: their old ARNs.

@@ -214,7 +214,15 @@ fn an_untagged_resource_of_a_desired_name_is_a_conflict_unless_adopted() {
     let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
     assert_eq!(p.conflicts.len(), 1, "{:?}", p.conflicts);
     assert!(p.conflicts[0].contains("user `alice` exists and is not managed by iamctl"));
-    let p = plan(&d, &actual, &HashMap::new(), &PlanOptions { adopt: true });
+    let p = plan(
+        &d,
+        &actual,
+        &HashMap::new(),
+        &PlanOptions {
+            adopt: true,
+            ..PlanOptions::default()
+        },
+    );
     assert!(p.conflicts.is_empty());
     assert!(p
         .changes
@@ -533,4 +541,71 @@ fn removing_a_grant_detaches_exactly_what_iamctl_attached() {
         };
         assert_eq!(find(&last), find(&before), "{name}");
     }
+}
+
+#[test]
+fn a_team_without_files_keeps_its_resources_unless_pruned() {
+    // Issue 12.3: a directory holding only team `platform` (seed 001) for
+    // an account where team `alpha` owns a user and a policy.
+    let d = seed001();
+    let (mut after, mut tags) = converge(&d, &empty(), HashMap::new());
+    let alpha = |key: &str| json!([{"Key": "managed-by", "Value": "iamctl"}, {"Key": "iamctl:team", "Value": "alpha"}, {"Key": "iamctl:key", "Value": key}]);
+    after["UserDetailList"].as_array_mut().unwrap().push(json!({
+        "UserName": "zed", "Arn": "arn:aws:iam::111111111111:user/zed", "Path": "/",
+        "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": alpha("zed")}));
+    let arn = "arn:aws:iam::111111111111:policy/alpha-x";
+    after["Policies"].as_array_mut().unwrap().push(json!({
+        "PolicyName": "alpha-x", "Arn": arn, "Path": "/",
+        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
+            "Document": {"Version": "2012-10-17", "Statement": []}}]}));
+    tags.insert(
+        arn.to_owned(),
+        [
+            ("managed-by", "iamctl"),
+            ("iamctl:team", "alpha"),
+            ("iamctl:key", "x"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    );
+    let actual = ActualAccount::from_snapshot(&after, &tags);
+    let teams: std::collections::BTreeSet<String> = ["platform".to_string()].into();
+    let p = plan(
+        &d,
+        &actual,
+        &HashMap::new(),
+        &PlanOptions {
+            teams: Some(teams.clone()),
+            ..PlanOptions::default()
+        },
+    );
+    assert!(p.is_empty(), "{:?}", p.changes);
+    assert_eq!(
+        p.warnings,
+        ["team `alpha` owns 2 resource(s) and has no files; they are left alone (pass `--prune-teams` to remove them)"]
+    );
+    let p = plan(
+        &d,
+        &actual,
+        &HashMap::new(),
+        &PlanOptions {
+            teams: Some(teams),
+            prune_teams: true,
+            ..PlanOptions::default()
+        },
+    );
+    let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert!(
+        summaries.iter().any(|s| s.starts_with("delete user zed")),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries.contains(&"delete policy alpha-x".to_string()),
+        "{summaries:?}"
+    );
+    // Without the list of teams (a plan of the whole configuration as
+    // before), another team's resources are the configuration's.
+    let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
+    assert!(!p.is_empty());
 }

@@ -54,6 +54,20 @@ pub struct TargetArgs {
     /// Take over untagged resources whose names the configuration wants.
     #[arg(long)]
     pub adopt: bool,
+    /// Also remove what teams without files in DIR own (else they are
+    /// reported and left alone).
+    #[arg(long)]
+    pub prune_teams: bool,
+}
+
+/// The planner's options: only the teams with files in the directory are
+/// managed.
+fn plan_options(config: &Config, t: &TargetArgs) -> PlanOptions {
+    PlanOptions {
+        adopt: t.adopt,
+        teams: Some(config.teams.keys().cloned().collect()),
+        prune_teams: t.prune_teams,
+    }
 }
 
 #[derive(Args, Debug)]
@@ -326,8 +340,8 @@ pub(crate) async fn read_target(
     })
 }
 
-fn make_plan(t: &Target, adopt: bool, now: Timestamp) -> Plan {
-    let mut p = planning::plan(&t.desired, &t.actual, &t.sources, &PlanOptions { adopt });
+fn make_plan(t: &Target, opts: &PlanOptions, now: Timestamp) -> Plan {
+    let mut p = planning::plan(&t.desired, &t.actual, &t.sources, opts);
     if p.changes.is_empty() {
         return p;
     }
@@ -537,7 +551,7 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
     let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
     let plans: Vec<Plan> = targets
         .iter()
-        .map(|t| make_plan(t, a.target.adopt, now))
+        .map(|t| make_plan(t, &plan_options(&config, &a.target), now))
         .collect();
     let file = PlanFile::new(
         config_sha256(&a.target.dir)?,
@@ -1077,7 +1091,7 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
     let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
     let plans: Vec<Plan> = targets
         .iter()
-        .map(|t| make_plan(t, a.target.adopt, now))
+        .map(|t| make_plan(t, &plan_options(&config, &a.target), now))
         .collect();
     if let Some(saved) = &saved {
         check_saved(saved, &plans, &targets)?;

@@ -2390,3 +2390,43 @@ async fn yaml_changes_to_tags_paths_role_settings_and_policy_paths_converge() {
         o.stdout
     );
 }
+
+/// Issue 12.3: a directory holding only team `beta` leaves team `core`'s
+/// resources alone and says so; `--prune-teams` removes them.
+#[tokio::test]
+async fn a_team_without_files_is_reported_and_pruned_only_when_asked() {
+    let t = Iac::new().await;
+    t.base();
+    t.ok(&["apply", "cfg", "--yes"]);
+    let before = t.dumps().await;
+    for rel in [
+        "aws-accounts/core.yaml",
+        "aws-policies/core.yaml",
+        "users/core.yaml",
+        "roles/core.yaml",
+        "groups/core.yaml",
+        "permanent-access/core.yaml",
+    ] {
+        t.remove(rel);
+    }
+    t.write("aws-accounts/beta.yaml", &t.accounts_yaml());
+    t.write("users/beta.yaml", "users:\n  carol@example.com: {}\n");
+    let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
+    assert!(
+        o.stdout.contains("  warning: team `core` owns 5 resource(s) and has no files; they are left alone (pass `--prune-teams` to remove them)\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(!o.stdout.contains("  - delete"), "{}", o.stdout);
+    t.ok(&["apply", "cfg", "--yes"]);
+    let mut now = t.dumps().await;
+    for a in [&mut now.0, &mut now.1] {
+        a["users"].as_object_mut().expect("users").remove("carol");
+    }
+    assert_eq!(now, before);
+    let o = t.fails(&["plan", "cfg", "--prune-teams", "--detailed-exitcode"], 2);
+    assert!(o.stdout.contains("  - delete user alice"), "{}", o.stdout);
+    t.ok(&["apply", "cfg", "--prune-teams", "--yes"]);
+    assert_eq!(t.dev.users().await, ["carol"]);
+    assert!(t.dev.local_policies().await.is_empty());
+}
