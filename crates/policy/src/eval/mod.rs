@@ -215,7 +215,7 @@ impl Required {
 /// Whether the action is `sts:GetCallerIdentity` (lower-cased), which "no
 /// permissions are required to perform" and an explicit deny does not stop
 /// (STS API reference, GetCallerIdentity).
-fn caller_identity(action_lower: &str) -> bool {
+pub(crate) fn caller_identity(action_lower: &str) -> bool {
     action_lower == "sts:getcalleridentity"
 }
 
