@@ -47,10 +47,7 @@ pub async fn run(ctx: &Ctx, cmd: ConnectorCommand) -> CmdResult {
     match cmd {
         ConnectorCommand::Init { dir, skip_existing } => {
             let out = super::policy::deploy_bundle(ctx, &dir, skip_existing, None).await?;
-            if ctx.json() {
-                ctx.emit(&out, |_| String::new())?;
-            }
-            Ok(())
+            super::policy::emit_deployed(ctx, &out)
         }
         ConnectorCommand::Deploy(a) => deploy(ctx, a).await,
     }

@@ -701,12 +701,9 @@ pub async fn deploy_bundle(
             Err(e) => return Err(e.into()),
         };
         let (outcome, version) = match existing {
-            None => {
-                let p = aws
-                    .create_policy(&it.name, path, &it.doc.to_compact(), None, &tags)
-                    .await?;
-                ctx.status(format!("Policy {} created.", it.name));
-                (Outcome::Created, Some(p.default_version_id))
+            None if ctx.dry_run => {
+                ctx.status(format!("would create policy {}", it.name));
+                (Outcome::Created, None)
             }
             Some(_) if skip_existing => {
                 ctx.status(format!(
@@ -714,6 +711,31 @@ pub async fn deploy_bundle(
                     it.name
                 ));
                 (Outcome::Skipped, None)
+            }
+            Some(existing) if ctx.dry_run => {
+                let current = aws
+                    .get_policy_version(&existing.arn, &existing.default_version_id)
+                    .await?;
+                let same = current
+                    .document
+                    .is_some_and(|d| PolicyDocument::from_value(d).same_as(&it.doc));
+                if same {
+                    ctx.status(format!("Policy {} is up to date.", it.name));
+                    (Outcome::Unchanged, Some(existing.default_version_id))
+                } else {
+                    ctx.status(format!(
+                        "would update policy {} (a new default version)",
+                        it.name
+                    ));
+                    (Outcome::Updated, None)
+                }
+            }
+            None => {
+                let p = aws
+                    .create_policy(&it.name, path, &it.doc.to_compact(), None, &tags)
+                    .await?;
+                ctx.status(format!("Policy {} created.", it.name));
+                (Outcome::Created, Some(p.default_version_id))
             }
             Some(existing) => {
                 let (o, v) = set_document(ctx, aws, &existing, &it.doc).await?;
@@ -735,15 +757,29 @@ pub async fn deploy_bundle(
             default_version_id: version,
         });
     }
+    if ctx.dry_run {
+        ctx.status("dry run: nothing was changed");
+    }
     Ok(out)
+}
+
+/// What `policy deploy` and `connector init` print with `--output json`: the list of
+/// outcomes, or under `--dry-run` `{"DryRun": true, "Would": [..]}`.
+pub fn emit_deployed(ctx: &Ctx, out: &[Deployed]) -> CmdResult {
+    if !ctx.json() {
+        return Ok(());
+    }
+    if ctx.dry_run {
+        return ctx.emit(&serde_json::json!({"DryRun": true, "Would": out}), |_| {
+            String::new()
+        });
+    }
+    ctx.emit(&out, |_| String::new())
 }
 
 async fn deploy(ctx: &Ctx, a: DeployArgs) -> CmdResult {
     let out = deploy_bundle(ctx, &a.dir, a.skip_existing, a.path.as_deref()).await?;
-    if ctx.json() {
-        ctx.emit(&out, |_| String::new())?;
-    }
-    Ok(())
+    emit_deployed(ctx, &out)
 }
 
 /// One finding as `policy lint --output json` prints it.

@@ -268,6 +268,15 @@ async fn dry_run_changes_nothing() {
         .send()
         .await
         .unwrap();
+    let bundle = env.path("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(
+        bundle.join("dpol.json"),
+        POLICY.replace("s3:GetObject", "s3:GetObjectAcl"),
+    )
+    .unwrap();
+    std::fs::write(bundle.join("brand-new.json"), POLICY).unwrap();
+    let bundle = bundle.display().to_string();
     let before = env.state().await;
     let kf = env.path("never.csv").display().to_string();
     let runs: Vec<Vec<&str>> = vec![
@@ -301,6 +310,8 @@ async fn dry_run_changes_nothing() {
             "--delete-objects",
         ],
         vec!["account", "alias", "set", "dry-alias"],
+        vec!["policy", "deploy", &bundle],
+        vec!["connector", "init", &bundle],
     ];
     for args in runs {
         let mut all = args.clone();
