@@ -292,12 +292,19 @@ impl<'a> Graph<'a> {
     fn admin_with(&self, i: usize, extra: &[&'a Policy]) -> bool {
         let mut set = self.sets[i].clone();
         set.identity.extend(extra.iter().copied());
+        // Under SCPs, an administrator may do what the SCPs let anyone do.
+        let ceiling = PolicySet {
+            identity: vec![allow_all()],
+            scps: set.scps.clone(),
+            ..PolicySet::default()
+        };
         ADMIN_PROBES.iter().all(|a| {
             let mut req = self.base[i].clone();
             req.set_action(a);
             let pred = catalog().lookup(a).map(|(s, x)| resource_predicate(s, x));
             req.set_any_resource(pred);
             decision(&req, &set) == Decision::Allowed
+                || (!set.scps.is_empty() && decision(&req, &ceiling) != Decision::Allowed)
         })
     }
 
@@ -362,6 +369,17 @@ pub fn analyse(
     target: &Target,
     only: Option<&str>,
 ) -> Result<Report, SnapshotError> {
+    analyse_with_scps(snapshot, target, only, &[])
+}
+
+/// [`analyse`] under service control policies (levels from the
+/// organization root down to the account), which every step must pass.
+pub fn analyse_with_scps(
+    snapshot: &Value,
+    target: &Target,
+    only: Option<&str>,
+    scps: &[Vec<Policy>],
+) -> Result<Report, SnapshotError> {
     let account = Account::from_snapshot(snapshot)?;
     let n = account.principals.len();
     let base: Vec<Request> = account
@@ -372,7 +390,11 @@ pub fn analyse(
     let sets: Vec<PolicySet<'_>> = account
         .principals
         .iter()
-        .map(|e| account.policy_set(e))
+        .map(|e| {
+            let mut set = account.policy_set(e);
+            set.scps = scps.iter().map(|level| level.iter().collect()).collect();
+            set
+        })
         .collect();
     // Groups: ARN and members; trust policies: the ARNs they name.
     let mut groups: HashMap<String, (String, Vec<usize>)> = HashMap::new();

@@ -494,3 +494,26 @@ fn a_dense_1200_principal_account_is_analysed() {
     );
     assert_eq!(r.paths.len(), 618);
 }
+
+#[test]
+fn service_control_policies_count() {
+    use iamctl_policy::escalation::analyse_with_scps;
+    use iamctl_policy::eval::Policy;
+    let snap = account();
+    let scp = Policy::from_json(
+        "scp",
+        &doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": ["iam:CreatePolicyVersion", "iam:CreateAccessKey"], "Resource": "*"}])),
+    )
+    .unwrap();
+    let r = analyse_with_scps(&snap, &Target::Admin, None, &[vec![scp]]).unwrap();
+    assert!(
+        path_of(&r.paths, "alice").is_none(),
+        "{:?}",
+        path_of(&r.paths, "alice")
+    );
+    assert!(path_of(&r.paths, "bob").is_none());
+    // The SCP denies no administrator everything: carol still reaches one.
+    assert!(path_of(&r.paths, "carol").is_some());
+    assert!(r.admins.contains(&arn("user", "root-admin")));
+}

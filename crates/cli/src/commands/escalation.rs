@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use iamctl_policy::escalation::{analyse, EscalationPath, Report, Target};
+use iamctl_policy::escalation::{analyse_with_scps, EscalationPath, Report, Target};
+use iamctl_policy::eval::Policy;
 use serde_json::Value;
 
 use crate::ctx::Ctx;
@@ -21,23 +22,43 @@ pub struct EscalationArgs {
     /// Only paths starting from this user or role (ARN or name).
     #[arg(long, value_name = "ARN")]
     pub principal: Option<String>,
+    /// One SCP level, root first (repeat per level; comma-separate several files of a level).
+    #[arg(long = "scp", value_name = "FILE[,FILE]")]
+    pub scps: Vec<String>,
+}
+
+fn read_json(path: &std::path::Path) -> CmdResult<Value> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CommandError::invalid(format!("cannot read `{}`: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        CommandError::invalid(format!(
+            "`{}`:{}:{}: not JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+fn load_scps(specs: &[String]) -> CmdResult<Vec<Vec<Policy>>> {
+    specs
+        .iter()
+        .map(|spec| {
+            spec.split(',')
+                .map(|f| {
+                    let doc = read_json(std::path::Path::new(f))?;
+                    Policy::from_json(f, &doc)
+                        .map_err(|e| CommandError::invalid(format!("`{f}`: {e}")))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 pub async fn run(ctx: &Ctx, a: EscalationArgs) -> CmdResult {
+    let scps = load_scps(&a.scps)?;
     let snapshot: Value = match &a.snapshot {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CommandError::invalid(format!("cannot read `{}`: {e}", path.display()))
-            })?;
-            serde_json::from_str(&text).map_err(|e| {
-                CommandError::invalid(format!(
-                    "`{}`:{}:{}: not JSON: {e}",
-                    path.display(),
-                    e.line(),
-                    e.column()
-                ))
-            })?
-        }
+        Some(path) => read_json(path)?,
         None => {
             let snap = ctx.aws().await.authorization_details(false).await?;
             ctx.status(format!(
@@ -53,13 +74,14 @@ pub async fn run(ctx: &Ctx, a: EscalationArgs) -> CmdResult {
         Target::Principal(a.to.clone())
     };
     let started = std::time::Instant::now();
-    let report = analyse(&snapshot, &target, a.principal.as_deref()).map_err(|e| {
-        let origin = a
-            .snapshot
-            .as_ref()
-            .map_or("the account".to_owned(), |p| format!("`{}`", p.display()));
-        CommandError::invalid(format!("{origin}: {e}"))
-    })?;
+    let report =
+        analyse_with_scps(&snapshot, &target, a.principal.as_deref(), &scps).map_err(|e| {
+            let origin = a
+                .snapshot
+                .as_ref()
+                .map_or("the account".to_owned(), |p| format!("`{}`", p.display()));
+            CommandError::invalid(format!("{origin}: {e}"))
+        })?;
     for w in &report.warnings {
         ctx.status(format!("warning: {w}"));
     }

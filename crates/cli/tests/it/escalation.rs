@@ -185,6 +185,30 @@ async fn escalation_on_a_snapshot_of_an_account_built_in_moto() {
         "json",
     ]);
     assert_eq!(out.json()["paths"][0]["steps"].as_array().unwrap().len(), 1);
+    // An SCP that denies CreatePolicyVersion closes alice's path.
+    let scp = env.file(
+        "scp.json",
+        &doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "iam:CreatePolicyVersion", "Resource": "*"}])),
+    );
+    let out = env.ok(&[
+        "escalation",
+        "--snapshot",
+        &snap,
+        "--scp",
+        &scp,
+        "--output",
+        "json",
+    ]);
+    let under_scp = out.json();
+    assert!(
+        !under_scp["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["principal"] == format!("arn:aws:iam::{a}:user/alice")),
+        "{under_scp:#}"
+    );
     // Unknown principal: invalid input.
     env.fails(
         &["escalation", "--snapshot", &snap, "--principal", "nobody"],
