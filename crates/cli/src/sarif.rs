@@ -40,6 +40,20 @@ pub struct Rule {
     pub description: String,
 }
 
+/// A file name as a URI reference: characters a URI cannot hold
+/// (spaces, `<stdin>`'s brackets, backslashes) percent-encoded.
+pub fn uri(file: &str) -> String {
+    let mut out = String::new();
+    for b in file.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The SARIF log of one run of iamctl.
 pub fn log(rules: &[Rule], findings: &[Finding]) -> Sarif {
     let descriptors: Vec<ReportingDescriptor> = rules
@@ -70,7 +84,7 @@ pub fn log(rules: &[Rule], findings: &[Finding]) -> Sarif {
             let location = Location::builder()
                 .physical_location(
                     PhysicalLocation::builder()
-                        .artifact_location(ArtifactLocation::builder().uri(f.file.clone()).build())
+                        .artifact_location(ArtifactLocation::builder().uri(uri(&f.file)).build())
                         .region(region)
                         .build(),
                 )

@@ -265,6 +265,27 @@ async fn sarif_of_check_and_lint_is_valid_sarif_2_1_0_with_positions() {
         unknown["locations"][0]["physicalLocation"]["region"]["startLine"],
         3
     );
+    // From stdin, with a space in a name: still URI references.
+    let text = std::fs::read_to_string(&linted).unwrap();
+    let out = env.run_with_stdin(&["policy", "lint", "-", "--output", "sarif"], Some(&text));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let log = out.json();
+    assert_valid_sarif(&log);
+    assert_eq!(
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "%3Cstdin%3E"
+    );
+    let spaced = env.file("my policy.json", &text);
+    let log = env
+        .fails(&["policy", "lint", &spaced, "--output", "sarif"], 3)
+        .json();
+    assert_valid_sarif(&log);
+    assert!(
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("my%20policy.json")
+    );
     // A PASS is a valid log with no results.
     let out = env.ok(&[
         "check",
