@@ -27,7 +27,14 @@ pub async fn run(ctx: &Ctx) -> CmdResult {
             ("account", w.account.to_string()),
             ("arn", w.arn.to_string()),
             ("user id", w.user_id.to_string()),
-            ("alias", w.account_aliases.join(", ")),
+            (
+                "alias",
+                if w.account_aliases.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    w.account_aliases.join(", ")
+                },
+            ),
         ])
     })
 }

@@ -293,7 +293,20 @@ async fn closed_stdout_ends_quietly() {
     assert!(commands.len() > 15, "{help}");
     for c in &commands {
         runs.push(vec![c.clone(), "--help".into()]);
+        // And every subcommand's help.
+        let sub_help = env.ok(&[c, "--help"]).stdout;
+        for sub in sub_help
+            .lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .filter(|l| !l.starts_with("   ") && !l.starts_with("  help "))
+            .filter_map(|l| l.split_whitespace().next())
+        {
+            runs.push(vec![c.clone(), sub.to_string(), "--help".into()]);
+        }
     }
+    assert!(runs.len() > 80, "every subcommand: {}", runs.len());
     runs.push(vec!["--help".into()]);
     runs.push(vec![
         "policy".into(),
