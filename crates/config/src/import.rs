@@ -20,7 +20,9 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::diag::Span;
-use crate::plan::{owned, ActualAccount, ActualPolicy, ActualPrincipal};
+use crate::plan::{
+    owned, role_settings, ActualAccount, ActualPolicy, ActualPrincipal, TAG_ROLE_SETTINGS,
+};
 use crate::write::{statements_from_document, unplaced, write_with, Comments};
 use crate::*;
 
@@ -37,6 +39,23 @@ pub struct Options {
     pub deployer_role: Option<String>,
     /// Temporary grants that ended by then are left out.
     pub now: Timestamp,
+    /// What GetRole says of roles iamctl owns, by name (GetAccountAuthorizationDetails
+    /// gives neither description nor maximum session duration; a tag holds
+    /// their digest). A role missing here is taken to have neither.
+    pub role_settings: BTreeMap<String, RoleSettings>,
+}
+
+/// A role's description and maximum session duration, as GetRole returns them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleSettings {
+    pub description: Option<String>,
+    pub max_session_duration: Option<u32>,
+}
+
+/// Whether a role's settings must be read with GetRole to be imported: its
+/// settings tag is not the digest of none.
+pub fn needs_role_settings(tags: &Tags) -> bool {
+    owned(tags) && tags.get(TAG_ROLE_SETTINGS) != Some(&role_settings(None, None))
 }
 
 /// Something of iamctl's that is imported otherwise than as iamctl's, or left out.
@@ -62,6 +81,9 @@ pub enum Warning {
     UserNotWritable { user: String },
     /// An owned role with inline policies or a trust the configuration cannot hold.
     RoleNotWritable { role: String },
+    /// An owned role whose description or maximum session duration (in its
+    /// settings tag) is not known: read without GetRole, or changed since.
+    RoleSettingsUnknown { role: String },
     /// A user whose name has `@`: the configuration reads `a@b.c` as user `a`
     /// (seed 004's rule), so it cannot name it. Left out, with its grants.
     UserNameNotWritable { user: String },
@@ -89,6 +111,10 @@ impl fmt::Display for Warning {
             Warning::UserNotWritable { user } => write!(
                 f,
                 "user `{user}` is iamctl's but has inline policies the configuration cannot hold; it is imported as `existing`"
+            ),
+            Warning::RoleSettingsUnknown { role } => write!(
+                f,
+                "role `{role}` is iamctl's but its description or maximum session duration is not known (a snapshot does not hold them); it is imported as `existing`"
             ),
             Warning::UserNameNotWritable { user } => write!(
                 f,
@@ -558,12 +584,25 @@ impl Builder<'_> {
 
     fn role(&mut self, r: &ActualPrincipal) {
         let trust = r.trust.as_ref().and_then(trust_of);
-        let managed = owned(&r.tags) && r.inline.is_empty() && trust.is_some();
-        if owned(&r.tags) && !managed {
+        let writable = owned(&r.tags) && r.inline.is_empty() && trust.is_some();
+        if owned(&r.tags) && !writable {
             self.warnings.push(Warning::RoleNotWritable {
                 role: r.name.clone(),
             });
         }
+        let settings = if writable {
+            let s = self.settings_of(r);
+            if s.is_none() {
+                self.warnings.push(Warning::RoleSettingsUnknown {
+                    role: r.name.clone(),
+                });
+            }
+            s
+        } else {
+            None
+        };
+        let managed = settings.is_some();
+        let settings = settings.unwrap_or_default();
         let owner = if managed {
             team_of(&r.tags)
         } else {
@@ -572,10 +611,10 @@ impl Builder<'_> {
         let role = Role {
             key: unplaced(r.name.clone()),
             existing: !managed,
-            description: None,
+            description: settings.description.map(unplaced),
             path: non_root(&r.path),
             trust: if managed { trust } else { None },
-            max_session_duration: None,
+            max_session_duration: settings.max_session_duration.map(unplaced),
             permissions_boundary: r.boundary.clone().map(unplaced),
             tags: if managed {
                 own_tags(&r.tags)
@@ -585,6 +624,33 @@ impl Builder<'_> {
             environments: None,
         };
         self.team(&owner).roles.insert(r.name.clone(), role);
+    }
+
+    /// The settings an owned role was made with: those GetRole gave (the
+    /// maximum session duration left out when it is IAM's default and the
+    /// configuration did not set it), as the role's settings tag tells.
+    fn settings_of(&self, r: &ActualPrincipal) -> Option<RoleSettings> {
+        let known = self
+            .o
+            .role_settings
+            .get(&r.name)
+            .cloned()
+            .unwrap_or_default();
+        let Some(tag) = r.tags.get(TAG_ROLE_SETTINGS) else {
+            // Made before the tag: the plan will tag it; keep what GetRole says.
+            return Some(RoleSettings {
+                max_session_duration: known.max_session_duration.filter(|m| *m != 3600),
+                ..known
+            });
+        };
+        let (d, m) = (known.description, known.max_session_duration);
+        [(d.clone(), m), (d, None), (None, m), (None, None)]
+            .into_iter()
+            .find(|(d, m)| role_settings(d.as_deref(), *m) == *tag)
+            .map(|(description, max_session_duration)| RoleSettings {
+                description: description.filter(|d| !d.is_empty()),
+                max_session_duration,
+            })
     }
 
     /// Groups carry no tags: always `existing`, with their members.

@@ -5,9 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use iamctl_config::import::{import, Options};
-use iamctl_config::plan::{plan, ActualAccount, Change, PlanOptions};
+use iamctl_config::import::{import, Options, RoleSettings};
+use iamctl_config::plan::{
+    plan, role_settings, ActualAccount, Change, PlanOptions, TAG_ROLE_SETTINGS,
+};
 use iamctl_config::*;
+use iamctl_policy::templates::trust_for_principals;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -204,12 +207,38 @@ struct UserSpec {
     path: String,
     tags: BTreeMap<String, String>,
     owned: bool,
+    /// Index into the policies' ARNs (AWS-managed first).
+    boundary: Option<usize>,
 }
+
+#[derive(Debug, Clone)]
+struct RoleSpec {
+    user: UserSpec,
+    /// What CreateRole was given (iamctl's roles carry their digest in a tag).
+    description: Option<String>,
+    max_session_duration: Option<u32>,
+    /// Indexes into [`TRUSTED`].
+    trusted: BTreeSet<usize>,
+    mfa: bool,
+}
+
+/// Principals a role of the configuration may trust.
+const TRUSTED: &[&str] = &[
+    "ec2.amazonaws.com",
+    "lambda.amazonaws.com",
+    "123456789012",
+    "210987654321",
+    "arn:aws:iam::123456789012:root",
+    "arn:aws:iam::123456789012:user/null",
+    "arn:aws:iam::123456789012:role/team/true",
+    "*",
+];
 
 #[derive(Debug, Clone)]
 struct AccountSpec {
     policies: BTreeMap<String, PolicySpec>,
     users: BTreeMap<String, UserSpec>,
+    roles: BTreeMap<String, RoleSpec>,
     groups: BTreeMap<String, String>,
     /// (principal index, policy index or AWS-managed name).
     attach: Vec<(usize, usize)>,
@@ -236,25 +265,54 @@ fn user_spec() -> impl Strategy<Value = UserSpec> {
         path(),
         prop::collection::btree_map("[a-z][a-z0-9-]{0,6}", tag_value(), 0..3),
         any::<bool>(),
+        prop::option::of(0..8usize),
     )
-        .prop_map(|(path, tags, owned)| UserSpec { path, tags, owned })
+        .prop_map(|(path, tags, owned, boundary)| UserSpec {
+            path,
+            tags,
+            owned,
+            boundary,
+        })
+}
+
+fn role_spec() -> impl Strategy<Value = RoleSpec> {
+    (
+        user_spec(),
+        prop::collection::btree_set(0..TRUSTED.len(), 1..4),
+        any::<bool>(),
+        prop::option::of(description()),
+        prop::option::of(prop::sample::select(vec![3600u32, 7200, 43200])),
+    )
+        .prop_map(
+            |(user, trusted, mfa, description, max_session_duration)| RoleSpec {
+                user,
+                description,
+                max_session_duration,
+                trusted,
+                mfa,
+            },
+        )
 }
 
 fn account_spec() -> impl Strategy<Value = AccountSpec> {
     (
         prop::collection::btree_map(name(), policy_spec(), 0..4),
         prop::collection::btree_map(name(), user_spec(), 0..4),
+        prop::collection::btree_map(name(), role_spec(), 0..3),
         prop::collection::btree_map(name(), path(), 0..3),
         prop::collection::vec((0..16usize, 0..16usize), 0..8),
         prop::collection::vec((0..16usize, 0..16usize), 0..6),
     )
-        .prop_map(|(policies, users, groups, attach, members)| AccountSpec {
-            policies,
-            users,
-            groups,
-            attach,
-            members,
-        })
+        .prop_map(
+            |(policies, users, roles, groups, attach, members)| AccountSpec {
+                policies,
+                users,
+                roles,
+                groups,
+                attach,
+                members,
+            },
+        )
 }
 
 const AWS_MANAGED: &[&str] = &["ReadOnlyAccess", "PowerUserAccess"];
@@ -295,7 +353,8 @@ fn build(spec: &AccountSpec) -> (Value, HashMap<String, Tags>) {
     let users: Vec<(&String, &UserSpec)> = spec.users.iter().collect();
     let groups: Vec<(&String, &String)> = spec.groups.iter().collect();
     let mut attached: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    let principals = users.len() + groups.len();
+    let roles: Vec<(&String, &RoleSpec)> = spec.roles.iter().collect();
+    let principals = users.len() + groups.len() + roles.len();
     for (who, what) in &spec.attach {
         if principals == 0 {
             continue;
@@ -328,22 +387,53 @@ fn build(spec: &AccountSpec) -> (Value, HashMap<String, Tags>) {
             }
         }
     }
+    let principal = |name: &str, u: &UserSpec, i: usize, kind: &str| {
+        let mut t: Tags = u.tags.clone().into_iter().collect();
+        // iamctl makes users from emails' local parts: never with `@`.
+        if u.owned && !name.contains('@') {
+            t.extend(ours(name));
+        }
+        let tag_list: Vec<Value> = t
+            .iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        let mut v = json!({"Path": u.path, "Arn": format!("arn:aws:iam::{a}:{kind}{}{name}", u.path),
+            "Tags": tag_list, "AttachedManagedPolicies": managed(i)});
+        if let Some(b) = u.boundary {
+            let arn = &arns[b % arns.len()];
+            v["PermissionsBoundary"] =
+                json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn});
+        }
+        v
+    };
     let user_list: Vec<Value> = users
         .iter()
         .enumerate()
         .map(|(i, (name, u))| {
-            let mut t: Tags = u.tags.clone().into_iter().collect();
-            // iamctl makes users from emails' local parts: never with `@`.
-            if u.owned && !name.contains('@') {
-                t.extend(ours(name));
+            let mut v = principal(name, u, i, "user");
+            v["UserName"] = json!(name);
+            v["GroupList"] = json!(member_of.get(&i).cloned().unwrap_or_default());
+            v["UserPolicyList"] = json!([]);
+            v
+        })
+        .collect();
+    let role_list: Vec<Value> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, (name, r))| {
+            let mut v = principal(name, &r.user, users.len() + groups.len() + i, "role");
+            v["RoleName"] = json!(name);
+            if r.user.owned && !name.contains('@') {
+                let digest = role_settings(r.description.as_deref(), r.max_session_duration);
+                v["Tags"]
+                    .as_array_mut()
+                    .expect("tags")
+                    .push(json!({"Key": TAG_ROLE_SETTINGS, "Value": digest}));
             }
-            let tag_list: Vec<Value> = t
-                .iter()
-                .map(|(k, v)| json!({"Key": k, "Value": v}))
-                .collect();
-            json!({"UserName": name, "Path": u.path, "Arn": format!("arn:aws:iam::{a}:user{}{name}", u.path),
-                "Tags": tag_list, "GroupList": member_of.get(&i).cloned().unwrap_or_default(),
-                "UserPolicyList": [], "AttachedManagedPolicies": managed(i)})
+            v["RolePolicyList"] = json!([]);
+            let trusted: Vec<String> = r.trusted.iter().map(|t| TRUSTED[*t].to_owned()).collect();
+            v["AssumeRolePolicyDocument"] = trust_for_principals(&trusted, r.mfa).value;
+            v
         })
         .collect();
     let group_list: Vec<Value> = groups
@@ -355,7 +445,7 @@ fn build(spec: &AccountSpec) -> (Value, HashMap<String, Tags>) {
         })
         .collect();
     // AWS-managed policies appear when attached, as in GetAccountAuthorizationDetails.
-    let all: String = json!([user_list, group_list]).to_string();
+    let all: String = json!([user_list, group_list, role_list]).to_string();
     for n in AWS_MANAGED {
         let arn = format!("arn:aws:iam::aws:policy/{n}");
         if all.contains(&arn) {
@@ -365,7 +455,7 @@ fn build(spec: &AccountSpec) -> (Value, HashMap<String, Tags>) {
         }
     }
     let snapshot = json!({"UserDetailList": user_list, "GroupDetailList": group_list,
-        "RoleDetailList": [], "Policies": policies});
+        "RoleDetailList": role_list, "Policies": policies});
     (snapshot, tags)
 }
 
@@ -390,6 +480,18 @@ fn check_import(spec: &AccountSpec) -> Result<(), TestCaseError> {
         account_id: ACCOUNT.into(),
         deployer_role: None,
         now: now(),
+        // As GetRole answers: IAM's default maximum session is one hour.
+        role_settings: spec
+            .roles
+            .iter()
+            .map(|(name, r)| {
+                let s = RoleSettings {
+                    description: r.description.clone().filter(|d| !d.is_empty()),
+                    max_session_duration: Some(r.max_session_duration.unwrap_or(3600)),
+                };
+                (name.clone(), s)
+            })
+            .collect(),
     };
     let imported = import(&actual, &snapshot, &o);
     let files = imported.files();

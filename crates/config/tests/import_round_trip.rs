@@ -4,11 +4,11 @@
 //! places aside), it validates, and planning it against the same account
 //! finds nothing to change.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use iamctl_config::access::apply_to_snapshot;
-use iamctl_config::import::{account_in, import, Imported, Options, Warning};
+use iamctl_config::import::{account_in, import, Imported, Options, RoleSettings, Warning};
 use iamctl_config::plan::{plan, ActualAccount, Change, PlanOptions};
 use iamctl_config::*;
 use serde_json::{json, Value};
@@ -258,6 +258,7 @@ fn options() -> Options {
         account_id: ACCOUNT.into(),
         deployer_role: Some("Deployer".into()),
         now: now(),
+        role_settings: Default::default(),
     }
 }
 
@@ -573,4 +574,86 @@ fn a_user_the_configuration_cannot_name_is_left_out_with_a_warning() {
     assert!(mine.users.is_empty() && mine.permanent.is_empty());
     assert!(mine.groups["devs"].members.is_empty());
     assert!(!mine.users.contains_key("ann"));
+}
+
+/// GetAccountAuthorizationDetails gives no role description or maximum
+/// session duration; iamctl's roles carry their digest in a tag. With what
+/// GetRole says, import writes them (IAM's default hour only when the
+/// configuration gave it); without, or when the digest does not match, the
+/// role is `existing`, with a warning.
+#[test]
+fn role_settings_come_from_get_role_as_the_tag_tells() {
+    let a = ACCOUNT;
+    let role = |name: &str, description: Option<&str>, max: Option<u32>| {
+        let mut t = Tags::from([
+            ("managed-by".into(), "iamctl".into()),
+            ("iamctl:team".into(), "platform".into()),
+            ("iamctl:key".into(), name.into()),
+        ]);
+        t.insert(
+            iamctl_config::plan::TAG_ROLE_SETTINGS.into(),
+            iamctl_config::plan::role_settings(description, max),
+        );
+        let tags: Vec<Value> = t
+            .iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+        json!({"RoleName": name, "Path": "/", "Arn": format!("arn:aws:iam::{a}:role/{name}"),
+            "Tags": tags, "RolePolicyList": [], "AttachedManagedPolicies": [],
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}})
+    };
+    let snapshot = json!({
+        "RoleDetailList": [
+            role("described", Some("runs: the jobs"), None),
+            role("hour", None, Some(3600)),
+            role("long", None, Some(43200)),
+            role("unread", Some("x"), None),
+        ],
+        "UserDetailList": [], "GroupDetailList": [], "Policies": [],
+    });
+    let get_role = |d: Option<&str>, m: u32| RoleSettings {
+        description: d.map(str::to_owned),
+        max_session_duration: Some(m),
+    };
+    let mut o = options();
+    o.role_settings = BTreeMap::from([
+        (
+            "described".to_owned(),
+            get_role(Some("runs: the jobs"), 3600),
+        ),
+        ("hour".to_owned(), get_role(None, 3600)),
+        ("long".to_owned(), get_role(None, 43200)),
+    ]);
+    let actual = ActualAccount::from_snapshot(&snapshot, &HashMap::new());
+    let imported = import(&actual, &snapshot, &o);
+    assert_eq!(
+        imported.warnings,
+        [Warning::RoleSettingsUnknown {
+            role: "unread".into()
+        }]
+    );
+    let roles = &imported.config.teams["platform"].roles;
+    let settings = |n: &str| {
+        let r = &roles[n];
+        (
+            r.description.as_ref().map(|d| d.value.clone()),
+            r.max_session_duration.as_ref().map(|m| m.value),
+        )
+    };
+    assert_eq!(settings("described"), (Some("runs: the jobs".into()), None));
+    assert_eq!(settings("hour"), (None, Some(3600)));
+    assert_eq!(settings("long"), (None, Some(43200)));
+    assert!(imported.config.teams["imported"].roles["unread"].existing);
+    // Written, read back and planned: the three roles are left as they are.
+    let dir = materialise(&imported.files());
+    let back = load_ok(dir.path());
+    let desired = desired_state(&back, "test", now()).expect("test");
+    let p = plan(&desired, &actual, &HashMap::new(), &PlanOptions::default());
+    let changes: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    let about = |n: &str| changes.iter().any(|c| c.contains(&format!("role {n} ")));
+    assert!(
+        !about("described") && !about("hour") && !about("long"),
+        "{changes:?}"
+    );
 }

@@ -133,6 +133,7 @@ fn import_plans_nothing(env: &str) -> Config {
         account_id: desired.account_id.clone(),
         deployer_role: None,
         now: now(),
+        role_settings: Default::default(),
     };
     let imported = import(&actual, &snapshot, &o);
     assert_eq!(imported.warnings, vec![]);

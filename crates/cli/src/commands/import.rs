@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use iamctl_config::import::{account_in, import as import_account, is_account_id, Options};
+use iamctl_config::import::{
+    account_in, import as import_account, is_account_id, needs_role_settings, Options, RoleSettings,
+};
 use iamctl_config::plan::ActualAccount;
 use iamctl_config::{DesiredAccount, DEFAULT_DEPLOYER_ROLE};
 use serde_json::Value;
@@ -98,8 +100,12 @@ fn check_args(a: &ImportArgs) -> CmdResult {
     check_out_dir(&a.out, a.force)
 }
 
-/// The account id, the snapshot and the state, from a snapshot file.
-fn read_snapshot(path: &Path, account: Option<&str>) -> CmdResult<(String, Value, ActualAccount)> {
+/// What an import reads: the account id, the snapshot, the state, and what
+/// GetRole says of iamctl's roles.
+type Read = (String, Value, ActualAccount, BTreeMap<String, RoleSettings>);
+
+/// From a snapshot file: no role settings (GetAccountAuthorizationDetails has none).
+fn read_snapshot(path: &Path, account: Option<&str>) -> CmdResult<Read> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CommandError::invalid(format!("cannot read `{}`: {e}", path.display())))?;
     let snapshot: Value = serde_json::from_str(&text).map_err(|e| {
@@ -117,11 +123,12 @@ fn read_snapshot(path: &Path, account: Option<&str>) -> CmdResult<(String, Value
         )));
     };
     let actual = ActualAccount::from_snapshot(&snapshot, &HashMap::new());
-    Ok((account, snapshot, actual))
+    Ok((account, snapshot, actual, BTreeMap::new()))
 }
 
-/// The account id, the snapshot and the state, read as `plan` reads them.
-async fn read_live(ctx: &Ctx, a: &ImportArgs) -> CmdResult<(String, Value, ActualAccount)> {
+/// Read as `plan` reads the account, then GetRole for each role of iamctl's
+/// with a description or maximum session duration (its settings tag says so).
+async fn read_live(ctx: &Ctx, a: &ImportArgs) -> CmdResult<Read> {
     let account = match &a.account {
         Some(id) => id.clone(),
         None => ctx.identity().await?.account.clone(),
@@ -141,11 +148,23 @@ async fn read_live(ctx: &Ctx, a: &ImportArgs) -> CmdResult<(String, Value, Actua
         groups: BTreeMap::new(),
     };
     let t = super::deploy::read_target(ctx, desired, None).await?;
+    let mut settings = BTreeMap::new();
+    for r in t.actual.roles.values() {
+        if needs_role_settings(&r.tags) {
+            let got = t.aws.get_role(&r.name).await?;
+            let s = RoleSettings {
+                description: got.description,
+                max_session_duration: got.max_session_duration.and_then(|m| u32::try_from(m).ok()),
+            };
+            settings.insert(r.name.clone(), s);
+        }
+    }
     ctx.status(format!(
         "read account {account}: {} page(s) of GetAccountAuthorizationDetails, {} request(s) in all",
-        t.pages, t.calls
+        t.pages,
+        t.calls + settings.len()
     ));
-    Ok((account, t.snapshot, t.actual))
+    Ok((account, t.snapshot, t.actual, settings))
 }
 
 fn write_files(out: &Path, files: &[(String, String)]) -> CmdResult {
@@ -163,7 +182,7 @@ fn write_files(out: &Path, files: &[(String, String)]) -> CmdResult {
 
 pub async fn import(ctx: &Ctx, a: ImportArgs) -> CmdResult {
     check_args(&a)?;
-    let (account, snapshot, actual) = match &a.snapshot {
+    let (account, snapshot, actual, role_settings) = match &a.snapshot {
         Some(path) => read_snapshot(path, a.account.as_deref())?,
         None => read_live(ctx, &a).await?,
     };
@@ -173,6 +192,7 @@ pub async fn import(ctx: &Ctx, a: ImportArgs) -> CmdResult {
         account_id: account.clone(),
         deployer_role: a.deployer_role.clone(),
         now: ctx.now,
+        role_settings,
     };
     let imported = import_account(&actual, &snapshot, &options);
     let files = imported.files();

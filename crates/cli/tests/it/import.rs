@@ -49,6 +49,8 @@ fn owned_config(env: &Env) -> String {
         "cfg/roles/platform.yaml",
         "roles:
   operator:
+    description: \"operates: the platform\"
+    max_session_duration: 7200
     trust:
       users: [dana@example.com]
       require_mfa: true
@@ -195,10 +197,17 @@ async fn import_round_trip_plans_no_changes() {
     let platform = team("platform");
     assert!(platform.policies.contains_key("s3-read"));
     assert!(platform.policies.values().all(|p| !p.existing));
-    assert!(platform.roles["operator"]
-        .trust
-        .as_ref()
-        .is_some_and(|t| t.require_mfa));
+    let operator = &platform.roles["operator"];
+    assert!(operator.trust.as_ref().is_some_and(|t| t.require_mfa));
+    // Not in GetAccountAuthorizationDetails: read with GetRole.
+    assert_eq!(
+        operator.description.as_ref().map(|d| d.as_str()),
+        Some("operates: the platform")
+    );
+    assert_eq!(
+        operator.max_session_duration.as_ref().map(|m| m.value),
+        Some(7200)
+    );
     let temporary = &platform.temporary;
     assert_eq!(temporary.len(), 1, "{temporary:?}");
     assert_eq!(temporary[0].user.as_ref().map(|u| u.as_str()), Some("erin"));
