@@ -471,19 +471,36 @@ impl Builder<'_> {
             } else {
                 false
             }
-        } else if let Some(managed) = p
+        } else if let Some(source) = p
             .name
             .strip_prefix(&format!("{base}-"))
             .and_then(|r| r.strip_suffix("-temporary"))
         {
-            let source = account
-                .documents
-                .keys()
-                .find(|a| a.contains(":aws:policy/") && a.ends_with(&format!("/{managed}")))
-                .cloned()
-                .unwrap_or_else(|| format!("arn:aws:iam::aws:policy/{managed}"));
-            add_managed(k, &source);
-            true
+            match account.policies.get(source).filter(|c| !owned(&c.tags)) {
+                // A copy of a customer-managed policy that is not iamctl's:
+                // the key declares it `existing`.
+                Some(c) => {
+                    let named = (policy_name(&x, key) != c.name).then(|| unplaced(c.name.clone()));
+                    let fits = k.custom_statements.is_empty()
+                        && (!k.existing || (k.name == named && k.path == non_root(&c.path)));
+                    if fits {
+                        k.existing = true;
+                        k.name = named;
+                        k.path = non_root(&c.path);
+                    }
+                    fits
+                }
+                None => {
+                    let arn = account
+                        .documents
+                        .keys()
+                        .find(|a| a.contains(":aws:policy/") && a.ends_with(&format!("/{source}")))
+                        .cloned()
+                        .unwrap_or_else(|| format!("arn:aws:iam::aws:policy/{source}"));
+                    add_managed(k, &arn);
+                    true
+                }
+            }
         } else {
             false
         };

@@ -657,3 +657,63 @@ fn role_settings_come_from_get_role_as_the_tag_tells() {
         "{changes:?}"
     );
 }
+
+/// A temporary grant of an `existing` key is a copy of a policy that is not
+/// iamctl's (`<team>-<key>-<who>-<policy>-temporary`): the key comes back
+/// `existing`, with the policy's name and path, not as an AWS-managed one.
+#[test]
+fn a_temporary_grant_of_an_existing_policy_comes_back() {
+    let files: Vec<(String, String)> = [
+        (
+            "aws-accounts/platform.yaml",
+            "aws-accounts:\n  test: \"123456789012\"\n",
+        ),
+        (
+            "aws-policies/platform.yaml",
+            "aws-policies:\n  legacy:\n    name: legacy-reader\n    path: /old/\n    existing: true\n",
+        ),
+        ("users/platform.yaml", "users:\n  erin@example.com: {}\n"),
+        (
+            "temporary-access/platform.yaml",
+            "temporary-access:\n  - expiration_date: 2026-03-24\n    user: erin@example.com\n    environment: test\n    grant: legacy\n",
+        ),
+    ]
+    .iter()
+    .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+    .collect();
+    let dir = materialise(&files);
+    let config = load_ok(dir.path());
+    let desired = desired_state(&config, "test", now()).expect("test");
+    let legacy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    let before = json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [],
+        "Policies": [{"PolicyName": "legacy-reader", "Path": "/old/",
+            "Arn": format!("arn:aws:iam::{ACCOUNT}:policy/old/legacy-reader"),
+            "DefaultVersionId": "v1", "PolicyVersionList": version(legacy)}]});
+    let p = plan(
+        &desired,
+        &ActualAccount::from_snapshot(&before, &HashMap::new()),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
+    let mut snapshot = apply_to_snapshot(&before, &p.changes, ACCOUNT);
+    let mut tags = HashMap::new();
+    policy_tags(&p.changes, &mut snapshot, &mut tags);
+    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
+    let imported = import(&actual, &snapshot, &options());
+    assert_eq!(imported.warnings, vec![]);
+    let key = &imported.config.teams["platform"].policies["legacy"];
+    assert!(key.existing && key.managed_policies.is_empty(), "{key:?}");
+    assert_eq!(
+        key.name.as_ref().map(|n| n.value.as_str()),
+        Some("legacy-reader")
+    );
+    assert_eq!(key.path.as_ref().map(|n| n.value.as_str()), Some("/old/"));
+    let back_dir = materialise(&imported.files());
+    let back = load_ok(back_dir.path());
+    let again = desired_state(&back, "test", now()).expect("test");
+    let p = plan(&again, &actual, &HashMap::new(), &PlanOptions::default());
+    let changes: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert_eq!(changes, Vec::<String>::new());
+    assert_eq!(p.conflicts, Vec::<String>::new());
+}
