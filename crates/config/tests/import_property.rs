@@ -1,10 +1,15 @@
-//! Random accounts (hand-made users, groups, policies and attachments, and
+//! Random accounts (hand-made users, groups, roles, policies and attachments, and
 //! policies and users of iamctl's, with names, tags, descriptions and
 //! condition values YAML likes to misread) are imported; the files read back
 //! are the same model, validate, and plan no changes against the account.
+//! And random configurations (custom, managed and existing keys, users,
+//! roles with trusts and settings, permanent and temporary grants, S3 users)
+//! applied to an account with `apply_to_snapshot` import back to files that
+//! plan no changes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use iamctl_config::access::apply_to_snapshot;
 use iamctl_config::import::{import, Options, RoleSettings};
 use iamctl_config::plan::{
     plan, role_settings, ActualAccount, Change, PlanOptions, TAG_ROLE_SETTINGS,
@@ -524,5 +529,416 @@ proptest! {
     #[test]
     fn random_accounts_import_to_the_same_model_and_plan_no_changes(spec in account_spec()) {
         check_import(&spec)?;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Random configurations applied (plan, then `apply_to_snapshot`), imported.
+
+#[derive(Debug, Clone)]
+enum KeySpec {
+    Custom(Vec<Value>),
+    Managed(Vec<usize>),
+    Both(Vec<Value>, usize),
+    /// Of the hand-made policy `legacy-reader` at `/old/`.
+    Existing,
+}
+
+#[derive(Debug, Clone)]
+struct ConfigSpec {
+    keys: BTreeMap<String, KeySpec>,
+    /// (name, written as an email, path, tags)
+    users: Vec<(String, bool, String, BTreeMap<String, String>)>,
+    /// (name, trusted, trusted users, mfa, description, max session)
+    roles: Vec<(
+        String,
+        BTreeSet<usize>,
+        Vec<usize>,
+        bool,
+        Option<String>,
+        Option<u32>,
+    )>,
+    /// (users, roles, keys)
+    permanent: Vec<(Vec<usize>, Vec<usize>, Vec<usize>)>,
+    /// (role or user, principal, key, hours from now, as a date)
+    temporary: Vec<(bool, usize, usize, i64, bool)>,
+    /// (user, read-write)
+    s3: Option<(usize, bool)>,
+}
+
+fn key_spec() -> impl Strategy<Value = KeySpec> {
+    prop_oneof![
+        prop::collection::vec(statement(), 1..3).prop_map(KeySpec::Custom),
+        prop::collection::vec(0..AWS_MANAGED.len(), 1..3).prop_map(KeySpec::Managed),
+        (
+            prop::collection::vec(statement(), 1..2),
+            0..AWS_MANAGED.len()
+        )
+            .prop_map(|(s, m)| KeySpec::Both(s, m)),
+        Just(KeySpec::Existing),
+    ]
+}
+
+fn config_spec() -> impl Strategy<Value = ConfigSpec> {
+    let user = (
+        "[a-z][a-z0-9]{0,6}",
+        any::<bool>(),
+        path(),
+        prop::collection::btree_map("[a-z][a-z0-9-]{0,6}", tag_value(), 0..2),
+    );
+    let role = (
+        "r[a-z0-9]{0,6}",
+        prop::collection::btree_set(0..TRUSTED.len(), 0..3),
+        prop::collection::vec(0..8usize, 0..2),
+        any::<bool>(),
+        prop::option::of(description()),
+        prop::option::of(prop::sample::select(vec![3600u32, 7200])),
+    );
+    let picks = || prop::collection::vec(0..8usize, 0..3);
+    (
+        prop::collection::btree_map("[a-z][a-z0-9.-]{0,6}", key_spec(), 1..4),
+        prop::collection::vec(user, 0..3),
+        prop::collection::vec(role, 0..3),
+        prop::collection::vec(
+            (picks(), picks(), prop::collection::vec(0..8usize, 1..3)),
+            0..3,
+        ),
+        prop::collection::vec(
+            (
+                any::<bool>(),
+                0..8usize,
+                0..8usize,
+                1..140i64,
+                any::<bool>(),
+            ),
+            0..3,
+        ),
+        prop::option::of((0..8usize, any::<bool>())),
+    )
+        .prop_map(
+            |(keys, users, roles, permanent, temporary, s3)| ConfigSpec {
+                keys,
+                users,
+                roles,
+                permanent,
+                temporary,
+                s3,
+            },
+        )
+}
+
+/// The configuration's files.
+fn config_files(spec: &ConfigSpec) -> Vec<(String, String)> {
+    let t = "platform";
+    let mut team = Team {
+        name: t.into(),
+        ..Team::default()
+    };
+    let u = |s: &str| unplaced(s.to_owned());
+    team.accounts.insert(
+        "test".into(),
+        Environment {
+            name: u("test"),
+            account_id: u(ACCOUNT),
+            deployer_role: None,
+            external_id: None,
+            region: None,
+        },
+    );
+    let keys: Vec<&String> = spec.keys.keys().collect();
+    for (key, k) in &spec.keys {
+        let mut p = Policy {
+            key: u(key),
+            description: None,
+            managed_policies: Vec::new(),
+            custom_statements: Vec::new(),
+            name: None,
+            path: None,
+            existing: false,
+        };
+        let doc = |sts: &[Value]| {
+            statements_from_document(&json!({"Version": "2012-10-17", "Statement": sts}))
+                .expect("statements")
+        };
+        let managed = |i: usize| u(&format!("arn:aws:iam::aws:policy/{}", AWS_MANAGED[i]));
+        match k {
+            KeySpec::Custom(sts) => p.custom_statements = doc(sts),
+            KeySpec::Managed(ms) => {
+                let set: BTreeSet<usize> = ms.iter().copied().collect();
+                p.managed_policies = set.into_iter().map(managed).collect();
+            }
+            KeySpec::Both(sts, m) => {
+                p.custom_statements = doc(sts);
+                p.managed_policies = vec![managed(*m)];
+            }
+            KeySpec::Existing => {
+                p.existing = true;
+                p.name = Some(u("legacy-reader"));
+                p.path = Some(u("/old/"));
+            }
+        }
+        team.policies.insert(key.clone(), p);
+    }
+    let mut names = BTreeSet::new();
+    let users: Vec<(String, String)> = spec
+        .users
+        .iter()
+        .filter(|(n, ..)| names.insert(n.clone()))
+        .map(|(n, email, _, _)| {
+            let written = if *email {
+                format!("{n}@example.com")
+            } else {
+                n.clone()
+            };
+            (n.clone(), written)
+        })
+        .collect();
+    for (n, email, path, tags) in &spec.users {
+        if team.users.contains_key(n) {
+            continue;
+        }
+        let written = if *email {
+            format!("{n}@example.com")
+        } else {
+            n.clone()
+        };
+        team.users.insert(
+            n.clone(),
+            User {
+                key: u(&written),
+                name: n.clone(),
+                existing: false,
+                path: (path != "/").then(|| u(path)),
+                tags: tags.iter().map(|(k, v)| (u(k), u(v))).collect(),
+                permissions_boundary: None,
+                environments: None,
+            },
+        );
+    }
+    let mut roles = Vec::new();
+    for (n, trusted, trusted_users, mfa, description, max) in &spec.roles {
+        if team.roles.contains_key(n) {
+            continue;
+        }
+        let mut principals: Vec<_> = trusted.iter().map(|i| u(TRUSTED[*i])).collect();
+        let by_users: BTreeSet<&String> = trusted_users
+            .iter()
+            .filter(|_| !users.is_empty())
+            .map(|i| &users[i % users.len()].1)
+            .collect();
+        if principals.is_empty() && by_users.is_empty() {
+            principals.push(u("ec2.amazonaws.com"));
+        }
+        team.roles.insert(
+            n.clone(),
+            Role {
+                key: u(n),
+                existing: false,
+                description: description.as_deref().filter(|d| !d.is_empty()).map(u),
+                path: None,
+                trust: Some(Trust {
+                    span: iamctl_config::Span::file_only(""),
+                    principals,
+                    users: by_users.into_iter().map(|w| u(w)).collect(),
+                    require_mfa: *mfa,
+                }),
+                max_session_duration: max.map(unplaced),
+                permissions_boundary: None,
+                tags: Vec::new(),
+                environments: None,
+            },
+        );
+        roles.push(n.clone());
+    }
+    let pick = |list: &[String], ix: &[usize]| -> Vec<Spanned<String>> {
+        let set: BTreeSet<&String> = ix
+            .iter()
+            .filter(|_| !list.is_empty())
+            .map(|i| &list[i % list.len()])
+            .collect();
+        set.into_iter().map(|s| u(s)).collect()
+    };
+    let written: Vec<String> = users.iter().map(|(_, w)| w.clone()).collect();
+    let key_names: Vec<String> = keys.iter().map(|k| (*k).clone()).collect();
+    for (us, rs, ks) in &spec.permanent {
+        let g = PermanentGrant {
+            span: iamctl_config::Span::file_only(""),
+            description: None,
+            users: pick(&written, us),
+            roles: pick(&roles, rs),
+            groups: Vec::new(),
+            environments: vec![u("test")],
+            grants: pick(&key_names, ks),
+        };
+        if !g.users.is_empty() || !g.roles.is_empty() {
+            team.permanent.push(g);
+        }
+    }
+    for (role, who, key, hours, date) in &spec.temporary {
+        let list = if *role { &roles } else { &written };
+        if list.is_empty() {
+            continue;
+        }
+        let until = now() + jiff::SignedDuration::from_hours(*hours);
+        let until = if *date {
+            until.strftime("%Y-%m-%d").to_string()
+        } else {
+            rfc3339(until)
+        };
+        let who = u(&list[who % list.len()]);
+        team.temporary.push(TemporaryGrant {
+            span: iamctl_config::Span::file_only(""),
+            description: None,
+            expiration_date: Some(u(&until)),
+            user: (!role).then(|| who.clone()),
+            role: role.then_some(who),
+            group: None,
+            environment: Some(u("test")),
+            grant: Some(u(&key_names[key % key_names.len()])),
+        });
+    }
+    if let (Some((i, rw)), false) = (spec.s3, users.is_empty()) {
+        team.s3_users.push(S3User {
+            span: iamctl_config::Span::file_only(""),
+            bucket: Some(u("shared-files")),
+            user: Some(u(&users[i % users.len()].1)),
+            access: Some(u(if rw { "read-write" } else { "read" })),
+            environments: None,
+        });
+    }
+    let config = Config {
+        teams: BTreeMap::from([(t.to_owned(), team)]),
+        ..Config::default()
+    };
+    write(&config)
+}
+
+fn sources() -> HashMap<String, Value> {
+    AWS_MANAGED
+        .iter()
+        .map(|n| {
+            (
+                format!("arn:aws:iam::aws:policy/{n}"),
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": format!("{}:Get*", n.to_lowercase()), "Resource": "*"}]}),
+            )
+        })
+        .collect()
+}
+
+fn check_applied(spec: &ConfigSpec) -> Result<(), TestCaseError> {
+    let files = config_files(spec);
+    let shown_config: String = files.iter().map(|(p, t)| format!("== {p}\n{t}")).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in &files {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    let (config, ds) = check(dir.path(), now());
+    // Configurations validate refuses are not applied.
+    prop_assume!(ds.iter().all(|d| !d.is_error()));
+    let desired = desired_state(&config, "test", now()).expect("test");
+    let legacy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    let before = json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [],
+        "Policies": [{"PolicyName": "legacy-reader", "Path": "/old/",
+            "Arn": format!("arn:aws:iam::{ACCOUNT}:policy/old/legacy-reader"), "DefaultVersionId": "v1",
+            "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": legacy}]}]});
+    let p = plan(
+        &desired,
+        &ActualAccount::from_snapshot(&before, &HashMap::new()),
+        &sources(),
+        &PlanOptions::default(),
+    );
+    prop_assert!(
+        p.conflicts.is_empty(),
+        "{:?}\n{}",
+        p.conflicts,
+        shown_config
+    );
+    let mut snapshot = apply_to_snapshot(&before, &p.changes, ACCOUNT);
+    let mut tags: HashMap<String, Tags> = HashMap::new();
+    let mut settings = BTreeMap::new();
+    for c in &p.changes {
+        match c {
+            Change::CreatePolicy { arn, tags: t, .. } => {
+                tags.insert(arn.clone(), t.clone());
+            }
+            Change::CreateRole {
+                name,
+                description,
+                max_session_duration,
+                ..
+            } => {
+                // As GetRole answers: IAM's default maximum session is one hour.
+                let s = RoleSettings {
+                    description: description.clone(),
+                    max_session_duration: Some(max_session_duration.unwrap_or(3600)),
+                };
+                settings.insert(name.clone(), s);
+            }
+            _ => {}
+        }
+    }
+    // The AWS-managed policies attached, as GetAccountAuthorizationDetails lists them.
+    let text = snapshot.to_string();
+    for (arn, doc) in sources() {
+        if text.contains(&format!("\"{arn}\"")) {
+            snapshot["Policies"].as_array_mut().expect("policies").push(json!({
+                "PolicyName": arn.rsplit('/').next(), "Path": "/", "Arn": arn, "DefaultVersionId": "v1",
+                "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": doc}]}));
+        }
+    }
+    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
+    let o = Options {
+        env: "test".into(),
+        team: "imported".into(),
+        account_id: ACCOUNT.into(),
+        deployer_role: None,
+        now: now(),
+        role_settings: settings,
+    };
+    let imported = import(&actual, &snapshot, &o);
+    let files = imported.files();
+    let shown: String = files.iter().map(|(p, t)| format!("== {p}\n{t}")).collect();
+    prop_assert!(
+        imported.warnings.is_empty(),
+        "{:?}\n{}",
+        imported.warnings,
+        shown_config
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in &files {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    let (back, ds) = check(dir.path(), now());
+    let errors: Vec<String> = ds
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{d:?}"))
+        .collect();
+    prop_assert!(errors.is_empty(), "{errors:#?}\n{shown}");
+    prop_assert_eq!(shape(&back), shape(&imported.config), "{}", shown);
+    let again = desired_state(&back, "test", now()).expect("test");
+    let p = plan(&again, &actual, &sources(), &PlanOptions::default());
+    let changes: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    prop_assert_eq!(
+        changes,
+        Vec::<String>::new(),
+        "config:\n{}\nimported:\n{}",
+        shown_config,
+        shown
+    );
+    prop_assert_eq!(p.conflicts, Vec::<String>::new(), "{}", shown);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_configurations_applied_import_and_plan_no_changes(spec in config_spec()) {
+        check_applied(&spec)?;
     }
 }

@@ -384,6 +384,13 @@ fn what_iamctl_owns_goes_back_to_its_team_and_the_rest_is_existing() {
             (Some("erin"), None, "s3-read")
         ]
     );
+    let until: Vec<&str> = platform
+        .temporary
+        .iter()
+        .map(|g| g.expiration_date.as_ref().expect("until").value.as_str())
+        .collect();
+    // A whole day is written as the date it was given as.
+    assert_eq!(until, ["2026-03-23T10:00:00Z", "2026-03-24"]);
     assert_eq!(platform.s3_users.len(), 1);
 
     let mine = &teams["imported"];
