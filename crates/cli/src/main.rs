@@ -21,7 +21,7 @@ use std::process::ExitCode;
     propagate_version = true
 )]
 struct Cli {
-    /// Named profile from the AWS config files (else `AWS_PROFILE`, else default).
+    /// Named profile (else `AWS_PROFILE`); its credentials win over `AWS_ACCESS_KEY_ID`.
     #[arg(long, global = true, value_name = "P")]
     profile: Option<String>,
     /// AWS Region (else `AWS_REGION` or the profile's; IAM is global).
