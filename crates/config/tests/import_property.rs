@@ -544,20 +544,23 @@ enum KeySpec {
     Existing,
 }
 
+/// A role: name, trusted (indexes into [`TRUSTED`]), trusted users, MFA,
+/// description, maximum session.
+type ConfigRole = (
+    String,
+    BTreeSet<usize>,
+    Vec<usize>,
+    bool,
+    Option<String>,
+    Option<u32>,
+);
+
 #[derive(Debug, Clone)]
 struct ConfigSpec {
     keys: BTreeMap<String, KeySpec>,
     /// (name, written as an email, path, tags)
     users: Vec<(String, bool, String, BTreeMap<String, String>)>,
-    /// (name, trusted, trusted users, mfa, description, max session)
-    roles: Vec<(
-        String,
-        BTreeSet<usize>,
-        Vec<usize>,
-        bool,
-        Option<String>,
-        Option<u32>,
-    )>,
+    roles: Vec<ConfigRole>,
     /// (users, roles, keys)
     permanent: Vec<(Vec<usize>, Vec<usize>, Vec<usize>)>,
     /// (role or user, principal, key, hours from now, as a date)
