@@ -199,3 +199,61 @@ pub fn short_date(s: &str) -> String {
         s.to_string()
     }
 }
+
+/// The managed policies a snapshot's users, groups and roles have attached (or use
+/// as permissions boundary) that its `Policies` list does not hold, sorted: what an
+/// analysis over the snapshot would silently miss. Empty for a complete snapshot.
+/// (`who-can`, `access` and `simulate` can refuse a snapshot for which this is not
+/// empty unless told to go on.)
+pub fn missing_policies(snapshot: &serde_json::Value) -> Vec<String> {
+    let held: std::collections::BTreeSet<&str> = snapshot["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["Arn"].as_str())
+        .collect();
+    let mut missing = std::collections::BTreeSet::new();
+    for list in ["UserDetailList", "GroupDetailList", "RoleDetailList"] {
+        for e in snapshot[list].as_array().into_iter().flatten() {
+            let attached = e["AttachedManagedPolicies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["PolicyArn"].as_str());
+            let boundary = e["PermissionsBoundary"]["PermissionsBoundaryArn"].as_str();
+            for arn in attached.chain(boundary) {
+                if !held.contains(arn) {
+                    missing.insert(arn.to_string());
+                }
+            }
+        }
+    }
+    missing.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn missing_policies_names_what_is_attached_but_absent() {
+        let snap = json!({
+            "UserDetailList": [{"AttachedManagedPolicies": [
+                {"PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+                {"PolicyArn": "arn:aws:iam::1:policy/local"}]}],
+            "GroupDetailList": [],
+            "RoleDetailList": [{"AttachedManagedPolicies": [],
+                "PermissionsBoundary": {"PermissionsBoundaryArn": "arn:aws:iam::aws:policy/PowerUserAccess"}}],
+            "Policies": [{"Arn": "arn:aws:iam::1:policy/local"}]
+        });
+        assert_eq!(
+            super::missing_policies(&snap),
+            [
+                "arn:aws:iam::aws:policy/PowerUserAccess",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess"
+            ]
+        );
+        let complete = json!({"UserDetailList": [], "Policies": []});
+        assert!(super::missing_policies(&complete).is_empty());
+    }
+}

@@ -78,7 +78,9 @@ async fn alias(ctx: &Ctx, action: AliasAction) -> CmdResult {
                 account_aliases: Vec<String>,
             }
             if aliases.is_empty() && !ctx.json() {
-                ctx.status("the account has no alias (set one with `iamctl account alias set NAME`)");
+                ctx.status(
+                    "the account has no alias (set one with `iamctl account alias set NAME`)",
+                );
                 return Ok(());
             }
             ctx.emit(
@@ -175,6 +177,16 @@ async fn credential_report(ctx: &Ctx, timeout: u64) -> CmdResult {
 
 async fn snapshot(ctx: &Ctx, out: Option<PathBuf>, local_only: bool) -> CmdResult {
     let snap = ctx.aws().await.authorization_details(local_only).await?;
+    let missing = crate::common::missing_policies(&snap.document);
+    if !missing.is_empty() {
+        // IAM changed between pages, or a policy could not be read: say so.
+        ctx.status(format!(
+            "warning: the snapshot lacks {} attached polic{}: {}",
+            missing.len(),
+            if missing.len() == 1 { "y" } else { "ies" },
+            missing.join(", ")
+        ));
+    }
     let text = serde_json::to_string_pretty(&snap.document)
         .map_err(|e| CommandError::failure(format!("cannot encode snapshot: {e}")))?;
     match out {
