@@ -39,6 +39,10 @@ fn readme_blocks(section: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn readme_command_examples_run_in_order_against_moto() {
+    assert!(
+        Command::new("jq").arg("--version").output().is_ok(),
+        "the README's examples use `jq`: install it (apt-get install jq, brew install jq)"
+    );
     let env = Env::new().await;
     // moto's default account: the README's examples name 123456789012.
     let conf = sdk_config(&env.endpoint, "testing", "testing", None).await;
