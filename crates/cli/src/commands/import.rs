@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use iamctl_aws::{Aws, ErrorKind};
 use iamctl_config::import::{
     account_in, import as import_account, is_account_id, needs_role_settings, Options, RoleSettings,
 };
@@ -148,23 +149,46 @@ async fn read_live(ctx: &Ctx, a: &ImportArgs) -> CmdResult<Read> {
         groups: BTreeMap::new(),
     };
     let t = super::deploy::read_target(ctx, desired, None).await?;
-    let mut settings = BTreeMap::new();
-    for r in t.actual.roles.values() {
-        if needs_role_settings(&r.tags) {
-            let got = t.aws.get_role(&r.name).await?;
-            let s = RoleSettings {
-                description: got.description,
-                max_session_duration: got.max_session_duration.and_then(|m| u32::try_from(m).ok()),
-            };
-            settings.insert(r.name.clone(), s);
-        }
-    }
+    let (settings, calls) = read_role_settings(ctx, &t.aws, &t.actual).await?;
     ctx.status(format!(
         "read account {account}: {} page(s) of GetAccountAuthorizationDetails, {} request(s) in all",
         t.pages,
-        t.calls + settings.len()
+        t.calls + calls
     ));
     Ok((account, t.snapshot, t.actual, settings))
+}
+
+/// GetRole for each role of iamctl's whose settings tag says it has a
+/// description or maximum session duration. A role the caller may not read
+/// (the read-only planner role) or that is gone is left unknown: import
+/// declares it `existing`, with a warning.
+async fn read_role_settings(
+    ctx: &Ctx,
+    aws: &Aws,
+    actual: &ActualAccount,
+) -> CmdResult<(BTreeMap<String, RoleSettings>, usize)> {
+    let (mut settings, mut calls) = (BTreeMap::new(), 0);
+    for r in actual
+        .roles
+        .values()
+        .filter(|r| needs_role_settings(&r.tags))
+    {
+        calls += 1;
+        let got = match aws.get_role(&r.name).await {
+            Ok(got) => got,
+            Err(e) if matches!(e.kind(), ErrorKind::AccessDenied | ErrorKind::NotFound) => {
+                ctx.status(format!("warning: cannot read role `{}`: {e}", r.name));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let s = RoleSettings {
+            description: got.description,
+            max_session_duration: got.max_session_duration.and_then(|m| u32::try_from(m).ok()),
+        };
+        settings.insert(r.name.clone(), s);
+    }
+    Ok((settings, calls))
 }
 
 fn write_files(out: &Path, files: &[(String, String)]) -> CmdResult {
