@@ -75,6 +75,8 @@ const PLAN_CALLS: &[(&str, &str)] = &[
     ("iam:GetPolicyVersion", "aws-policy"),
     ("iam:GetPolicy", "policy"),
     ("iam:GetPolicyVersion", "policy"),
+    // import: a role's description and maximum session duration (GAAD has neither)
+    ("iam:GetRole", "role"),
 ];
 
 /// What `apply` and `cleanup` call beyond plan's reads.
@@ -113,7 +115,6 @@ const APPLY_CALLS: &[(&str, &str)] = &[
     ("iam:DeactivateMFADevice", "user"),
     ("iam:DeleteVirtualMFADevice", "mfa"),
     ("iam:CreateRole", "role"),
-    ("iam:GetRole", "role"),
     ("iam:TagRole", "role"),
     ("iam:DeleteRole", "role"),
     ("iam:UpdateAssumeRolePolicy", "role"),
