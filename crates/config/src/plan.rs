@@ -475,6 +475,46 @@ impl Change {
         }
     }
 
+    /// The managed policy the change writes, attaches or detaches.
+    pub fn policy_arn(&self) -> Option<&str> {
+        use Change::*;
+        match self {
+            CreatePolicy { arn, .. }
+            | UpdatePolicy { arn, .. }
+            | TagPolicy { arn, .. }
+            | UntagPolicy { arn, .. }
+            | MovePolicy { arn, .. }
+            | DeletePolicy { arn, .. }
+            | Attach { arn, .. }
+            | Detach { arn, .. } => Some(arn),
+            SetBoundary { arn: Some(arn), .. } => Some(arn),
+            _ => None,
+        }
+    }
+
+    /// The user, role or group the change acts on.
+    pub fn principal(&self) -> Option<(Kind, &str)> {
+        use Change::*;
+        match self {
+            CreateUser { name, .. } | DeleteUser { name } => Some((Kind::User, name)),
+            CreateRole { name, .. }
+            | DeleteRole { name }
+            | UpdateTrust { name, .. }
+            | UpdateRole { name, .. } => Some((Kind::Role, name)),
+            CreateGroup { name, .. } => Some((Kind::Group, name)),
+            AddMember { group, .. } | RemoveMember { group, .. } => Some((Kind::Group, group)),
+            Tag { kind, name, .. }
+            | Untag { kind, name, .. }
+            | UpdatePath { kind, name, .. }
+            | SetBoundary { kind, name, .. }
+            | Attach { kind, name, .. }
+            | Detach { kind, name, .. }
+            | PutInline { kind, name, .. }
+            | DeleteInline { kind, name, .. } => Some((*kind, name)),
+            _ => None,
+        }
+    }
+
     /// `+` create, `~` update, `-` delete.
     pub fn sign(&self) -> char {
         use Change::*;
@@ -626,10 +666,13 @@ pub struct Plan {
     /// Things the plan leaves alone and why.
     #[serde(default)]
     pub warnings: Vec<String>,
-    /// Things that stop `apply` (e.g. a resource of a desired name that is
-    /// not iamctl's, without `--adopt`).
+    /// Things that stop what depends on them (e.g. a resource of a desired
+    /// name that is not iamctl's, without `--adopt`).
     #[serde(default)]
     pub conflicts: Vec<String>,
+    /// Changes that wait for a conflict to be resolved; `apply` leaves them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<Change>,
 }
 
 /// What one principal gains, loses or keeps on other terms, over every
@@ -916,6 +959,7 @@ pub fn plan(
         access: Vec::new(),
         warnings: Vec::new(),
         conflicts: Vec::new(),
+        blocked: Vec::new(),
     };
     // Teams without files: their resources are reported, and left alone
     // unless pruning was asked for.
@@ -939,6 +983,10 @@ pub fn plan(
         None => actual,
     };
     let ch = &mut p.changes;
+    // What conflicts block: changes touching these policies or principals
+    // wait; every other change goes ahead (issue 12.7).
+    let mut blocked_arns: BTreeSet<String> = BTreeSet::new();
+    let mut blocked_principals: BTreeSet<(Kind, String)> = BTreeSet::new();
     // Policies moved to another path: their old ARNs.
     let mut moved: BTreeSet<String> = BTreeSet::new();
 
@@ -947,13 +995,20 @@ pub fn plan(
         if !want.managed {
             // Declared `existing`: attach-only, never created, updated or deleted.
             match actual.policies.get(name) {
-                None => p.conflicts.push(format!(
-                    "policy `{name}` is declared `existing` but the account has no such policy"
-                )),
-                Some(have) if have.arn != want.arn => p.conflicts.push(format!(
-                    "policy `{name}` is `{}`, not `{}`: set its `path` in the configuration",
-                    have.arn, want.arn
-                )),
+                None => {
+                    blocked_arns.insert(want.arn.clone());
+                    p.conflicts.push(format!(
+                        "policy `{name}` is declared `existing` but account `{}` ({}) has no such policy",
+                        desired.account_id, desired.environment
+                    ))
+                }
+                Some(have) if have.arn != want.arn => {
+                    blocked_arns.insert(want.arn.clone());
+                    p.conflicts.push(format!(
+                        "policy `{name}` is `{}`, not `{}`: set its `path` in the configuration",
+                        have.arn, want.arn
+                    ))
+                }
                 Some(have) => {
                     if let PolicyBody::Document(d) = &want.body {
                         if !d.is_null() && !same_doc(&have.document, d) {
@@ -974,6 +1029,7 @@ pub fn plan(
             } => match actual.documents.get(source_arn).or(sources.get(source_arn)) {
                 Some(src) => expiring_copy(src, *expires_at),
                 None => {
+                    blocked_arns.insert(want.arn.clone());
                     p.conflicts.push(format!(
                         "policy `{source_arn}`, which `{name}` copies, could not be read"
                     ));
@@ -983,6 +1039,7 @@ pub fn plan(
         };
         let size = PolicyDocument::from_value(document.clone()).size();
         if size > 6144 {
+            blocked_arns.insert(want.arn.clone());
             p.conflicts.push(format!(
                 "policy `{name}` would be {size} characters, above IAM's 6144 for a managed policy"
             ));
@@ -1014,6 +1071,7 @@ pub fn plan(
             }
             Some(have) => {
                 if !owned(&have.tags) && !opts.adopt {
+                    blocked_arns.insert(want.arn.clone());
                     p.conflicts.push(format!(
                         "policy `{name}` exists and is not managed by iamctl: pass `--adopt` to take it over"
                     ));
@@ -1127,10 +1185,34 @@ pub fn plan(
         let kind = w.kind.as_str();
         match have {
             None if !w.managed => {
-                p.conflicts.push(format!(
-                    "{kind} `{}` is declared `existing` but the account has no such {kind}",
-                    w.name
+                blocked_principals.insert((w.kind, w.name.to_owned()));
+                let (needed, declared) = match w.kind {
+                    Kind::User => desired
+                        .users
+                        .get(w.name)
+                        .map(|u| (u.required_by.clone(), u.declared_at.clone())),
+                    Kind::Role => desired
+                        .roles
+                        .get(w.name)
+                        .map(|r| (r.required_by.clone(), r.declared_at.clone())),
+                    Kind::Group => None,
+                }
+                .unwrap_or_default();
+                let mut msg = format!(
+                    "{kind} `{}` does not exist in account `{}` ({})",
+                    w.name, desired.account_id, desired.environment
+                );
+                if let Some(at) = declared {
+                    msg.push_str(&format!("; declared `existing` at {at}"));
+                }
+                if !needed.is_empty() {
+                    msg.push_str(&format!("; needed by {}", needed.join(", ")));
+                }
+                msg.push_str(&format!(
+                    ": create it, or take it out of what grants to it in `{}`",
+                    desired.environment
                 ));
+                p.conflicts.push(msg);
                 continue;
             }
             None => match w.kind {
@@ -1166,6 +1248,7 @@ pub fn plan(
                 }),
             },
             Some(h) if w.managed && w.kind != Kind::Group && !owned(&h.tags) && !opts.adopt => {
+                blocked_principals.insert((w.kind, w.name.to_owned()));
                 p.conflicts.push(format!(
                     "{kind} `{}` exists and is not managed by iamctl: pass `--adopt` to take it over, or declare it `existing: true`",
                     w.name
@@ -1261,7 +1344,7 @@ pub fn plan(
                 ));
                 continue;
             }
-            if records && !rec.contains_key(arn) {
+            if records && !rec.contains_key(arn) && !blocked_arns.contains(arn) {
                 let (k, v) = attachment_tag(arn);
                 record.insert(k, v);
             }
@@ -1447,7 +1530,46 @@ pub fn plan(
             ));
         }
     }
+    // Changes that depend on a conflict wait for it; the rest go ahead.
+    let account_prefix = format!("arn:aws:iam::{}:user", desired.account_id);
+    let missing_users: Vec<String> = blocked_principals
+        .iter()
+        .filter(|(k, _)| *k == Kind::User)
+        .map(|(_, n)| n.clone())
+        .collect();
+    let depends = |c: &Change| -> bool {
+        if let Some(arn) = c.policy_arn() {
+            if blocked_arns.contains(arn) {
+                return true;
+            }
+        }
+        if let Some((kind, name)) = c.principal() {
+            if blocked_principals.contains(&(kind, name.to_owned())) {
+                return true;
+            }
+        }
+        match c {
+            Change::AddMember { user, .. } | Change::RemoveMember { user, .. } => {
+                blocked_principals.contains(&(Kind::User, user.clone()))
+            }
+            // A trust naming a user that does not exist: IAM refuses it.
+            Change::CreateRole { trust, .. } | Change::UpdateTrust { new: trust, .. } => {
+                let text = trust.to_string();
+                missing_users.iter().any(|u| {
+                    text.contains(&format!("{account_prefix}/{u}\""))
+                        || (text.contains(&account_prefix) && text.contains(&format!("/{u}\"")))
+                })
+            }
+            _ => false,
+        }
+    };
+    let (waiting, go): (Vec<Change>, Vec<Change>) = std::mem::take(&mut p.changes)
+        .into_iter()
+        .partition(depends);
+    p.changes = go;
+    p.blocked = waiting;
     p.changes.sort_by_key(Change::phase);
+    p.blocked.sort_by_key(Change::phase);
     p
 }
 
@@ -1534,5 +1656,6 @@ pub fn cleanup_plan(
         access: Vec::new(),
         warnings: Vec::new(),
         conflicts: Vec::new(),
+        blocked: Vec::new(),
     }
 }

@@ -609,3 +609,83 @@ fn a_team_without_files_keeps_its_resources_unless_pruned() {
     let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
     assert!(!p.is_empty());
 }
+
+#[test]
+fn a_missing_existing_principal_blocks_only_what_needs_it() {
+    // Issues 8.1 and 12.7: `developer` is granted and absent from the
+    // account: a conflict naming the account and the grant's place, and only
+    // the changes that need the user wait.
+    let accounts = (
+        "aws-accounts/t.yaml",
+        "aws-accounts:\n  nonprod: \"123456789012\"\n",
+    );
+    let policies = (
+        "aws-policies/t.yaml",
+        "aws-policies:\n  ro:\n    description: read\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObject\"]\n        resources: [\"*\"]\n",
+    );
+    let grants = (
+        "permanent-access/t.yaml",
+        "permanent-access:\n  - description: read\n    users: [user1@example.com, developer@example.com]\n    environments: [nonprod]\n    grants: [ro]\n",
+    );
+    let d = desired_of(&[accounts, policies, grants], "nonprod");
+    let mut snapshot = empty();
+    snapshot["UserDetailList"] = json!([{"UserName": "user1", "Arn": "arn:aws:iam::123456789012:user/user1",
+        "Path": "/", "GroupList": [], "UserPolicyList": [], "AttachedManagedPolicies": [], "Tags": []}]);
+    let p = plan(
+        &d,
+        &ActualAccount::from_snapshot(&snapshot, &HashMap::new()),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.conflicts.len(), 1, "{:?}", p.conflicts);
+    let c = &p.conflicts[0];
+    assert!(
+        c.starts_with("user `developer` does not exist in account `123456789012` (nonprod); needed by permanent-access/t.yaml:"),
+        "{c}"
+    );
+    let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    assert!(
+        summaries.contains(&"create policy t-ro".to_string()),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries.contains(&"attach t-ro to user user1".to_string()),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries.iter().all(|s| !s.contains("developer")),
+        "{summaries:?}"
+    );
+
+    // A policy of a wanted name that is not iamctl's: its attachments wait,
+    // the rest goes ahead.
+    let policies = (
+        "aws-policies/t.yaml",
+        "aws-policies:\n  ro:\n    description: read\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObject\"]\n        resources: [\"*\"]\n  rw:\n    description: write\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:PutObject\"]\n        resources: [\"*\"]\n",
+    );
+    let grants = (
+        "permanent-access/t.yaml",
+        "permanent-access:\n  - description: read\n    users: [user1@example.com]\n    environments: [nonprod]\n    grants: [ro, rw]\n",
+    );
+    let d = desired_of(&[accounts, policies, grants], "nonprod");
+    snapshot["Policies"] = json!([{"PolicyName": "t-ro", "Arn": "arn:aws:iam::123456789012:policy/t-ro", "Path": "/",
+        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": {"Version": "2012-10-17", "Statement": []}}]}]);
+    let p = plan(
+        &d,
+        &ActualAccount::from_snapshot(&snapshot, &HashMap::new()),
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.conflicts.len(), 1, "{:?}", p.conflicts);
+    let go: Vec<String> = p.changes.iter().map(Change::summary).collect();
+    let wait: Vec<String> = p.blocked.iter().map(Change::summary).collect();
+    assert_eq!(
+        go,
+        [
+            "create policy t-rw",
+            "tag user user1 iamctl:attached:local/t-rw=arn:aws:iam::123456789012:policy/t-rw",
+            "attach t-rw to user user1"
+        ]
+    );
+    assert_eq!(wait, ["attach t-ro to user user1"]);
+}

@@ -463,6 +463,13 @@ fn text(plans: &[Plan]) -> String {
         for c in &p.conflicts {
             out.push_str(&format!("  conflict: {c}\n"));
         }
+        for c in &p.blocked {
+            out.push_str(&format!(
+                "  blocked by a conflict: {} {}\n",
+                c.sign(),
+                c.summary()
+            ));
+        }
     }
     if plans.iter().all(Plan::is_empty) {
         out.push_str("no changes: every account matches the configuration\n");
@@ -508,6 +515,13 @@ fn markdown(plans: &[Plan]) -> String {
         }
         for c in &p.conflicts {
             out.push_str(&format!("\n> **conflict:** {c}\n"));
+        }
+        for c in &p.blocked {
+            out.push_str(&format!(
+                "\n> blocked by a conflict: `{} {}`\n",
+                c.sign(),
+                c.summary()
+            ));
         }
         for w in &p.warnings {
             out.push_str(&format!("\n> warning: {w}\n"));
@@ -1096,21 +1110,21 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
     if let Some(saved) = &saved {
         check_saved(saved, &plans, &targets)?;
     }
-    let conflicts: Vec<&String> = plans.iter().flat_map(|p| p.conflicts.iter()).collect();
-    if !conflicts.is_empty() {
-        eprint!("{}", text(&plans));
-        return Err(CommandError::failure_help(
-            format!("{} conflict(s); nothing was applied", conflicts.len()),
-            "resolve them in the configuration, or pass `--adopt` for resources iamctl should take over",
-        ));
-    }
+    // A conflict blocks only the changes that depend on it (listed as
+    // blocked); the others are applied, and the command fails at the end.
+    let conflicts: usize = plans.iter().map(|p| p.conflicts.len()).sum();
+    let blocked: usize = plans.iter().map(|p| p.blocked.len()).sum();
     let changed: BTreeSet<String> = plans
         .iter()
         .filter(|p| !p.is_empty())
         .map(|p| p.environment.clone())
         .collect();
     if changed.is_empty() {
-        ctx.status("no changes: every account matches the configuration");
+        if conflicts > 0 {
+            eprint!("{}", text(&plans));
+        } else {
+            ctx.status("no changes: every account matches the configuration");
+        }
     } else {
         eprint!("{}", text(&plans));
         ctx.confirm("apply these changes?")?;
@@ -1120,6 +1134,20 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
             usize::from(a.concurrency),
         )
         .await?;
+    }
+    if conflicts > 0 {
+        let what = match (blocked, changed.is_empty()) {
+            (0, true) => "nothing was applied".to_owned(),
+            (0, false) => "every other change was applied".to_owned(),
+            (n, true) => format!("the {n} change(s) that depend on them were not applied"),
+            (n, false) => format!(
+                "the {n} change(s) that depend on them were not applied; every other change was"
+            ),
+        };
+        return Err(CommandError::failure_help(
+            format!("{conflicts} conflict(s) left unresolved; {what}"),
+            "resolve them in the configuration, or pass `--adopt` for resources iamctl should take over, and run `iamctl apply` again",
+        ));
     }
     if let Some(master) = &config.settings.master_copy {
         // Only after a successful apply; the IAM changes stand either way.

@@ -1030,7 +1030,8 @@ async fn removal_deletes_only_what_is_ours_and_adopt_takes_over() {
     t.ok(&["plan", "cfg", "--detailed-exitcode"]);
 
     // A desired name that exists untagged is a conflict without --adopt:
-    // plan says so, apply refuses and changes nothing in either account.
+    // plan says so; apply leaves that user alone, applies what does not
+    // depend on it (issue 12.7) and fails.
     t.write(
         "users/core.yaml",
         "users:\n  alice@example.com:\n    tags:\n      cost-centre: \"42\"\n  outsider: {}\n  newbie: {}\n",
@@ -1043,14 +1044,18 @@ async fn removal_deletes_only_what_is_ours_and_adopt_takes_over() {
         "{}",
         o.stdout
     );
-    let before = t.dumps().await;
+    let before = t.dev.dump().await;
     let o = t.fails(&["apply", "cfg", "--yes"], 1);
     assert!(
-        o.stderr.contains("1 conflict(s); nothing was applied"),
+        flat(&o.stderr).contains("1 conflict(s) left unresolved; every other change was applied"),
         "{}",
         o.stderr
     );
-    assert_eq!(t.dumps().await, before);
+    assert_eq!(
+        t.dev.dump().await["users"]["outsider"],
+        before["users"]["outsider"]
+    );
+    assert_eq!(t.dev.users().await, ["alice", "newbie", "outsider"]);
 
     // With --adopt: tagged as ours, and the rest applied.
     let o = t.ok(&["apply", "cfg", "--yes", "--adopt"]);
