@@ -229,6 +229,20 @@ pub(crate) fn find_source<'a, T: std::error::Error + 'static>(
 
 /// A short reason for a request that never got an answer from AWS.
 fn connection_message(full: &str) -> String {
+    // A connection that never came about (here: inside a credentials provider,
+    // such as STS for an assumed role, which has no endpoint-naming interceptor).
+    if [
+        "client error (Connect)",
+        "tcp connect error",
+        "HTTP connect timeout",
+        "dns error",
+    ]
+    .iter()
+    .any(|m| full.contains(m))
+    {
+        let reason = full.rsplit(": ").next().unwrap_or(full);
+        return format!("cannot connect to AWS (while getting credentials): {reason}");
+    }
     if full.contains("loading credentials")
         || full.contains("no credentials found")
         || full.contains("credential provider was not enabled")
@@ -341,6 +355,21 @@ mod tests {
             "not authorized".into(),
         );
         assert!(e.to_string().contains("`iam:CreateUser`"), "{e}");
+    }
+
+    #[test]
+    fn a_connect_failure_inside_a_credentials_provider_is_not_called_missing_credentials() {
+        let m = connection_message(
+            "dispatch failure: other: an error occurred while loading credentials: dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111)",
+        );
+        assert_eq!(
+            m,
+            "cannot connect to AWS (while getting credentials): Connection refused (os error 111)"
+        );
+        assert!(
+            connection_message("an error occurred while loading credentials: no providers")
+                .contains("no usable AWS credentials")
+        );
     }
 
     #[test]

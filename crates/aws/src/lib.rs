@@ -217,12 +217,16 @@ impl Aws {
         let me = aws
             .caller_identity()
             .await
-            .map_err(|err| AwsError::AccessDenied {
-                entity: Entity::new("role", role_arn),
-                action: "sts:AssumeRole",
-                message: format!(
-                    "cannot assume `{role_arn}` (AssumeRole was denied, the role does not exist, or STS could not be reached): {err}"
-                ),
+            .map_err(|err| match err {
+                // An unreachable endpoint already names the cause and the endpoint.
+                e @ AwsError::Connection { .. } if e.to_string().contains("connect") => e,
+                err => AwsError::AccessDenied {
+                    entity: Entity::new("role", role_arn),
+                    action: "sts:AssumeRole",
+                    message: format!(
+                        "cannot assume `{role_arn}` (AssumeRole was denied, the role does not exist, or STS could not be reached): {err}"
+                    ),
+                },
             })?;
         if me.account != account {
             return Err(AwsError::Other {
