@@ -154,7 +154,11 @@ pub async fn attach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult 
 pub async fn detach(ctx: &Ctx, kind: PrincipalKind, a: AttachArgs) -> CmdResult {
     check_name(kind, &a.name)?;
     let arn = resolve_policy(ctx, &a.policy).await?;
-    if ctx.dry_run(format!("detach `{arn}` from {} `{}`", kind.as_str(), a.name)) {
+    if ctx.dry_run(format!(
+        "detach `{arn}` from {} `{}`",
+        kind.as_str(),
+        a.name
+    )) {
         return Ok(());
     }
     ctx.aws().await.detach_policy(kind, &a.name, &arn).await?;
