@@ -261,6 +261,95 @@ impl Bucket {
         Ok(())
     }
 
+    /// Stores `body` at `key` only when no object is there (a conditional
+    /// write, `If-None-Match: *`): `Ok(true)` when written, `Ok(false)` when
+    /// the key was taken (412, or 409 when another conditional write raced).
+    pub async fn put_if_absent(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, AwsError> {
+        match self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .if_none_match("*")
+            .content_type(content_type)
+            .body(body.into())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                let status = err.raw_response().map(|r| r.status().as_u16());
+                if matches!(status, Some(412) | Some(409)) {
+                    Ok(false)
+                } else {
+                    Err(classify(
+                        "s3:PutObject",
+                        Entity::new("object", format!("s3://{}/{key}", self.name)),
+                        err,
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The object at `key` as text, `None` when there is none.
+    pub async fn get_text(&self, key: &str) -> Result<Option<String>, AwsError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(err) => {
+                let e = classify(
+                    "s3:GetObject",
+                    Entity::new("object", format!("s3://{}/{key}", self.name)),
+                    err,
+                );
+                return if e.kind() == crate::ErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let bytes = out.body.collect().await.map_err(|e| AwsError::Other {
+            entity: Entity::new("object", format!("s3://{}/{key}", self.name)),
+            action: "s3:GetObject",
+            message: e.to_string(),
+        })?;
+        Ok(Some(
+            String::from_utf8_lossy(&bytes.into_bytes()).into_owned(),
+        ))
+    }
+
+    /// Deletes the object at `key` (its current version; a versioned bucket
+    /// keeps the history).
+    pub async fn delete_key(&self, key: &str) -> Result<(), AwsError> {
+        self.client
+            .delete_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+            .map_err(|err| {
+                classify(
+                    "s3:DeleteObject",
+                    Entity::new("object", format!("s3://{}/{key}", self.name)),
+                    err,
+                )
+            })?;
+        Ok(())
+    }
+
     /// Delete objects in batches of 1000 (the `DeleteObjects` limit).
     pub async fn delete_objects(&self, objects: &[ObjectRef]) -> Result<usize, AwsError> {
         let bucket = self.name.as_str();

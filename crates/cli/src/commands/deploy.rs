@@ -92,6 +92,10 @@ pub struct ApplyArgs {
     /// Changes in flight at once, per account.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// How long to wait for another apply or cleanup of the same account to
+    /// finish (`30s`, `5m`; default: do not wait). Needs `master_copy`.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = super::iac::parse_wait)]
+    pub lock_timeout: super::iac::Wait,
     /// Apply this saved plan: refused unless it was made from this
     /// configuration, the accounts are unchanged, and its changes are those a
     /// fresh plan makes.
@@ -103,6 +107,10 @@ pub struct ApplyArgs {
 pub struct CleanupArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+    /// How long to wait for another apply or cleanup of the same account to
+    /// finish (`30s`, `5m`; default: do not wait). Needs `master_copy`.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = super::iac::parse_wait)]
+    pub lock_timeout: super::iac::Wait,
     /// Changes in flight at once, per account.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
@@ -1102,10 +1110,31 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
             .collect(),
         None => desired,
     };
+    // One apply per account at a time: a lock in the master-copy bucket.
+    let locks = match &config.settings.master_copy {
+        Some(m) => {
+            super::iac::lock_accounts(ctx, &m.value, &desired, a.lock_timeout.0, "apply").await?
+        }
+        None => Vec::new(),
+    };
+    let result = apply_locked(ctx, &a, &config, desired, saved, now).await;
+    super::iac::unlock(ctx, locks).await;
+    result
+}
+
+/// `apply` once the accounts are locked.
+async fn apply_locked(
+    ctx: &Ctx,
+    a: &ApplyArgs,
+    config: &Config,
+    desired: Vec<DesiredAccount>,
+    saved: Option<Vec<Plan>>,
+    now: Timestamp,
+) -> CmdResult {
     let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
     let plans: Vec<Plan> = targets
         .iter()
-        .map(|t| make_plan(t, &plan_options(&config, &a.target), now))
+        .map(|t| make_plan(t, &plan_options(config, &a.target), now))
         .collect();
     if let Some(saved) = &saved {
         check_saved(saved, &plans, &targets)?;
@@ -1337,6 +1366,24 @@ pub async fn cleanup(ctx: &Ctx, a: CleanupArgs) -> CmdResult {
     let now = now_of(ctx, &a.target)?;
     let config = load_config(&a.target.dir, now)?;
     let desired = targets(&config, &a.target, now)?;
+    let locks = match &config.settings.master_copy {
+        Some(m) => {
+            super::iac::lock_accounts(ctx, &m.value, &desired, a.lock_timeout.0, "cleanup").await?
+        }
+        None => Vec::new(),
+    };
+    let result = cleanup_locked(ctx, &a, desired, now).await;
+    super::iac::unlock(ctx, locks).await;
+    result
+}
+
+/// `cleanup` once the accounts are locked.
+async fn cleanup_locked(
+    ctx: &Ctx,
+    a: &CleanupArgs,
+    desired: Vec<DesiredAccount>,
+    now: Timestamp,
+) -> CmdResult {
     let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
     let plans: Vec<Plan> = targets
         .iter()

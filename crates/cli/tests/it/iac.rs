@@ -2039,7 +2039,17 @@ fn refusing_s3() -> String {
                     Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 }
             }
-            if head.starts_with("head ") {
+            if head.contains("/locks/") {
+                // The apply's lock objects are accepted: only the copy fails.
+                let reply = if head.starts_with("put ") {
+                    "HTTP/1.1 200 OK\r\nETag: \"1\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                } else if head.starts_with("delete ") {
+                    "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+                } else {
+                    "HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: 70\r\nConnection: close\r\n\r\n<Error><Code>NoSuchKey</Code><Message>none</Message></Error>        "
+                };
+                let _ = write!(s, "{reply}");
+            } else if head.starts_with("head ") {
                 let _ = write!(
                     s,
                     "HTTP/1.1 200 OK\r\nx-amz-bucket-region: us-east-1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -2434,4 +2444,91 @@ async fn a_team_without_files_is_reported_and_pruned_only_when_asked() {
     t.ok(&["apply", "cfg", "--prune-teams", "--yes"]);
     assert_eq!(t.dev.users().await, ["carol"]);
     assert!(t.dev.local_policies().await.is_empty());
+}
+
+/// Issue 12.8: one apply per account at a time, by a lock object written
+/// with an S3 conditional write in the master-copy bucket. A live lock is
+/// refused naming its holder (or waited for with `--lock-timeout`), an
+/// expired one taken over, and two applies at once end with one waiting
+/// and no duplicate policy version.
+#[tokio::test]
+async fn applies_take_a_lock_per_account() {
+    let t = Iac::new().await;
+    t.base();
+    let bucket = format!("iamctl-locks-{}", t.dev.id);
+    t.write(
+        "settings.yaml",
+        &format!("settings:\n  master_copy: s3://{bucket}/copy/\n"),
+    );
+    t.ok(&["apply", "cfg", "--yes"]);
+    let s3 = &t.env.s3;
+    let key = format!("copy/locks/{}.json", t.dev.id);
+    let put_lock = |expires: &'static str| {
+        let body = json!({"holder": "someone else", "command": "apply", "environment": "dev",
+            "account_id": t.dev.id, "started": "2026-03-21T11:00:00Z", "expires": expires});
+        s3.put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(body.to_string().into_bytes().into())
+            .send()
+    };
+    let locks = || async {
+        s3.list_objects_v2()
+            .bucket(&bucket)
+            .prefix("copy/locks/")
+            .send()
+            .await
+            .expect("ListObjectsV2")
+            .contents()
+            .len()
+    };
+    assert_eq!(locks().await, 0, "released after the apply");
+
+    // A live lock: refused, naming the holder; nothing changed.
+    put_lock("2999-01-01T00:00:00Z").await.expect("PutObject");
+    t.write(
+        "users/core.yaml",
+        &format!("{USERS}  carol@example.com: {{}}\n"),
+    );
+    let before = t.dumps().await;
+    let o = t.fails(&["apply", "cfg", "--yes"], 1);
+    assert!(
+        flat(&o.stderr).contains(&format!(
+            "account `{}` (dev) is locked by someone else (apply since 2026-03-21T11:00:00Z, until 2999-01-01T00:00:00Z); nothing was done",
+            t.dev.id
+        )),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(t.dumps().await, before);
+
+    // An expired one (its holder died): taken over.
+    put_lock("2000-01-01T00:00:00Z").await.expect("PutObject");
+    let o = t.ok(&["apply", "cfg", "--yes"]);
+    assert!(
+        o.stderr
+            .contains("the lock of someone else expired; taking it over"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(locks().await, 0);
+
+    // Two applies at once, each changing the same policy: one waits for the
+    // other, both succeed, and the policy has one version per change.
+    t.write(
+        "aws-policies/core.yaml",
+        &POLICIES.replace("actions: [\"ec2:*\"]", "actions: [\"ec2:Describe*\"]"),
+    );
+    let outs: Vec<Out> = std::thread::scope(|sc| {
+        let a = sc.spawn(|| t.run(&["apply", "cfg", "--yes", "--lock-timeout", "120s"]));
+        let b = sc.spawn(|| t.run(&["apply", "cfg", "--yes", "--lock-timeout", "120s"]));
+        vec![a.join().expect("a"), b.join().expect("b")]
+    });
+    for o in &outs {
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    let (_, versions) = t.dev.policy("core-ec2-full").await;
+    assert_eq!(versions, ["v1", "v2"]);
+    assert_eq!(locks().await, 0);
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
 }
