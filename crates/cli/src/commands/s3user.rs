@@ -32,6 +32,10 @@ pub struct CreateArgs {
     pub credentials_file: Option<PathBuf>,
     #[arg(long, value_enum)]
     pub format: Option<KeyFormat>,
+    /// Create the bucket when it does not exist: private (Block Public Access),
+    /// encrypted (SSE-S3), versioned, tagged `managed-by=iamctl`.
+    #[arg(long)]
+    pub create_bucket: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -94,20 +98,24 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     };
     let aws = ctx.aws().await;
     // The bucket must exist before anything is created.
+    let mut bucket_missing = false;
     if let Err(e) = aws.open_bucket(&a.bucket).await {
-        if e.is_not_found() {
+        if e.is_not_found() && a.create_bucket {
+            bucket_missing = true;
+        } else if e.is_not_found() {
             return Err(CommandError::failure_help(
                 format!(
                     "bucket `{}` does not exist; `s3-user create` gives a user its prefix of an existing bucket, and nothing was created",
                     a.bucket
                 ),
                 format!(
-                    "create the bucket first, private and encrypted (e.g. `aws s3api create-bucket --bucket {}`), or check the name and `--region`",
+                    "pass `--create-bucket` to create it (private, encrypted, versioned), create it yourself (`aws s3api create-bucket --bucket {}`), or check the name and `--region`",
                     a.bucket
                 ),
             ));
+        } else {
+            return Err(e.into());
         }
-        return Err(e.into());
     }
     let partition = ctx.partition().await?;
     let access = match a.access {
@@ -116,7 +124,12 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     };
     let doc = s3_user_policy(&partition, &a.bucket, &a.user, access);
     if ctx.dry_run(format!(
-        "create user `{}` and policy `{pname}` ({} on `s3://{}/{}/`), attach it, and create an access key",
+        "{}create user `{}` and policy `{pname}` ({} on `s3://{}/{}/`), attach it, and create an access key",
+        if bucket_missing {
+            format!("create bucket `{}` (private, encrypted, versioned), ", a.bucket)
+        } else {
+            String::new()
+        },
         a.user,
         match a.access {
             Access::Read => "read",
@@ -132,6 +145,17 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
         key: "iamctl:s3-bucket".into(),
         value: a.bucket.clone(),
     });
+    if bucket_missing {
+        let tags = [
+            ("managed-by".to_string(), "iamctl".to_string()),
+            ("iamctl:kind".to_string(), "s3-user-bucket".to_string()),
+        ];
+        aws.create_private_bucket(&a.bucket, &tags).await?;
+        ctx.status(format!(
+            "created bucket `{}` (private, encrypted, versioned)",
+            a.bucket
+        ));
+    }
     aws.create_user(&iamctl_aws::NewUser {
         name: &a.user,
         path: None,

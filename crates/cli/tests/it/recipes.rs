@@ -336,11 +336,39 @@ async fn s3_user_on_a_missing_bucket_says_so_and_key_may_go_to_stdout() {
         o.stderr
             .contains(&format!("bucket `{missing}` does not exist"))
             && o.stderr.contains("nothing was created")
-            && o.stderr.contains("create the bucket first"),
+            && o.stderr.contains("--create-bucket"),
         "{}",
         o.stderr
     );
     assert!(!env.user_exists("nobody").await);
+    // --create-bucket: made private and encrypted, then the user.
+    env.ok(&[
+        "s3-user",
+        "create",
+        "--bucket",
+        &missing,
+        "--user",
+        "made",
+        "--create-bucket",
+        "--credentials-file",
+        &env.path("made.csv").display().to_string(),
+    ]);
+    assert!(env.user_exists("made").await);
+    let pab = env
+        .s3
+        .get_public_access_block()
+        .bucket(&missing)
+        .send()
+        .await
+        .unwrap();
+    let conf = pab.public_access_block_configuration().unwrap();
+    assert_eq!(conf.block_public_policy(), Some(true));
+    env.s3
+        .get_bucket_encryption()
+        .bucket(&missing)
+        .send()
+        .await
+        .unwrap();
     let bucket = format!("present-{}", env.account);
     env.s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let o = env.ok(&[
