@@ -135,7 +135,7 @@ const GLOBAL_KEYS: &[Key] = &[
     key(
         "aws:PrincipalTag/x",
         Kind::Str,
-        0.3,
+        0.7,
         &["x1", "dflt"],
         &["x1", "dflt", "x*"],
     ),
@@ -895,6 +895,13 @@ pub const TAG_INVERTED_NULL_VARIABLE: &str = "inverted-operator-null-variable";
 /// identity-based policy; iam-simulate requires one.
 pub const TAG_ROOT_FULL_ACCESS: &str = "root-user-full-access";
 
+/// `NotIpAddress` with a request address of the other family than a range in
+/// the policy (an IPv6 `aws:SourceIp` against `203.0.113.0/24`): the address is
+/// not in the range, so "All IP addresses except the specified IP address or
+/// range" (reference_policies_elements_condition_operators) matches it;
+/// iam-simulate does not.
+pub const TAG_NOT_IP_OTHER_FAMILY: &str = "not-ip-address-other-family";
+
 /// The variables of a text: (lower-cased key, has default).
 fn variables(text: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
@@ -955,6 +962,31 @@ pub fn semantic_tags(line: &Value) -> Vec<&'static str> {
     let principal = line["principal"].as_str().unwrap_or("");
     if principal.ends_with(":root") {
         tags.push(TAG_ROOT_FULL_ACCESS);
+    }
+    for doc in documents(line) {
+        for st in statements(doc) {
+            for (op, keys) in st["Condition"].as_object().into_iter().flatten() {
+                if !op.contains("NotIpAddress") {
+                    continue;
+                }
+                for (key, values) in keys.as_object().into_iter().flatten() {
+                    let families: Vec<bool> = string_list(values)
+                        .iter()
+                        .map(|v| v.contains(':'))
+                        .collect();
+                    let other = line["context"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+                        .flat_map(|(_, v)| string_list(v))
+                        .any(|ip| families.iter().any(|f| *f != ip.contains(':')));
+                    if other {
+                        tags.push(TAG_NOT_IP_OTHER_FAMILY);
+                    }
+                }
+            }
+        }
     }
     let parts: Vec<&str> = principal.splitn(6, ':').collect();
     let account = parts.get(4).copied().unwrap_or("");
@@ -1477,7 +1509,13 @@ fn variable_resource(rng: &mut Rng, req: &Req, p: &mut [String]) -> String {
         Some((h, t)) => (format!("{h}/"), t.to_string()),
         None => match rest.rsplit_once(':') {
             Some((h, t)) => (format!("{h}:"), t.to_string()),
-            None => (String::new(), rest.clone()),
+            // Keep the first character before the variable: a variable that
+            // begins the resource part is a deliberate difference, compared
+            // with the oracle less often that way.
+            None => {
+                let first = rest.chars().next().map_or(0, char::len_utf8);
+                (rest[..first].to_string(), rest[first..].to_string())
+            }
         },
     };
     p[5] = match rng.below(8) {

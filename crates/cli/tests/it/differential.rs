@@ -16,10 +16,10 @@ use serde_json::{json, Value};
 
 use crate::casegen::{
     self, Case, ACCT, DEFAULT_SEED, TAG_EPOCH_DATE, TAG_INVERTED_NULL_VARIABLE,
-    TAG_NOTPRINCIPAL_IDENTITIES, TAG_QUESTION_MARK_ACROSS_COLON, TAG_ROOT_FULL_ACCESS,
-    TAG_SESSION_ARN_GRANT, TAG_UNRESOLVED_IN_NOT_RESOURCE, TAG_VARIABLE_DEFAULT,
-    TAG_VARIABLE_LEADS_RESOURCE, TAG_VERSION_2008_VARIABLES, TAG_WILDCARD_IN_RESOURCE_TYPE,
-    TAG_ZERO_PREFIX_CIDR,
+    TAG_NOTPRINCIPAL_IDENTITIES, TAG_NOT_IP_OTHER_FAMILY, TAG_QUESTION_MARK_ACROSS_COLON,
+    TAG_ROOT_FULL_ACCESS, TAG_SESSION_ARN_GRANT, TAG_UNRESOLVED_IN_NOT_RESOURCE,
+    TAG_VARIABLE_DEFAULT, TAG_VARIABLE_LEADS_RESOURCE, TAG_VERSION_2008_VARIABLES,
+    TAG_WILDCARD_IN_RESOURCE_TYPE, TAG_ZERO_PREFIX_CIDR,
 };
 
 const CASES: usize = 12000;
@@ -39,6 +39,7 @@ const DELIBERATE: &[&str] = &[
     TAG_QUESTION_MARK_ACROSS_COLON,
     TAG_INVERTED_NULL_VARIABLE,
     TAG_ROOT_FULL_ACCESS,
+    TAG_NOT_IP_OTHER_FAMILY,
 ];
 
 fn workspace_root() -> PathBuf {
@@ -920,4 +921,20 @@ fn deliberate_root_user_has_full_access() {
         "explicitDeny"
     );
     assert!(casegen::semantic_tags(&line(json!({}))).contains(&TAG_ROOT_FULL_ACCESS));
+}
+
+/// Deliberate difference: `NotIpAddress` matches an address of the other
+/// family than the policy's range, which is not in the range.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>:
+/// "NotIpAddress: All IP addresses except the specified IP address or range".
+#[test]
+fn deliberate_not_ip_address_matches_the_other_family() {
+    let line = json!({"id": "ip", "principal": format!("arn:aws:iam::{ACCT}:user/alice"),
+        "action": "ec2:DescribeInstances", "resource": "*", "context": {"aws:SourceIp": "fe80::1"},
+        "identityPolicies": [{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ec2:*", "Resource": "*",
+             "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]}]});
+    assert_eq!(decision_of(line.clone()), "explicitDeny");
+    assert!(casegen::semantic_tags(&line).contains(&TAG_NOT_IP_OTHER_FAMILY));
 }
