@@ -60,6 +60,16 @@ pub struct TargetArgs {
     pub prune_teams: bool,
 }
 
+/// Whose policy tags plan and apply read: the configuration's teams', or
+/// every policy's with `--prune-teams`.
+fn tag_scope(config: &Config, t: &TargetArgs) -> TagScope {
+    if t.prune_teams {
+        TagScope::All
+    } else {
+        TagScope::Teams(config.teams.keys().cloned().collect())
+    }
+}
+
 /// The planner's options: only the teams with files in the directory are
 /// managed.
 fn plan_options(config: &Config, t: &TargetArgs) -> PlanOptions {
@@ -212,12 +222,52 @@ async fn policy_document(aws: &Aws, arn: &str) -> Result<Value, AwsError> {
     Ok(v.document.unwrap_or(Value::Null))
 }
 
+/// Which customer-managed policies' tags are read (ListPolicyTags, one call
+/// each: GetAccountAuthorizationDetails has none).
+#[derive(Debug, Clone)]
+pub(crate) enum TagScope {
+    /// Every customer-managed policy (import, cleanup, `--prune-teams`).
+    All,
+    /// Only those that can be these teams': named `<team>-...` (as iamctl
+    /// names every policy it makes), named by the configuration (`existing`
+    /// keys, adopted names), or under the path `/iamctl/`. Another team's
+    /// policies are left alone anyway (see `PlanOptions::teams`).
+    Teams(BTreeSet<String>),
+}
+
+impl TagScope {
+    fn wants(&self, name: &str, path: &str, desired: &DesiredAccount) -> bool {
+        match self {
+            TagScope::All => true,
+            TagScope::Teams(teams) => {
+                path.starts_with("/iamctl/")
+                    || desired.policies.contains_key(name)
+                    || teams.iter().any(|t| {
+                        name.len() > t.len() + 1
+                            && name.starts_with(t.as_str())
+                            && name.as_bytes()[t.len()] == b'-'
+                    })
+            }
+        }
+    }
+}
+
 /// Reads one account as `desired` says (account, deployer role, external id):
 /// used by plan, apply, cleanup and import.
 pub(crate) async fn read_target(
     ctx: &Ctx,
     desired: DesiredAccount,
     team: Option<&str>,
+) -> CmdResult<Target> {
+    read_target_scoped(ctx, desired, team, &TagScope::All).await
+}
+
+/// [`read_target`], reading the tags of the policies `scope` names.
+async fn read_target_scoped(
+    ctx: &Ctx,
+    desired: DesiredAccount,
+    team: Option<&str>,
+    scope: &TagScope,
 ) -> CmdResult<Target> {
     let base = ctx.aws().await;
     let acct = desired.account_id.clone();
@@ -240,10 +290,47 @@ pub(crate) async fn read_target(
     let mut snapshot = snap.document;
     let mut calls = snap.pages + 2;
     // Tags of customer-managed policies: GetAccountAuthorizationDetails has none.
+    // Teams whose users or roles the account holds (their tags are in the
+    // snapshot): their policies are read too, to report them when their
+    // files are gone.
+    let scope = &match scope {
+        TagScope::All => TagScope::All,
+        TagScope::Teams(teams) => {
+            let mut teams = teams.clone();
+            for list in ["UserDetailList", "RoleDetailList"] {
+                for e in snapshot[list].as_array().into_iter().flatten() {
+                    let tags: Tags = e["Tags"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|t| {
+                            (
+                                t["Key"].as_str().unwrap_or("").to_owned(),
+                                t["Value"].as_str().unwrap_or("").to_owned(),
+                            )
+                        })
+                        .collect();
+                    if planning::owned(&tags) {
+                        if let Some(team) = tags.get(iamctl_config::TAG_TEAM) {
+                            teams.insert(team.clone());
+                        }
+                    }
+                }
+            }
+            TagScope::Teams(teams)
+        }
+    };
     let arns: Vec<String> = snapshot["Policies"]
         .as_array()
         .into_iter()
         .flatten()
+        .filter(|p| {
+            scope.wants(
+                p["PolicyName"].as_str().unwrap_or(""),
+                p["Path"].as_str().unwrap_or("/"),
+                &desired,
+            )
+        })
         .filter_map(|p| p["Arn"].as_str().map(str::to_owned))
         .collect();
     calls += arns.len();
@@ -370,10 +457,11 @@ async fn read_all(
     ctx: &Ctx,
     desired: Vec<DesiredAccount>,
     team: Option<&str>,
+    scope: &TagScope,
 ) -> CmdResult<Vec<Target>> {
     let n = desired.len();
     let targets: Vec<Target> = stream::iter(desired)
-        .map(|d| read_target(ctx, d, team))
+        .map(|d| read_target_scoped(ctx, d, team, scope))
         .buffer_unordered(16)
         .try_collect()
         .await?;
@@ -570,7 +658,13 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
     let now = now_of(ctx, &a.target)?;
     let config = load_config(&a.target.dir, now)?;
     let desired = targets(&config, &a.target, now)?;
-    let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
+    let targets = read_all(
+        ctx,
+        desired,
+        a.target.team.as_deref(),
+        &tag_scope(&config, &a.target),
+    )
+    .await?;
     let plans: Vec<Plan> = targets
         .iter()
         .map(|t| make_plan(t, &plan_options(&config, &a.target), now))
@@ -1131,7 +1225,13 @@ async fn apply_locked(
     saved: Option<Vec<Plan>>,
     now: Timestamp,
 ) -> CmdResult {
-    let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
+    let targets = read_all(
+        ctx,
+        desired,
+        a.target.team.as_deref(),
+        &tag_scope(config, &a.target),
+    )
+    .await?;
     let plans: Vec<Plan> = targets
         .iter()
         .map(|t| make_plan(t, &plan_options(config, &a.target), now))
@@ -1384,7 +1484,8 @@ async fn cleanup_locked(
     desired: Vec<DesiredAccount>,
     now: Timestamp,
 ) -> CmdResult {
-    let targets = read_all(ctx, desired, a.target.team.as_deref()).await?;
+    // Expired grants are found by their tags, whichever team made them.
+    let targets = read_all(ctx, desired, a.target.team.as_deref(), &TagScope::All).await?;
     let plans: Vec<Plan> = targets
         .iter()
         .map(|t| {

@@ -2532,3 +2532,42 @@ async fn applies_take_a_lock_per_account() {
     assert_eq!(locks().await, 0);
     t.ok(&["plan", "cfg", "--detailed-exitcode"]);
 }
+
+/// Issue 8.3 (in part): plan reads the tags (ListPolicyTags, one call each)
+/// only of the policies that can be the configuration's teams' (named
+/// `<team>-...`, named by the configuration, or under `/iamctl/`), not of
+/// every customer-managed policy in the account.
+#[tokio::test]
+async fn plan_reads_the_tags_only_of_policies_that_can_be_ours() {
+    let t = Iac::new().await;
+    t.base();
+    t.ok(&["apply", "cfg", "--yes"]);
+    let requests = |stderr: &str| -> usize {
+        stderr
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("read 2 account(s): 2 page(s) of GetAccountAuthorizationDetails, ")
+                    .and_then(|r| r.split(' ').next())
+                    .and_then(|n| n.parse().ok())
+            })
+            .unwrap_or_else(|| panic!("no count in {stderr}"))
+    };
+    let before = requests(&t.ok(&["plan", "cfg"]).stderr);
+    for i in 0..20 {
+        t.dev
+            .iam
+            .create_policy()
+            .policy_name(format!("pop-p{i}"))
+            .policy_document(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}).to_string(),
+            )
+            .send()
+            .await
+            .expect("CreatePolicy");
+    }
+    let after = requests(&t.ok(&["plan", "cfg", "--detailed-exitcode"]).stderr);
+    assert_eq!(after, before);
+    // --prune-teams reads them all (another team's may be among them).
+    let all = requests(&t.ok(&["plan", "cfg", "--prune-teams"]).stderr);
+    assert!(all >= before + 20, "{all} requests, {before} before");
+}
