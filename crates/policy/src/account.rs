@@ -276,10 +276,11 @@ impl Account {
     }
 
     /// The resource-based policy AWS consults for a request on a resource of
-    /// this account without being told: for `sts:AssumeRole*` on a role of
-    /// the snapshot, the role's trust policy.
+    /// this account without being told: for an `sts:` action on a role of
+    /// the snapshot (`sts:AssumeRole*`, `sts:TagSession`), the role's trust
+    /// policy.
     pub fn implied_resource_policy(&self, action: &str, resource: &str) -> Option<&Policy> {
-        if !action.to_ascii_lowercase().starts_with("sts:assumerole") {
+        if !action.to_ascii_lowercase().starts_with("sts:") {
             return None;
         }
         let role = self

@@ -665,7 +665,159 @@ fn fill(s: &str, acct: &str, region: &str, user: &str) -> String {
 /// Generate `n` cases from `seed`.
 pub fn generate(seed: u64, n: usize) -> Vec<Case> {
     let mut rng = Rng::new(seed);
-    (0..n).map(|i| one_case(&mut rng, i)).collect()
+    // Every twelfth case is one of the shapes of issue 9's rules, drawn from
+    // a stream of its own so that the other cases stay as they were.
+    let mut rules = Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15);
+    (0..n)
+        .map(|i| {
+            let case = one_case(&mut rng, i);
+            if i % 12 == 11 {
+                rule_case(&mut rules, i)
+            } else {
+                case
+            }
+        })
+        .collect()
+}
+
+/// A case of one of the rules AWS documents beyond the basic flowchart:
+/// service principals, `sts:GetCallerIdentity`, trust and key policies that
+/// must allow explicitly, a role ARN named by a resource policy (bounded),
+/// `NotPrincipal` with `Allow`, and policy variables in `Bool`.
+fn rule_case(rng: &mut Rng, i: usize) -> Case {
+    let v = |st: Vec<Value>| json!({"Version": "2012-10-17", "Statement": st});
+    let alice = format!("arn:aws:iam::{ACCT}:user/alice");
+    let bob = format!("arn:aws:iam::{ACCT}:user/bob");
+    let role = format!("arn:aws:iam::{ACCT}:role/Dev");
+    let session = format!("arn:aws:sts::{ACCT}:assumed-role/Dev/s1");
+    let root = format!("arn:aws:iam::{ACCT}:root");
+    let mut line = json!({"id": format!("c{i:05}")});
+    let allow = |action: &str| json!({"Effect": "Allow", "Action": action, "Resource": "*"});
+    let deny = |action: &str| json!({"Effect": "Deny", "Action": action, "Resource": "*"});
+    match rng.below(7) {
+        0 => {
+            let service = *rng.pick(&["cloudtrail.amazonaws.com", "config.amazonaws.com"]);
+            let named = *rng.pick(&["cloudtrail.amazonaws.com", "config.amazonaws.com", "*"]);
+            let principal = if named == "*" {
+                json!("*")
+            } else {
+                json!({"Service": named})
+            };
+            let mut st = vec![json!({"Effect": "Allow", "Principal": principal,
+                "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"})];
+            if rng.chance(0.3) {
+                st.push(
+                    json!({"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+                    "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+                );
+            }
+            line["principal"] = json!(service);
+            line["action"] = json!("s3:PutObject");
+            line["resource"] = json!("arn:aws:s3:::logs/AWSLogs/x");
+            line["resourceAccount"] = json!(ACCT);
+            line["context"] = json!({"aws:SecureTransport": *rng.pick(&["true", "false"])});
+            line["resourcePolicy"] = v(st);
+        }
+        1 => {
+            line["principal"] = json!(if rng.chance(0.5) { &alice } else { &session });
+            line["action"] = json!("sts:GetCallerIdentity");
+            line["resource"] = json!("*");
+            let ids: Vec<Value> = match rng.below(3) {
+                0 => vec![],
+                1 => vec![v(vec![deny("sts:*")])],
+                _ => vec![v(vec![allow("*"), deny("*")])],
+            };
+            line["identityPolicies"] = json!(ids);
+        }
+        2 | 3 => {
+            let kms = rng.chance(0.5);
+            let (action, resource) = if kms {
+                (
+                    "kms:Decrypt",
+                    format!("arn:aws:kms:us-east-1:{ACCT}:key/1234abcd"),
+                )
+            } else {
+                (
+                    *rng.pick(&["sts:AssumeRole", "sts:TagSession"]),
+                    format!("arn:aws:iam::{ACCT}:role/Admin"),
+                )
+            };
+            let requester = if rng.chance(0.6) { &alice } else { &session };
+            let named = match rng.below(5) {
+                0 => json!({"AWS": requester}),
+                1 => json!({"AWS": bob}),
+                2 => json!({"AWS": root}),
+                3 => json!({"AWS": ACCT}),
+                _ => json!({"Service": "ec2.amazonaws.com"}),
+            };
+            let mut st = json!({"Effect": "Allow", "Principal": named,
+                "Action": if kms { "kms:*" } else { "sts:*" }});
+            if kms {
+                st["Resource"] = json!("*");
+            }
+            line["principal"] = json!(requester);
+            line["action"] = json!(action);
+            line["resource"] = json!(resource);
+            if rng.chance(0.7) {
+                line["identityPolicies"] =
+                    json!([v(vec![allow(if kms { "kms:*" } else { "sts:*" })])]);
+            }
+            line["resourcePolicy"] = v(vec![st]);
+        }
+        4 => {
+            line["principal"] = json!(if rng.chance(0.5) { &role } else { &session });
+            line["action"] = json!("s3:GetObject");
+            line["resource"] = json!("arn:aws:s3:::data/k");
+            line["resourcePolicy"] = v(vec![json!({"Effect": "Allow",
+                "Principal": {"AWS": *rng.pick(&[role.as_str(), session.as_str(), ACCT])},
+                "Action": "s3:*", "Resource": "*"})]);
+            if rng.chance(0.6) {
+                line["permissionBoundary"] =
+                    v(vec![allow(rng.pick::<&str>(&["ec2:*", "s3:Get*"]))]);
+            }
+            if rng.chance(0.5) {
+                line["identityPolicies"] = json!([v(vec![allow("s3:GetObject")])]);
+            }
+        }
+        5 => {
+            line["principal"] = json!(if rng.chance(0.5) { &alice } else { &session });
+            line["action"] = json!("s3:GetObject");
+            line["resource"] = json!("arn:aws:s3:::data/k");
+            let listed = match rng.below(4) {
+                0 => json!(ACCT),
+                1 => json!([role, ACCT]),
+                2 => json!(bob),
+                _ => json!([alice, session]),
+            };
+            line["resourcePolicy"] = v(vec![json!({"Effect": "Allow",
+                "NotPrincipal": {"AWS": listed}, "Action": "s3:*", "Resource": "*"})]);
+        }
+        _ => {
+            line["principal"] = json!(alice);
+            line["action"] = json!("s3:GetObject");
+            line["resource"] = json!("arn:aws:s3:::data/k");
+            let mut ctx = serde_json::Map::new();
+            ctx.insert(
+                "aws:SecureTransport".into(),
+                json!(*rng.pick(&["true", "false"])),
+            );
+            ctx.insert(
+                "aws:PrincipalTag/tls".into(),
+                json!(*rng.pick(&["true", "false", "TRUE"])),
+            );
+            line["context"] = Value::Object(ctx);
+            line["identityPolicies"] = json!([v(vec![
+                json!({"Effect": "Allow", "Action": "s3:*",
+                "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "${aws:PrincipalTag/tls}"}}})
+            ])]);
+        }
+    }
+    let tags = semantic_tags(&line);
+    Case {
+        id: format!("c{i:05}"),
+        tags,
+        line,
+    }
 }
 
 /// The batch lines of [`generate`], one JSON object per line.

@@ -199,10 +199,9 @@ impl Required {
     /// for principals" (reference_policies_evaluation-logic_policy-eval-denyallow).
     pub fn of(action_lower: &str, resource: &str) -> Option<Required> {
         let parts = pattern::split_arn(resource)?;
-        if action_lower.starts_with("sts:assumerole")
-            && parts[2] == "iam"
-            && parts[5].starts_with("role/")
-        {
+        // `sts:AssumeRole*`, and `sts:TagSession` / `sts:SetSourceIdentity`
+        // that come with it, are decided on the role by its trust policy.
+        if action_lower.starts_with("sts:") && parts[2] == "iam" && parts[5].starts_with("role/") {
             return Some(Required::TrustPolicy);
         }
         if action_lower.starts_with("kms:") && parts[2] == "kms" && parts[5].starts_with("key/") {

@@ -293,6 +293,11 @@ case("trust-saml-identity-only", EVAL, q_trust, "implicitDeny", action="sts:Assu
      resource=TARGET_ROLE, identity=[pol(allow("sts:*"))],
      resource_policy=trust({"Federated": f"arn:aws:iam::{A}:saml-provider/idp"},
                            "sts:AssumeRoleWithSAML"))
+case("trust-tagsession-identity-only", EVAL, q_trust, "implicitDeny", action="sts:TagSession",
+     resource=TARGET_ROLE, identity=[pol(allow("sts:*"))],
+     resource_policy=trust({"Service": "ec2.amazonaws.com"}, "sts:*"))
+case("trust-tagsession-names-user", EVAL, q_trust, "allowed", action="sts:TagSession",
+     resource=TARGET_ROLE, resource_policy=trust({"AWS": ALICE}, ["sts:AssumeRole", "sts:TagSession"]))
 case("trust-deny", EVAL, q_found_deny, "explicitDeny", action="sts:AssumeRole", resource=TARGET_ROLE,
      resource_policy=pol(st("Allow", "sts:AssumeRole", None, principal={"AWS": ALICE}),
                          st("Deny", "sts:AssumeRole", None, principal={"AWS": ALICE})))
