@@ -189,7 +189,13 @@ pub async fn lock_accounts(
         iamctl_config::MANAGED_BY.0.to_owned(),
         iamctl_config::MANAGED_BY.1.to_owned(),
     )];
-    let (b, _) = ctx.aws().await.create_private_bucket(bucket, &tags).await?;
+    let (b, created) = ctx.aws().await.create_private_bucket(bucket, &tags).await?;
+    if created {
+        ctx.status(format!(
+            "master copy: created bucket `{bucket}` (Block Public Access, default encryption, versioning, tagged {}={})",
+            tags[0].0, tags[0].1
+        ));
+    }
     let deadline = std::time::Instant::now() + timeout;
     let me = holder();
     let mut locks: Vec<Lock> = Vec::new();
