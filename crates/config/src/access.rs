@@ -661,13 +661,13 @@ impl AccessChange {
                         .filter_map(|(s, l)| l.get(*level).map(|v| (s, v)))
                         .flat_map(|(s, v)| v.iter().map(move |a| format!("{s}:{a}")))
                         .collect();
-                    parts.push(format!("{word} {}", names.join(", ")));
+                    parts.push((false, format!("{word} {}", names.join(", "))));
                 } else if services.len() <= 3 {
                     let names: Vec<String> = services
                         .iter()
                         .map(|(s, k)| format!("{s} ({})", plural(*k, "action")))
                         .collect();
-                    parts.push(format!("{word} access to {}", names.join(", ")));
+                    parts.push((false, format!("{word} access to {}", names.join(", "))));
                 } else {
                     // Well-known services where most of the level is held
                     // first, then the most actions.
@@ -681,14 +681,21 @@ impl AccessChange {
                         }
                     });
                     let examples: Vec<&str> = services.iter().take(4).map(|(s, _)| *s).collect();
-                    parts.push(format!(
-                        "{word} access to {} ({}), including {}",
-                        plural(services.len(), "service"),
-                        plural(actions, "action"),
-                        examples.join(", ")
+                    parts.push((
+                        true,
+                        format!(
+                            "{word} access to {} ({}), including {}",
+                            plural(services.len(), "service"),
+                            plural(actions, "action"),
+                            examples.join(", ")
+                        ),
                     ));
                 }
             }
+            // What spans many services first (most powerful level first),
+            // then the few single actions.
+            parts.sort_by_key(|(big, _)| !big);
+            let parts: Vec<String> = parts.into_iter().map(|(_, p)| p).collect();
             out.push_str(&parts.join("; "));
         }
         out
