@@ -407,6 +407,47 @@ fn effective(
     out
 }
 
+/// The policies that decide for `entity`, as a cache key; `None` when a
+/// statement depends on the principal (policy variables, principal keys).
+fn policy_key(account: &Account, entity: &Entity) -> Option<String> {
+    let set = account.policy_set(entity);
+    let mut key = format!("{}|", entity.kind.as_str());
+    for (i, p) in set.identity.iter().chain(set.boundary.iter()).enumerate() {
+        let text = format!("{:?}", p.statements).to_ascii_lowercase();
+        if [
+            "${",
+            "aws:principal",
+            "aws:username",
+            "aws:userid",
+            "aws:sourceidentity",
+        ]
+        .iter()
+        .any(|k| text.contains(k))
+        {
+            return None;
+        }
+        if set.boundary.is_some() && i == set.identity.len() {
+            key.push_str("boundary:");
+        }
+        key.push_str(&p.name);
+        key.push('|');
+    }
+    Some(key)
+}
+
+/// `compute(entity)`, shared between principals with the same policies.
+fn cached(
+    cache: &mut HashMap<String, HashMap<String, Held>>,
+    account: &Account,
+    entity: &Entity,
+    compute: impl Fn(&Entity) -> HashMap<String, Held>,
+) -> HashMap<String, Held> {
+    match policy_key(account, entity) {
+        Some(key) => cache.entry(key).or_insert_with(|| compute(entity)).clone(),
+        None => compute(entity),
+    }
+}
+
 /// Up to how many allowed actions a principal's resources are listed.
 const RESOURCES_UP_TO: usize = 40;
 
@@ -431,6 +472,10 @@ pub fn access_changes(
     ctx.set("aws:MultiFactorAuthPresent", "true");
     ctx.set("aws:SecureTransport", "true");
     let mut out = Vec::new();
+    // Principals with the same policies (seed 004's users of one grant) are
+    // decided once, when nothing in them depends on who asks.
+    let mut was_cache: HashMap<String, HashMap<String, Held>> = HashMap::new();
+    let mut will_cache: HashMap<String, HashMap<String, Held>> = HashMap::new();
     // By kind and name: a path change moves the ARN, not the principal.
     let names: BTreeSet<(&str, &str)> = before
         .principals
@@ -469,8 +514,16 @@ pub fn access_changes(
         if same {
             continue;
         }
-        let was = b.map_or_else(HashMap::new, |b| effective(&before, b, &ctx, expiries));
-        let will = a.map_or_else(HashMap::new, |a| effective(&after, a, &ctx, expiries));
+        let was = b.map_or_else(HashMap::new, |b| {
+            cached(&mut was_cache, &before, b, |e| {
+                effective(&before, e, &ctx, expiries)
+            })
+        });
+        let will = a.map_or_else(HashMap::new, |a| {
+            cached(&mut will_cache, &after, a, |e| {
+                effective(&after, e, &ctx, expiries)
+            })
+        });
         let who = b
             .or(a)
             .map_or_else(String::new, |e| format!("{} {}", e.kind.as_str(), e.name));
