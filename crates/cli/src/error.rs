@@ -10,6 +10,8 @@ pub mod exit {
     pub const INVALID_INPUT: u8 = 3;
     /// `check`: the policy failed the check.
     pub const CHECK_FAILED: u8 = 4;
+    /// `apply`: every IAM change was applied but the master copy was not written.
+    pub const MASTER_COPY_FAILED: u8 = 5;
 }
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -19,7 +21,8 @@ Exit codes:
      safety check stopped the command (not managed by iamctl without --force, own identity)
   2  usage: bad flags, or a destructive command needed --yes and had no terminal to ask
   3  invalid input: names, ARNs, tags, policy JSON or limits, found before anything changed
-  4  check failed: `iamctl check` found what it checks for (FAIL)";
+  4  check failed: `iamctl check` or `plan --check` found what it checks for (FAIL)
+  5  apply: every IAM change was applied, but the master copy was not written";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

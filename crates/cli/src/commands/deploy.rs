@@ -1372,7 +1372,7 @@ fn check_saved(saved: &[Plan], fresh: &[Plan], targets: &[Target]) -> CmdResult 
 
 /// `apply`'s exit status when every change was applied but the master copy
 /// could not be written.
-pub const MASTER_COPY_FAILED: u8 = 5;
+pub const MASTER_COPY_FAILED: u8 = crate::error::exit::MASTER_COPY_FAILED;
 
 /// Seed 001's master copy: the configuration tree and each account's
 /// snapshot, under a timestamp. Only the accounts apply changed are read
