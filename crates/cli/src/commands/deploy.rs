@@ -1065,8 +1065,12 @@ async fn update_policy(
 /// What applying did in one account.
 struct Outcome {
     environment: String,
-    done: usize,
-    failed: Vec<String>,
+    /// Summaries of the changes applied.
+    done: Vec<String>,
+    /// `(change, error)`.
+    failed: Vec<(String, String)>,
+    /// Changes of later phases, left after a failure.
+    not_attempted: Vec<String>,
     retried: u32,
 }
 
@@ -1078,11 +1082,21 @@ async fn run_changes(
     concurrency: usize,
     bar: &Option<indicatif::ProgressBar>,
 ) -> Outcome {
-    let mut done = 0;
+    let mut done = Vec::new();
     let mut failed = Vec::new();
+    let mut not_attempted = Vec::new();
     // Each phase once, in order, whatever order the changes come in.
     let phases: BTreeSet<u8> = p.changes.iter().map(Change::phase).collect();
     for phase in phases {
+        if !failed.is_empty() {
+            not_attempted.extend(
+                p.changes
+                    .iter()
+                    .filter(|c| c.phase() == phase)
+                    .map(Change::summary),
+            );
+            continue;
+        }
         let results: Vec<(String, Result<(), AwsError>)> =
             stream::iter(p.changes.iter().filter(|c| c.phase() == phase))
                 .map(|c| async move {
@@ -1099,18 +1113,18 @@ async fn run_changes(
                 .await;
         for (what, r) in results {
             match r {
-                Ok(()) => done += 1,
-                Err(e) => failed.push(format!("{what}: {e}")),
+                Ok(()) => done.push(what),
+                Err(e) => failed.push((what, e.to_string())),
             }
         }
-        if !failed.is_empty() {
-            break;
-        }
     }
+    done.sort();
+    failed.sort();
     Outcome {
         environment: p.environment.clone(),
         done,
         failed,
+        not_attempted,
         retried: aws.retried_attempts(),
     }
 }
@@ -1129,11 +1143,9 @@ fn with_clients(plans: Vec<Plan>, targets: &[Target]) -> Vec<(Arc<Aws>, Plan)> {
         .collect()
 }
 
-async fn apply_plans(
-    ctx: &Ctx,
-    work: Vec<(Arc<Aws>, Plan)>,
-    concurrency: usize,
-) -> CmdResult<usize> {
+/// Applies every account's changes and says how it went on stderr; the
+/// failures are in the outcomes (see [`failed_changes`]).
+async fn apply_plans(ctx: &Ctx, work: Vec<(Arc<Aws>, Plan)>, concurrency: usize) -> Vec<Outcome> {
     let total: usize = work.iter().map(|(_, p)| p.changes.len()).sum();
     let bar = (std::io::stderr().is_terminal() && total > 0).then(|| {
         let b = indicatif::ProgressBar::new(total as u64);
@@ -1151,36 +1163,87 @@ async fn apply_plans(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let done: usize = outcomes.iter().map(|o| o.done).sum();
+    let done: usize = outcomes.iter().map(|o| o.done.len()).sum();
     let retried: u32 = outcomes.iter().map(|o| o.retried).sum();
-    let failures: Vec<String> = outcomes
-        .iter()
-        .flat_map(|o| {
-            o.failed
-                .iter()
-                .map(move |f| format!("{}: {f}", o.environment))
-        })
-        .collect();
     let mut summary = format!(
         "applied {done} of {total} change(s) in {} account(s)",
         work.len()
     );
     if retried > 0 {
         summary.push_str(&format!(
-            "; AWS throttled or failed {retried} request attempt(s), retried by the SDK"
+            "; the SDK retried {retried} request attempt(s) (throttled, or a transient error or connection failure)"
         ));
     }
     ctx.status(summary);
-    if !failures.is_empty() {
-        for f in &failures {
-            ctx.status(format!("failed: {f}"));
+    for o in &outcomes {
+        for (what, e) in &o.failed {
+            ctx.status(format!("failed: {}: {what}: {e}", o.environment));
         }
-        return Err(CommandError::failure_help(
-            format!("{} change(s) failed", failures.len()),
-            "run `iamctl apply` again: it plans from what the accounts now hold and finishes the work",
-        ));
     }
-    Ok(done)
+    outcomes
+}
+
+/// The error for the changes that failed, if any.
+fn failed_changes(outcomes: &[Outcome], command: &str) -> CmdResult {
+    let n: usize = outcomes.iter().map(|o| o.failed.len()).sum();
+    if n == 0 {
+        return Ok(());
+    }
+    Err(CommandError::failure_help(
+        format!("{n} change(s) failed"),
+        format!("run `iamctl {command}` again: it plans from what the accounts now hold and finishes the work"),
+    ))
+}
+
+/// `apply` and `cleanup`'s one JSON document (`--output json`): per account
+/// what was applied (`removed` for cleanup), failed, not attempted, blocked
+/// by a conflict, and the conflicts.
+fn outcome_json(
+    command: &str,
+    plans: &[Plan],
+    outcomes: &[Outcome],
+    result: &CmdResult,
+    master_copy: Option<bool>,
+) -> Value {
+    let done_key = if command == "cleanup" {
+        "removed"
+    } else {
+        "applied"
+    };
+    let accounts: Vec<Value> = plans
+        .iter()
+        .map(|p| {
+            let o = outcomes.iter().find(|o| o.environment == p.environment);
+            let mut v = serde_json::json!({
+                "environment": p.environment,
+                "account_id": p.account_id,
+                "planned": p.changes.len(),
+                done_key: o.map(|o| o.done.clone()).unwrap_or_default(),
+                "failed": o.map(|o| o.failed.iter().map(|(c, e)| serde_json::json!({"change": c, "error": e})).collect::<Vec<_>>()).unwrap_or_default(),
+                "not_attempted": o.map(|o| o.not_attempted.clone()).unwrap_or_default(),
+                "blocked": p.blocked.iter().map(Change::summary).collect::<Vec<_>>(),
+                "conflicts": p.conflicts,
+            });
+            if o.is_none() && !p.changes.is_empty() {
+                // Confirmed but not run (cannot happen today), or nothing to do.
+                v["not_attempted"] = serde_json::json!(p.changes.iter().map(Change::summary).collect::<Vec<_>>());
+            }
+            v
+        })
+        .collect();
+    let mut doc = serde_json::json!({
+        "command": command,
+        "result": if result.is_ok() { "ok" } else { "failed" },
+        "accounts": accounts,
+    });
+    if let Err(e) = result {
+        doc["error"] = serde_json::json!(format!("{}", e.report));
+        doc["exit_code"] = serde_json::json!(e.exit_code());
+    }
+    if let Some(written) = master_copy {
+        doc["master_copy_written"] = serde_json::json!(written);
+    }
+    doc
 }
 
 pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
@@ -1248,6 +1311,7 @@ async fn apply_locked(
         .filter(|p| !p.is_empty())
         .map(|p| p.environment.clone())
         .collect();
+    let mut outcomes = Vec::new();
     if changed.is_empty() {
         if conflicts > 0 {
             eprint!("{}", text(&plans));
@@ -1257,13 +1321,45 @@ async fn apply_locked(
     } else {
         eprint!("{}", text(&plans));
         ctx.confirm("apply these changes?")?;
-        apply_plans(
+        outcomes = apply_plans(
             ctx,
-            with_clients(plans, &targets),
+            with_clients(plans.clone(), &targets),
             usize::from(a.concurrency),
         )
-        .await?;
+        .await;
     }
+    let mut master_written = None;
+    let result = match failed_changes(&outcomes, "apply") {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let r = unresolved(conflicts, blocked, &changed);
+            if r.is_ok() {
+                if let Some(master) = &config.settings.master_copy {
+                    let written = finish_master_copy(ctx, master, a, &targets, &changed, now).await;
+                    master_written = Some(written.is_ok());
+                    written
+                } else {
+                    r
+                }
+            } else {
+                r
+            }
+        }
+    };
+    if ctx.json() {
+        ctx.changed(outcome_json(
+            "apply",
+            &plans,
+            &outcomes,
+            &result,
+            master_written,
+        ))?;
+    }
+    result
+}
+
+/// The error for conflicts left unresolved, saying what was applied.
+fn unresolved(conflicts: usize, blocked: usize, changed: &BTreeSet<String>) -> CmdResult {
     if conflicts > 0 {
         let what = match (blocked, changed.is_empty()) {
             (0, true) => "nothing was applied".to_owned(),
@@ -1278,18 +1374,26 @@ async fn apply_locked(
             "resolve them in the configuration, or pass `--adopt` for resources iamctl should take over, and run `iamctl apply` again",
         ));
     }
-    if let Some(master) = &config.settings.master_copy {
-        // Only after a successful apply; the IAM changes stand either way.
-        if let Err(e) =
-            master_copy(ctx, &master.value, &a.target.dir, &targets, &changed, now).await
-        {
-            eprintln!("{:?}", e.report);
-            ctx.status(format!(
-                "the master copy was not written to `{}`; the IAM changes were applied and stand (exit {MASTER_COPY_FAILED})",
-                master.value
-            ));
-            return Err(CommandError::silent(MASTER_COPY_FAILED));
-        }
+    Ok(())
+}
+
+/// Writes the master copy, only after a successful apply; the IAM changes
+/// stand either way.
+async fn finish_master_copy(
+    ctx: &Ctx,
+    master: &iamctl_config::Spanned<String>,
+    a: &ApplyArgs,
+    targets: &[Target],
+    changed: &BTreeSet<String>,
+    now: Timestamp,
+) -> CmdResult {
+    if let Err(e) = master_copy(ctx, &master.value, &a.target.dir, targets, changed, now).await {
+        eprintln!("{:?}", e.report);
+        ctx.status(format!(
+            "the master copy was not written to `{}`; the IAM changes were applied and stand (exit {MASTER_COPY_FAILED})",
+            master.value
+        ));
+        return Err(CommandError::silent(MASTER_COPY_FAILED));
     }
     Ok(())
 }
@@ -1497,20 +1601,25 @@ async fn cleanup_locked(
             )
         })
         .collect();
+    let mut outcomes = Vec::new();
     if plans.iter().all(Plan::is_empty) {
         ctx.status(format!(
             "nothing expired as of {}",
             iamctl_config::rfc3339(now)
         ));
-        return Ok(());
+    } else {
+        eprint!("{}", text(&plans));
+        ctx.confirm("remove these expired grants?")?;
+        outcomes = apply_plans(
+            ctx,
+            with_clients(plans.clone(), &targets),
+            usize::from(a.concurrency),
+        )
+        .await;
     }
-    eprint!("{}", text(&plans));
-    ctx.confirm("remove these expired grants?")?;
-    apply_plans(
-        ctx,
-        with_clients(plans, &targets),
-        usize::from(a.concurrency),
-    )
-    .await?;
-    Ok(())
+    let result = failed_changes(&outcomes, "cleanup");
+    if ctx.json() {
+        ctx.changed(outcome_json("cleanup", &plans, &outcomes, &result, None))?;
+    }
+    result
 }

@@ -2079,10 +2079,15 @@ async fn a_failed_master_copy_upload_exits_5_and_the_iam_changes_stand() {
     );
     let s3 = refusing_s3();
     let o = t.env.run_env(
-        &["apply", "cfg", "--yes"],
+        &["apply", "cfg", "--yes", "--output", "json"],
         &[("AWS_ENDPOINT_URL_S3", Some(&s3))],
     );
     assert_eq!(o.code, 5, "{}\n{}", o.stdout, o.stderr);
+    // With `--output json` the one document says so too.
+    let doc: Value = serde_json::from_str(&o.stdout).expect("one JSON document");
+    assert_eq!(doc["result"], "failed", "{doc}");
+    assert_eq!(doc["exit_code"], 5, "{doc}");
+    assert_eq!(doc["master_copy_written"], false, "{doc}");
     let err = flat(&o.stderr);
     assert!(err.contains("applied 23 of 23 change(s)"), "{err}");
     assert!(
@@ -2570,4 +2575,81 @@ async fn plan_reads_the_tags_only_of_policies_that_can_be_ours() {
     // --prune-teams reads them all (another team's may be among them).
     let all = requests(&t.ok(&["plan", "cfg", "--prune-teams"]).stderr);
     assert!(all >= before + 20, "{all} requests, {before} before");
+}
+
+/// Issue 11 item 9: `apply` and `cleanup` with `--output json` print one JSON
+/// document: per account what was applied (removed), failed and blocked.
+#[tokio::test]
+async fn apply_and_cleanup_print_one_json_document() {
+    let t = Iac::new().await;
+    t.base();
+    t.write("temporary-access/core.yaml", TEMPORARY);
+    let o = t.ok(&["apply", "cfg", "--yes", "--output", "json"]);
+    let doc: Value = serde_json::from_str(&o.stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["command"], "apply", "{doc}");
+    assert_eq!(doc["result"], "ok", "{doc}");
+    let accounts = doc["accounts"].as_array().expect("accounts");
+    assert_eq!(accounts.len(), 2, "{doc}");
+    let prod = accounts
+        .iter()
+        .find(|a| a["environment"] == "prod")
+        .expect("prod");
+    assert_eq!(prod["account_id"], t.prod.id.as_str());
+    let applied: Vec<&str> = prod["applied"]
+        .as_array()
+        .expect("applied")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(applied.len(), prod["planned"].as_u64().unwrap() as usize);
+    assert!(
+        applied.contains(&"create policy core-ec2-full-bob-temporary"),
+        "{applied:?}"
+    );
+    assert_eq!(prod["failed"], json!([]));
+    assert_eq!(prod["blocked"], json!([]));
+
+    // Nothing to do: still one document, every account with nothing applied.
+    let o = t.ok(&["apply", "cfg", "--yes", "--output", "json"]);
+    let doc: Value = serde_json::from_str(&o.stdout).expect("JSON");
+    assert!(doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["applied"] == json!([])));
+
+    // Cleanup after the first expiry: what it removed.
+    let o = t.ok(&[
+        "cleanup",
+        "cfg",
+        "--at",
+        "2026-03-24T00:00:00Z",
+        "--yes",
+        "--output",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&o.stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["command"], "cleanup", "{doc}");
+    let prod = doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["environment"] == "prod")
+        .expect("prod")
+        .clone();
+    let mut removed: Vec<&str> = prod["removed"]
+        .as_array()
+        .expect("removed")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    removed.sort();
+    assert_eq!(
+        removed,
+        [
+            "delete policy core-ec2-full-bob-temporary",
+            "detach core-ec2-full-bob-temporary from user bob"
+        ],
+        "{doc}"
+    );
 }
