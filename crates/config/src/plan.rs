@@ -673,6 +673,10 @@ pub struct Plan {
     /// Changes that wait for a conflict to be resolved; `apply` leaves them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<Change>,
+    /// Principals the changes let become administrator that could not
+    /// before, each with its path (`user alice can become admin: ...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalations: Vec<String>,
 }
 
 /// What one principal gains, loses or keeps on other terms, over every
@@ -960,6 +964,7 @@ pub fn plan(
         warnings: Vec::new(),
         conflicts: Vec::new(),
         blocked: Vec::new(),
+        escalations: Vec::new(),
     };
     // Teams without files: their resources are reported, and left alone
     // unless pruning was asked for.
@@ -1657,5 +1662,6 @@ pub fn cleanup_plan(
         warnings: Vec::new(),
         conflicts: Vec::new(),
         blocked: Vec::new(),
+        escalations: Vec::new(),
     }
 }

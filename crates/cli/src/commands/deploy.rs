@@ -449,7 +449,64 @@ fn make_plan(t: &Target, opts: &PlanOptions, now: Timestamp) -> Plan {
     let after =
         iamctl_config::access::apply_to_snapshot(&t.snapshot, &p.changes, &t.desired.account_id);
     p.access = iamctl_config::access::access_changes(&t.snapshot, &after, now, &expiries);
+    match iamctl_policy::escalation::new_paths(&t.snapshot, &after) {
+        Ok(paths) => p.escalations = paths.iter().map(escalation_sentence).collect(),
+        Err(e) => p
+            .warnings
+            .push(format!("new escalation paths were not looked for: {e}")),
+    }
     p
+}
+
+/// `user alice`, `role deployer` from an ARN.
+fn who(arn: &str) -> String {
+    let resource = arn.rsplit(':').next().unwrap_or(arn);
+    match resource.split_once('/') {
+        Some((kind, rest)) => format!("{kind} {}", rest.rsplit('/').next().unwrap_or(rest)),
+        None => arn.to_owned(),
+    }
+}
+
+/// One new escalation path in a line: `user alice can become admin:
+/// iam:CreatePolicyVersion on policy/team-dev (makes an administrator
+/// version of ... the default, attached to `alice`; allowed by ...)`.
+fn escalation_sentence(p: &iamctl_policy::escalation::EscalationPath) -> String {
+    let goal = if p.target == "admin" {
+        "admin".to_owned()
+    } else {
+        format!("`{}`", p.target)
+    };
+    let steps: Vec<String> = p
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let actor = if i == 0 {
+                String::new()
+            } else {
+                format!("then as {}, ", who(&st.principal))
+            };
+            // `policy/team-dev` rather than the whole ARN.
+            let resource = match st.resource.strip_prefix("arn:") {
+                Some(rest) => rest.splitn(5, ':').nth(4).unwrap_or(&st.resource),
+                None => &st.resource,
+            };
+            format!(
+                "{actor}{} on {resource} ({}; allowed by {})",
+                st.action, st.effect, st.statement
+            )
+        })
+        .collect();
+    format!(
+        "{} can become {goal}{}: {}",
+        who(&p.principal),
+        if p.if_resource_exists {
+            " (if such a resource exists)"
+        } else {
+            ""
+        },
+        steps.join("; ")
+    )
 }
 
 /// Reads every target concurrently.
@@ -530,6 +587,15 @@ fn short_diff(old: Option<&Value>, new: &Value, indent: &str) -> String {
 
 fn text(plans: &[Plan]) -> String {
     let mut out = String::new();
+    // New ways to become administrator come first, whatever else changes.
+    for p in plans {
+        for e in &p.escalations {
+            out.push_str(&format!(
+                "warning: new escalation path in account {} ({}): {e}\n",
+                p.account_id, p.environment
+            ));
+        }
+    }
     for p in plans {
         let (add, change, del) = counts(p);
         out.push_str(&format!(
@@ -579,7 +645,16 @@ const MARKDOWN_LIMIT: usize = 65_000;
 /// For a pull-request comment: a table, then per account the effective
 /// access, conflicts and warnings in the open and the changes folded.
 fn markdown(plans: &[Plan]) -> String {
-    let mut out = String::from("### iamctl plan\n\n| environment | account | add | change | destroy |\n|---|---|---:|---:|---:|\n");
+    let mut out = String::from("### iamctl plan\n\n");
+    for p in plans {
+        for e in &p.escalations {
+            out.push_str(&format!(
+                "> :warning: **new escalation path** in {} (`{}`): {e}\n\n",
+                p.environment, p.account_id
+            ));
+        }
+    }
+    out.push_str("| environment | account | add | change | destroy |\n|---|---|---:|---:|---:|\n");
     for p in plans {
         let (add, change, del) = counts(p);
         out.push_str(&format!(

@@ -2653,3 +2653,58 @@ async fn apply_and_cleanup_print_one_json_document() {
         "{doc}"
     );
 }
+
+/// Issue 10 item 4: a change that lets a principal become administrator is
+/// said first in the plan, with its path; a harmless change says nothing.
+#[tokio::test]
+async fn plan_warns_first_of_a_new_escalation_path() {
+    let t = Iac::new().await;
+    t.base();
+    t.ok(&["apply", "cfg", "--yes"]);
+
+    // Harmless: bob gets EC2 in dev.
+    t.write(
+        "permanent-access/core.yaml",
+        &format!("{PERMANENT}  - description: bob runs EC2\n    users: [bob@example.com]\n    environments: [dev]\n    grants: [ec2.full]\n"),
+    );
+    let o = t.ok(&["plan", "cfg"]);
+    assert!(o.stdout.starts_with("account "), "{}", o.stdout);
+    assert!(!o.stdout.contains("escalation"), "{}", o.stdout);
+
+    // alice may write new versions of a policy attached to herself.
+    t.write(
+        "aws-policies/core.yaml",
+        &format!("{POLICIES}  team.dev:\n    description: \"Team\"\n    custom_statements:\n      - sid: Versions\n        effect: Allow\n        actions: [\"iam:CreatePolicyVersion\"]\n        resources: [\"arn:aws:iam::*:policy/core-team-dev\"]\n"),
+    );
+    t.write(
+        "permanent-access/core.yaml",
+        &format!("{PERMANENT}  - description: alice edits her policy\n    users: [alice@example.com]\n    environments: [dev]\n    grants: [team.dev]\n"),
+    );
+    let o = t.ok(&["plan", "cfg"]);
+    let first = o.stdout.lines().next().unwrap_or_default();
+    let want = format!(
+        "warning: new escalation path in account {} (dev): user alice can become admin: iam:CreatePolicyVersion on policy/core-team-dev (makes an administrator version of `arn:aws:iam::{}:policy/core-team-dev` the default, attached to `alice`",
+        t.dev.id, t.dev.id
+    );
+    assert!(first.starts_with(&want), "{}", o.stdout);
+    // Only dev: prod grants alice nothing new.
+    assert_eq!(
+        o.stdout.matches("new escalation path").count(),
+        1,
+        "{}",
+        o.stdout
+    );
+    let o = t.ok(&["plan", "cfg", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&o.stdout).expect("JSON");
+    let dev = doc["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["environment"] == "dev")
+        .unwrap();
+    assert_eq!(
+        dev["escalations"].as_array().map(Vec::len),
+        Some(1),
+        "{doc}"
+    );
+}
