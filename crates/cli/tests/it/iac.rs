@@ -2708,3 +2708,92 @@ async fn plan_warns_first_of_a_new_escalation_path() {
         "{doc}"
     );
 }
+
+/// Issue 10 item 1: `plan --check` runs the checks on every policy document
+/// the plan would write; a FAIL exits 4 after the plan, naming the policy and
+/// the request it newly allows.
+#[tokio::test]
+async fn plan_check_fails_on_new_or_public_access_after_printing_the_plan() {
+    let t = Iac::new().await;
+    t.base();
+    t.ok(&["apply", "cfg", "--yes"]);
+    let checks = [
+        "plan",
+        "cfg",
+        "--check",
+        "no-new-access",
+        "--check",
+        "no-public-access",
+    ];
+    let o = t.ok(&checks);
+    assert!(
+        o.stdout.contains("checks: no policy document to check"),
+        "{}",
+        o.stdout
+    );
+
+    // Narrowing EC2 to Describe* adds nothing: PASS.
+    t.write(
+        "aws-policies/core.yaml",
+        &POLICIES.replace(r#"actions: ["ec2:*"]"#, r#"actions: ["ec2:Describe*"]"#),
+    );
+    let o = t.ok(&checks);
+    let out = flat(&o.stdout);
+    assert!(
+        out.contains(&format!(
+            "check no-new-access: dev ({}): policy core-ec2-full: PASS",
+            t.dev.id
+        )),
+        "{out}"
+    );
+
+    // Adding iam:PassRole is new access: FAIL, after the plan.
+    t.write(
+        "aws-policies/core.yaml",
+        &POLICIES.replace(
+            r#"actions: ["ec2:*"]"#,
+            r#"actions: ["ec2:*", "iam:PassRole"]"#,
+        ),
+    );
+    let o = t.fails(&checks, 4);
+    let out = flat(&o.stdout);
+    let plan_at = out
+        .find("~ update policy core-ec2-full")
+        .expect("the plan first");
+    let fail = format!(
+        "check no-new-access: prod ({}): policy core-ec2-full: FAIL",
+        t.prod.id
+    );
+    let fail_at = out.find(&fail).unwrap_or_else(|| panic!("{out}"));
+    assert!(plan_at < fail_at, "{out}");
+    assert!(
+        out[fail_at..].contains("request: iam:PassRole on "),
+        "{out}"
+    );
+    assert!(
+        o.stderr.contains("plan --check: 2 policy document(s) FAIL"),
+        "{}",
+        o.stderr
+    );
+    // Without --check the same plan exits 0.
+    t.ok(&["plan", "cfg"]);
+
+    // A role anyone may assume: no-public-access FAILs on its trust policy.
+    t.write("aws-policies/core.yaml", POLICIES);
+    t.write(
+        "roles/core.yaml",
+        &format!("{ROLES}  public:\n    description: \"Anyone\"\n    trust:\n      principals: [\"*\"]\n"),
+    );
+    let o = t.fails(&["plan", "cfg", "--check", "no-public-access"], 4);
+    let out = flat(&o.stdout);
+    assert!(
+        out.contains(&format!(
+            "check no-public-access: dev ({}): trust policy of role public: FAIL",
+            t.dev.id
+        )),
+        "{out}"
+    );
+    // Nothing was changed by any of it.
+    t.write("roles/core.yaml", ROLES);
+    t.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
