@@ -58,7 +58,9 @@ pub fn validate(ctx: &Ctx, a: ValidateArgs) -> CmdResult {
     let diags = iamctl_config::validate(&config, now);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
-    if ctx.json() {
+    if ctx.output == crate::ctx::OutputFormat::Sarif {
+        validate_sarif(&diags)?;
+    } else if ctx.json() {
         let rows: Vec<Row> = diags
             .iter()
             .map(|d| Row {
@@ -94,6 +96,63 @@ pub fn validate(ctx: &Ctx, a: ValidateArgs) -> CmdResult {
         ctx.status(format!("configuration is valid: {summary}"));
         Ok(())
     }
+}
+
+/// The rule of a diagnostic: the lint code of a policy finding (the
+/// message ends `(CODE)`), else `CONFIG_ERROR`, `CONFIG_WARNING` or
+/// `CONFIG_NOTE`.
+fn validate_rule(d: &Diagnostic) -> String {
+    use iamctl_policy::lint::Code;
+    let code = d
+        .message
+        .strip_suffix(')')
+        .and_then(|m| m.rsplit_once('('))
+        .map(|(_, c)| c);
+    match code.and_then(|c| Code::ALL.iter().find(|k| k.as_str() == c)) {
+        Some(k) => k.as_str().to_owned(),
+        None => format!("CONFIG_{}", d.severity.as_str().to_ascii_uppercase()),
+    }
+}
+
+/// `validate --output sarif`: each diagnostic at its file, line and column;
+/// the rules are the lint codes and the configuration's own checks.
+fn validate_sarif(diags: &[Diagnostic]) -> CmdResult {
+    use crate::sarif::{Finding, Level, Rule};
+    use iamctl_policy::lint::Code;
+    let mut rules: Vec<Rule> = [
+        ("CONFIG_ERROR", "the configuration is invalid here: schema, a reference, an expiry, an IAM name or limit"),
+        ("CONFIG_WARNING", "the configuration is valid here but likely not what was meant"),
+        ("CONFIG_NOTE", "how the configuration is read here"),
+    ]
+    .iter()
+    .map(|(id, d)| Rule {
+        id: (*id).to_owned(),
+        description: (*d).to_owned(),
+    })
+    .collect();
+    rules.extend(Code::ALL.iter().map(|c| Rule {
+        id: c.as_str().to_owned(),
+        description: c.meaning().to_owned(),
+    }));
+    let findings: Vec<Finding> = diags
+        .iter()
+        .map(|d| Finding {
+            rule: validate_rule(d),
+            level: match d.severity {
+                Severity::Error => Level::Error,
+                Severity::Warning => Level::Warning,
+                Severity::Note => Level::Note,
+            },
+            message: match &d.help {
+                Some(h) => format!("{} (help: {h})", d.message),
+                None => d.message.clone(),
+            },
+            file: d.file().to_owned(),
+            line: d.line(),
+            column: d.column(),
+        })
+        .collect();
+    crate::sarif::print(&rules, &findings)
 }
 
 fn plural(n: usize, word: &str) -> String {

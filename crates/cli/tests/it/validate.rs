@@ -363,3 +363,47 @@ fn one_account_two_environments_and_iam_limits() {
         "{es:?}"
     );
 }
+
+/// Issue 10 item 2: `validate --output sarif` is valid SARIF 2.1.0 with every
+/// diagnostic at the file, line and column `--output json` gives, and a
+/// policy's lint finding under its lint code.
+#[test]
+fn sarif_output_is_valid_and_places_every_diagnostic() {
+    let dir = config(&[
+        ("temporary-access/team.yaml", &temporary("2026-13-01")),
+        (
+            "aws-policies/team.yaml",
+            &format!(
+                "{POLICIES}  typo:\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObjekt\"]\n        resources: [\"*\"]\n"
+            ),
+        ),
+    ]);
+    let json = run(dir.path(), &["--output", "json", "validate"]);
+    assert_eq!(json.code, 3, "{}", shown(&json));
+    let rows: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    let o = run(dir.path(), &["--output", "sarif", "validate"]);
+    assert_eq!(o.code, 3, "{}", shown(&o));
+    let log: serde_json::Value = serde_json::from_str(&o.stdout).expect("sarif is JSON");
+    crate::check::assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(results.len(), rows.len(), "{log}");
+    for (r, row) in results.iter().zip(rows) {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], row["file"], "{r}");
+        assert_eq!(loc["region"]["startLine"], row["line"], "{r}");
+        assert_eq!(loc["region"]["startColumn"], row["column"], "{r}");
+        assert_eq!(r["level"], row["severity"], "{r}");
+    }
+    let rules: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r["ruleId"].as_str())
+        .collect();
+    assert!(rules.contains(&"CONFIG_ERROR"), "{rules:?}");
+    // The unknown action is a lint finding: its code is the rule.
+    assert!(
+        rules.iter().any(|r| !r.starts_with("CONFIG_")),
+        "{rules:?}\n{}",
+        json.stdout
+    );
+}
