@@ -759,6 +759,39 @@ fn text(plans: &[Plan]) -> String {
     out
 }
 
+/// The text plan for a colour terminal: `+` lines green, `-` red, `~`
+/// yellow, warnings and conflicts bold.
+fn colored(plan: &str) -> String {
+    const GREEN: &str = "\x1b[32m";
+    const RED: &str = "\x1b[31m";
+    const YELLOW: &str = "\x1b[33m";
+    const BOLD: &str = "\x1b[1m";
+    const RESET: &str = "\x1b[0m";
+    let mut out = String::with_capacity(plan.len() + plan.len() / 8);
+    for line in plan.lines() {
+        let body = line.trim_start();
+        let style = if body.starts_with("+ ") || body == "+" {
+            Some(GREEN)
+        } else if body.starts_with("- ") || body == "-" {
+            Some(RED)
+        } else if body.starts_with("~ ") {
+            Some(YELLOW)
+        } else if body.starts_with("warning:") || body.starts_with("conflict:") {
+            Some(BOLD)
+        } else {
+            None
+        };
+        match style {
+            Some(s) => out.push_str(&format!("{s}{line}{RESET}\n")),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 /// GitHub refuses comments over 65,536 characters.
 const MARKDOWN_LIMIT: usize = 65_000;
 
@@ -888,6 +921,7 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
             "{}",
             serde_json::to_string_pretty(&file).unwrap_or_default()
         ),
+        PlanFormat::Text if crate::ctx::color() => print!("{}", colored(&text(plans))),
         PlanFormat::Text => print!("{}", text(plans)),
         PlanFormat::Markdown => print!("{}", markdown(plans)),
     }

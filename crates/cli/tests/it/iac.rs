@@ -2797,3 +2797,38 @@ async fn plan_check_fails_on_new_or_public_access_after_printing_the_plan() {
     t.write("roles/core.yaml", ROLES);
     t.ok(&["plan", "cfg", "--detailed-exitcode"]);
 }
+
+/// Issue 11 item 17: plan diffs are coloured on a terminal only: not when
+/// piped, not with `NO_COLOR`, not with `--no-color`.
+#[tokio::test]
+async fn plan_colours_only_on_a_terminal() {
+    let t = Iac::new().await;
+    t.base();
+    // Piped, colour otherwise allowed: no escape codes.
+    let o = t.env.run_env(
+        &["plan", "cfg"],
+        &[("NO_COLOR", None), ("TERM", Some("xterm"))],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("  + create user alice"), "{}", o.stdout);
+    assert!(!o.stdout.contains('\x1b'), "{:?}", o.stdout);
+
+    // On a terminal: + green.
+    let run_pty = |args: &[&str], no_color: bool| {
+        let mut cmd = t.env.pty_command(args);
+        cmd.env_remove("NO_COLOR").env("TERM", "xterm");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let mut p = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
+        p.exp_eof().unwrap()
+    };
+    let out = run_pty(&["plan", "cfg"], false);
+    assert!(out.contains("\x1b[32m  + create user alice"), "{out:?}");
+    let out = run_pty(&["plan", "cfg"], true);
+    assert!(out.contains("  + create user alice"), "{out:?}");
+    assert!(!out.contains("\x1b[32m"), "{out:?}");
+    let out = run_pty(&["plan", "cfg", "--no-color"], false);
+    assert!(out.contains("  + create user alice"), "{out:?}");
+    assert!(!out.contains("\x1b[32m"), "{out:?}");
+}
