@@ -36,6 +36,11 @@ pub struct DesiredAccount {
     pub users: BTreeMap<String, DesiredUser>,
     pub roles: BTreeMap<String, DesiredRole>,
     pub groups: BTreeMap<String, DesiredGroup>,
+    /// Users and roles declared `existing: true` for this environment, needed
+    /// or not (`user/<name>`, `role/<name>`): plan never deletes them, even
+    /// when they carry iamctl's tags.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub existing: BTreeSet<String>,
 }
 
 /// A customer-managed policy iamctl owns.
@@ -293,7 +298,20 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
         users: BTreeMap::new(),
         roles: BTreeMap::new(),
         groups: BTreeMap::new(),
+        existing: BTreeSet::new(),
     };
+    for t in config.teams.values() {
+        for u in t.users.values() {
+            if u.existing && in_envs(&u.environments, env) {
+                d.existing.insert(format!("user/{}", u.name));
+            }
+        }
+        for r in t.roles.values() {
+            if r.existing && in_envs(&r.environments, env) {
+                d.existing.insert(format!("role/{}", r.key.value));
+            }
+        }
+    }
     let teams: Vec<&Team> = config
         .teams
         .values()

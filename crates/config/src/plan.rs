@@ -1433,13 +1433,20 @@ pub fn plan(
     }
 
     // Our principals the configuration no longer wants.
+    // One declared `existing` is never deleted, whatever its tags say.
     for (name, u) in &actual.users {
-        if owned(&u.tags) && !desired.users.contains_key(name) {
+        if owned(&u.tags)
+            && !desired.users.contains_key(name)
+            && !desired.existing.contains(&format!("user/{name}"))
+        {
             ch.push(Change::DeleteUser { name: name.clone() });
         }
     }
     for (name, r) in &actual.roles {
-        if owned(&r.tags) && !desired.roles.contains_key(name) {
+        if owned(&r.tags)
+            && !desired.roles.contains_key(name)
+            && !desired.existing.contains(&format!("role/{name}"))
+        {
             ch.push(Change::DeleteRole { name: name.clone() });
         }
     }

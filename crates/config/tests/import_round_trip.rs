@@ -537,13 +537,11 @@ fn owned_things_the_configuration_cannot_hold_are_existing_with_a_warning() {
 }
 
 /// README: "`existing: true` principals are never created, tagged or
-/// deleted". Today `plan` deletes a user or role that carries iamctl's tags
-/// when it is declared `existing` and granted nothing (desired_state adds
-/// existing principals only where a grant needs them), so this import does
-/// not yet plan empty. Needs the planner to keep declared-existing
-/// principals (crates/config/src/{desired,plan}.rs, not this helper's files).
+/// deleted": a user or role that carries iamctl's tags, declared `existing`
+/// and granted nothing, is kept (the desired state holds every declared
+/// `existing` principal of the environment, and plan skips one that is
+/// absent when nothing needs it).
 #[test]
-#[ignore = "plan deletes an owned principal declared `existing` (planner, issue 8)"]
 fn owned_things_imported_as_existing_plan_no_changes() {
     let (actual, imported) = owned_but_not_writable();
     let dir = materialise(&imported.files());

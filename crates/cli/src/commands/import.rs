@@ -147,6 +147,7 @@ async fn read_live(ctx: &Ctx, a: &ImportArgs) -> CmdResult<Read> {
         users: BTreeMap::new(),
         roles: BTreeMap::new(),
         groups: BTreeMap::new(),
+        existing: Default::default(),
     };
     let t = super::deploy::read_target(ctx, desired, None).await?;
     let (settings, calls) = read_role_settings(ctx, &t.aws, &t.actual).await?;
