@@ -33,7 +33,7 @@ struct Cli {
     /// Seconds to wait for a connection to AWS before failing (not retried).
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
     connect_timeout: f64,
-    /// `table` for people, `json` for one JSON document on stdout, `sarif` (policy lint, check).
+    /// `table` for people, `json` for one JSON document on stdout, `sarif` (policy lint, check, validate).
     #[arg(long, global = true, value_enum, default_value = "table")]
     output: OutputFormat,
     /// Answer yes to every confirmation (needed without a terminal).

@@ -948,7 +948,9 @@ aws-policies:
     // Beside the attachment only its record on the user, which iamctl does not own.
     assert_eq!(summaries.len(), 2, "{summaries:?}");
     assert!(
-        summaries.iter().any(|s| s.starts_with("tag user bo iamctl:attached:")),
+        summaries
+            .iter()
+            .any(|s| s.starts_with("tag user bo iamctl:attached:")),
         "{summaries:?}"
     );
     let a = plan::ActualAccount::from_snapshot(&json!({"UserDetailList": [user(&[])]}), &none);
