@@ -329,19 +329,24 @@ impl Account {
 
     /// Finds a principal by ARN, by name, or by the role of a role-session ARN.
     pub fn principal(&self, key: &str) -> Option<&Entity> {
+        self.principal_index(key).map(|i| &self.principals[i])
+    }
+
+    /// [`Account::principal`], as an index into [`Account::principals`].
+    pub fn principal_index(&self, key: &str) -> Option<usize> {
         if let Some(&i) = self.by_arn.get(key) {
-            return Some(&self.principals[i]);
+            return Some(i);
         }
         let named = |name: &str| self.by_name.get(name).map_or(&[][..], Vec::as_slice);
         if let Some(rest) = key.split_once(":assumed-role/").map(|(_, r)| r) {
             let role = rest.split('/').next().unwrap_or("");
             return named(role)
                 .iter()
-                .map(|&i| &self.principals[i])
-                .find(|p| p.kind == EntityKind::Role);
+                .copied()
+                .find(|&i| self.principals[i].kind == EntityKind::Role);
         }
         match named(key) {
-            [i] => Some(&self.principals[*i]),
+            [i] => Some(*i),
             _ => None,
         }
     }

@@ -10,7 +10,7 @@ use iamctl_policy::account::{Account, Entity, EntityKind, Source};
 use iamctl_policy::analysis::{self, Because};
 use iamctl_policy::catalog::{catalog, AccessLevel};
 use iamctl_policy::eval::{evaluate, Context, Policy, PolicySet, Principal, Request};
-use iamctl_policy::simulate::{evaluation_to_json, BatchRequest, PolicyCache};
+use iamctl_policy::simulate::{evaluation_to_json, write_evaluation, BatchRequest, PolicyCache};
 use serde_json::{json, Value};
 
 use crate::ctx::{table, Ctx};
@@ -410,13 +410,13 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
         ))
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
     // Chunks of lines go round-robin to one worker per core, each with its
     // own compiled-policy cache; answers are written in input order.
     let (lines, errors) = std::thread::scope(|scope| -> CmdResult<(usize, usize)> {
         type Chunk = (usize, Vec<(usize, String)>);
-        let (result_tx, result_rx) = std::sync::mpsc::channel::<(usize, String, usize)>();
+        let (result_tx, result_rx) = std::sync::mpsc::channel::<(usize, Vec<u8>, usize)>();
         let mut jobs = Vec::with_capacity(workers);
         for _ in 0..workers {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
@@ -424,16 +424,22 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
             let (base, account) = (&base, account.as_ref());
             scope.spawn(move || {
                 let mut cache = PolicyCache::new();
+                let mut contexts = EntityContexts::new();
                 for (id, items) in rx {
-                    let mut text = String::with_capacity(items.len() * 160);
+                    let mut text = Vec::with_capacity(items.len() * 160);
                     let mut errors = 0;
                     for (n, line) in &items {
-                        let answer = answer_line(line, *n, &mut cache, base, account);
-                        if answer.get("error").is_some() {
+                        if answer_line(
+                            &mut text,
+                            line,
+                            *n,
+                            &mut cache,
+                            base,
+                            account,
+                            &mut contexts,
+                        ) {
                             errors += 1;
                         }
-                        text.push_str(&answer.to_string());
-                        text.push('\n');
                     }
                     if result_tx.send((id, text, errors)).is_err() {
                         break;
@@ -443,12 +449,12 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
             jobs.push(tx);
         }
         drop(result_tx);
-        let mut pending: BTreeMap<usize, (String, usize)> = BTreeMap::new();
+        let mut pending: BTreeMap<usize, (Vec<u8>, usize)> = BTreeMap::new();
         let (mut next, mut sent, mut lines, mut errors) = (0usize, 0usize, 0usize, 0usize);
         let mut write_ready =
-            |pending: &mut BTreeMap<usize, (String, usize)>, next: &mut usize| -> CmdResult<()> {
+            |pending: &mut BTreeMap<usize, (Vec<u8>, usize)>, next: &mut usize| -> CmdResult<()> {
                 while let Some((text, e)) = pending.remove(next) {
-                    out.write_all(text.as_bytes())?;
+                    out.write_all(&text)?;
                     errors += e;
                     *next += 1;
                 }
@@ -505,38 +511,40 @@ async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> CmdResult {
     Ok(())
 }
 
-/// The answer to one batch line (`n` is its 1-based line number): its
-/// decision, or an error naming the line.
+/// Per worker: each principal's own context keys, read once.
+type EntityContexts = Vec<Option<Context>>;
+
+/// Writes the answer to one batch line (`n` is its 1-based line number),
+/// with its newline: its decision, or an error naming the line. Says
+/// whether it was an error.
 fn answer_line(
+    out: &mut Vec<u8>,
     line: &str,
     n: usize,
     cache: &mut PolicyCache,
     base: &Context,
     account: Option<&Account>,
-) -> Value {
-    match BatchRequest::parse_cached(line, cache) {
+    contexts: &mut EntityContexts,
+) -> bool {
+    let answer = match BatchRequest::parse_cached(line, cache) {
         Ok(mut req) => {
-            for entry in base.entries() {
-                if req
-                    .request
-                    .context
-                    .get(&entry.key.to_ascii_lowercase())
-                    .is_none()
-                {
-                    if entry.multi {
-                        req.request
-                            .context
-                            .set_multi(&entry.key, entry.values.clone());
-                    } else {
-                        req.request.context.set(&entry.key, entry.values[0].clone());
-                    }
-                }
+            if !base.is_empty() {
+                req.request.context.extend_defaults(base);
             }
             match account {
                 Some(account) if req.identity.is_empty() => {
-                    match account.principal(&req.request.principal.arn) {
-                        Some(entity) => {
-                            account.principal_context(entity, &mut req.request.context);
+                    match account.principal_index(&req.request.principal.arn) {
+                        Some(index) => {
+                            let entity = &account.principals[index];
+                            if contexts.len() < account.principals.len() {
+                                contexts.resize(account.principals.len(), None);
+                            }
+                            let own = contexts[index].get_or_insert_with(|| {
+                                let mut c = Context::new();
+                                account.principal_context(entity, &mut c);
+                                c
+                            });
+                            req.request.context.extend_defaults(own);
                             if req.request.principal.kind
                                 == iamctl_policy::eval::PrincipalKind::RoleSession
                             {
@@ -558,7 +566,9 @@ fn answer_line(
                             set.rcps = own.rcps;
                             let mut e = evaluate(&req.request, &set);
                             e.notes.extend(analysis::context_notes(&req.request, &set));
-                            evaluation_to_json(&req.id, &e)
+                            write_evaluation(out, &req.id, &e);
+                            out.push(b'\n');
+                            return false;
                         }
                         None => {
                             json!({"id": req.id, "error": format!("no user or role `{}` in the snapshot", req.request.principal.arn)})
@@ -569,7 +579,9 @@ fn answer_line(
                     let mut e = req.evaluate();
                     e.notes
                         .extend(analysis::context_notes(&req.request, &req.policy_set()));
-                    evaluation_to_json(&req.id, &e)
+                    write_evaluation(out, &req.id, &e);
+                    out.push(b'\n');
+                    return false;
                 }
             }
         }
@@ -580,7 +592,11 @@ fn answer_line(
             }
             v
         }
-    }
+    };
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, &answer);
+    out.push(b'\n');
+    true
 }
 
 fn kind_word(e: &Entity) -> &'static str {

@@ -86,6 +86,17 @@ impl Context {
         }
     }
 
+    /// Adds every key of `other` that this context has no value for, as
+    /// [`Context::set_default`] would one by one, without reading the values
+    /// again.
+    pub fn extend_defaults(&mut self, other: &Context) {
+        for (hash, lower, entry) in &other.entries {
+            if self.get_hashed(*hash, lower).is_none() {
+                self.entries.push((*hash, lower.clone(), entry.clone()));
+            }
+        }
+    }
+
     fn insert(&mut self, key: &str, values: Vec<String>, multi: bool) {
         let lower = key.to_ascii_lowercase();
         let entry = ContextEntry {
