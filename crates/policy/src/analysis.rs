@@ -105,10 +105,11 @@ pub fn who_can(
             // `who-can sts:AssumeRole ROLE`: the role's trust policy decides
             // too, unless the caller gave a resource policy.
             set.resource = resource_policy.or_else(|| {
+                let resource = resource?;
                 actions.iter().find_map(|(service, action)| {
                     account.implied_resource_policy(
                         &format!("{}:{}", service.prefix, action.name),
-                        resource?,
+                        resource,
                     )
                 })
             });
@@ -173,17 +174,21 @@ fn who_can_part(
     let mut grants = Vec::new();
     let mut service_seen: Option<&str> = None;
     let mut may: Vec<bool> = vec![true; requests.len()];
+    // Per service, each distinct policy (by address) is checked once, not
+    // once per principal it reaches.
+    let mut policy_may: std::collections::HashMap<*const Policy, bool> =
+        std::collections::HashMap::new();
     for (a, (service, action)) in actions.iter().enumerate() {
         if service_seen != Some(service.prefix.as_str()) {
             service_seen = Some(service.prefix.as_str());
+            policy_may.clear();
             for (k, m) in may.iter_mut().enumerate() {
                 let set = &sets[first + k];
-                *m = set
-                    .identity
-                    .iter()
-                    .copied()
-                    .chain(set.resource)
-                    .any(|p| may_allow_service(p, &service.prefix));
+                *m = set.identity.iter().copied().chain(set.resource).any(|p| {
+                    *policy_may
+                        .entry(p as *const Policy)
+                        .or_insert_with(|| may_allow_service(p, &service.prefix))
+                });
             }
         }
         let name = format!("{}:{}", service.prefix, action.name);
