@@ -144,21 +144,47 @@ pub fn who_can(
     grants.into_iter().map(|(_, g)| g).collect()
 }
 
-/// Whether an `Allow` statement of `policy` can name some action of the
-/// service `prefix` (lowercase): when none can, no action of the service is
-/// allowed by it and the evaluation can be skipped.
-fn may_allow_service(policy: &Policy, prefix: &str) -> bool {
-    policy.statements.iter().any(|st| {
-        st.effect == crate::eval::Effect::Allow
-            && (st.actions.not
-                || st.actions.text.iter().any(|t| {
-                    let t = t.to_ascii_lowercase();
-                    match t.split_once(':') {
-                        Some((service, _)) => crate::catalog::glob::wildcard_match(service, prefix),
-                        None => t == "*",
+/// The service parts of a policy's `Allow` actions, lower-cased, each once
+/// (`None`: some statement can allow any service), read once per policy.
+/// When no `Allow` statement can name an action of a service, no action of
+/// the service is allowed by the policy and its evaluation can be skipped.
+struct AllowedServices(Option<Vec<String>>);
+
+impl AllowedServices {
+    fn of(policy: &Policy) -> AllowedServices {
+        let mut services: Vec<String> = Vec::new();
+        for st in &policy.statements {
+            if st.effect != crate::eval::Effect::Allow {
+                continue;
+            }
+            if st.actions.not {
+                return AllowedServices(None);
+            }
+            for t in &st.actions.text {
+                let t = t.to_ascii_lowercase();
+                match t.split_once(':') {
+                    Some((service, _)) if !services.iter().any(|s| s == service) => {
+                        services.push(service.to_owned());
                     }
-                }))
-    })
+                    Some(_) => {}
+                    None if t == "*" => return AllowedServices(None),
+                    None => {}
+                }
+            }
+        }
+        AllowedServices(Some(services))
+    }
+
+    /// Whether an `Allow` statement can name some action of the service
+    /// `prefix` (lowercase).
+    fn may_allow(&self, prefix: &str) -> bool {
+        match &self.0 {
+            None => true,
+            Some(services) => services
+                .iter()
+                .any(|service| crate::catalog::glob::wildcard_match(service, prefix)),
+        }
+    }
 }
 
 /// [`who_can`] for the principals `first..first + requests.len()`: the
@@ -178,6 +204,8 @@ fn who_can_part(
     // once per principal it reaches.
     let mut policy_may: std::collections::HashMap<*const Policy, bool> =
         std::collections::HashMap::new();
+    let mut allowed: std::collections::HashMap<*const Policy, AllowedServices> =
+        std::collections::HashMap::new();
     for (a, (service, action)) in actions.iter().enumerate() {
         if service_seen != Some(service.prefix.as_str()) {
             service_seen = Some(service.prefix.as_str());
@@ -185,9 +213,12 @@ fn who_can_part(
             for (k, m) in may.iter_mut().enumerate() {
                 let set = &sets[first + k];
                 *m = set.identity.iter().copied().chain(set.resource).any(|p| {
-                    *policy_may
-                        .entry(p as *const Policy)
-                        .or_insert_with(|| may_allow_service(p, &service.prefix))
+                    *policy_may.entry(p as *const Policy).or_insert_with(|| {
+                        allowed
+                            .entry(p as *const Policy)
+                            .or_insert_with(|| AllowedServices::of(p))
+                            .may_allow(&service.prefix)
+                    })
                 });
             }
         }
