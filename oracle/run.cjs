@@ -7,6 +7,9 @@
 // which is only ever run here, as a separate process; none of its code is copied.
 //
 //   node oracle/run.cjs < cases.jsonl              validated runSimulation per line
+//   node oracle/run.cjs --unsafe < cases.jsonl     runUnsafeSimulation once per line (the
+//                                                  fastest entry point, no validation): a
+//                                                  whole-process comparison at its best
 //   node oracle/run.cjs --bench SECONDS < cases    loop runUnsafeSimulation for SECONDS,
 //                                                  print {"evaluations","seconds","perSecond"}
 'use strict';
@@ -97,6 +100,21 @@ async function evaluate(lines) {
   process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
 }
 
+function evaluateUnsafe(lines) {
+  const out = [];
+  for (const line of lines) {
+    let c;
+    try {
+      c = JSON.parse(line);
+      const r = runUnsafeSimulation(toSimulation(c), {});
+      out.push(JSON.stringify({ id: c.id, decision: DECISIONS[r] ?? r }));
+    } catch (e) {
+      out.push(JSON.stringify({ id: c ? c.id : null, error: `exception: ${e && e.message}` }));
+    }
+  }
+  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+}
+
 function bench(lines, seconds) {
   // runUnsafeSimulation throws on some shapes that runSimulation accepts (a
   // resource policy loaded without a name); those cases are left out and
@@ -143,6 +161,8 @@ if (args[0] === '--bench') {
     process.exit(2);
   }
   bench(lines, seconds);
+} else if (args[0] === '--unsafe' && args.length === 1) {
+  evaluateUnsafe(lines);
 } else if (args.length === 0) {
   evaluate(lines).catch((e) => {
     process.stderr.write(String(e && e.stack) + '\n');
