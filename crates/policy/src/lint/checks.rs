@@ -123,7 +123,7 @@ fn size(ctx: &mut Ctx<'_>, value: &Value, policy_type: PolicyType) {
             "",
             At::Open,
             format!(
-                "policy is {chars} {counted} above the {max} that AWS allows for a {policy_type}"
+                "policy is {chars} {counted} above the {max} that AWS allows in one {policy_type}"
             ),
         );
     }
