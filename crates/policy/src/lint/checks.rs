@@ -652,8 +652,66 @@ fn all_resources(statement: &Statement<'_>, roles: bool) -> bool {
     })
 }
 
+/// Whether the hand-made lists above already speak of `action`.
+fn listed_above(action: &str) -> bool {
+    SELF_ESCALATION
+        .iter()
+        .chain(OTHER_USERS_CREDENTIALS)
+        .chain(LAUNCH)
+        .chain(&["sts:AssumeRole", "iam:PassRole"])
+        .any(|a| a.eq_ignore_ascii_case(action))
+}
+
+/// The methods of the escalation catalogue (pathfinding.cloud, see
+/// `crate::escalation`) whose every action the policy allows on every
+/// resource, beyond those the lists above name: one finding per statement
+/// that allows a method's first action other than `iam:PassRole`.
+fn catalogue_escalation(ctx: &mut Ctx<'_>, allowing: &[&Statement<'_>]) {
+    let on_all = |action: &str| {
+        let roles = action.eq_ignore_ascii_case("iam:PassRole");
+        allowing
+            .iter()
+            .position(|s| allows(s, action) && all_resources(s, roles))
+    };
+    let mut found: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    for method in crate::escalation::methods() {
+        if method.actions.iter().all(|a| listed_above(a)) {
+            continue;
+        }
+        let places: Option<Vec<usize>> = method.actions.iter().map(|a| on_all(a)).collect();
+        let Some(places) = places else {
+            continue;
+        };
+        let anchor = method
+            .actions
+            .iter()
+            .zip(&places)
+            .find(|(a, _)| !a.eq_ignore_ascii_case("iam:PassRole"))
+            .map_or(places[0], |(_, i)| *i);
+        found
+            .entry(anchor)
+            .or_default()
+            .push(format!("`{}` ({})", method.id, method.name));
+    }
+    for (i, methods) in found {
+        let Some(actions) = &allowing[i].actions else {
+            continue;
+        };
+        ctx.report(
+            Code::PrivilegeEscalation,
+            &actions.pointer,
+            At::Key,
+            format!(
+                "statement allows every action of escalation {} (pathfinding.cloud's catalogue) on every resource",
+                some_actions(&methods, "method")
+            ),
+        );
+    }
+}
+
 fn escalation(ctx: &mut Ctx<'_>, statements: &[Statement<'_>]) {
     let allowing: Vec<&Statement<'_>> = statements.iter().filter(|s| s.is_allow()).collect();
+    catalogue_escalation(ctx, &allowing);
     let launches: Vec<&str> = LAUNCH
         .iter()
         .copied()

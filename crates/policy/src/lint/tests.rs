@@ -837,3 +837,40 @@ fn allow_with_not_principal() {
         .iter()
         .any(|(c, ..)| *c == Code::AllowWithNotPrincipal));
 }
+
+/// Issue 9: escalation methods beyond the hand-made lists come from the
+/// catalogue (pathfinding.cloud), e.g. `glue:UpdateDevEndpoint` and
+/// `lambda:UpdateFunctionCode` on every resource; limited to one named
+/// resource they are not reported.
+#[test]
+fn privilege_escalation_from_the_catalogue() {
+    for action in ["glue:UpdateDevEndpoint", "lambda:UpdateFunctionCode"] {
+        let snippet = format!(r#"{{"Effect": "Allow", §"Action": "{action}", "Resource": "*"}}"#);
+        expect(Code::PrivilegeEscalation, ID, &identity(&snippet));
+        let report = lint("test.json", &marked(&identity(&snippet)).0, ID);
+        let message = &report
+            .findings
+            .iter()
+            .find(|f| f.code == Code::PrivilegeEscalation)
+            .expect("finding")
+            .message;
+        assert!(message.contains(action), "{message}");
+        assert!(message.contains("pathfinding.cloud"), "{message}");
+        let named = identity(&format!(
+            r#"{{"Effect": "Allow", "Action": "{action}", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:one"}}"#
+        ));
+        assert!(
+            !codes(&named, ID)
+                .iter()
+                .any(|(c, ..)| *c == Code::PrivilegeEscalation),
+            "{action} on one resource"
+        );
+    }
+    // A method needing PassRole too is complete only with PassRole on every role.
+    let text = identity(
+        r#"{"Effect": "Allow", "Action": ["glue:CreateJob", "glue:StartJobRun"], "Resource": "*"}"#,
+    );
+    assert!(!codes(&text, ID)
+        .iter()
+        .any(|(c, ..)| *c == Code::PrivilegeEscalation));
+}
