@@ -9,8 +9,12 @@ use serde_json::Value;
 
 use crate::eval::{Context, Policy, PolicySet, Principal};
 
-/// User, role (or group, for reporting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// User, role or group: the one principal kind of the workspace (the IaC
+/// engine, the AWS wrapper and the configuration re-export it).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum EntityKind {
     User,
     Role,
