@@ -31,6 +31,10 @@ pub struct DesiredAccount {
     pub deployer_role: String,
     pub external_id: Option<String>,
     pub region: Option<String>,
+    /// `settings.iam_path` (default `/iamctl/`): a team's policies and groups
+    /// are made under `<iam_path><team>/`, and what is there is iamctl's
+    /// (see [`crate::path_team`]); `/` when nothing is ours by its path.
+    pub iam_path: String,
     /// Customer-managed policies, by name.
     pub policies: BTreeMap<String, DesiredPolicy>,
     pub users: BTreeMap<String, DesiredUser>,
@@ -48,6 +52,11 @@ pub struct DesiredAccount {
 pub struct DesiredPolicy {
     pub name: String,
     pub path: String,
+    /// Whether the configuration gives the `path` (else it is the team's
+    /// default, `<iam_path><team>/`): only a path given moves a policy iamctl
+    /// owns at another path; one made before the default changed stays.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub path_set: bool,
     pub arn: String,
     pub description: Option<String>,
     pub body: PolicyBody,
@@ -129,6 +138,9 @@ pub struct DesiredRole {
 pub struct DesiredGroup {
     pub name: String,
     pub path: String,
+    /// Whether the configuration gives the `path` (see [`DesiredPolicy::path_set`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub path_set: bool,
     pub managed: bool,
     pub members: BTreeSet<String>,
     pub attached: BTreeSet<String>,
@@ -250,8 +262,8 @@ fn in_envs(envs: &Option<Vec<crate::Spanned<String>>>, env: &str) -> bool {
         .is_none_or(|v| v.iter().any(|e| e.value == env))
 }
 
-fn policy_arn(account: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:policy/{name}")
+fn policy_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:policy{path}{name}")
 }
 
 /// The last part of a policy ARN (`ReadOnlyAccess`).
@@ -294,6 +306,7 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             .as_ref()
             .or(config.settings.region.as_ref())
             .map(|s| s.value.clone()),
+        iam_path: config.iam_path().to_owned(),
         policies: BTreeMap::new(),
         users: BTreeMap::new(),
         roles: BTreeMap::new(),
@@ -321,6 +334,7 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
     // Policies: `<team>-<key>` (or the key's `name`) for every key with
     // custom statements, and every key declared `existing`.
     for t in &teams {
+        let team_path = config.team_path(&t.name);
         for (key, p) in &t.policies {
             if !p.has_own_policy() {
                 continue;
@@ -334,9 +348,10 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             d.policies.insert(
                 name.clone(),
                 DesiredPolicy {
-                    arn: p.arn(&t.name, &account),
+                    arn: p.arn(&t.name, &account, &team_path),
                     name,
-                    path: p.iam_path(),
+                    path: p.iam_path(&team_path),
+                    path_set: p.path.is_some(),
                     description: p.description.as_ref().map(|s| s.value.clone()),
                     body: PolicyBody::Document(body),
                     tags: if p.existing {
@@ -351,7 +366,8 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
         }
     }
     let boundary = |t: &Team, b: &Option<crate::Spanned<String>>| {
-        b.as_ref().map(|b| boundary_arn(t, &account, b))
+        b.as_ref()
+            .map(|b| boundary_arn(t, &account, &config.team_path(&t.name), b))
     };
 
     // Principals.
@@ -475,11 +491,17 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             for m in &g.members {
                 need_user(&mut d, config, t, env, m);
             }
+            let path = match &g.path {
+                Some(p) => p.value.clone(),
+                None if g.existing => "/".to_owned(),
+                None => config.team_path(&t.name),
+            };
             d.groups.insert(
                 g.key.value.clone(),
                 DesiredGroup {
                     name: g.key.value.clone(),
-                    path: g.path.as_ref().map_or("/".into(), |p| p.value.clone()),
+                    path,
+                    path_set: g.path.is_some(),
                     managed: !g.existing,
                     members: g.members.iter().map(|m| user_name(&m.value)).collect(),
                     attached: BTreeSet::new(),
@@ -491,6 +513,7 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
 
     // Permanent grants: attach `<team>-<key>` and the key's managed policies.
     for t in &teams {
+        let team_path = config.team_path(&t.name);
         for g in &t.permanent {
             if !g.environments.iter().any(|e| e.value == env) {
                 continue;
@@ -501,7 +524,7 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                     continue;
                 };
                 if p.has_own_policy() {
-                    arns.push(p.arn(&t.name, &account));
+                    arns.push(p.arn(&t.name, &account, &team_path));
                 }
                 arns.extend(p.managed_policies.iter().map(|m| m.value.clone()));
             }
@@ -521,6 +544,7 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
 
     // Temporary grants: policies that AWS stops honouring at the expiry.
     for t in &teams {
+        let team_path = config.team_path(&t.name);
         for g in &t.temporary {
             let (Some(exp), Some(e), Some(key), Some((kind, who))) =
                 (&g.expiration_date, &g.environment, &g.grant, g.principal())
@@ -558,7 +582,7 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                 made.push((
                     format!("{base}-{}-temporary", p.iam_name(&t.name)),
                     PolicyBody::ExpiringCopyOf {
-                        source_arn: p.arn(&t.name, &account),
+                        source_arn: p.arn(&t.name, &account, &team_path),
                         expires_at: expires,
                     },
                 ));
@@ -586,13 +610,14 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                         continue;
                     }
                 }
-                let arn = policy_arn(&account, &name);
+                let arn = policy_arn(&account, &team_path, &name);
                 arns.push(arn.clone());
                 d.policies.insert(
                     name.clone(),
                     DesiredPolicy {
                         name,
-                        path: "/".into(),
+                        path: team_path.clone(),
+                        path_set: false,
                         arn,
                         // IAM cannot change a description later: no expiry here.
                         description: Some(format!(
@@ -646,13 +671,13 @@ pub fn missing_principal(
 }
 
 /// The ARN of a permissions boundary: an ARN as written, else the team's key.
-fn boundary_arn(t: &Team, account: &str, b: &crate::Spanned<String>) -> String {
+fn boundary_arn(t: &Team, account: &str, team_path: &str, b: &crate::Spanned<String>) -> String {
     if b.value.starts_with("arn:") {
         b.value.clone()
     } else {
         t.policies.get(&b.value).map_or_else(
-            || policy_arn(account, &policy_name(&t.name, &b.value)),
-            |p| p.arn(&t.name, account),
+            || policy_arn(account, team_path, &policy_name(&t.name, &b.value)),
+            |p| p.arn(&t.name, account, team_path),
         )
     }
 }
@@ -683,7 +708,7 @@ fn need_user(
             u.path.as_ref().map_or("/".into(), |p| p.value.clone()),
             u.permissions_boundary
                 .as_ref()
-                .map(|b| boundary_arn(t, &d.account_id, b)),
+                .map(|b| boundary_arn(t, &d.account_id, &config.team_path(&t.name), b)),
             Some(u.key.span.location()),
         ),
         None => ("/".to_owned(), None, None),
@@ -725,7 +750,7 @@ fn need_role(
             r.path.as_ref().map_or("/".into(), |p| p.value.clone()),
             r.permissions_boundary
                 .as_ref()
-                .map(|b| boundary_arn(t, &d.account_id, b)),
+                .map(|b| boundary_arn(t, &d.account_id, &config.team_path(&t.name), b)),
             Some(r.key.span.location()),
         ),
         None => ("/".to_owned(), None, None),

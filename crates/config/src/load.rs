@@ -83,6 +83,7 @@ pub mod keys {
         "region",
         "max_temporary_duration",
         "master_copy",
+        "iam_path",
     ];
 }
 
@@ -481,6 +482,7 @@ impl Reader<'_> {
             region: self.opt_string(&f, "region", what),
             max_temporary_duration: self.opt_string(&f, "max_temporary_duration", what),
             master_copy: self.opt_string(&f, "master_copy", what),
+            iam_path: self.opt_string(&f, "iam_path", what),
         }
     }
 

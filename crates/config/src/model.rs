@@ -8,6 +8,9 @@ use crate::diag::{Diagnostic, Source, Span, Spanned};
 pub const DEFAULT_DEPLOYER_ROLE: &str = "IAMAsCodeDeployer";
 /// The longest a temporary grant may run, unless `settings.yaml` says otherwise.
 pub const DEFAULT_MAX_TEMPORARY_SECONDS: i64 = 6 * 24 * 3600;
+/// The IAM path under which iamctl puts the policies and groups it creates,
+/// unless `settings.yaml` says otherwise (`iam_path`).
+pub const DEFAULT_IAM_PATH: &str = "/iamctl/";
 
 /// Everything in one configuration directory.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +39,11 @@ pub struct Settings {
     pub max_temporary_duration: Option<Spanned<String>>,
     /// `s3://bucket/prefix/` where apply keeps the master copy (seed 001).
     pub master_copy: Option<Spanned<String>>,
+    /// The IAM path of what iamctl creates (default `/iamctl/`): a team's
+    /// policies and groups go under `<iam_path><team>/`, so that
+    /// GetAccountAuthorizationDetails alone shows them as ours. `/` puts
+    /// them at `/`, as cloud-iam-self-serve does.
+    pub iam_path: Option<Spanned<String>>,
 }
 
 /// One team: the files named `<team>.yaml` in each directory.
@@ -99,18 +107,22 @@ impl Policy {
             .map_or_else(|| policy_name(team, &self.key.value), |n| n.value.clone())
     }
 
-    /// The IAM path of the key's customer-managed policy (default `/`).
-    pub fn iam_path(&self) -> String {
-        self.path
-            .as_ref()
-            .map_or_else(|| "/".to_owned(), |p| p.value.clone())
+    /// The IAM path of the key's customer-managed policy: its `path`, else
+    /// `team_path` (see [`Config::team_path`]) for one iamctl makes, `/` for
+    /// one declared `existing`.
+    pub fn iam_path(&self, team_path: &str) -> String {
+        match &self.path {
+            Some(p) => p.value.clone(),
+            None if self.existing => "/".to_owned(),
+            None => team_path.to_owned(),
+        }
     }
 
     /// The ARN of the key's customer-managed policy in `account`.
-    pub fn arn(&self, team: &str, account: &str) -> String {
+    pub fn arn(&self, team: &str, account: &str, team_path: &str) -> String {
         format!(
             "arn:aws:iam::{account}:policy{}{}",
-            self.iam_path(),
+            self.iam_path(team_path),
             self.iam_name(team)
         )
     }
@@ -298,6 +310,22 @@ impl Config {
         }
     }
 
+    /// The IAM path of what iamctl creates: `settings.iam_path`, else
+    /// `/iamctl/`.
+    pub fn iam_path(&self) -> &str {
+        self.settings
+            .iam_path
+            .as_ref()
+            .map_or(DEFAULT_IAM_PATH, |p| p.value.as_str())
+    }
+
+    /// Where a team's policies and groups go unless their `path` says
+    /// otherwise: `<iam_path><team>/` (`/iamctl/example-team/`), or `/`
+    /// when `iam_path` is `/`.
+    pub fn team_path(&self, team: &str) -> String {
+        team_path(self.iam_path(), team)
+    }
+
     /// The deployer role for an environment: its own, else the settings', else
     /// `IAMAsCodeDeployer`.
     pub fn deployer_role(&self, env: &Environment) -> String {
@@ -306,6 +334,29 @@ impl Config {
             .or(self.settings.deployer_role.as_ref())
             .map_or_else(|| DEFAULT_DEPLOYER_ROLE.to_owned(), |s| s.value.clone())
     }
+}
+
+/// `<iam_path><team>/`, or `/` when `iam_path` is `/` (see
+/// [`Config::team_path`]).
+pub fn team_path(iam_path: &str, team: &str) -> String {
+    if iam_path == "/" {
+        "/".to_owned()
+    } else {
+        format!("{iam_path}{team}/")
+    }
+}
+
+/// The team whose resource is at `path` by the rule of [`team_path`]: the
+/// first segment after `iam_path` (`/iamctl/alpha/` is team `alpha`).
+/// `None` when `iam_path` is `/` (nothing is ours by its path then) or the
+/// path is not under it.
+pub fn path_team<'a>(iam_path: &str, path: &'a str) -> Option<&'a str> {
+    if iam_path == "/" || iam_path.is_empty() {
+        return None;
+    }
+    let rest = path.strip_prefix(iam_path)?;
+    let (team, _) = rest.split_once('/')?;
+    (!team.is_empty()).then_some(team)
 }
 
 fn find<'a, T>(

@@ -612,8 +612,8 @@ fn seed001_example_is_clean() {
     assert_eq!(
         role.attached.iter().cloned().collect::<Vec<_>>(),
         [
-            "arn:aws:iam::111122223333:policy/platform-deny-iam-user-creation",
-            "arn:aws:iam::111122223333:policy/platform-s3-read-ec2-full",
+            "arn:aws:iam::111122223333:policy/iamctl/platform/platform-deny-iam-user-creation",
+            "arn:aws:iam::111122223333:policy/iamctl/platform/platform-s3-read-ec2-full",
         ]
     );
     let trust = role.trust.as_ref().expect("trust");
@@ -656,6 +656,10 @@ fn desired_state_of_seed004() {
     assert_eq!(p.tags["managed-by"], "iamctl");
     assert_eq!(p.tags["iamctl:team"], "example-team");
     assert_eq!(p.tags["iamctl:key"], "developers.read-only");
+    // Made under the IAM path of ours (settings `iam_path`, default `/iamctl/`).
+    assert_eq!(p.path, "/iamctl/example-team/");
+    assert!(!p.path_set);
+    assert_eq!(d.iam_path, "/iamctl/");
     assert_eq!(d.users.keys().collect::<Vec<_>>(), ["user1", "user2"]);
     let user1 = &d.users["user1"];
     assert!(!user1.managed);
@@ -668,7 +672,7 @@ fn desired_state_of_seed004() {
     assert_eq!(
         user1.attached.iter().cloned().collect::<Vec<_>>(),
         [
-            "arn:aws:iam::123456789012:policy/example-team-developers-read-only",
+            "arn:aws:iam::123456789012:policy/iamctl/example-team/example-team-developers-read-only",
             "arn:aws:iam::aws:policy/ReadOnlyAccess",
         ]
     );
@@ -716,7 +720,121 @@ fn desired_state_of_seed004() {
             .iter()
             .cloned()
             .collect::<Vec<_>>(),
-        [format!("arn:aws:iam::345678901234:policy/{name}")]
+        [format!(
+            "arn:aws:iam::345678901234:policy/iamctl/example-team/{name}"
+        )]
+    );
+}
+
+/// `settings.iam_path`: `/` keeps cloud-iam-self-serve's ARNs (policies and
+/// groups at `/`); another path puts them under `<iam_path><team>/`; a
+/// `path` written in the configuration wins; `existing` keys stay at `/`.
+#[test]
+fn iam_path_setting_places_what_iamctl_creates() {
+    let files = |settings: &str| {
+        let mut f = vec![
+            ("aws-accounts/t.yaml", "aws-accounts:\n  dev: \"111111111111\"\n"),
+            (
+                "aws-policies/t.yaml",
+                "aws-policies:\n  read:\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObject\"]\n        resources: [\"*\"]\n  placed:\n    path: /mine/\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObject\"]\n        resources: [\"*\"]\n  legacy:\n    existing: true\n",
+            ),
+            (
+                "permanent-access/t.yaml",
+                "permanent-access:\n  - groups: [devs]\n    environments: [dev]\n    grants: [read, placed, legacy]\n",
+            ),
+            ("groups/t.yaml", "groups:\n  devs:\n    members: []\n  old:\n    existing: true\n"),
+        ];
+        if !settings.is_empty() {
+            f.push(("settings.yaml", settings));
+        }
+        write(&f)
+    };
+    let arns = |settings: &str| {
+        let dir = files(settings);
+        let (config, ds) = check(dir.path(), now());
+        assert_eq!(ds, vec![], "{settings}");
+        let d = desired_state(&config, "dev", now()).expect("dev");
+        (
+            d.groups["devs"].attached.iter().cloned().collect::<Vec<_>>(),
+            d.groups["devs"].path.clone(),
+            d.groups["old"].path.clone(),
+            d.iam_path.clone(),
+        )
+    };
+    assert_eq!(
+        arns(""),
+        (
+            vec![
+                "arn:aws:iam::111111111111:policy/iamctl/t/t-read".to_owned(),
+                "arn:aws:iam::111111111111:policy/mine/t-placed".to_owned(),
+                "arn:aws:iam::111111111111:policy/t-legacy".to_owned(),
+            ],
+            "/iamctl/t/".to_owned(),
+            "/".to_owned(),
+            "/iamctl/".to_owned(),
+        )
+    );
+    assert_eq!(
+        arns("settings:\n  iam_path: /\n"),
+        (
+            vec![
+                "arn:aws:iam::111111111111:policy/mine/t-placed".to_owned(),
+                "arn:aws:iam::111111111111:policy/t-legacy".to_owned(),
+                "arn:aws:iam::111111111111:policy/t-read".to_owned(),
+            ],
+            "/".to_owned(),
+            "/".to_owned(),
+            "/".to_owned(),
+        )
+    );
+    assert_eq!(
+        arns("settings:\n  iam_path: /platform/iac/\n").0[1],
+        "arn:aws:iam::111111111111:policy/platform/iac/t/t-read"
+    );
+}
+
+/// A bad `iam_path` is one error at its line and column (exit 3 in the CLI).
+#[test]
+fn bad_iam_path_is_one_error_at_its_place() {
+    for (value, says) in [
+        ("iamctl/", "must start and end with `/`"),
+        ("/iamctl", "must start and end with `/`"),
+        ("\"/i am/\"", "which IAM does not allow"),
+    ] {
+        let settings = format!("settings:\n  iam_path: {value}\n");
+        let ds = diags(&[
+            ("settings.yaml", settings.as_str()),
+            ("aws-accounts/t.yaml", "aws-accounts:\n  dev: \"111111111111\"\n"),
+        ]);
+        let errors: Vec<_> = ds.iter().filter(|d| d.severity == Severity::Error).collect();
+        assert_eq!(errors.len(), 1, "{value}: {ds:#?}");
+        assert_eq!(
+            (&*errors[0].span.file, errors[0].span.line, errors[0].span.column),
+            ("settings.yaml", 2, 13),
+            "{value}"
+        );
+        assert!(errors[0].message.starts_with("`iam_path`: IAM path"), "{}", errors[0].message);
+        assert!(errors[0].message.contains(says), "{}", errors[0].message);
+        assert!(errors[0].help.as_deref().is_some_and(|h| h.contains("/iamctl/")));
+    }
+    let long = format!("/{}/", "a".repeat(511));
+    let settings = format!("settings:\n  iam_path: {long}\n");
+    let ds = errors(&[("settings.yaml", settings.as_str())]);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert!(ds[0].message.contains("above the 512"), "{}", ds[0].message);
+    // A valid path, but too long with the team's name after it.
+    let settings = format!("settings:\n  iam_path: /{}/\n", "a".repeat(505));
+    let ds = errors(&[
+        ("settings.yaml", settings.as_str()),
+        ("aws-accounts/longteam.yaml", "aws-accounts:\n  dev: \"111111111111\"\n"),
+        ("groups/longteam.yaml", "groups:\n  devs:\n    members: []\n"),
+    ]);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert_eq!((&*ds[0].span.file, ds[0].span.line), ("groups/longteam.yaml", 2));
+    assert!(
+        ds[0].message.starts_with("team `longteam` puts its policies and groups at IAM path"),
+        "{}",
+        ds[0].message
     );
 }
 

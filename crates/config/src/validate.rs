@@ -126,6 +126,38 @@ impl V<'_> {
         }
     }
 
+    /// `<iam_path><team>/`, where the team's policies and groups go by
+    /// default, must itself be an IAM path (a long `iam_path` and a long
+    /// team name can pass 512 characters together).
+    fn team_path(&mut self, t: &Team) {
+        if validate_path(self.config.iam_path()).is_err() {
+            return; // reported at the setting
+        }
+        let first = t
+            .policies
+            .values()
+            .filter(|p| !p.existing && p.path.is_none() && p.has_own_policy())
+            .map(|p| &p.key)
+            .chain(
+                t.groups
+                    .values()
+                    .filter(|g| !g.existing && g.path.is_none())
+                    .map(|g| &g.key),
+            )
+            .next();
+        let Some(at) = first else { return };
+        let path = self.config.team_path(&t.name);
+        if let Err(e) = validate_path(&path) {
+            self.error(
+                &at.span,
+                format!("team `{}` puts its policies and groups at {e}", t.name),
+            )
+            .help = Some(
+                "give them a `path`, or a shorter `iam_path` in settings.yaml".to_owned(),
+            );
+        }
+    }
+
     fn tags(&mut self, tags: &[(Spanned<String>, Spanned<String>)]) {
         for (k, v) in tags {
             if let Err(e) = validate_tag(&k.value, &v.value) {
@@ -151,6 +183,14 @@ impl V<'_> {
                     format!("`max_temporary_duration` `{}` is not a duration", m.value),
                 )
                 .help = Some("write a number and a unit: `6d`, `36h`, `90m`".into());
+            }
+        }
+        if let Some(p) = &s.iam_path {
+            if let Err(e) = validate_path(&p.value) {
+                self.error(&p.span, format!("`iam_path`: {e}")).help = Some(format!(
+                    "{}; the default is `{DEFAULT_IAM_PATH}`, and `/` puts what iamctl creates at `/`",
+                    miette::Diagnostic::help(&e).map_or_else(String::new, |h| h.to_string())
+                ));
             }
         }
         if let Some(m) = &s.master_copy {
@@ -244,6 +284,7 @@ impl V<'_> {
     }
 
     fn team(&mut self, t: &Team) {
+        self.team_path(t);
         for e in t.accounts.values() {
             let id = &e.account_id;
             if id.value.len() != 12 || !id.value.bytes().all(|b| b.is_ascii_digit()) {

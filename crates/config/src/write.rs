@@ -230,7 +230,8 @@ fn settings(s: &Settings) -> Mapping<'static> {
         .text("external_id", &s.external_id)
         .text("region", &s.region)
         .text("max_temporary_duration", &s.max_temporary_duration)
-        .text("master_copy", &s.master_copy);
+        .text("master_copy", &s.master_copy)
+        .text("iam_path", &s.iam_path);
     m.0
 }
 

@@ -82,7 +82,7 @@ fn seed004_is_written_as_the_seed_writes_it() {
 const EVERYTHING: &[(&str, &str)] = &[
     (
         "settings.yaml",
-        "settings:\n  deployer_role: Deployer\n  external_id: ext-1\n  region: eu-west-1\n  max_temporary_duration: 36h\n  master_copy: s3://copies/prefix/\n",
+        "settings:\n  deployer_role: Deployer\n  external_id: ext-1\n  region: eu-west-1\n  max_temporary_duration: 36h\n  master_copy: s3://copies/prefix/\n  iam_path: /platform/iac/\n",
     ),
     (
         "aws-accounts/t.yaml",
@@ -592,15 +592,26 @@ fn team() -> impl Strategy<Value = Team> {
 }
 
 fn config() -> impl Strategy<Value = Config> {
-    let settings = (opt_text(), opt_text(), opt_text(), opt_text(), opt_text()).prop_map(
-        |(deployer_role, external_id, region, max_temporary_duration, master_copy)| Settings {
-            deployer_role,
-            external_id,
-            region,
-            max_temporary_duration,
-            master_copy,
-        },
-    );
+    let settings = (
+        opt_text(),
+        opt_text(),
+        opt_text(),
+        opt_text(),
+        opt_text(),
+        opt_text(),
+    )
+        .prop_map(
+            |(deployer_role, external_id, region, max_temporary_duration, master_copy, iam_path)| {
+                Settings {
+                    deployer_role,
+                    external_id,
+                    region,
+                    max_temporary_duration,
+                    master_copy,
+                    iam_path,
+                }
+            },
+        );
     let teams = prop::collection::btree_map("[a-z][a-z0-9-]{0,6}", team(), 1..3);
     (settings, teams).prop_map(|(settings, teams)| {
         let teams = teams

@@ -143,6 +143,7 @@ async fn read_live(ctx: &Ctx, a: &ImportArgs) -> CmdResult<Read> {
             .unwrap_or_else(|| DEFAULT_DEPLOYER_ROLE.to_owned()),
         external_id: None,
         region: None,
+        iam_path: iamctl_config::DEFAULT_IAM_PATH.to_owned(),
         policies: BTreeMap::new(),
         users: BTreeMap::new(),
         roles: BTreeMap::new(),
