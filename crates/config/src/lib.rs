@@ -9,14 +9,11 @@
 //!
 //! No AWS call and no clock here: the instant is always passed in.
 
-pub mod access;
 mod desired;
 mod diag;
-pub mod import;
 pub mod limits;
 mod load;
 mod model;
-pub mod plan;
 mod validate;
 mod write;
 mod yaml;
@@ -51,6 +48,3 @@ mod limits_tests;
 
 #[cfg(test)]
 mod write_tests;
-
-#[cfg(test)]
-mod plan_tests;

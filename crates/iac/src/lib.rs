@@ -2,7 +2,20 @@
 //!
 //! - [`backend`]: the narrow trait of the IAM calls reading and applying
 //!   make, implemented over the AWS SDK (in `iamctl-aws`) and in memory.
+//! - [`plan`]: the account's state, typed, and what must change in it so
+//!   that it holds the desired state; [`access`]: what those changes do to
+//!   each principal's effective access.
+//! - [`import`]: an account's state as a configuration.
+//! - [`render`]: plans as text, markdown or JSON.
 
+pub mod access;
 pub mod backend;
+pub mod import;
+pub mod memory;
+pub mod plan;
+pub mod render;
 
 pub use backend::{BackendError, BackendResult, ErrorKind, IamBackend, PrincipalKind};
+
+#[cfg(test)]
+mod plan_tests;

@@ -14,10 +14,11 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use iamctl_aws::{Aws, AwsError, ErrorKind, NewRole, NewUser, PrincipalKind, Tag};
-use iamctl_config::plan::{
+use iamctl_config::{Config, DesiredAccount, PolicyBody, Tags};
+use iamctl_iac::plan::{
     self as planning, ActualAccount, Change, Kind, Plan, PlanFile, PlanOptions,
 };
-use iamctl_config::{Config, DesiredAccount, PolicyBody, Tags};
+use iamctl_iac::render::{self, Format};
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -30,6 +31,16 @@ pub enum PlanFormat {
     Text,
     Json,
     Markdown,
+}
+
+impl From<PlanFormat> for Format {
+    fn from(f: PlanFormat) -> Format {
+        match f {
+            PlanFormat::Text => Format::Text,
+            PlanFormat::Json => Format::Json,
+            PlanFormat::Markdown => Format::Markdown,
+        }
+    }
 }
 
 /// Which accounts and as whom.
@@ -120,7 +131,7 @@ fn check_plans(plans: &[Plan], checks: &[PlanCheck]) -> CmdResult<Vec<Checked>> 
     use iamctl_policy::check::{self, CheckType, Doc};
     const EMPTY: &str = r#"{"Version": "2012-10-17", "Statement": []}"#;
     let parse = |what: &str, v: &Value| {
-        Doc::parse(what, &pretty(v)).map_err(|e| CommandError {
+        Doc::parse(what, &render::pretty(v)).map_err(|e| CommandError {
             kind: crate::error::Kind::InvalidInput,
             report: miette::Report::new(e),
         })
@@ -557,76 +568,8 @@ async fn read_target_scoped(
 
 fn make_plan(t: &Target, opts: &PlanOptions, now: Timestamp) -> Plan {
     let mut p = planning::plan(&t.desired, &t.actual, &t.sources, opts);
-    if p.changes.is_empty() {
-        return p;
-    }
-    let expiries: HashMap<String, Timestamp> = t
-        .desired
-        .policies
-        .values()
-        .filter_map(|p| p.expires.map(|e| (p.arn.clone(), e)))
-        .collect();
-    let after =
-        iamctl_config::access::apply_to_snapshot(&t.snapshot, &p.changes, &t.desired.account_id);
-    p.access = iamctl_config::access::access_changes(&t.snapshot, &after, now, &expiries);
-    match iamctl_policy::escalation::new_paths(&t.snapshot, &after) {
-        Ok(paths) => p.escalations = paths.iter().map(escalation_sentence).collect(),
-        Err(e) => p
-            .warnings
-            .push(format!("new escalation paths were not looked for: {e}")),
-    }
+    iamctl_iac::access::add_effects(&mut p, &t.desired, &t.snapshot, now);
     p
-}
-
-/// `user alice`, `role deployer` from an ARN.
-fn who(arn: &str) -> String {
-    let resource = arn.rsplit(':').next().unwrap_or(arn);
-    match resource.split_once('/') {
-        Some((kind, rest)) => format!("{kind} {}", rest.rsplit('/').next().unwrap_or(rest)),
-        None => arn.to_owned(),
-    }
-}
-
-/// One new escalation path in a line: `user alice can become admin:
-/// iam:CreatePolicyVersion on policy/team-dev (makes an administrator
-/// version of ... the default, attached to `alice`; allowed by ...)`.
-fn escalation_sentence(p: &iamctl_policy::escalation::EscalationPath) -> String {
-    let goal = if p.target == "admin" {
-        "admin".to_owned()
-    } else {
-        format!("`{}`", p.target)
-    };
-    let steps: Vec<String> = p
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, st)| {
-            let actor = if i == 0 {
-                String::new()
-            } else {
-                format!("then as {}, ", who(&st.principal))
-            };
-            // `policy/team-dev` rather than the whole ARN.
-            let resource = match st.resource.strip_prefix("arn:") {
-                Some(rest) => rest.splitn(5, ':').nth(4).unwrap_or(&st.resource),
-                None => &st.resource,
-            };
-            format!(
-                "{actor}{} on {resource} ({}; allowed by {})",
-                st.action, st.effect, st.statement
-            )
-        })
-        .collect();
-    format!(
-        "{} can become {goal}{}: {}",
-        who(&p.principal),
-        if p.if_resource_exists {
-            " (if such a resource exists)"
-        } else {
-            ""
-        },
-        steps.join("; ")
-    )
 }
 
 /// Reads every target concurrently.
@@ -650,113 +593,6 @@ async fn read_all(
     let mut targets = targets;
     targets.sort_by(|a, b| a.desired.environment.cmp(&b.desired.environment));
     Ok(targets)
-}
-
-fn counts(p: &Plan) -> (usize, usize, usize) {
-    let add = p.changes.iter().filter(|c| c.sign() == '+').count();
-    let del = p.changes.iter().filter(|c| c.sign() == '-').count();
-    (add, p.changes.len() - add - del, del)
-}
-
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
-}
-
-/// A unified diff of two documents, pretty-printed.
-fn doc_diff(old: Option<&Value>, new: &Value, indent: &str) -> String {
-    let old = old.map(pretty).unwrap_or_default();
-    let new = pretty(new);
-    let diff = similar::TextDiff::from_lines(&old, &new);
-    let mut out = String::new();
-    for change in diff.iter_all_changes() {
-        let sign = match change.tag() {
-            similar::ChangeTag::Delete => '-',
-            similar::ChangeTag::Insert => '+',
-            similar::ChangeTag::Equal => ' ',
-        };
-        out.push_str(&format!("{indent}{sign} {}", change.value()));
-        if !change.value().ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// The most lines of one document diff a plan prints; `--format json` has
-/// the whole document.
-const DIFF_LINES: usize = 60;
-
-/// A diff cut to [`DIFF_LINES`], saying how much was left out.
-fn short_diff(old: Option<&Value>, new: &Value, indent: &str) -> String {
-    let full = doc_diff(old, new, indent);
-    let n = full.lines().count();
-    if n <= DIFF_LINES {
-        return full;
-    }
-    let mut out: String = full
-        .lines()
-        .take(DIFF_LINES)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    out.push_str(&format!(
-        "{indent}  ... {} more line(s); `--format json` has the whole document\n",
-        n - DIFF_LINES
-    ));
-    out
-}
-
-fn text(plans: &[Plan]) -> String {
-    let mut out = String::new();
-    // New ways to become administrator come first, whatever else changes.
-    for p in plans {
-        for e in &p.escalations {
-            out.push_str(&format!(
-                "warning: new escalation path in account {} ({}): {e}\n",
-                p.account_id, p.environment
-            ));
-        }
-    }
-    for p in plans {
-        let (add, change, del) = counts(p);
-        out.push_str(&format!(
-            "account {} ({}): {add} to add, {change} to change, {del} to destroy\n",
-            p.account_id, p.environment
-        ));
-        for c in &p.changes {
-            out.push_str(&format!("  {} {}\n", c.sign(), c.summary()));
-            if let Some((old, new)) = c.documents() {
-                out.push_str(&short_diff(old, new, "      "));
-            }
-        }
-        if !p.access.is_empty() {
-            out.push_str(
-                "  effective access (every action AWS documents, as the engine decides):\n",
-            );
-            for a in &p.access {
-                out.push_str(&format!("    {}\n", a.sentence()));
-                if let Some(r) = a.risky_sentence(12) {
-                    out.push_str(&format!("      {r}\n"));
-                }
-            }
-        }
-        for w in &p.warnings {
-            out.push_str(&format!("  warning: {w}\n"));
-        }
-        for c in &p.conflicts {
-            out.push_str(&format!("  conflict: {c}\n"));
-        }
-        for c in &p.blocked {
-            out.push_str(&format!(
-                "  blocked by a conflict: {} {}\n",
-                c.sign(),
-                c.summary()
-            ));
-        }
-    }
-    if plans.iter().all(Plan::is_empty) {
-        out.push_str("no changes: every account matches the configuration\n");
-    }
-    out
 }
 
 /// The text plan for a colour terminal: `+` lines green, `-` red, `~`
@@ -788,96 +624,6 @@ fn colored(plan: &str) -> String {
                 out.push('\n');
             }
         }
-    }
-    out
-}
-
-/// GitHub refuses comments over 65,536 characters.
-const MARKDOWN_LIMIT: usize = 65_000;
-
-/// For a pull-request comment: a table, then per account the effective
-/// access, conflicts and warnings in the open and the changes folded.
-fn markdown(plans: &[Plan]) -> String {
-    let mut out = String::from("### iamctl plan\n\n");
-    for p in plans {
-        for e in &p.escalations {
-            out.push_str(&format!(
-                "> :warning: **new escalation path** in {} (`{}`): {e}\n\n",
-                p.environment, p.account_id
-            ));
-        }
-    }
-    out.push_str("| environment | account | add | change | destroy |\n|---|---|---:|---:|---:|\n");
-    for p in plans {
-        let (add, change, del) = counts(p);
-        out.push_str(&format!(
-            "| {} | `{}` | {add} | {change} | {del} |\n",
-            p.environment, p.account_id
-        ));
-    }
-    for p in plans {
-        if p.changes.is_empty() && p.conflicts.is_empty() && p.warnings.is_empty() {
-            continue;
-        }
-        out.push_str(&format!("\n#### {} (`{}`)\n", p.environment, p.account_id));
-        if !p.access.is_empty() {
-            out.push_str(
-                "\n**Effective access** (every action AWS documents, as the engine decides)\n\n",
-            );
-            for a in &p.access {
-                let sentence = a.sentence();
-                let sentence = sentence
-                    .strip_prefix(&a.principal)
-                    .unwrap_or(&sentence)
-                    .trim_start();
-                let (change, rest) = sentence.split_once(' ').unwrap_or((sentence, ""));
-                out.push_str(&format!("- {} **{change}** {rest}\n", a.principal));
-                if let Some(r) = a.risky_sentence(12) {
-                    out.push_str(&format!("  - :warning: {r}\n"));
-                }
-            }
-        }
-        for c in &p.conflicts {
-            out.push_str(&format!("\n> **conflict:** {c}\n"));
-        }
-        for c in &p.blocked {
-            out.push_str(&format!(
-                "\n> blocked by a conflict: `{} {}`\n",
-                c.sign(),
-                c.summary()
-            ));
-        }
-        for w in &p.warnings {
-            out.push_str(&format!("\n> warning: {w}\n"));
-        }
-        if p.changes.is_empty() {
-            continue;
-        }
-        out.push_str(&format!(
-            "\n<details><summary><b>{}</b> (<code>{}</code>): {} change(s)</summary>\n\n```diff\n",
-            p.environment,
-            p.account_id,
-            p.changes.len()
-        ));
-        for c in &p.changes {
-            out.push_str(&format!("{} {}\n", c.sign(), c.summary()));
-            if let Some((old, new)) = c.documents() {
-                out.push_str(&short_diff(old, new, "    "));
-            }
-        }
-        out.push_str("```\n\n</details>\n");
-    }
-    if plans.iter().all(Plan::is_empty) {
-        out.push_str("\nNo changes: every account matches the configuration.\n");
-    }
-    if out.len() > MARKDOWN_LIMIT {
-        // Keep the head (table, access) and say where the rest is.
-        let mut cut = MARKDOWN_LIMIT - 200;
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.truncate(cut);
-        out.push_str("\n```\n\n</details>\n\n**The plan is longer than a pull-request comment allows; `iamctl plan --format json` has all of it.**\n");
     }
     out
 }
@@ -916,14 +662,11 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
     } else {
         a.format
     };
-    match format {
-        PlanFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&file).unwrap_or_default()
-        ),
-        PlanFormat::Text if crate::ctx::color() => print!("{}", colored(&text(plans))),
-        PlanFormat::Text => print!("{}", text(plans)),
-        PlanFormat::Markdown => print!("{}", markdown(plans)),
+    let out = render::render(&file, format.into());
+    if format == PlanFormat::Text && crate::ctx::color() {
+        print!("{}", colored(&out));
+    } else {
+        print!("{out}");
     }
     if !a.checks.is_empty() {
         let checked = check_plans(plans, &a.checks)?;
@@ -1567,12 +1310,12 @@ async fn apply_locked(
     let mut outcomes = Vec::new();
     if changed.is_empty() {
         if conflicts > 0 {
-            eprint!("{}", text(&plans));
+            eprint!("{}", render::text(&plans));
         } else {
             ctx.status("no changes: every account matches the configuration");
         }
     } else {
-        eprint!("{}", text(&plans));
+        eprint!("{}", render::text(&plans));
         ctx.confirm("apply these changes?")?;
         outcomes = apply_plans(
             ctx,
@@ -1861,7 +1604,7 @@ async fn cleanup_locked(
             iamctl_config::rfc3339(now)
         ));
     } else {
-        eprint!("{}", text(&plans));
+        eprint!("{}", render::text(&plans));
         ctx.confirm("remove these expired grants?")?;
         outcomes = apply_plans(
             ctx,

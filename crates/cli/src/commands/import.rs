@@ -1,6 +1,6 @@
 //! `iamctl import`: writes the configuration directory that describes what an
 //! account holds, so that a following `plan` shows no changes. The account is
-//! read here (or a snapshot file); [`iamctl_config::import`] turns it into the
+//! read here (or a snapshot file); [`iamctl_iac::import`] turns it into the
 //! configuration model, which [`iamctl_config::write_with`] writes.
 
 use std::collections::{BTreeMap, HashMap};
@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use iamctl_aws::{Aws, ErrorKind};
-use iamctl_config::import::{
+use iamctl_config::{DesiredAccount, DEFAULT_DEPLOYER_ROLE};
+use iamctl_iac::import::{
     account_in, import as import_account, is_account_id, needs_role_settings, Options, RoleSettings,
 };
-use iamctl_config::plan::ActualAccount;
-use iamctl_config::{DesiredAccount, DEFAULT_DEPLOYER_ROLE};
+use iamctl_iac::plan::ActualAccount;
 use serde_json::Value;
 
 use crate::ctx::Ctx;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::access::{access_changes, apply_to_snapshot};
 use crate::plan::{cleanup_plan, plan, ActualAccount, Change, PlanOptions};
-use crate::*;
+use iamctl_config::*;
 
 fn now() -> jiff::Timestamp {
     "2026-03-21T11:36:28Z".parse().expect("timestamp")
@@ -683,9 +683,106 @@ fn a_missing_existing_principal_blocks_only_what_needs_it() {
         go,
         [
             "create policy t-rw",
-            "tag user user1 iamctl:attached:local/t-rw=arn:aws:iam::123456789012:policy/t-rw",
+            "tag user user1 iamctl:attached:local/iamctl/t/t-rw=arn:aws:iam::123456789012:policy/iamctl/t/t-rw",
             "attach t-rw to user user1"
         ]
     );
     assert_eq!(wait, ["attach t-ro to user user1"]);
+}
+
+/// A policy key declared `existing` (as `import` writes them) is attach-only:
+/// granted by its own name and path, never created, updated or deleted, and a
+/// document that differs from its `custom_statements` is only a warning.
+#[test]
+fn existing_policy_keys_are_attach_only() {
+    let policies = "\
+aws-policies:
+  legacy:
+    name: legacy-reader
+    path: /old/
+    existing: true
+    custom_statements:
+      - effect: Allow
+        actions: [\"s3:GetObject\"]
+        resources: [\"arn:aws:s3:::b/*\"]
+";
+    let grants =
+        "permanent-access:\n  - users: [bo]\n    environments: [dev]\n    grants: [legacy]\n";
+    let dir = config_dir(&[
+        (
+            "aws-accounts/t.yaml",
+            "aws-accounts:\n  dev: \"111111111111\"\n",
+        ),
+        ("aws-policies/t.yaml", policies),
+        ("permanent-access/t.yaml", grants),
+        ("users/t.yaml", "users:\n  bo:\n    existing: true\n"),
+    ]);
+    let (config, ds) = check(dir.path(), now());
+    assert_eq!(ds, vec![]);
+    let d = desired_state(&config, "dev", now()).expect("dev");
+    let arn = "arn:aws:iam::111111111111:policy/old/legacy-reader";
+    let p = &d.policies["legacy-reader"];
+    assert!(!p.managed);
+    assert_eq!(p.arn, arn);
+    assert!(p.tags.is_empty());
+    assert!(d.users["bo"].attached.contains(arn));
+
+    let user = |attached: &[&str]| {
+        json!({"UserName": "bo", "Arn": "arn:aws:iam::111111111111:user/bo", "Path": "/",
+               "AttachedManagedPolicies": attached.iter().map(|a| json!({"PolicyArn": a})).collect::<Vec<_>>()})
+    };
+    let snapshot = |doc: serde_json::Value, attached: &[&str]| {
+        json!({"UserDetailList": [user(attached)], "Policies": [{
+            "PolicyName": "legacy-reader", "Arn": arn, "Path": "/old/",
+            "PolicyVersionList": [{"Document": doc, "VersionId": "v1", "IsDefaultVersion": true}]}]})
+    };
+    let same = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]});
+    let other = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let none: std::collections::HashMap<String, Tags> = std::collections::HashMap::new();
+    let no_sources: std::collections::HashMap<String, serde_json::Value> =
+        std::collections::HashMap::new();
+    let opts = PlanOptions::default();
+    // Present and attached: nothing to do, not even tags.
+    let a = ActualAccount::from_snapshot(&snapshot(same.clone(), &[arn]), &none);
+    let p = plan(&d, &a, &no_sources, &opts);
+    assert_eq!(p.changes, vec![]);
+    assert_eq!((p.warnings.len(), p.conflicts.len()), (0, 0));
+    // Another document: a warning, never an update.
+    let a = ActualAccount::from_snapshot(&snapshot(other, &[arn]), &none);
+    let p = plan(&d, &a, &no_sources, &opts);
+    assert_eq!(p.changes, vec![]);
+    assert!(
+        p.warnings[0].contains("declared `existing`"),
+        "{:?}",
+        p.warnings
+    );
+    // Not attached: attached. Missing from the account: a conflict, no create.
+    let a = ActualAccount::from_snapshot(&snapshot(same, &[]), &none);
+    let p = plan(&d, &a, &no_sources, &opts);
+    let summaries: Vec<String> = p.changes.iter().map(|c| c.summary()).collect();
+    assert!(
+        summaries.contains(&"attach legacy-reader to user bo".to_string()),
+        "{summaries:?}"
+    );
+    // Beside the attachment only its record on the user, which iamctl does not own.
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(
+        summaries
+            .iter()
+            .any(|s| s.starts_with("tag user bo iamctl:attached:")),
+        "{summaries:?}"
+    );
+    let a = ActualAccount::from_snapshot(&json!({"UserDetailList": [user(&[])]}), &none);
+    let p = plan(&d, &a, &no_sources, &opts);
+    assert!(p
+        .changes
+        .iter()
+        .all(|c| !matches!(c, Change::CreatePolicy { .. })));
+    assert!(
+        p.conflicts[0].contains("no such policy"),
+        "{:?}",
+        p.conflicts
+    );
 }

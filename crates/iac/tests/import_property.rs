@@ -9,12 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use iamctl_config::access::apply_to_snapshot;
-use iamctl_config::import::{import, Options, RoleSettings};
-use iamctl_config::plan::{
+use iamctl_config::*;
+use iamctl_iac::access::apply_to_snapshot;
+use iamctl_iac::import::{import, Options, RoleSettings};
+use iamctl_iac::plan::{
     plan, role_settings, ActualAccount, Change, PlanOptions, TAG_ROLE_SETTINGS,
 };
-use iamctl_config::*;
 use iamctl_policy::templates::trust_for_principals;
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -1,5 +1,5 @@
 //! What an account holds, as a configuration: the model `iamctl import`
-//! writes with [`crate::write_with`], so that `plan` against the same account
+//! writes with [`iamctl_config::write_with`], so that `plan` against the same account
 //! shows no changes. No AWS call and no clock: the account state and the
 //! instant are passed in.
 //!
@@ -19,12 +19,10 @@ use iamctl_policy::PolicyDocument;
 use jiff::Timestamp;
 use serde_json::Value;
 
-use crate::diag::Span;
 use crate::plan::{
     owned, role_settings, ActualAccount, ActualPolicy, ActualPrincipal, TAG_ROLE_SETTINGS,
 };
-use crate::write::{statements_from_document, unplaced, write_with, Comments};
-use crate::*;
+use iamctl_config::*;
 
 /// What to import the account as.
 #[derive(Debug, Clone)]
@@ -384,9 +382,11 @@ impl Builder<'_> {
                 let mut k = new_policy(&key);
                 k.description = description;
                 k.custom_statements = sts;
-                // Another name or path than `<team>-<key>` at `/` is kept.
+                // Another name than `<team>-<key>` or path than the team's
+                // (`/iamctl/<team>/`) is kept.
                 k.name = (policy_name(&x, &key) != p.name).then(|| unplaced(p.name.clone()));
-                k.path = non_root(&p.path);
+                let path = path_or_root(&p.path);
+                k.path = (path != team_path(DEFAULT_IAM_PATH, &x)).then(|| unplaced(path));
                 self.team(&x).policies.insert(key.clone(), k);
                 self.by_arn.insert(p.arn.clone(), (x, key));
                 return;

@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use iamctl_config::access::apply_to_snapshot;
-use iamctl_config::import::{account_in, import, Imported, Options, RoleSettings, Warning};
-use iamctl_config::plan::{plan, ActualAccount, Change, PlanOptions};
 use iamctl_config::*;
+use iamctl_iac::access::apply_to_snapshot;
+use iamctl_iac::import::{account_in, import, Imported, Options, RoleSettings, Warning};
+use iamctl_iac::plan::{plan, ActualAccount, Change, PlanOptions};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
@@ -596,8 +596,8 @@ fn role_settings_come_from_get_role_as_the_tag_tells() {
             ("iamctl:key".into(), name.into()),
         ]);
         t.insert(
-            iamctl_config::plan::TAG_ROLE_SETTINGS.into(),
-            iamctl_config::plan::role_settings(description, max),
+            iamctl_iac::plan::TAG_ROLE_SETTINGS.into(),
+            iamctl_iac::plan::role_settings(description, max),
         );
         let tags: Vec<Value> = t
             .iter()

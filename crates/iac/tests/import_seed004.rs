@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use iamctl_config::access::apply_to_snapshot;
-use iamctl_config::import::{import, Options};
-use iamctl_config::plan::{plan, ActualAccount, Change, PlanOptions};
 use iamctl_config::*;
+use iamctl_iac::access::apply_to_snapshot;
+use iamctl_iac::import::{import, Options};
+use iamctl_iac::plan::{plan, ActualAccount, Change, PlanOptions};
 use serde_json::{json, Value};
 
 /// Before the seed's temporary grant ends (2025-11-30).

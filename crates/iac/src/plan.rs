@@ -20,28 +20,12 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::desired::{
+use iamctl_config::{
     expiring_copy, DesiredAccount, PolicyBody, Tags, MANAGED_BY, TAG_EXPIRES, TAG_TEAM,
 };
 
-/// User, role or group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    User,
-    Role,
-    Group,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::User => "user",
-            Kind::Role => "role",
-            Kind::Group => "group",
-        }
-    }
-}
+/// User, role or group: the workspace's one principal kind.
+pub use iamctl_policy::account::EntityKind as Kind;
 
 /// A user, role or group as the account holds it.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -16,8 +16,82 @@ use iamctl_policy::eval::{
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
-use crate::desired::rfc3339;
-use crate::plan::{AccessChange, Change, Kind, RiskyAction};
+use iamctl_config::{rfc3339, DesiredAccount};
+
+use crate::plan::{AccessChange, Change, Kind, Plan, RiskyAction};
+
+/// What `p`'s changes do, added to it: each principal's effective-access
+/// change and the new privilege-escalation paths (`snapshot` is the account
+/// as read, `GetAccountAuthorizationDetails`' JSON).
+pub fn add_effects(p: &mut Plan, desired: &DesiredAccount, snapshot: &Value, now: Timestamp) {
+    if p.changes.is_empty() {
+        return;
+    }
+    let expiries: HashMap<String, Timestamp> = desired
+        .policies
+        .values()
+        .filter_map(|p| p.expires.map(|e| (p.arn.clone(), e)))
+        .collect();
+    let after = apply_to_snapshot(snapshot, &p.changes, &desired.account_id);
+    p.access = access_changes(snapshot, &after, now, &expiries);
+    match iamctl_policy::escalation::new_paths(snapshot, &after) {
+        Ok(paths) => p.escalations = paths.iter().map(escalation_sentence).collect(),
+        Err(e) => p
+            .warnings
+            .push(format!("new escalation paths were not looked for: {e}")),
+    }
+}
+
+/// `user alice`, `role deployer` from an ARN.
+fn who(arn: &str) -> String {
+    let resource = arn.rsplit(':').next().unwrap_or(arn);
+    match resource.split_once('/') {
+        Some((kind, rest)) => format!("{kind} {}", rest.rsplit('/').next().unwrap_or(rest)),
+        None => arn.to_owned(),
+    }
+}
+
+/// One new escalation path in a line: `user alice can become admin:
+/// iam:CreatePolicyVersion on policy/team-dev (makes an administrator
+/// version of ... the default, attached to `alice`; allowed by ...)`.
+pub fn escalation_sentence(p: &iamctl_policy::escalation::EscalationPath) -> String {
+    let goal = if p.target == "admin" {
+        "admin".to_owned()
+    } else {
+        format!("`{}`", p.target)
+    };
+    let steps: Vec<String> = p
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let actor = if i == 0 {
+                String::new()
+            } else {
+                format!("then as {}, ", who(&st.principal))
+            };
+            // `policy/team-dev` rather than the whole ARN.
+            let resource = match st.resource.strip_prefix("arn:") {
+                Some(rest) => rest.splitn(5, ':').nth(4).unwrap_or(&st.resource),
+                None => &st.resource,
+            };
+            format!(
+                "{actor}{} on {resource} ({}; allowed by {})",
+                st.action, st.effect, st.statement
+            )
+        })
+        .collect();
+    format!(
+        "{} can become {goal}{}: {}",
+        who(&p.principal),
+        if p.if_resource_exists {
+            " (if such a resource exists)"
+        } else {
+            ""
+        },
+        steps.join("; ")
+    )
+}
 
 fn list_mut<'a>(v: &'a mut Value, k: &str) -> &'a mut Vec<Value> {
     if !v.get(k).is_some_and(Value::is_array) {
