@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use iamctl_config::{rfc3339, DesiredAccount};
 
-use crate::plan::{AccessChange, Change, Kind, Plan, RiskyAction};
+use crate::plan::{AccessChange, Change, Kind, Plan, RiskyAction, Warning};
 
 /// What `p`'s changes do, added to it: each principal's effective-access
 /// change and the new privilege-escalation paths (`snapshot` is the account
@@ -36,9 +36,9 @@ pub fn add_effects(p: &mut Plan, desired: &DesiredAccount, snapshot: &Value, now
     p.access = access_changes(snapshot, &after, now, &expiries);
     match iamctl_policy::escalation::new_paths(snapshot, &after) {
         Ok(paths) => p.escalations = paths.iter().map(escalation_sentence).collect(),
-        Err(e) => p
-            .warnings
-            .push(format!("new escalation paths were not looked for: {e}")),
+        Err(e) => p.warnings.push(Warning::EscalationsNotLookedFor {
+            error: e.to_string(),
+        }),
     }
 }
 
@@ -227,6 +227,12 @@ pub fn apply_to_snapshot(snapshot: &Value, changes: &[Change], account_id: &str)
             }
             Change::DeleteRole { name } => {
                 list_mut(&mut s, "RoleDetailList").retain(|r| r["RoleName"] != name.as_str())
+            }
+            Change::DeleteGroup { name } => {
+                list_mut(&mut s, "GroupDetailList").retain(|g| g["GroupName"] != name.as_str());
+                for u in list_mut(&mut s, "UserDetailList") {
+                    list_mut(u, "GroupList").retain(|g| g != name.as_str());
+                }
             }
             Change::Tag { kind, name, tags } => {
                 let (l, k, _) = detail(*kind);

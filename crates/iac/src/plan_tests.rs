@@ -339,7 +339,7 @@ fn sha256_matches_the_fips_180_examples() {
 
 #[test]
 fn a_saved_plan_must_equal_a_fresh_one() {
-    use crate::plan::{config_digest, first_difference, PlanFile};
+    use crate::plan::{config_digest, first_difference, PlanFile, PLAN_FORMAT_VERSION};
     let d = seed001();
     let fresh = plan(
         &d,
@@ -392,10 +392,13 @@ fn a_saved_plan_must_equal_a_fresh_one() {
     assert!(PlanFile::parse("[]")
         .unwrap_err()
         .contains("no `format: iamctl-plan`"));
-    let old = text.replace("\"version\":2", "\"version\":1");
+    let old = text.replace(
+        &format!("\"version\":{PLAN_FORMAT_VERSION}"),
+        "\"version\":1",
+    );
     assert_eq!(
         PlanFile::parse(&old).unwrap_err(),
-        "plan format version 1, this iamctl reads version 2"
+        format!("plan format version 1, this iamctl reads version {PLAN_FORMAT_VERSION}")
     );
 }
 

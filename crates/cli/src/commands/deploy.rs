@@ -920,6 +920,30 @@ async fn execute(aws: &Aws, c: &Change) -> Result<(), AwsError> {
             }
             gone_ok(aws.delete_role(name).await)
         }
+        // A group of ours (under the IAM path of ours) the configuration
+        // dropped: members, attached and inline policies, then the group.
+        Change::DeleteGroup { name } => {
+            let (_, members) = match aws.get_group(name).await {
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            };
+            for u in members {
+                gone_ok(aws.remove_user_from_group(name, &u.user_name).await)?;
+            }
+            for a in aws.list_attached(PrincipalKind::Group, name).await? {
+                gone_ok(
+                    aws.detach_policy(PrincipalKind::Group, name, &a.policy_arn)
+                        .await,
+                )?;
+            }
+            for p in aws.list_inline_policies(PrincipalKind::Group, name).await? {
+                gone_ok(
+                    aws.delete_inline_policy(PrincipalKind::Group, name, &p)
+                        .await,
+                )?;
+            }
+            gone_ok(aws.delete_group(name).await)
+        }
     }
 }
 

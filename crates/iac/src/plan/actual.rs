@@ -1,0 +1,358 @@
+//! The account as GetAccountAuthorizationDetails shows it, typed: users,
+//! roles, groups and customer-managed policies, with the tags of the policies
+//! (which that call does not return) read besides; and who owns what.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use iamctl_config::{path_team, Tags, MANAGED_BY, TAG_TEAM};
+use serde_json::Value;
+
+use super::Kind;
+
+/// A user, role or group as the account holds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActualPrincipal {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub tags: Tags,
+    pub boundary: Option<String>,
+    pub attached: BTreeSet<String>,
+    pub inline: BTreeMap<String, Value>,
+    /// Users: their groups. Groups: their members.
+    pub groups: BTreeSet<String>,
+    /// Roles: the trust policy.
+    pub trust: Option<Value>,
+}
+
+/// A customer-managed policy as the account holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActualPolicy {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub tags: Tags,
+    pub document: Value,
+    /// Version ids, the default first, then oldest first.
+    pub versions: Vec<String>,
+    /// The documents of the non-default versions, by id.
+    pub older: BTreeMap<String, Value>,
+}
+
+/// The state of one account.
+#[derive(Debug, Clone, Default)]
+pub struct ActualAccount {
+    pub users: BTreeMap<String, ActualPrincipal>,
+    pub roles: BTreeMap<String, ActualPrincipal>,
+    pub groups: BTreeMap<String, ActualPrincipal>,
+    /// Customer-managed policies by name.
+    pub policies: BTreeMap<String, ActualPolicy>,
+    /// Default documents of every managed policy the snapshot holds, by ARN.
+    pub documents: HashMap<String, Value>,
+    /// Changes whenever the IAM state does; `apply --plan` compares it.
+    pub fingerprint: String,
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+fn list<'a>(v: &'a Value, k: &str) -> &'a [Value] {
+    v.get(k)
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+}
+
+fn tags_of(v: &Value) -> Tags {
+    list(v, "Tags")
+        .iter()
+        .map(|t| (s(t, "Key").to_owned(), s(t, "Value").to_owned()))
+        .collect()
+}
+
+/// A document as snapshots hold it: decoded JSON, or JSON text.
+fn doc(v: Option<&Value>) -> Value {
+    v.and_then(iamctl_policy::account::snapshot_document)
+        .unwrap_or(Value::Null)
+}
+
+/// FNV-1a, 64 bits, as hex: a fingerprint, not a security measure.
+pub(crate) fn fnv(text: &str) -> String {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{h:016x}")
+}
+
+impl ActualAccount {
+    /// Reads a snapshot; `policy_tags` maps customer-managed policy ARNs to
+    /// their tags.
+    pub fn from_snapshot(snapshot: &Value, policy_tags: &HashMap<String, Tags>) -> ActualAccount {
+        let mut a = ActualAccount::default();
+        let principal = |v: &Value, name_key: &str, inline_key: &str| ActualPrincipal {
+            name: s(v, name_key).to_owned(),
+            arn: s(v, "Arn").to_owned(),
+            path: s(v, "Path").to_owned(),
+            tags: tags_of(v),
+            boundary: v
+                .get("PermissionsBoundary")
+                .map(|b| s(b, "PermissionsBoundaryArn").to_owned())
+                .filter(|b| !b.is_empty()),
+            attached: list(v, "AttachedManagedPolicies")
+                .iter()
+                .map(|p| s(p, "PolicyArn").to_owned())
+                .collect(),
+            inline: list(v, inline_key)
+                .iter()
+                .map(|p| (s(p, "PolicyName").to_owned(), doc(p.get("PolicyDocument"))))
+                .collect(),
+            groups: BTreeSet::new(),
+            trust: None,
+        };
+        for u in list(snapshot, "UserDetailList") {
+            let mut p = principal(u, "UserName", "UserPolicyList");
+            p.groups = list(u, "GroupList")
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+            a.users.insert(p.name.clone(), p);
+        }
+        for g in list(snapshot, "GroupDetailList") {
+            let p = principal(g, "GroupName", "GroupPolicyList");
+            a.groups.insert(p.name.clone(), p);
+        }
+        let memberships: Vec<(String, String)> = a
+            .users
+            .values()
+            .flat_map(|u| u.groups.iter().map(|g| (g.clone(), u.name.clone())))
+            .collect();
+        for (g, u) in memberships {
+            if let Some(group) = a.groups.get_mut(&g) {
+                group.groups.insert(u);
+            }
+        }
+        for r in list(snapshot, "RoleDetailList") {
+            let mut p = principal(r, "RoleName", "RolePolicyList");
+            p.trust = Some(doc(r.get("AssumeRolePolicyDocument")));
+            a.roles.insert(p.name.clone(), p);
+        }
+        for p in list(snapshot, "Policies") {
+            let arn = s(p, "Arn").to_owned();
+            let versions = list(p, "PolicyVersionList");
+            let default = versions
+                .iter()
+                .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true));
+            let document = doc(default.and_then(|v| v.get("Document")));
+            a.documents.insert(arn.clone(), document.clone());
+            if arn.contains(":aws:policy/") {
+                continue;
+            }
+            let mut ids: Vec<&Value> = versions.iter().collect();
+            ids.sort_by_key(|v| {
+                (
+                    v.get("IsDefaultVersion").and_then(Value::as_bool) != Some(true),
+                    s(v, "CreateDate").to_owned(),
+                    version_number(s(v, "VersionId")),
+                )
+            });
+            let name = s(p, "PolicyName").to_owned();
+            a.policies.insert(
+                name.clone(),
+                ActualPolicy {
+                    name,
+                    path: s(p, "Path").to_owned(),
+                    tags: policy_tags.get(&arn).cloned().unwrap_or_default(),
+                    document,
+                    versions: ids.iter().map(|v| s(v, "VersionId").to_owned()).collect(),
+                    older: versions
+                        .iter()
+                        .filter(|v| {
+                            v.get("IsDefaultVersion").and_then(Value::as_bool) != Some(true)
+                        })
+                        .map(|v| (s(v, "VersionId").to_owned(), doc(v.get("Document"))))
+                        .collect(),
+                    arn,
+                },
+            );
+        }
+        let mut fingerprint = fingerprint_source(snapshot);
+        let mut tags: Vec<_> = policy_tags.iter().collect();
+        tags.sort();
+        fingerprint.push_str(&format!("{tags:?}"));
+        a.fingerprint = fnv(&fingerprint);
+        a
+    }
+
+    pub fn principals(&self, kind: Kind) -> &BTreeMap<String, ActualPrincipal> {
+        match kind {
+            Kind::User => &self.users,
+            Kind::Role => &self.roles,
+            Kind::Group => &self.groups,
+        }
+    }
+}
+
+fn version_number(id: &str) -> u64 {
+    id.trim_start_matches('v').parse().unwrap_or(0)
+}
+
+/// The snapshot without what changes on its own (last use, dates), its
+/// lists in a fixed order: the documents read after
+/// GetAccountAuthorizationDetails arrive in whatever order they complete.
+fn fingerprint_source(snapshot: &Value) -> String {
+    fn sort_key(v: &Value) -> String {
+        ["Arn", "UserName", "RoleName", "GroupName", "PolicyName"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_str))
+            .map_or_else(|| v.to_string(), str::to_owned)
+    }
+    let mut snapshot = snapshot.clone();
+    for list in [
+        "UserDetailList",
+        "GroupDetailList",
+        "RoleDetailList",
+        "Policies",
+    ] {
+        if let Some(items) = snapshot.get_mut(list).and_then(Value::as_array_mut) {
+            items.sort_by_cached_key(sort_key);
+        }
+    }
+    let snapshot = &snapshot;
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| {
+                        !matches!(
+                            k.as_str(),
+                            "RoleLastUsed" | "CreateDate" | "UpdateDate" | "AttachmentCount"
+                        )
+                    })
+                    .map(|(k, v)| (k.clone(), strip(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    strip(snapshot).to_string()
+}
+
+/// Tags recording an attachment iamctl made to a principal it does not own
+/// start with this; the value is the policy's ARN.
+pub const TAG_ATTACHED: &str = "iamctl:attached:";
+
+/// The tag recording an attachment of `arn`: `iamctl:attached:aws/ReadOnlyAccess`
+/// for an AWS-managed policy, `iamctl:attached:local/<path><name>` for a
+/// customer-managed one (a digest when that would exceed IAM's 128
+/// characters), the ARN as value.
+pub fn attachment_tag(arn: &str) -> (String, String) {
+    let short = match arn.split_once(":policy/") {
+        Some((head, rest)) if head.ends_with(":aws") => format!("aws/{rest}"),
+        Some((_, rest)) => format!("local/{rest}"),
+        None => arn.to_owned(),
+    };
+    let key = format!("{TAG_ATTACHED}{short}");
+    let key = if key.len() <= 128 && arn.len() <= 256 {
+        key
+    } else {
+        format!("{TAG_ATTACHED}#{}", fnv(arn))
+    };
+    (key, arn.chars().take(256).collect())
+}
+
+/// The attachments a principal's tags record: policy ARN → tag key.
+pub fn recorded(tags: &Tags) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter(|(k, _)| k.starts_with(TAG_ATTACHED))
+        .map(|(k, v)| (v.clone(), k.clone()))
+        .collect()
+}
+
+/// Whether tags mark a resource as IaC's.
+pub fn owned(tags: &Tags) -> bool {
+    tags.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1) && tags.contains_key(TAG_TEAM)
+}
+
+impl ActualPolicy {
+    /// Whether the policy is iamctl's: tagged so, or under the IAM path of
+    /// ours (`iam_path`, see [`iamctl_config::path_team`]), which
+    /// GetAccountAuthorizationDetails shows without a tag read.
+    pub fn ours(&self, iam_path: &str) -> bool {
+        owned(&self.tags) || path_team(iam_path, &self.path).is_some()
+    }
+
+    /// The team that owns it: its tag, else its path.
+    pub fn team<'a>(&'a self, iam_path: &str) -> Option<&'a str> {
+        if owned(&self.tags) {
+            self.tags.get(TAG_TEAM).map(String::as_str)
+        } else {
+            path_team(iam_path, &self.path)
+        }
+    }
+}
+
+impl ActualPrincipal {
+    /// One the account does not hold (yet).
+    pub const EMPTY: ActualPrincipal = ActualPrincipal {
+        name: String::new(),
+        arn: String::new(),
+        path: String::new(),
+        tags: Tags::new(),
+        boundary: None,
+        attached: BTreeSet::new(),
+        inline: BTreeMap::new(),
+        groups: BTreeSet::new(),
+        trust: None,
+    };
+
+    /// The team that owns a user or role (by its tags) or a group (by its
+    /// path under `iam_path`: groups carry no tags).
+    pub fn team<'a>(&'a self, kind: Kind, iam_path: &str) -> Option<&'a str> {
+        match kind {
+            Kind::Group => path_team(iam_path, &self.path),
+            _ if owned(&self.tags) => self.tags.get(TAG_TEAM).map(String::as_str),
+            _ => None,
+        }
+    }
+
+    /// Whether iamctl owns it: a user or role by its tags, a group by its path.
+    pub fn ours(&self, kind: Kind, iam_path: &str) -> bool {
+        self.team(kind, iam_path).is_some()
+    }
+}
+
+impl ActualAccount {
+    /// The resources of a team outside `teams`, counted per team: users,
+    /// roles and policies by their tags, policies and groups also by their
+    /// path under `iam_path`.
+    pub fn other_teams(&self, teams: &BTreeSet<String>, iam_path: &str) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        let owners = self
+            .users
+            .values()
+            .map(|u| u.team(Kind::User, iam_path))
+            .chain(self.roles.values().map(|r| r.team(Kind::Role, iam_path)))
+            .chain(self.policies.values().map(|p| p.team(iam_path)))
+            .chain(self.groups.values().map(|g| g.team(Kind::Group, iam_path)));
+        for team in owners.flatten() {
+            if !teams.contains(team) {
+                *out.entry(team.to_owned()).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
+    /// This account without what teams outside `teams` own.
+    pub fn without_other_teams(&self, teams: &BTreeSet<String>, iam_path: &str) -> ActualAccount {
+        let mut a = self.clone();
+        let other = |team: Option<&str>| team.is_some_and(|t| !teams.contains(t));
+        a.users.retain(|_, u| !other(u.team(Kind::User, iam_path)));
+        a.roles.retain(|_, r| !other(r.team(Kind::Role, iam_path)));
+        a.groups
+            .retain(|_, g| !other(g.team(Kind::Group, iam_path)));
+        a.policies.retain(|_, p| !other(p.team(iam_path)));
+        a
+    }
+}

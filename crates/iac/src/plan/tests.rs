@@ -1,0 +1,398 @@
+//! The planner's steps on the IAM path of ours (`settings.iam_path`):
+//! groups under it are ours and deleted when dropped, groups elsewhere never
+//! are; a policy iamctl owns at another path stays where it is unless the
+//! configuration writes a `path`; policies under it are ours without a tag
+//! read. And conflicts and warnings as typed values with their sentences.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::{json, Value};
+
+use super::{plan, ActualAccount, Change, Conflict, Kind, Plan, PlanOptions, Warning};
+use iamctl_config::{check, desired_state, DesiredAccount, Tags};
+
+const ACCOUNT: &str = "123456789012";
+
+fn now() -> jiff::Timestamp {
+    "2026-03-21T11:36:28Z".parse().expect("timestamp")
+}
+
+/// The desired state of environment `dev` of a configuration of team `t`.
+fn desired(files: &[(&str, &str)]) -> DesiredAccount {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut all = vec![(
+        "aws-accounts/t.yaml",
+        "aws-accounts:\n  dev: \"123456789012\"\n",
+    )];
+    all.extend_from_slice(files);
+    for (name, text) in all {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    let (config, diags) = check(dir.path(), now());
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    desired_state(&config, "dev", now()).expect("dev")
+}
+
+const READ: &str = "aws-policies:\n  read:\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObject\"]\n        resources: [\"*\"]\n";
+
+fn read_doc() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}]})
+}
+
+fn group(name: &str, path: &str, attached: &[&str]) -> Value {
+    json!({"GroupName": name, "Arn": format!("arn:aws:iam::{ACCOUNT}:group{path}{name}"), "Path": path,
+        "AttachedManagedPolicies": attached.iter().map(|a| json!({"PolicyArn": a})).collect::<Vec<_>>(),
+        "GroupPolicyList": []})
+}
+
+fn policy(name: &str, path: &str, document: Value) -> Value {
+    json!({"PolicyName": name, "Arn": format!("arn:aws:iam::{ACCOUNT}:policy{path}{name}"), "Path": path,
+        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": document}]})
+}
+
+fn account(groups: Vec<Value>, policies: Vec<Value>, users: Vec<Value>) -> Value {
+    json!({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": [], "Policies": policies})
+}
+
+fn ours(team: &str, key: &str) -> Tags {
+    [
+        ("managed-by", "iamctl"),
+        ("iamctl:team", team),
+        ("iamctl:key", key),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn run(d: &DesiredAccount, snapshot: &Value, tags: &[(&str, Tags)], opts: &PlanOptions) -> Plan {
+    let tags: HashMap<String, Tags> = tags
+        .iter()
+        .map(|(a, t)| ((*a).to_owned(), t.clone()))
+        .collect();
+    plan(
+        d,
+        &ActualAccount::from_snapshot(snapshot, &tags),
+        &HashMap::new(),
+        opts,
+    )
+}
+
+fn summaries(p: &Plan) -> Vec<String> {
+    p.changes.iter().map(Change::summary).collect()
+}
+
+#[test]
+fn a_group_dropped_from_the_configuration_under_our_path_is_deleted() {
+    // Groups carry no tags: under `/iamctl/t/` (team t's) a group is ours.
+    let d = desired(&[
+        ("aws-policies/t.yaml", READ),
+        (
+            "permanent-access/t.yaml",
+            "permanent-access:\n  - groups: [kept]\n    environments: [dev]\n    grants: [read]\n",
+        ),
+        ("groups/t.yaml", "groups:\n  kept:\n    members: []\n"),
+    ]);
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/iamctl/t/t-read");
+    let snapshot = account(
+        vec![
+            group("kept", "/iamctl/t/", &[&arn]),
+            group("dropped", "/iamctl/t/", &[&arn]),
+            // Made by hand, holding our policy: never deleted, and warned of.
+            group("by-hand", "/", &[&arn]),
+            // Made by hand, holding nothing of ours: not a word.
+            group("other", "/ops/", &[]),
+        ],
+        vec![policy("t-read", "/iamctl/t/", read_doc())],
+        vec![
+            json!({"UserName": "ann", "Arn": format!("arn:aws:iam::{ACCOUNT}:user/ann"), "Path": "/",
+            "GroupList": ["dropped", "by-hand"], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": []}),
+        ],
+    );
+    let p = run(
+        &d,
+        &snapshot,
+        &[(arn.as_str(), ours("t", "read"))],
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        summaries(&p),
+        [
+            // Our policy, attached by hand to a group we do not own.
+            "detach t-read from group by-hand",
+            "delete group dropped (and its memberships and policies)",
+        ]
+    );
+    assert_eq!(
+        p.changes[1],
+        Change::DeleteGroup {
+            name: "dropped".into()
+        }
+    );
+    assert_eq!(p.changes[1].principal(), Some((Kind::Group, "dropped")));
+    assert_eq!(p.changes[1].sign(), '-');
+    assert_eq!(
+        p.warnings,
+        [Warning::GroupNotOurs {
+            group: "by-hand".into(),
+            iam_path: "/iamctl/".into()
+        }]
+    );
+    assert_eq!(
+        p.warnings[0].to_string(),
+        "group `by-hand` is not in the configuration; IAM groups carry no tags, so iamctl deletes only groups under `/iamctl/`"
+    );
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
+}
+
+#[test]
+fn with_iam_path_slash_no_group_is_ever_deleted() {
+    let d = desired(&[
+        ("aws-policies/t.yaml", READ),
+        ("settings.yaml", "settings:\n  iam_path: /\n"),
+        (
+            "permanent-access/t.yaml",
+            "permanent-access:\n  - users: [ann]\n    environments: [dev]\n    grants: [read]\n",
+        ),
+    ]);
+    assert_eq!(d.iam_path, "/");
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/t-read");
+    assert_eq!(d.policies["t-read"].arn, arn, "cloud-iam-self-serve's ARN");
+    let snapshot = account(
+        vec![group("g", "/", &[&arn]), group("h", "/iamctl/t/", &[])],
+        vec![policy("t-read", "/", read_doc())],
+        vec![
+            json!({"UserName": "ann", "Arn": format!("arn:aws:iam::{ACCOUNT}:user/ann"), "Path": "/",
+            "GroupList": [], "AttachedManagedPolicies": [{"PolicyArn": arn}], "UserPolicyList": [],
+            "Tags": [{"Key": "iamctl:attached:local/t-read", "Value": arn}]}),
+        ],
+    );
+    let p = run(
+        &d,
+        &snapshot,
+        &[(arn.as_str(), ours("t", "read"))],
+        &PlanOptions::default(),
+    );
+    assert_eq!(summaries(&p), ["detach t-read from group g"]);
+    assert_eq!(
+        p.warnings[0].to_string(),
+        "group `g` is not in the configuration; IAM groups carry no tags, so iamctl never deletes one"
+    );
+}
+
+#[test]
+fn an_owned_policy_at_slash_stays_there_under_the_new_default() {
+    // Made by an iamctl that put policies at `/`: the new default
+    // (`/iamctl/t/`) moves nothing; grants name it where it is.
+    let d = desired(&[
+        ("aws-policies/t.yaml", READ),
+        (
+            "permanent-access/t.yaml",
+            "permanent-access:\n  - groups: [devs]\n    environments: [dev]\n    grants: [read]\n",
+        ),
+        ("groups/t.yaml", "groups:\n  devs:\n    members: []\n"),
+    ]);
+    assert_eq!(
+        d.policies["t-read"].arn,
+        format!("arn:aws:iam::{ACCOUNT}:policy/iamctl/t/t-read")
+    );
+    let old = format!("arn:aws:iam::{ACCOUNT}:policy/t-read");
+    let mut changed = read_doc();
+    changed["Statement"][0]["Action"] = json!(["s3:*"]);
+    // The group too stays at `/`, where it was made.
+    let snapshot = account(
+        vec![group("devs", "/", &[&old])],
+        vec![policy("t-read", "/", changed)],
+        vec![],
+    );
+    let p = run(
+        &d,
+        &snapshot,
+        &[(old.as_str(), ours("t", "read"))],
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        summaries(&p),
+        ["update policy t-read (new default version)"],
+        "no move, no re-attachment"
+    );
+    assert!(matches!(&p.changes[0], Change::UpdatePolicy { arn, .. } if *arn == old));
+    // The same account holding the wanted document: no changes at all.
+    let snapshot = account(
+        vec![group("devs", "/", &[&old])],
+        vec![policy("t-read", "/", read_doc())],
+        vec![],
+    );
+    let p = run(
+        &d,
+        &snapshot,
+        &[(old.as_str(), ours("t", "read"))],
+        &PlanOptions::default(),
+    );
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+    assert!(p.warnings.is_empty() && p.conflicts.is_empty());
+
+    // A `path` written in the configuration moves both.
+    let d = desired(&[
+        (
+            "aws-policies/t.yaml",
+            "aws-policies:\n  read:\n    path: /iamctl/t/\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObject\"]\n        resources: [\"*\"]\n",
+        ),
+        (
+            "permanent-access/t.yaml",
+            "permanent-access:\n  - groups: [devs]\n    environments: [dev]\n    grants: [read]\n",
+        ),
+        (
+            "groups/t.yaml",
+            "groups:\n  devs:\n    path: /iamctl/t/\n    members: []\n",
+        ),
+    ]);
+    let p = run(
+        &d,
+        &snapshot,
+        &[(old.as_str(), ours("t", "read"))],
+        &PlanOptions::default(),
+    );
+    let new = format!("arn:aws:iam::{ACCOUNT}:policy/iamctl/t/t-read");
+    assert_eq!(
+        summaries(&p),
+        [
+            format!("move policy t-read from {old} to {new} (deleted and made anew)"),
+            "move group devs to path /iamctl/t/".to_owned(),
+            "attach t-read to group devs".to_owned(),
+            // The old ARN: gone with the move already (apply takes that).
+            "detach t-read from group devs".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn policies_under_our_path_are_ours_without_their_tags() {
+    // GetAccountAuthorizationDetails alone: no tags read for these two.
+    let d = desired(&[("aws-policies/t.yaml", READ)]);
+    let mut changed = read_doc();
+    changed["Statement"][0]["Action"] = json!(["s3:*"]);
+    let snapshot = account(
+        vec![],
+        vec![
+            policy("t-read", "/iamctl/t/", changed),
+            policy("t-gone", "/iamctl/t/", read_doc()),
+            // Not ours: at `/`, untagged.
+            policy("t-hand", "/", read_doc()),
+        ],
+        vec![],
+    );
+    let p = run(&d, &snapshot, &[], &PlanOptions::default());
+    assert!(p.conflicts.is_empty(), "not `--adopt`: {:?}", p.conflicts);
+    assert_eq!(
+        summaries(&p),
+        [
+            "tag policy t-read iamctl:key=read,iamctl:team=t,managed-by=iamctl",
+            "update policy t-read (new default version)",
+            "delete policy t-gone",
+        ]
+    );
+    // The same name at `/` without our tags is somebody else's.
+    let snapshot = account(vec![], vec![policy("t-read", "/", read_doc())], vec![]);
+    let p = run(&d, &snapshot, &[], &PlanOptions::default());
+    assert_eq!(
+        p.conflicts,
+        [Conflict::PolicyNotOurs {
+            policy: "t-read".into()
+        }]
+    );
+}
+
+#[test]
+fn another_teams_group_under_our_path_is_left_alone_unless_pruned() {
+    let d = desired(&[("groups/t.yaml", "groups:\n  devs:\n    members: []\n")]);
+    let snapshot = account(
+        vec![
+            group("devs", "/iamctl/t/", &[]),
+            group("theirs", "/iamctl/alpha/", &[]),
+        ],
+        vec![],
+        vec![],
+    );
+    let teams: BTreeSet<String> = ["t".to_owned()].into();
+    let p = run(
+        &d,
+        &snapshot,
+        &[],
+        &PlanOptions {
+            teams: Some(teams.clone()),
+            ..PlanOptions::default()
+        },
+    );
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+    assert_eq!(
+        p.warnings,
+        [Warning::TeamWithoutFiles {
+            team: "alpha".into(),
+            resources: 1,
+            pruned: false
+        }]
+    );
+    let p = run(
+        &d,
+        &snapshot,
+        &[],
+        &PlanOptions {
+            teams: Some(teams),
+            prune_teams: true,
+            ..PlanOptions::default()
+        },
+    );
+    assert_eq!(
+        summaries(&p),
+        ["delete group theirs (and its memberships and policies)"]
+    );
+}
+
+#[test]
+fn conflicts_and_warnings_say_todays_sentences_and_carry_their_fields_in_json() {
+    let c = Conflict::PrincipalMissing {
+        principal: Kind::User,
+        name: "developer".into(),
+        account: ACCOUNT.into(),
+        environment: "prod".into(),
+        declared_at: Some("users/t.yaml:2:3".into()),
+        needed_by: vec!["temporary-access/t.yaml:4:11".into()],
+    };
+    assert_eq!(
+        c.to_string(),
+        "user `developer` does not exist in account `123456789012` (prod); declared `existing` at users/t.yaml:2:3; needed by temporary-access/t.yaml:4:11: create it, or take it out of what grants to it in `prod`"
+    );
+    let v = serde_json::to_value(&c).expect("json");
+    assert_eq!(
+        v,
+        json!({"kind": "principal-missing", "principal": "user", "name": "developer",
+            "account": ACCOUNT, "environment": "prod", "declared_at": "users/t.yaml:2:3",
+            "needed_by": ["temporary-access/t.yaml:4:11"], "message": c.to_string()})
+    );
+    assert_eq!(serde_json::from_value::<Conflict>(v).expect("back"), c);
+    let w = Warning::TeamWithoutFiles {
+        team: "alpha".into(),
+        resources: 37,
+        pruned: false,
+    };
+    assert_eq!(
+        w.to_string(),
+        "team `alpha` owns 37 resource(s) and has no files; they are left alone (pass `--prune-teams` to remove them)"
+    );
+    let v = serde_json::to_value(&w).expect("json");
+    assert_eq!(v["kind"], "team-without-files");
+    assert_eq!(v["message"], w.to_string());
+    assert_eq!(serde_json::from_value::<Warning>(v).expect("back"), w);
+    // A message edited in a saved plan is not what is read back: it is
+    // said again from the fields.
+    let edited = json!({"kind": "policy-not-ours", "policy": "p", "message": "anything"});
+    assert_eq!(
+        serde_json::from_value::<Conflict>(edited)
+            .expect("back")
+            .to_string(),
+        "policy `p` exists and is not managed by iamctl: pass `--adopt` to take it over"
+    );
+}
