@@ -755,7 +755,11 @@ fn iam_path_setting_places_what_iamctl_creates() {
         assert_eq!(ds, vec![], "{settings}");
         let d = desired_state(&config, "dev", now()).expect("dev");
         (
-            d.groups["devs"].attached.iter().cloned().collect::<Vec<_>>(),
+            d.groups["devs"]
+                .attached
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>(),
             d.groups["devs"].path.clone(),
             d.groups["old"].path.clone(),
             d.iam_path.clone(),
@@ -804,18 +808,35 @@ fn bad_iam_path_is_one_error_at_its_place() {
         let settings = format!("settings:\n  iam_path: {value}\n");
         let ds = diags(&[
             ("settings.yaml", settings.as_str()),
-            ("aws-accounts/t.yaml", "aws-accounts:\n  dev: \"111111111111\"\n"),
+            (
+                "aws-accounts/t.yaml",
+                "aws-accounts:\n  dev: \"111111111111\"\n",
+            ),
         ]);
-        let errors: Vec<_> = ds.iter().filter(|d| d.severity == Severity::Error).collect();
+        let errors: Vec<_> = ds
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
         assert_eq!(errors.len(), 1, "{value}: {ds:#?}");
         assert_eq!(
-            (&*errors[0].span.file, errors[0].span.line, errors[0].span.column),
+            (
+                &*errors[0].span.file,
+                errors[0].span.line,
+                errors[0].span.column
+            ),
             ("settings.yaml", 2, 13),
             "{value}"
         );
-        assert!(errors[0].message.starts_with("`iam_path`: IAM path"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.starts_with("`iam_path`: IAM path"),
+            "{}",
+            errors[0].message
+        );
         assert!(errors[0].message.contains(says), "{}", errors[0].message);
-        assert!(errors[0].help.as_deref().is_some_and(|h| h.contains("/iamctl/")));
+        assert!(errors[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("/iamctl/")));
     }
     let long = format!("/{}/", "a".repeat(511));
     let settings = format!("settings:\n  iam_path: {long}\n");
@@ -826,13 +847,24 @@ fn bad_iam_path_is_one_error_at_its_place() {
     let settings = format!("settings:\n  iam_path: /{}/\n", "a".repeat(505));
     let ds = errors(&[
         ("settings.yaml", settings.as_str()),
-        ("aws-accounts/longteam.yaml", "aws-accounts:\n  dev: \"111111111111\"\n"),
-        ("groups/longteam.yaml", "groups:\n  devs:\n    members: []\n"),
+        (
+            "aws-accounts/longteam.yaml",
+            "aws-accounts:\n  dev: \"111111111111\"\n",
+        ),
+        (
+            "groups/longteam.yaml",
+            "groups:\n  devs:\n    members: []\n",
+        ),
     ]);
     assert_eq!(ds.len(), 1, "{ds:#?}");
-    assert_eq!((&*ds[0].span.file, ds[0].span.line), ("groups/longteam.yaml", 2));
+    assert_eq!(
+        (&*ds[0].span.file, ds[0].span.line),
+        ("groups/longteam.yaml", 2)
+    );
     assert!(
-        ds[0].message.starts_with("team `longteam` puts its policies and groups at IAM path"),
+        ds[0]
+            .message
+            .starts_with("team `longteam` puts its policies and groups at IAM path"),
         "{}",
         ds[0].message
     );

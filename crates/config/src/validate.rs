@@ -152,9 +152,7 @@ impl V<'_> {
                 &at.span,
                 format!("team `{}` puts its policies and groups at {e}", t.name),
             )
-            .help = Some(
-                "give them a `path`, or a shorter `iam_path` in settings.yaml".to_owned(),
-            );
+            .help = Some("give them a `path`, or a shorter `iam_path` in settings.yaml".to_owned());
         }
     }
 

@@ -601,7 +601,14 @@ fn config() -> impl Strategy<Value = Config> {
         opt_text(),
     )
         .prop_map(
-            |(deployer_role, external_id, region, max_temporary_duration, master_copy, iam_path)| {
+            |(
+                deployer_role,
+                external_id,
+                region,
+                max_temporary_duration,
+                master_copy,
+                iam_path,
+            )| {
                 Settings {
                     deployer_role,
                     external_id,

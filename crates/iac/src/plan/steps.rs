@@ -17,7 +17,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use iamctl_config::{
-    expiring_copy, DesiredAccount, DesiredGroup, DesiredRole, DesiredUser, PolicyBody, Tags,
+    expiring_copy, DesiredAccount, DesiredGroup, DesiredPolicy, DesiredRole, DesiredUser,
+    PolicyBody, Tags,
 };
 use iamctl_policy::PolicyDocument;
 use serde_json::{json, Value};
@@ -274,79 +275,8 @@ pub(super) fn policies<'a>(x: &Inputs<'a>, report: &mut Report) -> Policies<'a> 
     for (name, want) in &x.desired.policies {
         if !want.managed {
             existing_policy(x, name, want, report);
-            continue;
-        }
-        let document = match &want.body {
-            PolicyBody::Document(d) => d.clone(),
-            PolicyBody::ExpiringCopyOf {
-                source_arn,
-                expires_at,
-            } => match x
-                .actual
-                .documents
-                .get(source_arn)
-                .or(x.sources.get(source_arn))
-            {
-                Some(src) => expiring_copy(src, *expires_at),
-                None => {
-                    report.conflict_on_policy(
-                        &want.arn,
-                        Conflict::SourceUnreadable {
-                            source: source_arn.clone(),
-                            policy: name.clone(),
-                        },
-                    );
-                    continue;
-                }
-            },
-        };
-        let size = PolicyDocument::from_value(document.clone()).size();
-        if size > 6144 {
-            report.conflict_on_policy(
-                &want.arn,
-                Conflict::PolicyTooLarge {
-                    policy: name.clone(),
-                    size,
-                },
-            );
-            continue;
-        }
-        match x.actual.policies.get(name) {
-            None => report.change(Change::CreatePolicy {
-                name: name.clone(),
-                path: want.path.clone(),
-                arn: want.arn.clone(),
-                description: want.description.clone(),
-                document,
-                tags: want.tags.clone(),
-            }),
-            Some(have) if have.arn != want.arn && have.ours(x.iam_path()) => {
-                // IAM cannot move a policy to another path, and its name is
-                // unique in the account: the old one goes (detached from
-                // every holder) and the new one is made, in one change.
-                report.change(Change::MovePolicy {
-                    name: name.clone(),
-                    old_arn: have.arn.clone(),
-                    path: want.path.clone(),
-                    arn: want.arn.clone(),
-                    description: want.description.clone(),
-                    document,
-                    tags: want.tags.clone(),
-                });
-                moved.insert(have.arn.clone());
-            }
-            Some(have) => {
-                if !have.ours(x.iam_path()) && !x.opts.adopt {
-                    report.conflict_on_policy(
-                        &want.arn,
-                        Conflict::PolicyNotOurs {
-                            policy: name.clone(),
-                        },
-                    );
-                    continue;
-                }
-                update_policy(name, have, &want.tags, document, report);
-            }
+        } else if let Some(document) = document(x, name, want, report) {
+            moved.extend(own_policy(x, name, want, document, report));
         }
     }
     let desired_arns: BTreeSet<&str> = x
@@ -374,15 +304,104 @@ pub(super) fn policies<'a>(x: &Inputs<'a>, report: &mut Report) -> Policies<'a> 
     }
 }
 
+/// The document a policy of ours is to hold: as written, or the expiring
+/// copy of its source. `None` (a conflict) when the source cannot be read
+/// or the document is above IAM's 6,144 characters.
+fn document(
+    x: &Inputs<'_>,
+    name: &str,
+    want: &DesiredPolicy,
+    report: &mut Report,
+) -> Option<Value> {
+    let document = match &want.body {
+        PolicyBody::Document(d) => d.clone(),
+        PolicyBody::ExpiringCopyOf {
+            source_arn,
+            expires_at,
+        } => match x
+            .actual
+            .documents
+            .get(source_arn)
+            .or(x.sources.get(source_arn))
+        {
+            Some(src) => expiring_copy(src, *expires_at),
+            None => {
+                report.conflict_on_policy(
+                    &want.arn,
+                    Conflict::SourceUnreadable {
+                        source: source_arn.clone(),
+                        policy: name.to_owned(),
+                    },
+                );
+                return None;
+            }
+        },
+    };
+    let size = PolicyDocument::from_value(document.clone()).size();
+    if size > 6144 {
+        report.conflict_on_policy(
+            &want.arn,
+            Conflict::PolicyTooLarge {
+                policy: name.to_owned(),
+                size,
+            },
+        );
+        return None;
+    }
+    Some(document)
+}
+
+/// A policy of ours: created, moved to the path the configuration writes
+/// (the old ARN returned), or updated where it is; one of a wanted name
+/// that is not ours is a conflict without `--adopt`.
+fn own_policy(
+    x: &Inputs<'_>,
+    name: &str,
+    want: &DesiredPolicy,
+    document: Value,
+    report: &mut Report,
+) -> Option<String> {
+    match x.actual.policies.get(name) {
+        None => report.change(Change::CreatePolicy {
+            name: name.to_owned(),
+            path: want.path.clone(),
+            arn: want.arn.clone(),
+            description: want.description.clone(),
+            document,
+            tags: want.tags.clone(),
+        }),
+        Some(have) if have.arn != want.arn && have.ours(x.iam_path()) => {
+            // IAM cannot move a policy to another path, and its name is
+            // unique in the account: the old one goes (detached from every
+            // holder) and the new one is made, in one change.
+            report.change(Change::MovePolicy {
+                name: name.to_owned(),
+                old_arn: have.arn.clone(),
+                path: want.path.clone(),
+                arn: want.arn.clone(),
+                description: want.description.clone(),
+                document,
+                tags: want.tags.clone(),
+            });
+            return Some(have.arn.clone());
+        }
+        Some(have) if !have.ours(x.iam_path()) && !x.opts.adopt => {
+            report.conflict_on_policy(
+                &want.arn,
+                Conflict::PolicyNotOurs {
+                    policy: name.to_owned(),
+                },
+            );
+        }
+        Some(have) => update_policy(name, have, &want.tags, document, report),
+    }
+    None
+}
+
 /// A policy key declared `existing`: attach-only, never created, updated or
 /// deleted; it must be where the configuration says, and a document other
 /// than its `custom_statements` is a warning.
-fn existing_policy(
-    x: &Inputs<'_>,
-    name: &str,
-    want: &iamctl_config::DesiredPolicy,
-    report: &mut Report,
-) {
+fn existing_policy(x: &Inputs<'_>, name: &str, want: &DesiredPolicy, report: &mut Report) {
     match x.actual.policies.get(name) {
         None => report.conflict_on_policy(
             &want.arn,
@@ -758,6 +777,12 @@ pub(super) fn grants(
             });
         }
     }
+    inline(w, h, report);
+}
+
+/// A wanted principal's inline policies: put where missing or different,
+/// and, on a principal iamctl manages, deleted where not wanted.
+fn inline(w: &Want<'_>, h: &ActualPrincipal, report: &mut Report) {
     for (policy, document) in w.inline {
         let old = h.inline.get(policy);
         if old.is_none_or(|o| !same_doc(o, document)) {
