@@ -82,6 +82,8 @@ struct Random {
     kinds: Vec<Fault>,
     /// When set, only calls of these APIs (or trait methods) draw faults.
     only: Option<BTreeSet<String>>,
+    /// Calls of these APIs (or trait methods) never draw faults.
+    except: BTreeSet<String>,
 }
 
 /// A change someone else makes to the account.
@@ -140,6 +142,7 @@ impl FaultSchedule {
             budget,
             kinds: kinds.to_vec(),
             only: None,
+            except: BTreeSet::new(),
         });
         self
     }
@@ -148,6 +151,14 @@ impl FaultSchedule {
     pub fn only(mut self, apis: &[&str]) -> FaultSchedule {
         if let Some(r) = &mut self.random {
             r.only = Some(apis.iter().map(|a| (*a).to_owned()).collect());
+        }
+        self
+    }
+
+    /// Keeps random faults off calls of these APIs or methods.
+    pub fn except(mut self, apis: &[&str]) -> FaultSchedule {
+        if let Some(r) = &mut self.random {
+            r.except.extend(apis.iter().map(|a| (*a).to_owned()));
         }
         self
     }
@@ -211,6 +222,9 @@ impl FaultSchedule {
             if !only.contains(api.0) && !only.contains(method.0) {
                 return None;
             }
+        }
+        if r.except.contains(api.0) || r.except.contains(method.0) {
+            return None;
         }
         // Both numbers drawn whatever happens, so that one call's
         // eligibility does not shift the faults of the next.

@@ -703,6 +703,19 @@ fn random_faults_are_seeded_bounded_and_only_on_removals_when_not_found() {
     }
     assert_eq!(b.state().users.len(), 5);
     assert_eq!(b.injected().len(), 5);
+    // `except` keeps them off the APIs named.
+    let b = MemoryBackend::new(ACCOUNT);
+    b.set_faults(
+        FaultSchedule::none()
+            .random(1, 1000, 100, &[Fault::Throttled])
+            .except(&["create_user"]),
+    );
+    for i in 0..5 {
+        block_on(b.create_user(&format!("u{i}"), "/", &Tags::new())).unwrap();
+        let _ = block_on(b.delete_user(&format!("u{i}")));
+    }
+    assert_eq!(b.injected().len(), 5);
+    assert!(b.injected().iter().all(|i| i.api == "DeleteUser"));
 }
 
 #[test]
