@@ -59,6 +59,28 @@ impl Account {
         format!("arn:aws:iam::{}:{kind}/{name}", self.id)
     }
 
+    /// The ARN of a policy iamctl made for `team`: under the IAM path of
+    /// ours (`settings.iam_path`, default `/iamctl/`), `/iamctl/<team>/`.
+    fn ours(&self, team: &str, name: &str) -> String {
+        self.arn("policy", &format!("iamctl/{team}/{name}"))
+    }
+
+    /// The ARN of the customer-managed policy of that name, wherever it is.
+    async fn local_arn(&self, name: &str) -> String {
+        let out = self
+            .iam
+            .list_policies()
+            .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+            .send()
+            .await
+            .expect("ListPolicies");
+        out.policies()
+            .iter()
+            .find(|p| p.policy_name() == Some(name))
+            .and_then(|p| p.arn().map(str::to_owned))
+            .unwrap_or_else(|| self.arn("policy", name))
+    }
+
     async fn users(&self) -> Vec<String> {
         let out = self.iam.list_users().send().await.expect("ListUsers");
         let mut v: Vec<String> = out
@@ -102,7 +124,7 @@ impl Account {
         let out = self
             .iam
             .list_policy_tags()
-            .policy_arn(self.arn("policy", name))
+            .policy_arn(self.local_arn(name).await)
             .send()
             .await
             .expect("ListPolicyTags");
@@ -188,7 +210,7 @@ impl Account {
 
     /// The default version's document and every version id of a local policy.
     async fn policy(&self, name: &str) -> (Value, Vec<String>) {
-        let arn = self.arn("policy", name);
+        let arn = self.local_arn(name).await;
         let versions = self
             .iam
             .list_policy_versions()
@@ -543,7 +565,7 @@ async fn plan_formats_detailed_exitcode_and_saved_plans() {
             .expect("saved JSON");
     assert_eq!(file, saved);
     assert_eq!(file["format"], "iamctl-plan");
-    assert_eq!(file["version"], 2);
+    assert_eq!(file["version"], 3);
     assert_eq!(file["config_sha256"].as_str().expect("digest").len(), 64);
     let plans = file["plans"].as_array().expect("an array of plans");
     assert_eq!(plans.len(), 2);
@@ -736,7 +758,7 @@ async fn apply_creates_everything_in_both_accounts_and_converges() {
         assert_eq!(a.role_tags("operator").await["managed-by"], "iamctl");
         assert_eq!(
             a.attached("role", "operator").await,
-            [a.arn("policy", "core-ec2-full")]
+            [a.ours("core", "core-ec2-full")]
         );
 
         // Policies, their documents and tags.
@@ -765,13 +787,13 @@ async fn apply_creates_everything_in_both_accounts_and_converges() {
 
         // The group: members and both policies of the grant.
         assert_eq!(a.members("readers").await, ["alice", "bob"]);
-        let mut want = vec![a.arn("policy", "core-s3-read"), READONLY.to_string()];
+        let mut want = vec![a.ours("core", "core-s3-read"), READONLY.to_string()];
         want.sort();
         assert_eq!(a.attached("group", "readers").await, want);
 
         // alice's own grant only in dev.
         let alice: Vec<String> = if in_dev {
-            vec![a.arn("policy", "core-ec2-full")]
+            vec![a.ours("core", "core-ec2-full")]
         } else {
             vec![]
         };
@@ -804,7 +826,7 @@ async fn drift_made_outside_is_planned_back_and_restored() {
     t.ok(&["apply", "cfg", "--yes"]);
     let applied = t.dumps().await;
     let d = &t.dev;
-    let ec2 = d.arn("policy", "core-ec2-full");
+    let ec2 = d.ours("core", "core-ec2-full");
 
     // Outside iamctl, in dev: four new versions of a policy (five in all),
     // the last one the default with another document; a detached policy; a
@@ -939,7 +961,7 @@ async fn removal_deletes_only_what_is_ours_and_adopt_takes_over() {
     t.ok(&["apply", "cfg", "--yes"]);
     outsiders(&t.dev).await;
     // Someone attached our policy to their own user and role too.
-    let ec2 = t.dev.arn("policy", "core-ec2-full");
+    let ec2 = t.dev.ours("core", "core-ec2-full");
     t.dev
         .iam
         .attach_user_policy()
@@ -1110,9 +1132,9 @@ async fn temporary_access_is_enforced_by_aws_and_cleaned_up() {
     let s3 = "core-s3-read-bob-temporary";
     let s3_copy = "core-s3-read-bob-AmazonS3ReadOnlyAccess-temporary";
     let mut want = vec![
-        p.arn("policy", ec2),
-        p.arn("policy", s3),
-        p.arn("policy", s3_copy),
+        p.ours("core", ec2),
+        p.ours("core", s3),
+        p.ours("core", s3_copy),
     ];
     want.sort();
     assert_eq!(p.attached("user", "bob").await, want);
@@ -1196,7 +1218,7 @@ async fn temporary_access_is_enforced_by_aws_and_cleaned_up() {
         "{}",
         o.stderr
     );
-    let mut want = vec![p.arn("policy", s3), p.arn("policy", s3_copy)];
+    let mut want = vec![p.ours("core", s3), p.ours("core", s3_copy)];
     want.sort();
     assert_eq!(p.attached("user", "bob").await, want);
     assert!(!p.local_policies().await.contains(&ec2.to_string()));
@@ -1664,8 +1686,8 @@ async fn seed001_example_applies_with_its_master_copy() {
         "true"
     );
     let mut want = vec![
-        d.arn("policy", "platform-deny-iam-user-creation"),
-        d.arn("policy", "platform-s3-read-ec2-full"),
+        d.ours("platform", "platform-deny-iam-user-creation"),
+        d.ours("platform", "platform-s3-read-ec2-full"),
     ];
     want.sort();
     assert_eq!(d.attached("role", "operator").await, want);
@@ -1716,7 +1738,7 @@ async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
         ),
     );
     t.ok(&["apply", "cfg", "--yes"]);
-    let mut both = vec![t.prod.arn("policy", "core-s3-read"), READONLY.to_string()];
+    let mut both = vec![t.prod.ours("core", "core-s3-read"), READONLY.to_string()];
     both.sort();
     assert_eq!(t.prod.attached("user", "legacy").await, both);
     // Someone attaches our EC2 policy to their own user by hand.
@@ -1725,7 +1747,7 @@ async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
         .iam
         .attach_user_policy()
         .user_name("outsider")
-        .policy_arn(t.dev.arn("policy", "core-ec2-full"))
+        .policy_arn(t.dev.ours("core", "core-ec2-full"))
         .send()
         .await
         .expect("AttachUserPolicy");
@@ -1744,13 +1766,18 @@ async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
     let out = &o.stdout;
     for line in [
         "  - detach core-s3-read from user legacy\n",
-        "  - detach core-s3-read from group readers\n",
+        // Made by iamctl under /iamctl/core/: ours, so deleted with what it
+        // holds (members, attached and inline policies).
+        "  - delete group readers (and its memberships and policies)\n",
         "  - detach core-ec2-full from user outsider\n",
         "    user outsider loses ",
-        "  warning: group `readers` is not in the configuration",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
+    assert!(
+        !out.contains("group `readers` is not in the configuration"),
+        "{out}"
+    );
     // legacy keeps s3:GetObject through AmazonS3ReadOnlyAccess: no loss shown.
     // iamctl attached AmazonS3ReadOnlyAccess to legacy, and recorded it
     // there: it goes too (issue 8).
@@ -1762,8 +1789,13 @@ async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
     t.ok(&["apply", "cfg", "--yes"]);
     for a in [&t.dev, &t.prod] {
         assert!(a.attached("user", "legacy").await.is_empty());
-        // A group carries no tags, so no record: an AWS-managed policy stays.
-        assert_eq!(a.attached("group", "readers").await, [READONLY]);
+        let gone = a.iam.get_group().group_name("readers").send().await;
+        assert!(
+            gone.as_ref().is_err_and(|e| e
+                .as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception())),
+            "{gone:?}"
+        );
         assert!(a.user_tags("legacy").await.is_empty());
     }
     assert_eq!(
@@ -1982,7 +2014,7 @@ async fn a_tampered_saved_plan_is_refused_and_changes_nothing() {
     std::fs::write(t.env.path("old.json"), file.to_string()).expect("write");
     let o = t.fails(&["apply", "cfg", "--plan", "old.json", "--yes"], 3);
     assert!(
-        flat(&o.stderr).contains("plan format version 1, this iamctl reads version 2"),
+        flat(&o.stderr).contains("plan format version 1, this iamctl reads version 3"),
         "{}",
         o.stderr
     );
@@ -2245,7 +2277,7 @@ async fn removing_a_grant_restores_existing_users_to_what_they_had() {
         &grant("user1@example.com, user2@example.com"),
     );
     t.ok(&["apply", "cfg", "--yes"]);
-    let custom = d.arn("policy", "example-team-developers-read-only");
+    let custom = d.ours("example-team", "example-team-developers-read-only");
     let mut want = vec![RO.to_string(), custom.clone()];
     want.sort();
     assert_eq!(d.attached("user", "user1").await, want);
@@ -2256,7 +2288,7 @@ async fn removing_a_grant_restores_existing_users_to_what_they_had() {
         tags(&[
             ("iamctl:attached:aws/ReadOnlyAccess", RO),
             (
-                "iamctl:attached:local/example-team-developers-read-only",
+                "iamctl:attached:local/iamctl/example-team/example-team-developers-read-only",
                 &custom
             )
         ])
@@ -2264,7 +2296,7 @@ async fn removing_a_grant_restores_existing_users_to_what_they_had() {
     assert_eq!(
         d.user_tags("user2").await,
         tags(&[(
-            "iamctl:attached:local/example-team-developers-read-only",
+            "iamctl:attached:local/iamctl/example-team/example-team-developers-read-only",
             &custom
         )])
     );
@@ -2334,7 +2366,7 @@ async fn yaml_changes_to_tags_paths_role_settings_and_policy_paths_converge() {
         "  ~ update role operator (description \"Runs EC2 now\", maximum session 7200 s)\n",
         &format!(
             "  ~ move policy core-ec2-full from {} to arn:aws:iam::{}:policy/p/core-ec2-full (deleted and made anew)\n",
-            t.dev.arn("policy", "core-ec2-full"),
+            t.dev.ours("core", "core-ec2-full"),
             t.dev.id
         ),
     ] {
@@ -2433,7 +2465,9 @@ async fn a_team_without_files_is_reported_and_pruned_only_when_asked() {
     t.write("users/beta.yaml", "users:\n  carol@example.com: {}\n");
     let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
     assert!(
-        o.stdout.contains("  warning: team `core` owns 5 resource(s) and has no files; they are left alone (pass `--prune-teams` to remove them)\n"),
+        // Two users, a role, two policies (by their tags) and the group
+        // `readers` (by its path, /iamctl/core/).
+        o.stdout.contains("  warning: team `core` owns 6 resource(s) and has no files; they are left alone (pass `--prune-teams` to remove them)\n"),
         "{}",
         o.stdout
     );
@@ -2446,9 +2480,16 @@ async fn a_team_without_files_is_reported_and_pruned_only_when_asked() {
     assert_eq!(now, before);
     let o = t.fails(&["plan", "cfg", "--prune-teams", "--detailed-exitcode"], 2);
     assert!(o.stdout.contains("  - delete user alice"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("  - delete group readers"),
+        "{}",
+        o.stdout
+    );
     t.ok(&["apply", "cfg", "--prune-teams", "--yes"]);
     assert_eq!(t.dev.users().await, ["carol"]);
     assert!(t.dev.local_policies().await.is_empty());
+    let groups = t.dev.iam.list_groups().send().await.expect("ListGroups");
+    assert!(groups.groups().is_empty(), "{groups:?}");
 }
 
 /// Issue 12.8: one apply per account at a time, by a lock object written
@@ -2674,7 +2715,7 @@ async fn plan_warns_first_of_a_new_escalation_path() {
     // alice may write new versions of a policy attached to herself.
     t.write(
         "aws-policies/core.yaml",
-        &format!("{POLICIES}  team.dev:\n    description: \"Team\"\n    custom_statements:\n      - sid: Versions\n        effect: Allow\n        actions: [\"iam:CreatePolicyVersion\"]\n        resources: [\"arn:aws:iam::*:policy/core-team-dev\"]\n"),
+        &format!("{POLICIES}  team.dev:\n    description: \"Team\"\n    custom_statements:\n      - sid: Versions\n        effect: Allow\n        actions: [\"iam:CreatePolicyVersion\"]\n        resources: [\"arn:aws:iam::*:policy/iamctl/core/core-team-dev\"]\n"),
     );
     t.write(
         "permanent-access/core.yaml",
@@ -2683,7 +2724,7 @@ async fn plan_warns_first_of_a_new_escalation_path() {
     let o = t.ok(&["plan", "cfg"]);
     let first = o.stdout.lines().next().unwrap_or_default();
     let want = format!(
-        "warning: new escalation path in account {} (dev): user alice can become admin: iam:CreatePolicyVersion on policy/core-team-dev (makes an administrator version of `arn:aws:iam::{}:policy/core-team-dev` the default, attached to `alice`",
+        "warning: new escalation path in account {} (dev): user alice can become admin: iam:CreatePolicyVersion on policy/iamctl/core/core-team-dev (makes an administrator version of `arn:aws:iam::{}:policy/iamctl/core/core-team-dev` the default, attached to `alice`",
         t.dev.id, t.dev.id
     );
     assert!(first.starts_with(&want), "{}", o.stdout);
