@@ -15,7 +15,7 @@
 //! only adds the attachments and inline policies the configuration grants
 //! them, and removes attachments of its own policies.
 //!
-//! [`plan`] runs named steps (see [`steps`]): teams, paths, policies, then
+//! [`plan`] runs named steps (see `steps.rs`): teams, paths, policies, then
 //! per principal its own settings, grants and memberships, then cleanup;
 //! conflicts and warnings are typed ([`Conflict`], [`Warning`]).
 
