@@ -6,6 +6,7 @@
 //! IAM, STS and S3 alike, and S3 switches to path-style addressing with a custom
 //! endpoint.
 
+mod backend;
 pub mod error;
 mod iam;
 mod retry;

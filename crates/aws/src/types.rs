@@ -239,23 +239,9 @@ pub enum PolicyScope {
     All,
 }
 
-/// Principal kinds that take managed and inline policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrincipalKind {
-    User,
-    Group,
-    Role,
-}
-
-impl PrincipalKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            PrincipalKind::User => "user",
-            PrincipalKind::Group => "group",
-            PrincipalKind::Role => "role",
-        }
-    }
-}
+/// Principal kinds that take managed and inline policies: the workspace's
+/// one principal kind.
+pub use iamctl_policy::account::EntityKind as PrincipalKind;
 
 /// An S3 object or object version to delete.
 #[derive(Debug, Clone, PartialEq, Eq)]

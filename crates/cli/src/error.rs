@@ -112,6 +112,31 @@ impl From<AwsError> for CommandError {
     }
 }
 
+/// A failed call of the IaC engine's backend, shown as the AWS error it was
+/// (same code, message and help).
+impl From<iamctl_iac::BackendError> for CommandError {
+    fn from(e: iamctl_iac::BackendError) -> Self {
+        use iamctl_iac::ErrorKind as B;
+        let (kind, code) = match e.kind {
+            B::NotFound => (Kind::Failure, "not_found"),
+            B::AlreadyExists => (Kind::Failure, "already_exists"),
+            B::LimitExceeded => (Kind::Failure, "limit_exceeded"),
+            B::DeleteConflict => (Kind::Failure, "delete_conflict"),
+            B::AccessDenied => (Kind::Failure, "access_denied"),
+            B::Throttled => (Kind::Failure, "throttled"),
+            B::InvalidInput => (Kind::InvalidInput, "invalid_input"),
+            B::Connection => (Kind::Failure, "connection"),
+            B::Other => (Kind::Failure, "other"),
+        };
+        let code = format!("iamctl::aws::{code}");
+        let report = match e.help {
+            Some(help) => miette::miette!(code = code, help = help, "{}", e.message),
+            None => miette::miette!(code = code, "{}", e.message),
+        };
+        CommandError { kind, report }
+    }
+}
+
 impl From<iamctl_policy::NameError> for CommandError {
     fn from(e: iamctl_policy::NameError) -> Self {
         CommandError {

@@ -49,6 +49,9 @@ impl ErrorKind {
 pub struct BackendError {
     pub kind: ErrorKind,
     pub message: String,
+    /// What the user can do about it, when the backend knows (the SDK
+    /// backend passes on its error's help).
+    pub help: Option<String>,
 }
 
 impl BackendError {
@@ -56,7 +59,14 @@ impl BackendError {
         BackendError {
             kind,
             message: message.into(),
+            help: None,
         }
+    }
+
+    /// The same error with `help`.
+    pub fn with_help(mut self, help: Option<String>) -> BackendError {
+        self.help = help;
+        self
     }
 }
 

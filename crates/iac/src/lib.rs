@@ -6,13 +6,17 @@
 //!   that it holds the desired state; [`access`]: what those changes do to
 //!   each principal's effective access.
 //! - [`import`]: an account's state as a configuration.
+//! - [`read`]: one account read through a backend; [`apply`]: a plan
+//!   carried out through one, phase by phase.
 //! - [`render`]: plans as text, markdown or JSON.
 
 pub mod access;
+pub mod apply;
 pub mod backend;
 pub mod import;
 pub mod memory;
 pub mod plan;
+pub mod read;
 pub mod render;
 
 pub use backend::{BackendError, BackendResult, ErrorKind, IamBackend, PrincipalKind};

@@ -491,6 +491,12 @@ fn spec_b() -> Spec {
     s
 }
 
+/// The ARN of a policy of the team's, made under the default IAM path of
+/// ours (`/iamctl/<team>/`).
+fn ours(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:policy/iamctl/{TEAM}/{name}")
+}
+
 fn write_config(dir: &Path, account: &str, s: &Spec) {
     let _ = std::fs::remove_dir_all(dir);
     let write = |kind: &str, text: String| {
@@ -801,7 +807,7 @@ async fn assert_account_matches(env: &Env, s: &Spec) {
     );
     assert_eq!(have.len(), want.len(), "no duplicated policy");
     for (name, bucket) in &want {
-        let arn = env.policy_arn(name);
+        let arn = ours(&env.account, name);
         let tags = iam
             .list_policy_tags()
             .policy_arn(&arn)
@@ -1075,7 +1081,7 @@ async fn apply_killed_at_random_points_converges_on_rerun() {
 
 /// The policy's version ids, as IAM lists them.
 async fn policy_versions(env: &Env, name: &str) -> Vec<String> {
-    let arn = format!("arn:aws:iam::{}:policy/{name}", env.account);
+    let arn = ours(&env.account, name);
     let v = env
         .iam
         .list_policy_versions()

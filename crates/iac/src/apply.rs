@@ -1,0 +1,398 @@
+//! Plans carried out through an [`IamBackend`]: phase by phase, a bounded
+//! number of changes at once within a phase, a failed phase stopping the
+//! later ones. Every change is safe to send again: a deletion of what is
+//! already gone succeeds, and a create whose reply was lost is recognised by
+//! its tags, so a rerun after a crash or a failure converges.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use iamctl_config::Tags;
+use iamctl_policy::PolicyDocument;
+use serde_json::Value;
+
+use crate::backend::{
+    BackendError, BackendResult, ErrorKind, IamBackend, NewPolicy, NewRole, PrincipalKind,
+};
+use crate::plan::{Change, Kind, Plan};
+
+/// What applying did in one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub environment: String,
+    /// Summaries of the changes applied, sorted.
+    pub done: Vec<String>,
+    /// `(change, error)`, sorted.
+    pub failed: Vec<(String, String)>,
+    /// Changes of later phases, left after a failure.
+    pub not_attempted: Vec<String>,
+    /// Attempts the backend's own retry layer made again.
+    pub retried: u32,
+}
+
+/// Applies one account's changes phase by phase, `concurrency` at a time
+/// within a phase; a failed phase stops the later ones (a rerun converges).
+/// `progress` is called once per change carried out or failed.
+pub async fn run_changes(
+    backend: &dyn IamBackend,
+    p: &Plan,
+    concurrency: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Outcome {
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    let mut not_attempted = Vec::new();
+    // Each phase once, in order, whatever order the changes come in.
+    let phases: BTreeSet<u8> = p.changes.iter().map(Change::phase).collect();
+    for phase in phases {
+        if !failed.is_empty() {
+            not_attempted.extend(
+                p.changes
+                    .iter()
+                    .filter(|c| c.phase() == phase)
+                    .map(Change::summary),
+            );
+            continue;
+        }
+        let results: Vec<(String, BackendResult<()>)> =
+            stream::iter(p.changes.iter().filter(|c| c.phase() == phase))
+                .map(|c| async move { (c.summary(), execute(backend, c).await) })
+                .buffer_unordered(concurrency.max(1))
+                .inspect(|_| progress())
+                .collect()
+                .await;
+        for (what, r) in results {
+            match r {
+                Ok(()) => done.push(what),
+                Err(e) => failed.push((what, e.to_string())),
+            }
+        }
+    }
+    done.sort();
+    failed.sort();
+    Outcome {
+        environment: p.environment.clone(),
+        done,
+        failed,
+        not_attempted,
+        retried: backend.retried_attempts(),
+    }
+}
+
+/// A deletion (or removal) of what is already gone is done.
+fn gone_ok(r: BackendResult<()>) -> BackendResult<()> {
+    match r {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// A create answered "already exists" although the plan saw nothing of that
+/// name: when the resource carries every tag the change wanted, it is this
+/// apply's own creation whose answer was lost (a dropped connection, then a
+/// retry), and the change is done.
+fn created_by_retry(err: BackendError, have: &Tags, want: &Tags) -> BackendResult<()> {
+    if want.iter().all(|(k, v)| have.get(k) == Some(v)) {
+        Ok(())
+    } else {
+        Err(err)
+    }
+}
+
+/// A create, where "already exists" is checked against the tags `have`
+/// reads.
+async fn created<F>(made: BackendResult<()>, want: &Tags, have: F) -> BackendResult<()>
+where
+    F: std::future::Future<Output = BackendResult<Tags>>,
+{
+    match made {
+        Err(e) if e.kind == ErrorKind::AlreadyExists => created_by_retry(e, &have.await?, want),
+        other => other,
+    }
+}
+
+/// Carries out one change. Deletions of what is already gone succeed, and a
+/// create whose first attempt succeeded unseen is recognised by its tags, so
+/// a rerun after a crash converges.
+pub async fn execute(b: &dyn IamBackend, c: &Change) -> BackendResult<()> {
+    match c {
+        Change::CreatePolicy {
+            name,
+            path,
+            arn,
+            description,
+            document,
+            tags,
+        } => create_policy(b, name, path, arn, description.as_deref(), document, tags).await,
+        Change::UpdatePolicy {
+            arn,
+            new,
+            prune,
+            reuse,
+            ..
+        } => match reuse {
+            Some(v) => b.set_default_policy_version(arn, v).await,
+            None => update_policy(b, arn, new, prune.as_deref()).await,
+        },
+        Change::TagPolicy { arn, tags } => b.tag_policy(arn, tags).await,
+        Change::UntagPolicy { arn, keys } => gone_ok(b.untag_policy(arn, keys).await),
+        Change::MovePolicy {
+            name,
+            old_arn,
+            path,
+            arn,
+            description,
+            document,
+            tags,
+        } => {
+            delete_policy(b, old_arn).await?;
+            create_policy(b, name, path, arn, description.as_deref(), document, tags).await
+        }
+        // A role's path cannot change (the plan says so).
+        Change::UpdatePath { kind, name, path } => match kind {
+            Kind::Role => Ok(()),
+            _ => b.update_path(*kind, name, path).await,
+        },
+        Change::UpdateRole {
+            name,
+            description,
+            max_session_duration,
+        } => {
+            b.update_role(name, description.as_deref(), *max_session_duration)
+                .await
+        }
+        Change::DeletePolicy { arn, .. } => {
+            let versions = match b.list_policy_versions(arn).await {
+                Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            };
+            for v in versions.iter().filter(|v| !v.is_default_version) {
+                gone_ok(b.delete_policy_version(arn, &v.version_id).await)?;
+            }
+            gone_ok(b.delete_policy(arn).await)
+        }
+        Change::CreateUser { name, path, tags } => {
+            let made = b.create_user(name, path, tags).await;
+            created(made, tags, b.principal_tags(PrincipalKind::User, name)).await
+        }
+        Change::CreateRole {
+            name,
+            path,
+            trust,
+            description,
+            max_session_duration,
+            tags,
+        } => {
+            let trust = trust.to_string();
+            let made = b
+                .create_role(&NewRole {
+                    name,
+                    path,
+                    trust: &trust,
+                    description: description.as_deref(),
+                    max_session_duration: *max_session_duration,
+                    tags,
+                })
+                .await;
+            created(made, tags, b.principal_tags(PrincipalKind::Role, name)).await
+        }
+        // Groups carry no tags; plan treats an existing group of a desired
+        // name as the configuration's, and so does a retried create.
+        Change::CreateGroup { name, path } => match b.create_group(name, path).await {
+            Err(e) if e.kind == ErrorKind::AlreadyExists => Ok(()),
+            other => other,
+        },
+        Change::Tag { kind, name, tags } => match kind {
+            Kind::Group => Ok(()),
+            _ => b.tag(*kind, name, tags).await,
+        },
+        Change::Untag { kind, name, keys } => match kind {
+            Kind::Group => Ok(()),
+            _ => gone_ok(b.untag(*kind, name, keys).await),
+        },
+        Change::UpdateTrust { name, new, .. } => b.update_trust(name, &new.to_string()).await,
+        Change::SetBoundary { kind, name, arn } => match (kind, arn) {
+            (Kind::Group, _) => Ok(()),
+            (_, Some(a)) => b.put_boundary(*kind, name, a).await,
+            (_, None) => gone_ok(b.delete_boundary(*kind, name).await),
+        },
+        Change::AddMember { group, user } => b.add_member(group, user).await,
+        Change::RemoveMember { group, user } => gone_ok(b.remove_member(group, user).await),
+        Change::Attach { kind, name, arn } => b.attach(*kind, name, arn).await,
+        Change::Detach { kind, name, arn } => gone_ok(b.detach(*kind, name, arn).await),
+        Change::PutInline {
+            kind,
+            name,
+            policy,
+            document,
+            ..
+        } => {
+            b.put_inline(*kind, name, policy, &document.to_string())
+                .await
+        }
+        Change::DeleteInline { kind, name, policy } => {
+            gone_ok(b.delete_inline(*kind, name, policy).await)
+        }
+        Change::DeleteUser { name } => {
+            match b.remove_user_dependents(name).await {
+                Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            }
+            gone_ok(b.delete_user(name).await)
+        }
+        Change::DeleteRole { name } => {
+            let profiles = match b.instance_profiles_for_role(name).await {
+                Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            };
+            for p in profiles {
+                gone_ok(b.remove_from_instance_profile(name, &p).await)?;
+            }
+            strip_policies(b, PrincipalKind::Role, name).await?;
+            gone_ok(b.delete_role(name).await)
+        }
+        // A group of ours the configuration dropped: members, attached and
+        // inline policies, then the group.
+        Change::DeleteGroup { name } => {
+            let members = match b.group_members(name).await {
+                Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+                other => other?,
+            };
+            for u in members {
+                gone_ok(b.remove_member(name, &u).await)?;
+            }
+            strip_policies(b, PrincipalKind::Group, name).await?;
+            gone_ok(b.delete_group(name).await)
+        }
+    }
+}
+
+/// Detaches every managed policy of a role or group and deletes its inline
+/// ones.
+async fn strip_policies(b: &dyn IamBackend, kind: PrincipalKind, name: &str) -> BackendResult<()> {
+    for arn in b.list_attached(kind, name).await? {
+        gone_ok(b.detach(kind, name, &arn).await)?;
+    }
+    for p in b.list_inline(kind, name).await? {
+        gone_ok(b.delete_inline(kind, name, &p).await)?;
+    }
+    Ok(())
+}
+
+/// CreatePolicy; "already exists" with every tag wanted is this apply's own
+/// create whose reply was lost.
+async fn create_policy(
+    b: &dyn IamBackend,
+    name: &str,
+    path: &str,
+    arn: &str,
+    description: Option<&str>,
+    document: &Value,
+    tags: &Tags,
+) -> BackendResult<()> {
+    let document = document.to_string();
+    let made = b
+        .create_policy(&NewPolicy {
+            name,
+            path,
+            document: &document,
+            description,
+            tags,
+        })
+        .await;
+    created(made, tags, b.policy_tags(arn)).await
+}
+
+/// Deletes a policy whoever holds it: detached from every user, group and
+/// role, its non-default versions deleted, then the policy. Gone is done.
+async fn delete_policy(b: &dyn IamBackend, arn: &str) -> BackendResult<()> {
+    let holders = match b.policy_holders(arn).await {
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    for (kind, name) in &holders {
+        gone_ok(b.detach(*kind, name, arn).await)?;
+    }
+    let versions = match b.list_policy_versions(arn).await {
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    for v in versions.iter().filter(|v| !v.is_default_version) {
+        gone_ok(b.delete_policy_version(arn, &v.version_id).await)?;
+    }
+    gone_ok(b.delete_policy(arn).await)
+}
+
+/// Attempts of CreatePolicyVersion, as the SDK's retry would make.
+pub const UPDATE_ATTEMPTS: u32 = 8;
+
+/// IAM keeps at most this many versions of a managed policy.
+const MAX_VERSIONS: usize = 5;
+
+/// A new default version holding `new`. CreatePolicyVersion goes out one
+/// attempt at a time: before each retry the policy's versions are read, and
+/// one already holding `new` (the create whose reply was lost) is made the
+/// default instead of pushing a duplicate that would, at five versions, cost
+/// an older one.
+async fn update_policy(
+    b: &dyn IamBackend,
+    arn: &str,
+    new: &Value,
+    prune: Option<&str>,
+) -> BackendResult<()> {
+    if let Some(v) = prune {
+        gone_ok(b.delete_policy_version(arn, v).await)?;
+    }
+    let text = new.to_string();
+    let wanted = PolicyDocument::from_value(new.clone());
+    let mut attempt = 0u32;
+    loop {
+        let err = match b.create_policy_version(arn, &text).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind.transient() && attempt + 1 < UPDATE_ATTEMPTS => e,
+            Err(e) => return Err(e),
+        };
+        attempt += 1;
+        tracing::info!("CreatePolicyVersion of `{arn}` failed ({err}); looking for its version before retrying");
+        b.pause(Duration::from_millis(100 << attempt.min(6))).await;
+        let versions = match b.list_policy_versions(arn).await {
+            Ok(v) => v,
+            Err(e) if e.kind.transient() => continue,
+            Err(e) => return Err(e),
+        };
+        let mut held = None;
+        for v in &versions {
+            let doc = match b.policy_version_document(arn, &v.version_id).await {
+                Ok(d) => d,
+                Err(e) if e.kind.transient() => continue,
+                Err(e) => return Err(e),
+            };
+            if PolicyDocument::from_value(doc).same_as(&wanted) {
+                held = Some(v);
+                break;
+            }
+        }
+        match held {
+            Some(v) if v.is_default_version => return Ok(()),
+            Some(v) => return b.set_default_policy_version(arn, &v.version_id).await,
+            None if versions.len() >= MAX_VERSIONS => {
+                // A concurrent writer filled the slots: free the oldest
+                // non-default one, as the plan would have.
+                if let Some(old) = versions
+                    .iter()
+                    .filter(|v| !v.is_default_version)
+                    .min_by_key(|v| {
+                        v.version_id
+                            .trim_start_matches('v')
+                            .parse::<u64>()
+                            .unwrap_or(0)
+                    })
+                {
+                    gone_ok(b.delete_policy_version(arn, &old.version_id).await)?;
+                }
+            }
+            None => {}
+        }
+    }
+}
