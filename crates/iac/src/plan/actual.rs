@@ -32,6 +32,11 @@ pub struct ActualPolicy {
     pub arn: String,
     pub path: String,
     pub tags: Tags,
+    /// Whether `tags` were read (ListPolicyTags). A plan reads none for a
+    /// policy under the IAM path of ours, whose path says it is ours and
+    /// whose; its tags are then not compared (they are written with it,
+    /// and again with every new document).
+    pub tags_read: bool,
     pub document: Value,
     /// Version ids, the default first, then oldest first.
     pub versions: Vec<String>,
@@ -86,7 +91,8 @@ pub(crate) fn fnv(text: &str) -> String {
 
 impl ActualAccount {
     /// Reads a snapshot; `policy_tags` maps customer-managed policy ARNs to
-    /// their tags.
+    /// their tags (a policy not in it: tags not read, see
+    /// [`ActualPolicy::tags_read`]).
     pub fn from_snapshot(snapshot: &Value, policy_tags: &HashMap<String, Tags>) -> ActualAccount {
         let mut a = ActualAccount::default();
         let principal = |v: &Value, name_key: &str, inline_key: &str| ActualPrincipal {
@@ -163,6 +169,7 @@ impl ActualAccount {
                     name,
                     path: s(p, "Path").to_owned(),
                     tags: policy_tags.get(&arn).cloned().unwrap_or_default(),
+                    tags_read: policy_tags.contains_key(&arn),
                     document,
                     versions: ids.iter().map(|v| s(v, "VersionId").to_owned()).collect(),
                     older: versions

@@ -440,21 +440,33 @@ fn update_policy(
     document: Value,
     report: &mut Report,
 ) {
-    let missing = missing_tags(&have.tags, want_tags);
+    let new_document = !same_doc(&have.document, &document);
+    // Tags not read (a policy under the IAM path of ours): written again
+    // with every new document, so that a temporary grant's new expiry
+    // (always in its document) is in its tag too.
+    let missing = match (have.tags_read, new_document) {
+        (true, _) => missing_tags(&have.tags, want_tags),
+        (false, true) => want_tags.clone(),
+        (false, false) => Tags::new(),
+    };
     if !missing.is_empty() {
         report.change(Change::TagPolicy {
             arn: have.arn.clone(),
             tags: missing,
         });
     }
-    let extra = extra_tags(&have.tags, want_tags);
+    let extra = if have.tags_read {
+        extra_tags(&have.tags, want_tags)
+    } else {
+        Vec::new()
+    };
     if !extra.is_empty() {
         report.change(Change::UntagPolicy {
             arn: have.arn.clone(),
             keys: extra,
         });
     }
-    if !same_doc(&have.document, &document) {
+    if new_document {
         // A version already holding the document (a lost reply's create, or
         // an earlier default): made the default, no duplicate pushed.
         let reuse = have

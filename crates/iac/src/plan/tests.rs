@@ -294,6 +294,26 @@ fn policies_under_our_path_are_ours_without_their_tags() {
             "delete policy t-gone",
         ]
     );
+    // Its tags not read (none asked for under our path) and its document as
+    // wanted: nothing to do, no tag compared. Read, and missing: tagged.
+    let snapshot = account(
+        vec![],
+        vec![policy("t-read", "/iamctl/t/", read_doc())],
+        vec![],
+    );
+    let p = run(&d, &snapshot, &[], &PlanOptions::default());
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/iamctl/t/t-read");
+    let p = run(
+        &d,
+        &snapshot,
+        &[(arn.as_str(), Tags::new())],
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        summaries(&p),
+        ["tag policy t-read iamctl:key=read,iamctl:team=t,managed-by=iamctl"]
+    );
     // The same name at `/` without our tags is somebody else's.
     let snapshot = account(vec![], vec![policy("t-read", "/", read_doc())], vec![]);
     let p = run(&d, &snapshot, &[], &PlanOptions::default());
