@@ -14,11 +14,11 @@ use iamctl_policy::eval::{
     Statement,
 };
 use jiff::Timestamp;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use iamctl_config::{rfc3339, DesiredAccount};
 
-use crate::plan::{AccessChange, Change, Kind, Plan, RiskyAction, Warning};
+use crate::plan::{AccessChange, Plan, RiskyAction, Warning};
 
 /// What `p`'s changes do, added to it: each principal's effective-access
 /// change and the new privilege-escalation paths (`snapshot` is the account
@@ -32,7 +32,7 @@ pub fn add_effects(p: &mut Plan, desired: &DesiredAccount, snapshot: &Value, now
         .values()
         .filter_map(|p| p.expires.map(|e| (p.arn.clone(), e)))
         .collect();
-    let after = apply_to_snapshot(snapshot, &p.changes, &desired.account_id);
+    let after = crate::memory::after_changes(snapshot, &p.changes, &desired.account_id);
     p.access = access_changes(snapshot, &after, now, &expiries);
     match iamctl_policy::escalation::new_paths(snapshot, &after) {
         Ok(paths) => p.escalations = paths.iter().map(escalation_sentence).collect(),
@@ -91,201 +91,6 @@ pub fn escalation_sentence(p: &iamctl_policy::escalation::EscalationPath) -> Str
         },
         steps.join("; ")
     )
-}
-
-fn list_mut<'a>(v: &'a mut Value, k: &str) -> &'a mut Vec<Value> {
-    if !v.get(k).is_some_and(Value::is_array) {
-        v[k] = json!([]);
-    }
-    v[k].as_array_mut().expect("just made an array")
-}
-
-fn find<'a>(v: &'a mut Value, list: &str, key: &str, name: &str) -> Option<&'a mut Value> {
-    list_mut(v, list)
-        .iter_mut()
-        .find(|e| e.get(key).and_then(Value::as_str) == Some(name))
-}
-
-fn detail(kind: Kind) -> (&'static str, &'static str, &'static str) {
-    match kind {
-        Kind::User => ("UserDetailList", "UserName", "UserPolicyList"),
-        Kind::Role => ("RoleDetailList", "RoleName", "RolePolicyList"),
-        Kind::Group => ("GroupDetailList", "GroupName", "GroupPolicyList"),
-    }
-}
-
-/// The snapshot as it will be after `changes`.
-pub fn apply_to_snapshot(snapshot: &Value, changes: &[Change], account_id: &str) -> Value {
-    let mut s = snapshot.clone();
-    for c in changes {
-        match c {
-            Change::CreatePolicy {
-                name,
-                arn,
-                path,
-                document,
-                ..
-            } => list_mut(&mut s, "Policies").push(json!({
-                "PolicyName": name, "Arn": arn, "Path": path, "DefaultVersionId": "v1",
-                "PolicyVersionList": [{"Document": document, "VersionId": "v1", "IsDefaultVersion": true}]
-            })),
-            Change::UpdatePolicy { arn, new, .. } => {
-                if let Some(p) = find(&mut s, "Policies", "Arn", arn) {
-                    p["PolicyVersionList"] =
-                        json!([{"Document": new, "VersionId": "next", "IsDefaultVersion": true}]);
-                }
-            }
-            Change::DeletePolicy { arn, .. } => {
-                list_mut(&mut s, "Policies").retain(|p| p["Arn"] != arn.as_str())
-            }
-            Change::CreateUser { name, path, tags } => list_mut(&mut s, "UserDetailList").push(json!({
-                "UserName": name, "Path": path,
-                "Arn": format!("arn:aws:iam::{account_id}:user{path}{name}"),
-                "Tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
-                "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": []
-            })),
-            Change::CreateRole {
-                name, path, trust, tags, ..
-            } => list_mut(&mut s, "RoleDetailList").push(json!({
-                "RoleName": name, "Path": path,
-                "Arn": format!("arn:aws:iam::{account_id}:role{path}{name}"),
-                "AssumeRolePolicyDocument": trust,
-                "Tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
-                "AttachedManagedPolicies": [], "RolePolicyList": []
-            })),
-            Change::CreateGroup { name, path } => list_mut(&mut s, "GroupDetailList").push(json!({
-                "GroupName": name, "Path": path,
-                "Arn": format!("arn:aws:iam::{account_id}:group{path}{name}"),
-                "AttachedManagedPolicies": [], "GroupPolicyList": []
-            })),
-            Change::UpdateTrust { name, new, .. } => {
-                if let Some(r) = find(&mut s, "RoleDetailList", "RoleName", name) {
-                    r["AssumeRolePolicyDocument"] = new.clone();
-                }
-            }
-            Change::SetBoundary { kind, name, arn } => {
-                let (l, k, _) = detail(*kind);
-                if let Some(p) = find(&mut s, l, k, name) {
-                    match arn {
-                        Some(a) => {
-                            p["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": a})
-                        }
-                        None => {
-                            if let Some(o) = p.as_object_mut() {
-                                o.remove("PermissionsBoundary");
-                            }
-                        }
-                    }
-                }
-            }
-            Change::AddMember { group, user } => {
-                if let Some(u) = find(&mut s, "UserDetailList", "UserName", user) {
-                    list_mut(u, "GroupList").push(json!(group));
-                }
-            }
-            Change::RemoveMember { group, user } => {
-                if let Some(u) = find(&mut s, "UserDetailList", "UserName", user) {
-                    list_mut(u, "GroupList").retain(|g| g != group.as_str());
-                }
-            }
-            Change::Attach { kind, name, arn } => {
-                let (l, k, _) = detail(*kind);
-                if let Some(p) = find(&mut s, l, k, name) {
-                    list_mut(p, "AttachedManagedPolicies").push(json!({
-                        "PolicyName": arn.rsplit('/').next().unwrap_or(arn), "PolicyArn": arn
-                    }));
-                }
-            }
-            Change::Detach { kind, name, arn } => {
-                let (l, k, _) = detail(*kind);
-                if let Some(p) = find(&mut s, l, k, name) {
-                    list_mut(p, "AttachedManagedPolicies").retain(|a| a["PolicyArn"] != arn.as_str());
-                }
-            }
-            Change::PutInline {
-                kind,
-                name,
-                policy,
-                document,
-                ..
-            } => {
-                let (l, k, il) = detail(*kind);
-                if let Some(p) = find(&mut s, l, k, name) {
-                    let inline = list_mut(p, il);
-                    inline.retain(|i| i["PolicyName"] != policy.as_str());
-                    inline.push(json!({"PolicyName": policy, "PolicyDocument": document}));
-                }
-            }
-            Change::DeleteInline { kind, name, policy } => {
-                let (l, k, il) = detail(*kind);
-                if let Some(p) = find(&mut s, l, k, name) {
-                    list_mut(p, il).retain(|i| i["PolicyName"] != policy.as_str());
-                }
-            }
-            Change::DeleteUser { name } => {
-                list_mut(&mut s, "UserDetailList").retain(|u| u["UserName"] != name.as_str())
-            }
-            Change::DeleteRole { name } => {
-                list_mut(&mut s, "RoleDetailList").retain(|r| r["RoleName"] != name.as_str())
-            }
-            Change::DeleteGroup { name } => {
-                list_mut(&mut s, "GroupDetailList").retain(|g| g["GroupName"] != name.as_str());
-                for u in list_mut(&mut s, "UserDetailList") {
-                    list_mut(u, "GroupList").retain(|g| g != name.as_str());
-                }
-            }
-            Change::Tag { kind, name, tags } => {
-                let (l, k, _) = detail(*kind);
-                if let Some(p) = find(&mut s, l, k, name) {
-                    let list = list_mut(p, "Tags");
-                    for (key, value) in tags {
-                        list.retain(|t| t["Key"] != key.as_str());
-                        list.push(json!({"Key": key, "Value": value}));
-                    }
-                }
-            }
-            Change::Untag { kind, name, keys } => {
-                let (l, k, _) = detail(*kind);
-                if let Some(p) = find(&mut s, l, k, name) {
-                    list_mut(p, "Tags").retain(|t| {
-                        !keys.iter().any(|key| t["Key"] == key.as_str())
-                    });
-                }
-            }
-            Change::TagPolicy { .. } | Change::UntagPolicy { .. } | Change::UpdateRole { .. } => {}
-            Change::MovePolicy {
-                name,
-                old_arn,
-                path,
-                arn,
-                document,
-                ..
-            } => {
-                list_mut(&mut s, "Policies").retain(|p| p["Arn"] != old_arn.as_str());
-                for l in ["UserDetailList", "RoleDetailList", "GroupDetailList"] {
-                    for e in list_mut(&mut s, l) {
-                        list_mut(e, "AttachedManagedPolicies")
-                            .retain(|a| a["PolicyArn"] != old_arn.as_str());
-                    }
-                }
-                list_mut(&mut s, "Policies").push(json!({
-                    "PolicyName": name, "Arn": arn, "Path": path, "DefaultVersionId": "v1",
-                    "PolicyVersionList": [{"Document": document, "VersionId": "v1", "IsDefaultVersion": true}]
-                }));
-            }
-            Change::UpdatePath { kind, name, path } => {
-                let (l, k, _) = detail(*kind);
-                if let Some(p) = find(&mut s, l, k, name) {
-                    p["Path"] = json!(path);
-                    p["Arn"] = json!(format!(
-                        "arn:aws:iam::{account_id}:{}{path}{name}",
-                        kind.as_str()
-                    ));
-                }
-            }
-        }
-    }
-    s
 }
 
 /// How one action reaches a principal.

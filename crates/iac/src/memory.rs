@@ -35,6 +35,7 @@ use crate::backend::{
     AuthorizationDetails, BackendError, BackendResult, ErrorKind, IamBackend, NewPolicy, NewRole,
     PolicyVersion, PrincipalKind, Tags,
 };
+use crate::plan::Change;
 
 mod faults;
 mod gaad;
@@ -1118,6 +1119,15 @@ impl MemoryAccount {
     }
 }
 
+/// The account `snapshot` describes (GetAccountAuthorizationDetails' JSON)
+/// as it will be once `changes` are made (see
+/// [`MemoryBackend::make_changes`]), in the same shape.
+pub fn after_changes(snapshot: &Value, changes: &[Change], account_id: &str) -> Value {
+    let b = MemoryBackend::from_snapshot_with(Some(account_id), snapshot, &HashMap::new());
+    b.make_changes(changes);
+    b.snapshot()
+}
+
 /// What a call is about: what a concurrent removal (a `NotFound` fault)
 /// removes before it runs.
 #[derive(Debug, Clone)]
@@ -1373,6 +1383,46 @@ impl MemoryBackend {
     /// counting a call.
     pub fn snapshot(&self) -> Value {
         gaad::write(&self.lock().account)
+    }
+
+    /// Makes `changes` as apply does ([`crate::apply::execute`]), in phase
+    /// order; the ones IAM refuses (a quota, something missing) are left out
+    /// and the others still made: what a plan leads to, as far as IAM lets
+    /// it. AWS-managed policies the changes name that the account lacks
+    /// become attachable first, without a document (as a `--local-only`
+    /// snapshot has them). Returns the refused changes with their errors.
+    pub fn make_changes(&self, changes: &[Change]) -> Vec<(String, BackendError)> {
+        self.edit(|a| {
+            for arn in changes.iter().filter_map(Change::policy_arn) {
+                if arn.split(':').nth(4) == Some("aws") && !a.policies.contains_key(arn) {
+                    let rest = arn.split_once(":policy").map_or("/", |(_, r)| r);
+                    let (path, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+                    a.add_aws_policy_at(&format!("{path}/"), name, None);
+                }
+            }
+        });
+        let mut ordered: Vec<&Change> = changes.iter().collect();
+        ordered.sort_by_key(|c| c.phase());
+        ordered
+            .into_iter()
+            .filter_map(|c| {
+                futures::executor::block_on(crate::apply::execute(self, c))
+                    .err()
+                    .map(|e| (c.summary(), e))
+            })
+            .collect()
+    }
+
+    /// The tags of every customer-managed policy, by ARN (what ListPolicyTags
+    /// answers), without counting calls.
+    pub fn policy_tags_by_arn(&self) -> HashMap<String, Tags> {
+        self.lock()
+            .account
+            .policies
+            .values()
+            .filter(|p| !p.aws_managed)
+            .map(|p| (p.arn.clone(), p.tags.clone()))
+            .collect()
     }
 
     /// Runs one call: counts it, applies its fault, runs `effect`.

@@ -1,5 +1,5 @@
-//! Plans, without AWS: a plan applied to a snapshot (`apply_to_snapshot`)
-//! must leave nothing to plan, drift is planned back, removals are planned,
+//! Plans, without AWS: a plan applied (by apply, on a memory account seeded
+//! from a snapshot) must leave nothing to plan, drift is planned back, removals are planned,
 //! and what is not ours is left alone.
 
 use std::collections::HashMap;
@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::access::{access_changes, apply_to_snapshot};
+use crate::access::access_changes;
+use crate::memory::{after_changes, MemoryBackend};
 use crate::plan::{cleanup_plan, plan, ActualAccount, Change, PlanOptions};
 use iamctl_config::*;
 
@@ -25,20 +26,19 @@ fn empty() -> Value {
     json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []})
 }
 
-/// The tags `CreatePolicy`/`TagPolicy` changes give, as `ListPolicyTags` would.
-fn policy_tags(changes: &[Change], mut tags: HashMap<String, Tags>) -> HashMap<String, Tags> {
-    for c in changes {
-        match c {
-            Change::CreatePolicy { arn, tags: t, .. } => {
-                tags.insert(arn.clone(), t.clone());
-            }
-            Change::TagPolicy { arn, tags: t } => {
-                tags.entry(arn.clone()).or_default().extend(t.clone());
-            }
-            _ => {}
-        }
-    }
-    tags
+/// `changes` carried out by apply on a memory account holding `snapshot`
+/// (its policies tagged `tags`): the account after, and its policies' tags
+/// as `ListPolicyTags` answers them.
+fn applied(
+    snapshot: &Value,
+    tags: &HashMap<String, Tags>,
+    changes: &[Change],
+    account: &str,
+) -> (Value, HashMap<String, Tags>) {
+    let b = MemoryBackend::from_snapshot_with(Some(account), snapshot, tags);
+    let refused = b.make_changes(changes);
+    assert!(refused.is_empty(), "IAM refuses: {refused:?}");
+    (b.snapshot(), b.policy_tags_by_arn())
 }
 
 fn seed001() -> DesiredAccount {
@@ -56,8 +56,7 @@ fn converge(
     let actual = ActualAccount::from_snapshot(snapshot, &tags);
     let p = plan(desired, &actual, &HashMap::new(), &PlanOptions::default());
     assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
-    let after = apply_to_snapshot(snapshot, &p.changes, &desired.account_id);
-    (after, policy_tags(&p.changes, tags))
+    applied(snapshot, &tags, &p.changes, &desired.account_id)
 }
 
 #[test]
@@ -157,7 +156,7 @@ fn drift_is_planned_back() {
     );
     let access = access_changes(
         &after,
-        &apply_to_snapshot(&after, &p.changes, &d.account_id),
+        &after_changes(&after, &p.changes, &d.account_id),
         now(),
         &HashMap::new(),
     );
@@ -264,8 +263,7 @@ fn temporary_grants_expire_in_aws_and_cleanup_finds_them_by_tags() {
         create.0["Statement"][0]["Condition"]["DateLessThan"]["aws:CurrentTime"],
         "2025-11-30T23:59:59Z"
     );
-    let after = apply_to_snapshot(&snap, &p.changes, &d.account_id);
-    let tags = policy_tags(&p.changes, HashMap::new());
+    let (after, tags) = applied(&snap, &HashMap::new(), &p.changes, &d.account_id);
     let actual = ActualAccount::from_snapshot(&after, &tags);
     // Before the expiry there is nothing to clean up; after it, detach and delete.
     assert!(cleanup_plan("prod", &d.account_id, &actual, before).is_empty());
@@ -499,7 +497,7 @@ fn removing_a_grant_detaches_exactly_what_iamctl_attached() {
             "attach ReadOnlyAccess to user user1",
         ]
     );
-    let after = apply_to_snapshot(&snapshot, &p.changes, &d.account_id);
+    let (after, _) = applied(&snapshot, &HashMap::new(), &p.changes, &d.account_id);
     let again = plan(
         &d,
         &ActualAccount::from_snapshot(&after, &HashMap::new()),
@@ -530,19 +528,16 @@ fn removing_a_grant_detaches_exactly_what_iamctl_attached() {
             "untag user user1 iamctl:attached:aws/ReadOnlyAccess",
         ]
     );
-    let last = apply_to_snapshot(&after, &p.changes, &d.account_id);
+    let (last, _) = applied(&after, &HashMap::new(), &p.changes, &d.account_id);
     // user1 and user2 hold exactly what they held before iamctl.
+    // (Compared as the planner reads them: the memory account writes IDs
+    // and dates the hand-written snapshot lacks.)
+    let (last, before) = (
+        ActualAccount::from_snapshot(&last, &HashMap::new()),
+        ActualAccount::from_snapshot(&before, &HashMap::new()),
+    );
     for name in ["user1", "user2"] {
-        let find = |v: &Value| {
-            v["UserDetailList"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|u| u["UserName"] == name)
-                .cloned()
-                .unwrap()
-        };
-        assert_eq!(find(&last), find(&before), "{name}");
+        assert_eq!(last.users[name], before.users[name], "{name}");
     }
 }
 

@@ -4,14 +4,14 @@
 //! are the same model, validate, and plan no changes against the account.
 //! And random configurations (custom, managed and existing keys, users,
 //! roles with trusts and settings, permanent and temporary grants, S3 users)
-//! applied to an account with `apply_to_snapshot` import back to files that
+//! applied to an account (by apply, on a memory account) import back to files that
 //! plan no changes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use iamctl_config::*;
-use iamctl_iac::access::apply_to_snapshot;
 use iamctl_iac::import::{import, Options, RoleSettings};
+use iamctl_iac::memory::MemoryBackend;
 use iamctl_iac::plan::{
     plan, role_settings, ActualAccount, Change, PlanOptions, TAG_ROLE_SETTINGS,
 };
@@ -533,7 +533,7 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------
-// Random configurations applied (plan, then `apply_to_snapshot`), imported.
+// Random configurations applied (plan, then apply on a memory account), imported.
 
 #[derive(Debug, Clone)]
 enum KeySpec {
@@ -858,39 +858,36 @@ fn check_applied(spec: &ConfigSpec) -> Result<(), TestCaseError> {
         p.conflicts,
         shown_config
     );
-    let mut snapshot = apply_to_snapshot(&before, &p.changes, ACCOUNT);
-    let mut tags: HashMap<String, Tags> = HashMap::new();
-    let mut settings = BTreeMap::new();
-    for c in &p.changes {
-        match c {
-            Change::CreatePolicy { arn, tags: t, .. } => {
-                tags.insert(arn.clone(), t.clone());
-            }
-            Change::CreateRole {
-                name,
-                description,
-                max_session_duration,
-                ..
-            } => {
-                // As GetRole answers: IAM's default maximum session is one hour.
-                let s = RoleSettings {
-                    description: description.clone(),
-                    max_session_duration: Some(max_session_duration.unwrap_or(3600)),
-                };
-                settings.insert(name.clone(), s);
-            }
-            _ => {}
-        }
-    }
-    // The AWS-managed policies attached, as GetAccountAuthorizationDetails lists them.
-    let text = snapshot.to_string();
-    for (arn, doc) in sources() {
-        if text.contains(&format!("\"{arn}\"")) {
-            snapshot["Policies"].as_array_mut().expect("policies").push(json!({
-                "PolicyName": arn.rsplit('/').next(), "Path": "/", "Arn": arn, "DefaultVersionId": "v1",
-                "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": doc}]}));
-        }
-    }
+    // Applied by apply, on a memory account holding `before` and the
+    // AWS-managed policies (listed in GetAccountAuthorizationDetails when
+    // attached).
+    let b = MemoryBackend::from_snapshot_with(Some(ACCOUNT), &before, &HashMap::new())
+        .with_aws_policies(AWS_MANAGED.iter().map(|n| {
+            let doc = sources()[&format!("arn:aws:iam::aws:policy/{n}")].clone();
+            (*n, doc)
+        }));
+    let refused = b.make_changes(&p.changes);
+    prop_assert!(
+        refused.is_empty(),
+        "IAM refuses: {:?}\n{}",
+        refused,
+        shown_config
+    );
+    let snapshot = b.snapshot();
+    let tags = b.policy_tags_by_arn();
+    // As GetRole answers: IAM's default maximum session is one hour.
+    let settings: BTreeMap<String, RoleSettings> = b
+        .state()
+        .roles
+        .values()
+        .map(|r| {
+            let s = RoleSettings {
+                description: r.description.clone(),
+                max_session_duration: Some(r.max_session_duration.unwrap_or(3600)),
+            };
+            (r.name.clone(), s)
+        })
+        .collect();
     let actual = ActualAccount::from_snapshot(&snapshot, &tags);
     let o = Options {
         env: "test".into(),

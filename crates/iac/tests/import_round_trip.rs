@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use iamctl_config::*;
-use iamctl_iac::access::apply_to_snapshot;
 use iamctl_iac::import::{account_in, import, Imported, Options, RoleSettings, Warning};
+use iamctl_iac::memory::after_changes as apply_to_snapshot;
 use iamctl_iac::plan::{plan, ActualAccount, Change, PlanOptions};
 use serde_json::{json, Value};
 

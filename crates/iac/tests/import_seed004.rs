@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use iamctl_config::*;
-use iamctl_iac::access::apply_to_snapshot;
 use iamctl_iac::import::{import, Options};
+use iamctl_iac::memory::after_changes as apply_to_snapshot;
 use iamctl_iac::plan::{plan, ActualAccount, Change, PlanOptions};
 use serde_json::{json, Value};
 
