@@ -12,7 +12,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use iamctl_config::{DesiredAccount, PolicyBody, Tags, TAG_TEAM};
 use serde_json::Value;
 
-use crate::backend::{BackendResult, IamBackend};
+use crate::backend::{BackendResult, ErrorKind, IamBackend};
 use crate::plan::{owned, ActualAccount};
 
 /// Requests in flight at once while reading one account.
@@ -24,10 +24,12 @@ const READ_CONCURRENCY: usize = 8;
 pub enum TagScope {
     /// Every customer-managed policy (import, cleanup, `--prune-teams`).
     All,
-    /// Only those that can be these teams': named `<team>-...` (as iamctl
-    /// names every policy it makes), named by the configuration (`existing`
-    /// keys, adopted names), or under the account's IAM path of ours
-    /// (`/iamctl/`). Another team's policies are left alone anyway (see
+    /// Only those that can be these teams' and are not known to be by their
+    /// path: named `<team>-...` (as iamctl names every policy it makes, and
+    /// an older iamctl made them at `/`) or named by the configuration
+    /// (`existing` keys, adopted names). A policy under the account's IAM
+    /// path of ours (`/iamctl/<team>/`) is its team's by that path and needs
+    /// no tag read. Another team's policies are left alone anyway (see
     /// `PlanOptions::teams`).
     Teams(BTreeSet<String>),
 }
@@ -37,18 +39,14 @@ impl TagScope {
         match self {
             TagScope::All => true,
             TagScope::Teams(teams) => {
-                let ours = if desired.iam_path == "/" {
-                    "/iamctl/"
-                } else {
-                    desired.iam_path.as_str()
-                };
-                path.starts_with(ours)
-                    || desired.policies.contains_key(name)
-                    || teams.iter().any(|t| {
-                        name.len() > t.len() + 1
-                            && name.starts_with(t.as_str())
-                            && name.as_bytes()[t.len()] == b'-'
-                    })
+                let by_path = desired.iam_path != "/" && path.starts_with(&desired.iam_path);
+                !by_path
+                    && (desired.policies.contains_key(name)
+                        || teams.iter().any(|t| {
+                            name.len() > t.len() + 1
+                                && name.starts_with(t.as_str())
+                                && name.as_bytes()[t.len()] == b'-'
+                        }))
             }
         }
     }
@@ -143,12 +141,20 @@ pub async fn read_account(
     calls += missing.len() * 2;
     let mut fetched: Vec<(String, Option<Value>)> = stream::iter(missing)
         .map(|arn| async move {
-            let doc = backend.policy_document(&arn).await.ok();
-            (arn, doc)
+            // A policy that does not exist (or that the deployer may not
+            // read) is the planner's to report; any other failure fails
+            // the read rather than pass for a missing policy.
+            match backend.policy_document(&arn).await {
+                Ok(doc) => Ok((arn, Some(doc))),
+                Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::AccessDenied) => {
+                    Ok((arn, None))
+                }
+                Err(e) => Err(e),
+            }
         })
         .buffer_unordered(READ_CONCURRENCY)
-        .collect()
-        .await;
+        .try_collect()
+        .await?;
     // In completion order: sorted, so the snapshot (and its fingerprint) is
     // the same for the same account.
     fetched.sort_by(|a, b| a.0.cmp(&b.0));
@@ -224,4 +230,110 @@ fn aws_managed_needed(snapshot: &Value, desired: &DesiredAccount) -> Vec<String>
         .into_iter()
         .filter(|a| !have.contains(a.as_str()) && a.contains(":aws:policy/"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+    use iamctl_config::{check, desired_state, Tags};
+    use serde_json::json;
+
+    use super::*;
+    use crate::backend::NewPolicy;
+    use crate::memory::{Fault, FaultSchedule, MemoryBackend};
+
+    const ACCOUNT: &str = "111111111111";
+    const RO: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+    /// Team `t` grants ReadOnlyAccess and a policy of its own to user `bo`.
+    fn desired() -> DesiredAccount {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (rel, text) in [
+            ("aws-accounts/t.yaml", "aws-accounts:\n  dev: \"111111111111\"\n"),
+            ("aws-policies/t.yaml", "aws-policies:\n  ro:\n    managed_policies: [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n  data:\n    custom_statements:\n      - effect: Allow\n        actions: [\"s3:GetObject\"]\n        resources: [\"*\"]\n"),
+            ("permanent-access/t.yaml", "permanent-access:\n  - users: [bo]\n    environments: [dev]\n    grants: [ro, data]\n"),
+            ("users/t.yaml", "users:\n  bo: {}\n"),
+        ] {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        let now = "2026-03-21T11:36:28Z".parse().expect("timestamp");
+        let (config, diags) = check(dir.path(), now);
+        assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+        desired_state(&config, "dev", now).expect("dev")
+    }
+
+    fn doc() -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]})
+    }
+
+    fn teams() -> TagScope {
+        TagScope::Teams(["t".to_owned()].into())
+    }
+
+    #[test]
+    fn reads_gaad_once_and_the_aws_managed_documents_the_plan_needs() {
+        let b = MemoryBackend::new(ACCOUNT).with_aws_policies([("ReadOnlyAccess", doc())]);
+        let read = block_on(read_account(&b, &desired(), None, &teams())).expect("read");
+        assert_eq!(read.sources.get(RO), Some(&doc()));
+        let calls = b.calls();
+        assert_eq!(calls.get("GetAccountAuthorizationDetails"), Some(&1));
+        assert_eq!(calls.get("GetPolicy"), Some(&1), "{calls:?}");
+        assert_eq!(read.calls, b.total_calls(), "{calls:?}");
+    }
+
+    /// A throttled (or otherwise failed) read of a document the plan needs
+    /// fails the read: taken for a missing policy, it would block the grant
+    /// as a conflict.
+    #[test]
+    fn a_failed_document_read_fails_the_read() {
+        for fault in [Fault::Throttled, Fault::LostReply] {
+            let b = MemoryBackend::new(ACCOUNT).with_aws_policies([("ReadOnlyAccess", doc())]);
+            b.set_faults(FaultSchedule::none().on("GetPolicy", 0, fault));
+            let err =
+                block_on(read_account(&b, &desired(), None, &teams())).expect_err("the read fails");
+            assert!(err.kind.transient(), "{fault:?}: {err:?}");
+        }
+    }
+
+    /// A policy that does not exist is the planner's to report.
+    #[test]
+    fn a_missing_aws_managed_policy_is_left_to_the_planner() {
+        let b = MemoryBackend::new(ACCOUNT);
+        let read = block_on(read_account(&b, &desired(), None, &teams())).expect("read");
+        assert!(read.sources.is_empty());
+    }
+
+    /// Policies under the IAM path of ours are their team's by that path: no
+    /// ListPolicyTags; one of the team's name at `/` (an older iamctl's) is
+    /// read, and another's policy is not.
+    #[test]
+    fn tags_are_read_only_for_policies_not_known_by_their_path() {
+        let b = MemoryBackend::new(ACCOUNT).with_aws_policies([("ReadOnlyAccess", doc())]);
+        let d = desired();
+        let text = doc().to_string();
+        let tags = Tags::new();
+        for (name, path) in [
+            ("t-data", "/iamctl/t/"),
+            ("t-old", "/"),
+            ("other-thing", "/"),
+        ] {
+            b.edit(|a| {
+                a.create_policy(&NewPolicy {
+                    name,
+                    path,
+                    document: &text,
+                    description: None,
+                    tags: &tags,
+                })
+            })
+            .expect("seed");
+        }
+        block_on(read_account(&b, &d, None, &teams())).expect("read");
+        assert_eq!(b.calls().get("ListPolicyTags"), Some(&1), "{:?}", b.calls());
+        b.reset_calls();
+        block_on(read_account(&b, &d, None, &TagScope::All)).expect("read");
+        assert_eq!(b.calls().get("ListPolicyTags"), Some(&3), "{:?}", b.calls());
+    }
 }
