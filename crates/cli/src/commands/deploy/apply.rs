@@ -1,0 +1,174 @@
+//! `iamctl apply`: plan again (or check a saved plan against a fresh one),
+//! confirm, apply, then write the master copy.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use clap::Args;
+use iamctl_config::{Config, DesiredAccount};
+use iamctl_iac::plan::{Plan, PlanFile};
+use iamctl_iac::render::{self};
+use jiff::Timestamp;
+
+use super::master_copy::finish_master_copy;
+use super::plan_file::{check_saved, read_plan_file};
+use super::run::{apply_plans, failed_changes, outcome_json, with_clients};
+use super::target::{
+    load_config, make_plan, now_of, plan_options, read_all, tag_scope, targets, TargetArgs,
+};
+use crate::ctx::Ctx;
+use crate::error::{CmdResult, CommandError};
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Changes in flight at once, per account.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// How long to wait for another apply or cleanup of the same account to
+    /// finish (`30s`, `5m`; default: do not wait). Needs `master_copy`.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::commands::iac::parse_wait)]
+    pub lock_timeout: crate::commands::iac::Wait,
+    /// Apply this saved plan: refused unless it was made from this
+    /// configuration, the accounts are unchanged, and its changes are those a
+    /// fresh plan makes.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+}
+
+pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
+    let now = now_of(ctx, &a.target)?;
+    let config = load_config(&a.target.dir, now)?;
+    let desired = targets(&config, &a.target, now)?;
+    let saved: Option<PlanFile> = match &a.plan {
+        Some(path) => Some(read_plan_file(path, &a.target.dir)?),
+        None => None,
+    };
+    // `--env` picks those environments' parts of a saved plan.
+    let saved = saved.map(|mut file| {
+        file.plans
+            .retain(|p| a.target.envs.is_empty() || a.target.envs.contains(&p.environment));
+        file.plans
+    });
+    let desired = match &saved {
+        Some(plans) => desired
+            .into_iter()
+            .filter(|d| plans.iter().any(|p| p.environment == d.environment))
+            .collect(),
+        None => desired,
+    };
+    // One apply per account at a time: a lock in the master-copy bucket.
+    let locks = match &config.settings.master_copy {
+        Some(m) => {
+            crate::commands::iac::lock_accounts(ctx, &m.value, &desired, a.lock_timeout.0, "apply")
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let result = apply_locked(ctx, &a, &config, desired, saved, now).await;
+    crate::commands::iac::unlock(ctx, locks).await;
+    result
+}
+
+/// `apply` once the accounts are locked.
+pub(super) async fn apply_locked(
+    ctx: &Ctx,
+    a: &ApplyArgs,
+    config: &Config,
+    desired: Vec<DesiredAccount>,
+    saved: Option<Vec<Plan>>,
+    now: Timestamp,
+) -> CmdResult {
+    let targets = read_all(
+        ctx,
+        desired,
+        a.target.team.as_deref(),
+        &tag_scope(config, &a.target),
+    )
+    .await?;
+    let plans: Vec<Plan> = targets
+        .iter()
+        .map(|t| make_plan(t, &plan_options(config, &a.target), now))
+        .collect();
+    if let Some(saved) = &saved {
+        check_saved(saved, &plans, &targets)?;
+    }
+    // A conflict blocks only the changes that depend on it (listed as
+    // blocked); the others are applied, and the command fails at the end.
+    let conflicts: usize = plans.iter().map(|p| p.conflicts.len()).sum();
+    let blocked: usize = plans.iter().map(|p| p.blocked.len()).sum();
+    let changed: BTreeSet<String> = plans
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.environment.clone())
+        .collect();
+    let mut outcomes = Vec::new();
+    if changed.is_empty() {
+        if conflicts > 0 {
+            eprint!("{}", render::text(&plans));
+        } else {
+            ctx.status("no changes: every account matches the configuration");
+        }
+    } else {
+        eprint!("{}", render::text(&plans));
+        ctx.confirm("apply these changes?")?;
+        outcomes = apply_plans(
+            ctx,
+            with_clients(plans.clone(), &targets),
+            usize::from(a.concurrency),
+        )
+        .await;
+    }
+    let mut master_written = None;
+    let result = match failed_changes(&outcomes, "apply") {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let r = unresolved(conflicts, blocked, &changed);
+            if r.is_ok() {
+                if let Some(master) = &config.settings.master_copy {
+                    let written = finish_master_copy(ctx, master, a, &targets, &changed, now).await;
+                    master_written = Some(written.is_ok());
+                    written
+                } else {
+                    r
+                }
+            } else {
+                r
+            }
+        }
+    };
+    if ctx.json() {
+        ctx.changed(outcome_json(
+            "apply",
+            &plans,
+            &outcomes,
+            &result,
+            master_written,
+        ))?;
+    }
+    result
+}
+
+/// The error for conflicts left unresolved, saying what was applied.
+pub(super) fn unresolved(
+    conflicts: usize,
+    blocked: usize,
+    changed: &BTreeSet<String>,
+) -> CmdResult {
+    if conflicts > 0 {
+        let what = match (blocked, changed.is_empty()) {
+            (0, true) => "nothing was applied".to_owned(),
+            (0, false) => "every other change was applied".to_owned(),
+            (n, true) => format!("the {n} change(s) that depend on them were not applied"),
+            (n, false) => format!(
+                "the {n} change(s) that depend on them were not applied; every other change was"
+            ),
+        };
+        return Err(CommandError::failure_help(
+            format!("{conflicts} conflict(s) left unresolved; {what}"),
+            "resolve them in the configuration, or pass `--adopt` for resources iamctl should take over, and run `iamctl apply` again",
+        ));
+    }
+    Ok(())
+}
