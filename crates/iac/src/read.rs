@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
-use iamctl_config::{DesiredAccount, PolicyBody, Tags, TAG_TEAM};
+use iamctl_config::{path_team, DesiredAccount, PolicyBody, Tags, TAG_TEAM};
 use serde_json::Value;
 
 use crate::backend::{BackendResult, ErrorKind, IamBackend};
@@ -173,11 +173,21 @@ pub async fn read_account(
     }
     let mut actual = ActualAccount::from_snapshot(&snapshot, &policy_tags);
     if let Some(team) = team {
-        // Another team's resources are not ours to touch.
-        let other = |t: &Tags| t.get(TAG_TEAM).is_some_and(|v| v.as_str() != team);
-        actual.users.retain(|_, u| !other(&u.tags));
-        actual.roles.retain(|_, r| !other(&r.tags));
-        actual.policies.retain(|_, p| !other(&p.tags));
+        // Another team's resources are not ours to touch: by their team
+        // tag, else (policies and groups) by their path under ours.
+        let iam_path = desired.iam_path.as_str();
+        let other = |t: &Tags, path: Option<&str>| match t.get(TAG_TEAM) {
+            Some(v) => v.as_str() != team,
+            None => path
+                .and_then(|p| path_team(iam_path, p))
+                .is_some_and(|v| v != team),
+        };
+        actual.users.retain(|_, u| !other(&u.tags, None));
+        actual.roles.retain(|_, r| !other(&r.tags, None));
+        actual
+            .policies
+            .retain(|_, p| !other(&p.tags, Some(&p.path)));
+        actual.groups.retain(|_, g| !other(&g.tags, Some(&g.path)));
     }
     Ok(AccountRead {
         snapshot,
@@ -335,5 +345,41 @@ mod tests {
         b.reset_calls();
         block_on(read_account(&b, &d, None, &TagScope::All)).expect("read");
         assert_eq!(b.calls().get("ListPolicyTags"), Some(&3), "{:?}", b.calls());
+    }
+
+    /// With `--team`, another team's policies and groups are left out, known
+    /// by their path when their tags were not read.
+    #[test]
+    fn another_teams_path_is_left_out_with_team() {
+        let b = MemoryBackend::new(ACCOUNT);
+        let text = doc().to_string();
+        let tags = Tags::new();
+        for (name, path) in [("t-data", "/iamctl/t/"), ("data-lake", "/iamctl/data/")] {
+            b.edit(|a| {
+                a.create_policy(&NewPolicy {
+                    name,
+                    path,
+                    document: &text,
+                    description: None,
+                    tags: &tags,
+                })
+            })
+            .expect("seed");
+        }
+        for (group, path) in [("t-ops", "/iamctl/t/"), ("data-ops", "/iamctl/data/")] {
+            block_on(b.create_group(group, path)).expect("group");
+        }
+        let read = block_on(read_account(&b, &desired(), Some("t"), &teams())).expect("read");
+        let policies: Vec<&str> = read
+            .actual
+            .policies
+            .values()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(policies, ["t-data"]);
+        let groups: Vec<&String> = read.actual.groups.keys().collect();
+        assert_eq!(groups, ["t-ops"]);
+        let read = block_on(read_account(&b, &desired(), None, &teams())).expect("read");
+        assert_eq!(read.actual.policies.len(), 2);
     }
 }
