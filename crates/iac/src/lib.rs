@@ -8,11 +8,13 @@
 //! - [`import`]: an account's state as a configuration.
 //! - [`read`]: one account read through a backend; [`apply`]: a plan
 //!   carried out through one, phase by phase.
-//! - [`render`]: plans as text, markdown or JSON.
+//! - [`render`]: plans as text, markdown or JSON; [`checks`]: `plan
+//!   --check`, the policy checks over the documents a plan would write.
 
 pub mod access;
 pub mod apply;
 pub mod backend;
+pub mod checks;
 pub mod import;
 pub mod memory;
 pub mod plan;

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use iamctl_iac::plan::{Change, Plan, PlanFile};
+use iamctl_iac::checks::{check_plans, checks_text, Checked};
+use iamctl_iac::plan::{Plan, PlanFile};
 use iamctl_iac::render::{self, Format};
-use serde_json::Value;
 
 use super::plan_file::config_sha256;
 use super::target::{
@@ -62,111 +62,13 @@ pub enum PlanCheck {
     NoPublicAccess,
 }
 
-/// One document a plan would write, checked: where, which check, the report.
-pub(super) struct Checked {
-    what: String,
-    check: &'static str,
-    report: iamctl_policy::check::Report,
-}
-
-/// Runs `checks` on every policy document the plans would write.
-pub(super) fn check_plans(plans: &[Plan], checks: &[PlanCheck]) -> CmdResult<Vec<Checked>> {
-    use iamctl_policy::check::{self, CheckType, Doc};
-    const EMPTY: &str = r#"{"Version": "2012-10-17", "Statement": []}"#;
-    let parse = |what: &str, v: &Value| {
-        Doc::parse(what, &render::pretty(v)).map_err(|e| CommandError {
-            kind: crate::error::Kind::InvalidInput,
-            report: miette::Report::new(e),
-        })
-    };
-    let mut out = Vec::new();
-    for p in plans {
-        for c in &p.changes {
-            let Some((old, new)) = c.documents() else {
-                continue;
-            };
-            let (what, trust) = match c {
-                Change::CreatePolicy { name, .. }
-                | Change::UpdatePolicy { name, .. }
-                | Change::MovePolicy { name, .. } => (format!("policy {name}"), false),
-                Change::PutInline {
-                    kind, name, policy, ..
-                } => (
-                    format!("inline policy {policy} of {} {name}", kind.as_str()),
-                    false,
-                ),
-                Change::CreateRole { name, .. } | Change::UpdateTrust { name, .. } => {
-                    (format!("trust policy of role {name}"), true)
-                }
-                _ => continue,
-            };
-            let what = format!("{} ({}): {what}", p.environment, p.account_id);
-            let new_doc = parse(&what, new)?;
-            if checks.contains(&PlanCheck::NoNewAccess) && !trust {
-                let base = match old {
-                    Some(v) => parse(&format!("{what} (now)"), v)?,
-                    None => Doc::parse(&format!("{what} (none now)"), EMPTY).map_err(|e| {
-                        CommandError::failure(format!("cannot read the empty policy: {e}"))
-                    })?,
-                };
-                out.push(Checked {
-                    what: what.clone(),
-                    check: "no-new-access",
-                    report: check::no_new_access(&base, &new_doc, CheckType::Identity),
-                });
-            }
-            if checks.contains(&PlanCheck::NoPublicAccess) && trust {
-                let report =
-                    check::no_public_access(&new_doc, "AWS::IAM::AssumeRolePolicyDocument")
-                        .map_err(|e| CommandError {
-                            kind: crate::error::Kind::InvalidInput,
-                            report: miette::Report::new(e),
-                        })?;
-                out.push(Checked {
-                    what,
-                    check: "no-public-access",
-                    report,
-                });
-            }
+impl From<PlanCheck> for iamctl_iac::checks::PlanCheck {
+    fn from(c: PlanCheck) -> iamctl_iac::checks::PlanCheck {
+        match c {
+            PlanCheck::NoNewAccess => iamctl_iac::checks::PlanCheck::NoNewAccess,
+            PlanCheck::NoPublicAccess => iamctl_iac::checks::PlanCheck::NoPublicAccess,
         }
     }
-    Ok(out)
-}
-
-/// The checks' results for people: one line per document, then each reason
-/// and the request that proves it.
-pub(super) fn checks_text(checked: &[Checked]) -> String {
-    let mut out = String::new();
-    if checked.is_empty() {
-        out.push_str("checks: no policy document to check\n");
-    }
-    for c in checked {
-        out.push_str(&format!(
-            "check {}: {}: {}\n",
-            c.check, c.what, c.report.verdict
-        ));
-        for r in &c.report.reasons {
-            match &r.statement {
-                Some(st) => out.push_str(&format!(
-                    "  {st} (line {}, column {}): {}\n",
-                    st.line, st.column, r.message
-                )),
-                None => out.push_str(&format!("  {}\n", r.message)),
-            }
-            if let Some(w) = &r.request {
-                out.push_str(&format!("    request: {} on {}\n", w.action, w.resource));
-            }
-        }
-        if let Some(n) = c.report.actions_with_new_access {
-            if n > c.report.reasons.len() {
-                out.push_str(&format!(
-                    "  ... and {} more action(s) with new access\n",
-                    n - c.report.reasons.len()
-                ));
-            }
-        }
-    }
-    out
 }
 
 /// The text plan for a colour terminal: `+` lines green, `-` red, `~`
@@ -243,7 +145,11 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
         print!("{out}");
     }
     if !a.checks.is_empty() {
-        let checked = check_plans(plans, &a.checks)?;
+        let checks: Vec<_> = a.checks.iter().map(|&c| c.into()).collect();
+        let checked = check_plans(plans, &checks).map_err(|e| CommandError {
+            kind: crate::error::Kind::InvalidInput,
+            report: miette::Report::new(e),
+        })?;
         let text = checks_text(&checked);
         if format == PlanFormat::Json {
             eprint!("{text}");
