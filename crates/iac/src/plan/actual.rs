@@ -277,6 +277,31 @@ pub fn recorded(tags: &Tags) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Tags recording a membership iamctl made of a user it does not own in a
+/// group it does not own (groups carry no tags) start with this; the value
+/// is the group's name.
+pub const TAG_MEMBER: &str = "iamctl:member:";
+
+/// The tag recording a membership of `group`: `iamctl:member:<group>` (a
+/// digest when that would exceed IAM's 128 characters), the group as value.
+pub fn member_tag(group: &str) -> (String, String) {
+    let key = format!("{TAG_MEMBER}{group}");
+    let key = if key.len() <= 128 {
+        key
+    } else {
+        format!("{TAG_MEMBER}#{}", fnv(group))
+    };
+    (key, group.to_owned())
+}
+
+/// The memberships a user's tags record: group → tag key.
+pub fn recorded_memberships(tags: &Tags) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter(|(k, _)| k.starts_with(TAG_MEMBER))
+        .map(|(k, v)| (v.clone(), k.clone()))
+        .collect()
+}
+
 /// Whether tags mark a resource as IaC's.
 pub fn owned(tags: &Tags) -> bool {
     tags.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1) && tags.contains_key(TAG_TEAM)

@@ -36,7 +36,8 @@ mod tests;
 
 use actual::fnv;
 pub use actual::{
-    attachment_tag, owned, recorded, ActualAccount, ActualPolicy, ActualPrincipal, TAG_ATTACHED,
+    attachment_tag, member_tag, owned, recorded, recorded_memberships, ActualAccount, ActualPolicy,
+    ActualPrincipal, TAG_ATTACHED, TAG_MEMBER,
 };
 pub use change::Change;
 #[cfg(test)]
@@ -153,7 +154,7 @@ pub fn plan(
         let have = actual.principals(w.kind()).get(w.name());
         if let Some(h) = steps::principal(&x, &w, have, &mut report) {
             steps::grants(&x, &policies, &w, h, &mut report);
-            steps::memberships(&w, h, &mut report);
+            steps::memberships(&x, &w, h, &mut report);
         }
     }
     steps::cleanup(&x, &policies, &mut report);

@@ -24,8 +24,9 @@ use iamctl_policy::PolicyDocument;
 use serde_json::{json, Value};
 
 use super::{
-    attachment_tag, owned, recorded, role_settings, ActualAccount, ActualPolicy, ActualPrincipal,
-    Change, Conflict, Kind, Plan, PlanOptions, Warning, TAG_ROLE_SETTINGS,
+    attachment_tag, member_tag, owned, recorded, recorded_memberships, role_settings,
+    ActualAccount, ActualPolicy, ActualPrincipal, Change, Conflict, Kind, Plan, PlanOptions,
+    Warning, TAG_ROLE_SETTINGS,
 };
 
 /// What the steps find, in the order they find it.
@@ -819,23 +820,77 @@ fn inline(w: &Want<'_>, h: &ActualPrincipal, report: &mut Report) {
 }
 
 /// Step 4c: a wanted group's members: added, and removed from a group the
-/// configuration manages (an `existing` group's are only added).
-pub(super) fn memberships(w: &Want<'_>, h: &ActualPrincipal, report: &mut Report) {
+/// configuration manages. In a group it does not manage (`existing`), a
+/// membership iamctl makes of a user it does not own is recorded in a tag
+/// on the user first, so that dropping it from the files removes exactly
+/// that membership, and never one made by hand.
+pub(super) fn memberships(x: &Inputs<'_>, w: &Want<'_>, h: &ActualPrincipal, report: &mut Report) {
     let Some(g) = w.group else { return };
     for user in g.members.difference(&h.groups) {
+        if !w.managed && records_memberships(x, user) {
+            let have = x.actual.users.get(user).map(|u| &u.tags);
+            if !have.is_some_and(|t| recorded_memberships(t).contains_key(w.name)) {
+                let (k, v) = member_tag(w.name);
+                report.change(Change::Tag {
+                    kind: Kind::User,
+                    name: user.clone(),
+                    tags: [(k, v)].into(),
+                });
+            }
+        }
         report.change(Change::AddMember {
             group: w.name.to_owned(),
             user: user.clone(),
         });
     }
-    if w.managed {
-        for user in h.groups.difference(&g.members) {
+    for user in h.groups.difference(&g.members) {
+        if w.managed {
             report.change(Change::RemoveMember {
                 group: w.name.to_owned(),
                 user: user.clone(),
             });
+        } else {
+            forget_membership(x, w.name, user, true, report);
         }
     }
+    if !w.managed {
+        // Records of memberships already gone (removed by hand).
+        for (user, u) in &x.actual.users {
+            let gone = !h.groups.contains(user) && !g.members.contains(user);
+            if gone && recorded_memberships(&u.tags).contains_key(w.name) {
+                forget_membership(x, w.name, user, false, report);
+            }
+        }
+    }
+}
+
+/// Whether a membership of `user` in a group iamctl does not manage is
+/// recorded: the user is one iamctl does not own either.
+fn records_memberships(x: &Inputs<'_>, user: &str) -> bool {
+    x.desired.users.get(user).is_some_and(|u| !u.managed)
+        && !x.actual.users.get(user).is_some_and(|u| owned(&u.tags))
+}
+
+/// A recorded membership of `user` in `group` that the files no longer
+/// give: removed (when the user is still a member), then its record.
+fn forget_membership(x: &Inputs<'_>, group: &str, user: &str, member: bool, report: &mut Report) {
+    let Some(u) = x.actual.users.get(user) else {
+        return;
+    };
+    let Some(key) = recorded_memberships(&u.tags).remove(group) else {
+        return;
+    };
+    if member {
+        report.change(Change::RemoveMember {
+            group: group.to_owned(),
+            user: user.to_owned(),
+        });
+    }
+    report.change(Change::Untag {
+        kind: Kind::User,
+        name: user.to_owned(),
+        keys: vec![key],
+    });
 }
 
 /// Whether the configuration names the principal (wants it in some way).
@@ -908,6 +963,28 @@ pub(super) fn cleanup(x: &Inputs<'_>, pol: &Policies<'_>, report: &mut Report) {
         });
     }
     stray_attachments(x, pol, report);
+    stray_memberships(x, report);
+}
+
+/// Recorded memberships in groups the configuration no longer names (and
+/// that are not ours, so not deleted whole): removed, with their records.
+/// A user of ours being deleted loses them with the deletion.
+fn stray_memberships(x: &Inputs<'_>, report: &mut Report) {
+    for (name, u) in &x.actual.users {
+        if deleted(x, Kind::User, name, u) {
+            continue;
+        }
+        for group in recorded_memberships(&u.tags).keys() {
+            let held = x.actual.groups.get(group);
+            if wanted(x.desired, Kind::Group, group)
+                || held.is_some_and(|g| g.ours(Kind::Group, x.iam_path()))
+            {
+                continue;
+            }
+            let member = held.is_some_and(|g| g.groups.contains(name));
+            forget_membership(x, group, name, member, report);
+        }
+    }
 }
 
 /// Our policies the configuration keeps, attached to a principal it no

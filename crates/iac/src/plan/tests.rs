@@ -416,3 +416,92 @@ fn conflicts_and_warnings_say_todays_sentences_and_carry_their_fields_in_json() 
         "policy `p` exists and is not managed by iamctl: pass `--adopt` to take it over"
     );
 }
+
+fn user(name: &str, groups: &[&str], tags: &[(&str, &str)]) -> Value {
+    json!({"UserName": name, "Arn": format!("arn:aws:iam::{ACCOUNT}:user/{name}"), "Path": "/",
+        "GroupList": groups, "AttachedManagedPolicies": [], "UserPolicyList": [],
+        "Tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()})
+}
+
+#[test]
+fn a_membership_made_in_a_group_not_ours_is_recorded_and_removed_exactly() {
+    // Groups carry no tags: a membership iamctl makes of a user it does not
+    // own in a group it does not own is recorded on the user, so that
+    // dropping it from the files removes that one and never bob's, made
+    // by hand.
+    let files = |members: &str| {
+        vec![
+            (
+                "users/t.yaml",
+                "users:\n  ann:\n    existing: true\n  bob:\n    existing: true\n".to_owned(),
+            ),
+            (
+                "groups/t.yaml",
+                format!("groups:\n  legacy:\n    existing: true\n    members: [{members}]\n"),
+            ),
+        ]
+    };
+    let desired_of = |f: Vec<(&str, String)>| {
+        let f: Vec<(&str, &str)> = f.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        desired(&f)
+    };
+    let d = desired_of(files("ann, bob"));
+    let before = account(
+        vec![group("legacy", "/", &[])],
+        vec![],
+        vec![user("ann", &[], &[]), user("bob", &["legacy"], &[])],
+    );
+    let p = run(&d, &before, &[], &PlanOptions::default());
+    assert_eq!(
+        summaries(&p),
+        [
+            "tag user ann iamctl:member:legacy=legacy",
+            "add user ann to group legacy"
+        ]
+    );
+    // Applied; then the files drop both.
+    let after = account(
+        vec![group("legacy", "/", &[])],
+        vec![],
+        vec![
+            user("ann", &["legacy"], &[("iamctl:member:legacy", "legacy")]),
+            user("bob", &["legacy"], &[]),
+        ],
+    );
+    let p = run(&d, &after, &[], &PlanOptions::default());
+    assert!(p.is_empty(), "{:?}", summaries(&p));
+    let d = desired_of(files(""));
+    let p = run(&d, &after, &[], &PlanOptions::default());
+    assert_eq!(
+        summaries(&p),
+        [
+            "remove user ann from group legacy",
+            "untag user ann iamctl:member:legacy"
+        ]
+    );
+    // The group taken out of the files altogether: the same.
+    let d = desired(&[(
+        "users/t.yaml",
+        "users:\n  ann:\n    existing: true\n  bob:\n    existing: true\n",
+    )]);
+    let p = run(&d, &after, &[], &PlanOptions::default());
+    assert_eq!(
+        summaries(&p),
+        [
+            "remove user ann from group legacy",
+            "untag user ann iamctl:member:legacy"
+        ]
+    );
+    // Removed by hand meanwhile: only the record goes.
+    let by_hand = account(
+        vec![group("legacy", "/", &[])],
+        vec![],
+        vec![
+            user("ann", &[], &[("iamctl:member:legacy", "legacy")]),
+            user("bob", &["legacy"], &[]),
+        ],
+    );
+    let d = desired_of(files("bob"));
+    let p = run(&d, &by_hand, &[], &PlanOptions::default());
+    assert_eq!(summaries(&p), ["untag user ann iamctl:member:legacy"]);
+}
