@@ -4,6 +4,7 @@ mod harness;
 
 mod account;
 mod analyze;
+mod backend;
 mod bad_input;
 mod casegen;
 mod check;
