@@ -968,7 +968,7 @@ fn check_case(
         let desired = desired_state(config, "test", now()).expect("test");
         // Each step under its own faults (the first step's schedule is set).
         if step > 0 {
-            let mut schedule = FaultSchedule::none().random(
+            let schedule = FaultSchedule::none().random(
                 faults.seed.rotate_left(step as u32 * 16),
                 faults.per_mille,
                 faults.budget,
