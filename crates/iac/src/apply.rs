@@ -396,3 +396,177 @@ async fn update_policy(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    use super::*;
+    use crate::memory::{Fault, FaultSchedule, MemoryBackend};
+
+    const ACCOUNT: &str = "111111111111";
+
+    fn doc(action: &str) -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+    }
+
+    /// Policy `t-data` at `/iamctl/t/` holding `s3:GetObject`; its ARN.
+    fn with_policy(b: &MemoryBackend) -> String {
+        let text = doc("s3:GetObject").to_string();
+        let tags = Tags::new();
+        b.edit(|a| {
+            a.create_policy(&NewPolicy {
+                name: "t-data",
+                path: "/iamctl/t/",
+                document: &text,
+                description: None,
+                tags: &tags,
+            })
+            .expect("seed");
+            a.policy_arn("/iamctl/t/", "t-data")
+        })
+    }
+
+    fn update(arn: &str, new: Value) -> Change {
+        Change::UpdatePolicy {
+            name: "t-data".into(),
+            arn: arn.into(),
+            old: doc("s3:GetObject"),
+            new,
+            prune: None,
+            reuse: None,
+        }
+    }
+
+    fn versions(b: &MemoryBackend, arn: &str) -> Vec<PolicyVersionSeen> {
+        let list = block_on(b.list_policy_versions(arn)).expect("versions");
+        list.into_iter()
+            .map(|v| {
+                let d = block_on(b.policy_version_document(arn, &v.version_id)).expect("doc");
+                (v.is_default_version, d)
+            })
+            .collect()
+    }
+
+    type PolicyVersionSeen = (bool, Value);
+
+    /// A CreatePolicyVersion whose reply is lost took effect: the version
+    /// holding the document is found, and no duplicate is pushed (which, at
+    /// five versions, would cost an older one).
+    #[test]
+    fn a_lost_create_policy_version_reply_pushes_no_duplicate() {
+        let b = MemoryBackend::new(ACCOUNT);
+        let arn = with_policy(&b);
+        b.set_faults_from_now(FaultSchedule::none().on("CreatePolicyVersion", 0, Fault::LostReply));
+        block_on(execute(&b, &update(&arn, doc("s3:*")))).expect("applied");
+        let v = versions(&b, &arn);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v.contains(&(true, doc("s3:*"))), "{v:?}");
+        assert_eq!(b.calls().get("CreatePolicyVersion"), Some(&1));
+        assert!(b.paused() > Duration::ZERO, "waited before looking");
+    }
+
+    /// A throttled CreatePolicyVersion had no effect: it is sent again.
+    #[test]
+    fn a_throttled_create_policy_version_is_sent_again() {
+        let b = MemoryBackend::new(ACCOUNT);
+        let arn = with_policy(&b);
+        b.set_faults_from_now(FaultSchedule::none().on("CreatePolicyVersion", 0, Fault::Throttled));
+        block_on(execute(&b, &update(&arn, doc("s3:*")))).expect("applied");
+        let v = versions(&b, &arn);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v.contains(&(true, doc("s3:*"))), "{v:?}");
+        assert_eq!(b.calls().get("CreatePolicyVersion"), Some(&2));
+    }
+
+    /// Past [`UPDATE_ATTEMPTS`] the failure is the change's.
+    #[test]
+    fn create_policy_version_gives_up_after_its_attempts() {
+        let b = MemoryBackend::new(ACCOUNT);
+        let arn = with_policy(&b);
+        let mut faults = FaultSchedule::none();
+        for n in 0..UPDATE_ATTEMPTS as usize {
+            faults = faults.on("CreatePolicyVersion", n, Fault::Throttled);
+        }
+        b.set_faults_from_now(faults);
+        let err = block_on(execute(&b, &update(&arn, doc("s3:*")))).expect_err("gave up");
+        assert_eq!(err.kind, ErrorKind::Throttled);
+        assert_eq!(versions(&b, &arn).len(), 1);
+    }
+
+    /// A group of ours is deleted with its members, attachments and inline
+    /// policies; deleting it again (a rerun) succeeds.
+    #[test]
+    fn delete_group_empties_it_first_and_gone_is_done() {
+        let b = MemoryBackend::new(ACCOUNT);
+        let arn = with_policy(&b);
+        let tags = Tags::new();
+        block_on(async {
+            b.create_group("t-ops", "/iamctl/t/").await?;
+            b.create_user("bo", "/", &tags).await?;
+            b.add_member("t-ops", "bo").await?;
+            b.attach(PrincipalKind::Group, "t-ops", &arn).await?;
+            b.put_inline(
+                PrincipalKind::Group,
+                "t-ops",
+                "own",
+                &doc("sns:Publish").to_string(),
+            )
+            .await
+        })
+        .expect("seed");
+        let delete = Change::DeleteGroup {
+            name: "t-ops".into(),
+        };
+        block_on(execute(&b, &delete)).expect("deleted");
+        let state = b.state();
+        assert!(!state.principals(PrincipalKind::Group).contains_key("t-ops"));
+        assert!(state.holders(&arn).is_empty());
+        assert!(state.principals(PrincipalKind::User).contains_key("bo"));
+        block_on(execute(&b, &delete)).expect("gone is done");
+    }
+
+    /// Phases run in order; a failed phase leaves the later ones
+    /// unattempted, and progress is reported once per change run.
+    #[test]
+    fn a_failed_phase_stops_the_later_ones() {
+        let b = MemoryBackend::new(ACCOUNT);
+        let arn = with_policy(&b);
+        let p: Plan = serde_json::from_value(json!({
+            "environment": "dev", "account_id": ACCOUNT, "changes": [], "fingerprint": ""
+        }))
+        .map(|mut p: Plan| {
+            p.changes = vec![
+                Change::Attach {
+                    kind: PrincipalKind::User,
+                    name: "nobody".into(),
+                    arn: arn.clone(),
+                },
+                Change::CreateUser {
+                    name: "bo".into(),
+                    path: "/".into(),
+                    tags: Tags::new(),
+                },
+                Change::DeleteUser { name: "bo".into() },
+            ];
+            p
+        })
+        .expect("plan");
+        let ticks = std::sync::atomic::AtomicUsize::new(0);
+        let tick = || {
+            ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        let o = block_on(run_changes(&b, &p, 4, &tick));
+        assert_eq!(o.done, ["create user bo"]);
+        assert_eq!(o.failed.len(), 1, "{o:?}");
+        assert!(
+            o.failed[0].0.starts_with("attach t-data to user nobody"),
+            "{o:?}"
+        );
+        assert_eq!(o.not_attempted.len(), 1, "{o:?}");
+        assert!(o.not_attempted[0].starts_with("delete user bo"), "{o:?}");
+        assert!(b.state().principals(PrincipalKind::User).contains_key("bo"));
+        assert_eq!(ticks.into_inner(), 2);
+    }
+}
