@@ -6,7 +6,10 @@
 //! under iamctl's path (a group the files put elsewhere cannot be told from
 //! a hand-made one, and is never deleted, by design);
 //! permanent and temporary grants to them and to principals that exist
-//! already, declared `existing: true` or only named in a grant) are applied
+//! already, declared `existing: true` or only named in a grant; in a quarter
+//! of the cases `settings.iam_path: /`, iamctl's things told by tags only),
+//! read and planned as `iamctl plan` does (the tags of the teams' candidate
+//! policies, the teams with files managed), are applied
 //! to a memory account holding hand-made users, roles, groups, policies and
 //! attachments, under random fault schedules (throttling, lost replies,
 //! concurrent removals, someone else changing the account meanwhile): the
@@ -280,6 +283,8 @@ struct Spec {
     roles: Vec<RoleSpec>,
     /// (name, members, path)
     groups: Vec<(String, Vec<usize>, Option<String>)>,
+    /// `settings.iam_path: /` (else the default `/iamctl/`).
+    slash_path: bool,
     /// The hand-made group declared `existing: true` (and so grantable),
     /// with members (indexes into every user, existing ones included).
     existing_group: Option<Vec<usize>>,
@@ -319,6 +324,7 @@ fn spec() -> impl Strategy<Value = Spec> {
             prop::collection::vec(role, 0..3),
             prop::collection::vec(group, 0..3),
             prop::option::of(prop::collection::vec(0..8usize, 0..3)),
+            prop::bool::weighted(0.25),
         ),
         prop::collection::vec(
             (
@@ -337,7 +343,7 @@ fn spec() -> impl Strategy<Value = Spec> {
         .prop_map(
             |(
                 (keys, users, declared, role_declared),
-                (roles, groups, existing_group),
+                (roles, groups, existing_group, slash_path),
                 permanent,
                 temporary,
             )| Spec {
@@ -347,6 +353,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 role_declared,
                 roles,
                 groups,
+                slash_path,
                 existing_group,
                 permanent,
                 temporary,
@@ -383,6 +390,11 @@ fn config(spec: &Spec, empty: bool) -> Config {
     );
     let config = |team: Team| Config {
         teams: BTreeMap::from([("platform".to_owned(), team)]),
+        settings: Settings {
+            // cloud-iam-self-serve's ARNs: what iamctl makes is told by tags.
+            iam_path: spec.slash_path.then(|| u("/")),
+            ..Settings::default()
+        },
         ..Config::default()
     };
     if empty {
@@ -515,7 +527,14 @@ fn config(spec: &Spec, empty: bool) -> Config {
     }
     roles.push(EXISTING_ROLE.to_owned());
     let mut groups: Vec<String> = Vec::new();
-    for (n, members, path) in &spec.groups {
+    // At `/`, a group of iamctl's cannot be told from a hand-made one (it
+    // takes no tags) and is never deleted, by design: none then.
+    let own_groups = if spec.slash_path {
+        &[][..]
+    } else {
+        &spec.groups[..]
+    };
+    for (n, members, path) in own_groups {
         if team.groups.contains_key(n) {
             continue;
         }
@@ -627,14 +646,20 @@ fn load_config(c: &Config) -> Result<(Config, String), String> {
 /// The account as plan reads it (every customer-managed policy's tags),
 /// planned.
 fn make_plan(desired: &DesiredAccount, b: &MemoryBackend) -> Result<Plan, String> {
-    let read =
-        block_on(read_account(b, desired, None, &TagScope::All)).map_err(|e| e.to_string())?;
-    Ok(plan(
+    // As `iamctl plan`/`apply` read and plan: the teams with files only.
+    let teams = BTreeSet::from(["platform".to_owned()]);
+    let read = block_on(read_account(
+        b,
         desired,
-        &read.actual,
-        &read.sources,
-        &PlanOptions::default(),
+        None,
+        &TagScope::Teams(teams.clone()),
     ))
+    .map_err(|e| e.to_string())?;
+    let opts = PlanOptions {
+        teams: Some(teams),
+        ..PlanOptions::default()
+    };
+    Ok(plan(desired, &read.actual, &read.sources, &opts))
 }
 
 /// One apply, four changes at a time: the failures (none: done).
@@ -839,6 +864,8 @@ struct Tally {
     calls: usize,
     /// Expired grants' policies cleanup removed.
     expired: usize,
+    /// Cases with `iam_path: /` (ownership by tags only).
+    slash_path: usize,
     /// Calls of the APIs that show the harder paths were taken.
     apis: BTreeMap<String, usize>,
 }
@@ -1084,6 +1111,7 @@ fn check_case(
     t.cases += 1;
     t.rounds += rounds;
     t.expired += before_cleanup;
+    t.slash_path += usize::from(configs[0].0.iam_path() == "/");
     t.calls += b.total_calls();
     for (api, n) in b.calls() {
         if [
