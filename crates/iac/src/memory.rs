@@ -1493,15 +1493,28 @@ impl MemoryBackend {
 #[async_trait]
 impl IamBackend for MemoryBackend {
     async fn authorization_details(&self) -> BackendResult<AuthorizationDetails> {
-        // One call per page of 100 entries (GetAccountAuthorizationDetails'
-        // default MaxItems); the first counted with the call itself.
+        // As the SDK backend reads: the local entities (GetAccountAuthorizationDetails
+        // filtered so), one call per page of 100 (its default MaxItems), the
+        // first counted with the call itself; then each AWS-managed policy
+        // attached with GetPolicy and GetPolicyVersion.
         let call = Call::new(
             "authorization_details",
             "GetAccountAuthorizationDetails",
             Target::None,
         );
+        let mut aws_managed = 0;
         let r = self.run(call, &[], |a| {
             let document = gaad::write(a);
+            aws_managed = document["Policies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| {
+                    p["Arn"]
+                        .as_str()
+                        .is_some_and(|arn| arn.contains(":aws:policy/"))
+                })
+                .count();
             let items: usize = [
                 "UserDetailList",
                 "GroupDetailList",
@@ -1510,12 +1523,18 @@ impl IamBackend for MemoryBackend {
             ]
             .iter()
             .map(|k| document[*k].as_array().map_or(0, Vec::len))
-            .sum();
+            .sum::<usize>()
+                - aws_managed;
             Ok(AuthorizationDetails {
                 document,
                 pages: items.div_ceil(100).max(1),
             })
         })?;
+        if aws_managed > 0 {
+            let mut inner = self.lock();
+            *inner.calls.entry("GetPolicy").or_default() += aws_managed;
+            *inner.calls.entry("GetPolicyVersion").or_default() += aws_managed;
+        }
         if r.pages > 1 {
             *self
                 .lock()

@@ -429,8 +429,18 @@ fn authorization_details_have_the_shape_the_readers_read() {
     block_on(b.put_boundary(PrincipalKind::Role, "ci", &p)).unwrap();
     block_on(b.create_policy_version(&p, &doc("s3:DeleteObject"))).unwrap();
 
+    b.reset_calls();
     let details = block_on(b.authorization_details()).unwrap();
     assert_eq!(details.pages, 1);
+    // As the SDK backend reads: one page, then the attached AWS-managed policy.
+    assert_eq!(
+        b.calls(),
+        std::collections::BTreeMap::from([
+            ("GetAccountAuthorizationDetails".to_owned(), 1),
+            ("GetPolicy".to_owned(), 1),
+            ("GetPolicyVersion".to_owned(), 1),
+        ])
+    );
     let d = &details.document;
     let u = &d["UserDetailList"][0];
     assert_eq!(u["UserName"], "alice");
@@ -567,6 +577,17 @@ fn a_snapshot_without_the_aws_policy_documents_keeps_them_attachable() {
         )),
         ErrorKind::NotFound
     );
+}
+
+#[test]
+fn authorization_details_pages_hold_100_local_entities() {
+    let b = MemoryBackend::new(ACCOUNT);
+    for i in 0..250 {
+        user(&b, &format!("u{i}"));
+    }
+    b.reset_calls();
+    assert_eq!(block_on(b.authorization_details()).unwrap().pages, 3);
+    assert_eq!(b.calls()["GetAccountAuthorizationDetails"], 3);
 }
 
 #[test]
