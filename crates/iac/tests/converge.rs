@@ -12,7 +12,9 @@
 //! policies, the teams with files managed), are applied
 //! to a memory account holding hand-made users, roles, groups, policies and
 //! attachments, under random fault schedules (throttling, lost replies,
-//! concurrent removals, someone else changing the account meanwhile): the
+//! concurrent removals, someone else changing the account meanwhile: a
+//! hand-made change, or drift of iamctl's own, a new default version, a
+//! detachment, a deleted user): the
 //! configuration, a variation of it (other statements, so policies get new
 //! versions, past IAM's five; other grants; users and roles dropped), then
 //! both again. Each time apply runs again until one run has no failure (at
@@ -174,7 +176,7 @@ fn seed(b: &MemoryBackend) {
 
 /// Changes someone else makes while apply runs.
 fn meanwhile(which: usize) -> fn(&mut MemoryAccount) {
-    match which % 4 {
+    match which % 6 {
         0 => |a| {
             // A hand-made attachment to a principal iamctl also grants to.
             let arn = local_arn("/", "hand-policy");
@@ -196,6 +198,38 @@ fn meanwhile(which: usize) -> fn(&mut MemoryAccount) {
                 .map(|(n, _)| n.clone());
             if let Some(name) = ours {
                 a.force_delete(PrincipalKind::User, &name);
+            }
+        },
+        4 => |a| {
+            // Drift: someone makes a new default version of one of
+            // iamctl's policies (apply puts the configuration's back).
+            let ours = a
+                .policies
+                .values_mut()
+                .find(|p| !p.aws_managed && p.path.starts_with("/iamctl/") && p.versions.len() < 5);
+            if let Some(p) = ours {
+                let id = format!("v{}", p.next_version);
+                p.next_version += 1;
+                p.versions.push(iamctl_iac::memory::Version {
+                    id: id.clone(),
+                    document: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                        "Action": "iam:*", "Resource": "*"}]}),
+                    created: "2030-01-01T00:00:00Z".into(),
+                });
+                p.default_version = id;
+            }
+        },
+        5 => |a| {
+            // Drift: someone detaches what iamctl attached to its own user.
+            let ours = a.users.values_mut().find(|u| {
+                u.tags.get("managed-by").map(String::as_str) == Some("iamctl")
+                    && !u.attached.is_empty()
+            });
+            if let Some(u) = ours {
+                let first = u.attached.iter().next().cloned();
+                if let Some(arn) = first {
+                    u.attached.remove(&arn);
+                }
             }
         },
         _ => |a| {
@@ -844,7 +878,7 @@ fn faults() -> impl Strategy<Value = Faults> {
             vec![Fault::Throttled, Fault::LostReply, Fault::NotFound],
             1..4,
         ),
-        prop::option::of((0..60usize, 0..4usize)),
+        prop::option::of((0..60usize, 0..6usize)),
     )
         .prop_map(|(seed, per_mille, budget, kinds, meanwhile)| Faults {
             seed,
