@@ -1364,6 +1364,12 @@ impl MemoryBackend {
         self.lock().calls.values().sum()
     }
 
+    /// Backend calls made so far (the index the next call gets; a call
+    /// composed of several IAM calls counts once).
+    pub fn calls_made(&self) -> usize {
+        self.lock().index
+    }
+
     /// Forgets the calls counted (not the call index faults refer to).
     pub fn reset_calls(&self) {
         self.lock().calls.clear();

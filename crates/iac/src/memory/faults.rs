@@ -84,6 +84,8 @@ struct Random {
     only: Option<BTreeSet<String>>,
     /// Calls of these APIs (or trait methods) never draw faults.
     except: BTreeSet<String>,
+    /// Calls before this index never draw faults.
+    from: usize,
 }
 
 /// A change someone else makes to the account.
@@ -143,6 +145,7 @@ impl FaultSchedule {
             kinds: kinds.to_vec(),
             only: None,
             except: BTreeSet::new(),
+            from: 0,
         });
         self
     }
@@ -159,6 +162,16 @@ impl FaultSchedule {
     pub fn except(mut self, apis: &[&str]) -> FaultSchedule {
         if let Some(r) = &mut self.random {
             r.except.extend(apis.iter().map(|a| (*a).to_owned()));
+        }
+        self
+    }
+
+    /// Random faults only from the call of this index on: with a rate of
+    /// 1000 and a budget of one, the first call from there that may fail so
+    /// does (a removal, for `NotFound`).
+    pub fn from_call(mut self, index: usize) -> FaultSchedule {
+        if let Some(r) = &mut self.random {
+            r.from = index;
         }
         self
     }
@@ -194,6 +207,9 @@ impl FaultSchedule {
             .into_iter()
             .map(|(i, m)| (i + start, m))
             .collect();
+        if let Some(r) = &mut self.random {
+            r.from += start;
+        }
         self
     }
 
@@ -215,7 +231,7 @@ impl FaultSchedule {
             return Some(self.on.remove(i).2);
         }
         let r = self.random.as_mut()?;
-        if r.budget == 0 || r.kinds.is_empty() {
+        if r.budget == 0 || r.kinds.is_empty() || index < r.from {
             return None;
         }
         if let Some(only) = &r.only {

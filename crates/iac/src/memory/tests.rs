@@ -740,6 +740,25 @@ fn random_faults_are_seeded_bounded_and_only_on_removals_when_not_found() {
 }
 
 #[test]
+fn from_call_puts_the_fault_on_the_first_eligible_call_from_there() {
+    let b = MemoryBackend::new(ACCOUNT);
+    b.set_faults(
+        FaultSchedule::none()
+            .random(0, 1000, 1, &[Fault::NotFound])
+            .from_call(1),
+    );
+    for i in 0..3 {
+        block_on(b.create_user(&format!("u{i}"), "/", &Tags::new())).unwrap();
+    }
+    // Calls 0-2 create (no NotFound there), call 3 is the first removal.
+    assert_eq!(kind_of(block_on(b.delete_user("u0"))), ErrorKind::NotFound);
+    block_on(b.delete_user("u1")).unwrap();
+    let injected = b.injected();
+    assert_eq!(injected.len(), 1);
+    assert_eq!((injected[0].index, injected[0].api), (3, "DeleteUser"));
+}
+
+#[test]
 fn someone_else_changes_the_account_meanwhile() {
     let b = MemoryBackend::new(ACCOUNT);
     user(&b, "u");
