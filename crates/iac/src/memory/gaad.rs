@@ -24,10 +24,21 @@ fn doc(v: Option<&Value>) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// A JSON string (`json!` would go through serde for each value: slow on
+/// large accounts).
+fn st(s: &str) -> Value {
+    Value::String(s.to_owned())
+}
+
+/// A JSON object of these fields, in this order.
+fn obj<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
 fn tags_json(tags: &Tags) -> Value {
     Value::Array(
         tags.iter()
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .map(|(k, v)| obj([("Key", st(k)), ("Value", st(v))]))
             .collect(),
     )
 }
@@ -40,7 +51,7 @@ fn attached_json(p: &Principal) -> Value {
     Value::Array(
         p.attached
             .iter()
-            .map(|arn| json!({"PolicyName": last(arn), "PolicyArn": arn}))
+            .map(|arn| obj([("PolicyName", st(last(arn))), ("PolicyArn", st(arn))]))
             .collect(),
     )
 }
@@ -49,7 +60,7 @@ fn inline_json(p: &Principal) -> Value {
     Value::Array(
         p.inline
             .iter()
-            .map(|(name, d)| json!({"PolicyName": name, "PolicyDocument": d}))
+            .map(|(name, d)| obj([("PolicyName", st(name)), ("PolicyDocument", d.clone())]))
             .collect(),
     )
 }
@@ -58,7 +69,10 @@ fn boundary_json(m: &mut Map<String, Value>, p: &Principal) {
     if let Some(b) = &p.boundary {
         m.insert(
             "PermissionsBoundary".into(),
-            json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": b}),
+            obj([
+                ("PermissionsBoundaryType", st("Policy")),
+                ("PermissionsBoundaryArn", st(b)),
+            ]),
         );
     }
 }
@@ -72,16 +86,19 @@ pub(crate) fn write(a: &MemoryAccount) -> Value {
         .values()
         .map(|u| {
             let mut m = Map::new();
-            m.insert("Path".into(), json!(u.path));
-            m.insert("UserName".into(), json!(u.name));
-            m.insert("UserId".into(), json!(u.id));
+            m.insert("Path".into(), st(&u.path));
+            m.insert("UserName".into(), st(&u.name));
+            m.insert("UserId".into(), st(&u.id));
             m.insert(
                 "Arn".into(),
-                json!(a.principal_arn(PrincipalKind::User, &u.path, &u.name)),
+                Value::String(a.principal_arn(PrincipalKind::User, &u.path, &u.name)),
             );
-            m.insert("CreateDate".into(), json!(u.created));
+            m.insert("CreateDate".into(), st(&u.created));
             m.insert("UserPolicyList".into(), inline_json(u));
-            m.insert("GroupList".into(), json!(u.groups));
+            m.insert(
+                "GroupList".into(),
+                Value::Array(u.groups.iter().map(|g| st(g)).collect()),
+            );
             m.insert("AttachedManagedPolicies".into(), attached_json(u));
             boundary_json(&mut m, u);
             m.insert("Tags".into(), tags_json(&u.tags));
@@ -92,15 +109,18 @@ pub(crate) fn write(a: &MemoryAccount) -> Value {
         .groups
         .values()
         .map(|g| {
-            json!({
-                "Path": g.path,
-                "GroupName": g.name,
-                "GroupId": g.id,
-                "Arn": a.principal_arn(PrincipalKind::Group, &g.path, &g.name),
-                "CreateDate": g.created,
-                "GroupPolicyList": inline_json(g),
-                "AttachedManagedPolicies": attached_json(g),
-            })
+            obj([
+                ("Path", st(&g.path)),
+                ("GroupName", st(&g.name)),
+                ("GroupId", st(&g.id)),
+                (
+                    "Arn",
+                    Value::String(a.principal_arn(PrincipalKind::Group, &g.path, &g.name)),
+                ),
+                ("CreateDate", st(&g.created)),
+                ("GroupPolicyList", inline_json(g)),
+                ("AttachedManagedPolicies", attached_json(g)),
+            ])
         })
         .collect();
     let roles: Vec<Value> = a
@@ -109,11 +129,11 @@ pub(crate) fn write(a: &MemoryAccount) -> Value {
         .map(|r| {
             let arn = a.principal_arn(PrincipalKind::Role, &r.path, &r.name);
             let mut m = Map::new();
-            m.insert("Path".into(), json!(r.path));
-            m.insert("RoleName".into(), json!(r.name));
-            m.insert("RoleId".into(), json!(r.id));
-            m.insert("Arn".into(), json!(arn));
-            m.insert("CreateDate".into(), json!(r.created));
+            m.insert("Path".into(), st(&r.path));
+            m.insert("RoleName".into(), st(&r.name));
+            m.insert("RoleId".into(), st(&r.id));
+            m.insert("Arn".into(), st(&arn));
+            m.insert("CreateDate".into(), st(&r.created));
             if let Some(t) = &r.trust {
                 m.insert("AssumeRolePolicyDocument".into(), t.clone());
             }
@@ -140,43 +160,62 @@ pub(crate) fn write(a: &MemoryAccount) -> Value {
             Value::Object(m)
         })
         .collect();
+    // Attachments and boundary uses per policy, counted once.
+    let mut attachments_of: HashMap<&str, usize> = HashMap::new();
+    let mut boundaries_of: HashMap<&str, usize> = HashMap::new();
+    for p in a
+        .users
+        .values()
+        .chain(a.roles.values())
+        .chain(a.groups.values())
+    {
+        for arn in &p.attached {
+            *attachments_of.entry(arn.as_str()).or_default() += 1;
+        }
+        if let Some(b) = &p.boundary {
+            *boundaries_of.entry(b.as_str()).or_default() += 1;
+        }
+    }
     let policies: Vec<Value> = a
         .policies
         .values()
         .filter_map(|p| {
-            let attachments = a.holders(&p.arn).len();
-            let boundaries = a.boundary_users(&p.arn);
+            let attachments = attachments_of.get(p.arn.as_str()).copied().unwrap_or(0);
+            let boundaries = boundaries_of.get(p.arn.as_str()).copied().unwrap_or(0);
             if p.aws_managed
                 && (p.versions.is_empty() || (attachments + boundaries == 0 && !p.listed))
             {
                 return None;
             }
             let mut m = Map::new();
-            m.insert("PolicyName".into(), json!(p.name));
-            m.insert("PolicyId".into(), json!(p.id));
-            m.insert("Arn".into(), json!(p.arn));
-            m.insert("Path".into(), json!(p.path));
-            m.insert("DefaultVersionId".into(), json!(p.default_version));
-            m.insert("AttachmentCount".into(), json!(attachments));
-            m.insert("PermissionsBoundaryUsageCount".into(), json!(boundaries));
-            m.insert("IsAttachable".into(), json!(true));
+            m.insert("PolicyName".into(), st(&p.name));
+            m.insert("PolicyId".into(), st(&p.id));
+            m.insert("Arn".into(), st(&p.arn));
+            m.insert("Path".into(), st(&p.path));
+            m.insert("DefaultVersionId".into(), st(&p.default_version));
+            m.insert("AttachmentCount".into(), Value::from(attachments));
+            m.insert(
+                "PermissionsBoundaryUsageCount".into(),
+                Value::from(boundaries),
+            );
+            m.insert("IsAttachable".into(), Value::Bool(true));
             if let Some(d) = &p.description {
-                m.insert("Description".into(), json!(d));
+                m.insert("Description".into(), st(d));
             }
-            m.insert("CreateDate".into(), json!(p.created));
-            m.insert("UpdateDate".into(), json!(p.updated));
+            m.insert("CreateDate".into(), st(&p.created));
+            m.insert("UpdateDate".into(), st(&p.updated));
             m.insert(
                 "PolicyVersionList".into(),
                 Value::Array(
                     p.versions
                         .iter()
                         .map(|v| {
-                            json!({
-                                "Document": v.document,
-                                "VersionId": v.id,
-                                "IsDefaultVersion": v.id == p.default_version,
-                                "CreateDate": v.created,
-                            })
+                            obj([
+                                ("Document", v.document.clone()),
+                                ("VersionId", st(&v.id)),
+                                ("IsDefaultVersion", Value::Bool(v.id == p.default_version)),
+                                ("CreateDate", st(&v.created)),
+                            ])
                         })
                         .collect(),
                 ),
@@ -184,12 +223,12 @@ pub(crate) fn write(a: &MemoryAccount) -> Value {
             Some(Value::Object(m))
         })
         .collect();
-    json!({
-        "UserDetailList": users,
-        "GroupDetailList": groups,
-        "RoleDetailList": roles,
-        "Policies": policies,
-    })
+    obj([
+        ("UserDetailList", Value::Array(users)),
+        ("GroupDetailList", Value::Array(groups)),
+        ("RoleDetailList", Value::Array(roles)),
+        ("Policies", Value::Array(policies)),
+    ])
 }
 
 /// The account ID the ARNs of a snapshot name (not `aws`).
