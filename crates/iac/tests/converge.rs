@@ -99,7 +99,8 @@ fn doc(actions: &[&str]) -> String {
 }
 
 /// Hand-made users, roles, groups, policies and attachments, among them
-/// the same AWS-managed policy a grant may attach.
+/// the same AWS-managed policy a grant may attach; and another team's
+/// user, group and policy (tagged or placed as iamctl's, of team `other`).
 fn seed(b: &MemoryBackend) {
     let run = |r: Result<(), iamctl_iac::BackendError>| r.expect("seed");
     for (name, path, document) in [
@@ -147,6 +148,26 @@ fn seed(b: &MemoryBackend) {
         run(block_on(b.create_group(g, "/")));
     }
     run(block_on(b.add_member(EXISTING_GROUP, "ext2")));
+    // Another team's, made by iamctl from files not in this directory: left
+    // alone (not pruned).
+    let other = Tags::from([
+        ("managed-by".to_owned(), "iamctl".to_owned()),
+        ("iamctl:team".to_owned(), "other".to_owned()),
+        ("iamctl:key".to_owned(), "x".to_owned()),
+    ]);
+    run(block_on(b.create_policy(&NewPolicy {
+        name: "other-x",
+        path: "/iamctl/other/",
+        document: &doc(&["sqs:SendMessage"]),
+        description: None,
+        tags: &other,
+    })));
+    run(block_on(b.create_user("otheruser", "/", &other)));
+    run(block_on(b.create_group("othergroup", "/iamctl/other/")));
+    run(block_on(b.add_member("othergroup", "otheruser")));
+    let ox = local_arn("/iamctl/other/", "other-x");
+    run(block_on(b.attach(PrincipalKind::User, "otheruser", &ox)));
+    run(block_on(b.attach(PrincipalKind::Group, "othergroup", &ox)));
     run(block_on(b.add_member("bygroup", "bystander")));
     let hand = local_arn("/", "hand-policy");
     let ro = aws_arn("ReadOnlyAccess");
@@ -174,6 +195,12 @@ fn seed(b: &MemoryBackend) {
     )));
 }
 
+/// Tagged as team `platform`'s (the configuration's).
+fn platforms(tags: &Tags) -> bool {
+    tags.get("managed-by").map(String::as_str) == Some("iamctl")
+        && tags.get("iamctl:team").map(String::as_str) == Some("platform")
+}
+
 /// Changes someone else makes while apply runs.
 fn meanwhile(which: usize) -> fn(&mut MemoryAccount) {
     match which % 6 {
@@ -194,7 +221,7 @@ fn meanwhile(which: usize) -> fn(&mut MemoryAccount) {
             let ours = a
                 .users
                 .iter()
-                .find(|(_, u)| u.tags.get("managed-by").map(String::as_str) == Some("iamctl"))
+                .find(|(_, u)| platforms(&u.tags))
                 .map(|(n, _)| n.clone());
             if let Some(name) = ours {
                 a.force_delete(PrincipalKind::User, &name);
@@ -203,10 +230,11 @@ fn meanwhile(which: usize) -> fn(&mut MemoryAccount) {
         4 => |a| {
             // Drift: someone makes a new default version of one of
             // iamctl's policies (apply puts the configuration's back).
-            let ours = a
-                .policies
-                .values_mut()
-                .find(|p| !p.aws_managed && p.path.starts_with("/iamctl/") && p.versions.len() < 5);
+            let ours = a.policies.values_mut().find(|p| {
+                !p.aws_managed
+                    && (p.path.starts_with("/iamctl/platform/") || platforms(&p.tags))
+                    && p.versions.len() < 5
+            });
             if let Some(p) = ours {
                 let id = format!("v{}", p.next_version);
                 p.next_version += 1;
@@ -221,10 +249,10 @@ fn meanwhile(which: usize) -> fn(&mut MemoryAccount) {
         },
         5 => |a| {
             // Drift: someone detaches what iamctl attached to its own user.
-            let ours = a.users.values_mut().find(|u| {
-                u.tags.get("managed-by").map(String::as_str) == Some("iamctl")
-                    && !u.attached.is_empty()
-            });
+            let ours = a
+                .users
+                .values_mut()
+                .find(|u| platforms(&u.tags) && !u.attached.is_empty());
             if let Some(u) = ours {
                 let first = u.attached.iter().next().cloned();
                 if let Some(arn) = first {
@@ -878,7 +906,7 @@ fn faults() -> impl Strategy<Value = Faults> {
             vec![Fault::Throttled, Fault::LostReply, Fault::NotFound],
             1..4,
         ),
-        prop::option::of((0..60usize, 0..6usize)),
+        prop::option::weighted(0.8, (0..15usize, 0..6usize)),
     )
         .prop_map(|(seed, per_mille, budget, kinds, meanwhile)| Faults {
             seed,
@@ -900,6 +928,8 @@ struct Tally {
     expired: usize,
     /// Cases with `iam_path: /` (ownership by tags only).
     slash_path: usize,
+    /// Changes by someone else that happened, by kind.
+    meanwhile: BTreeMap<usize, usize>,
     /// Calls of the APIs that show the harder paths were taken.
     apis: BTreeMap<String, usize>,
 }
@@ -1146,6 +1176,9 @@ fn check_case(
     t.rounds += rounds;
     t.expired += before_cleanup;
     t.slash_path += usize::from(configs[0].0.iam_path() == "/");
+    if let (Some((_, which)), true) = (faults.meanwhile, ran.load(Ordering::SeqCst)) {
+        *t.meanwhile.entry(which).or_default() += 1;
+    }
     t.calls += b.total_calls();
     for (api, n) in b.calls() {
         if [
