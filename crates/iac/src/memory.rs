@@ -66,6 +66,10 @@ pub mod quota {
     pub const INLINE_GROUP: usize = 5120;
     /// "Role trust policy length: 2,048 characters".
     pub const TRUST: usize = 2048;
+    /// The most the two quotas above can be raised to: 20 managed policies,
+    /// 4,096 characters of trust policy.
+    pub const ATTACHED_RAISED: usize = 20;
+    pub const TRUST_RAISED: usize = 4096;
 }
 
 /// A user, role or group as the memory account holds it. Fields a kind does
@@ -153,6 +157,10 @@ pub struct MemoryAccount {
     pub groups: BTreeMap<String, Principal>,
     /// Managed policies by ARN, customer- and AWS-managed.
     pub policies: BTreeMap<String, ManagedPolicy>,
+    /// The adjustable quotas raised to their maximum (an account may have
+    /// asked for it): 20 managed policies per principal, 4,096 characters
+    /// of trust policy.
+    pub raised_quotas: bool,
     /// Logical clock: the seconds since 2024-01-01 of the last change.
     clock: i64,
     /// The last unique ID given.
@@ -247,15 +255,35 @@ fn size(document: &Value) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).count()
 }
 
-/// A policy document: a JSON object (IAM: `MalformedPolicyDocument`).
+/// A policy document: a JSON object whose statements' `Sid`s are unique
+/// (IAM: `MalformedPolicyDocument`). "In IAM, the Sid value must be unique
+/// within a JSON policy."
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html)
 fn parse_document(what: &str, text: &str) -> BackendResult<Value> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        _ => Err(err(
-            ErrorKind::InvalidInput,
-            format!("{what} is not a JSON policy document"),
-        )),
+    let v = match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return Err(err(
+                ErrorKind::InvalidInput,
+                format!("{what} is not a JSON policy document"),
+            ))
+        }
+    };
+    let mut sids = BTreeSet::new();
+    let statements = v.get("Statement").and_then(Value::as_array);
+    for sid in statements
+        .into_iter()
+        .flatten()
+        .filter_map(|st| st.get("Sid").and_then(Value::as_str))
+    {
+        if !sids.insert(sid) {
+            return Err(err(
+                ErrorKind::InvalidInput,
+                format!("{what}: `Sid` `{sid}` is used twice (IAM wants them unique)"),
+            ));
+        }
     }
+    Ok(v)
 }
 
 fn check_session(seconds: Option<u32>) -> BackendResult<()> {
@@ -287,8 +315,17 @@ impl MemoryAccount {
             roles: BTreeMap::new(),
             groups: BTreeMap::new(),
             policies: BTreeMap::new(),
+            raised_quotas: false,
             clock: 0,
             ids: 0,
+        }
+    }
+
+    fn trust_quota(&self) -> usize {
+        if self.raised_quotas {
+            quota::TRUST_RAISED
+        } else {
+            quota::TRUST
         }
     }
 
@@ -697,10 +734,13 @@ impl MemoryAccount {
         check_session(r.max_session_duration)?;
         check_description(r.description)?;
         let trust = parse_document("the trust policy", r.trust)?;
-        if size(&trust) > quota::TRUST {
+        if size(&trust) > self.trust_quota() {
             return Err(err(
                 ErrorKind::LimitExceeded,
-                format!("the trust policy has more than {} characters", quota::TRUST),
+                format!(
+                    "the trust policy has more than {} characters",
+                    self.trust_quota()
+                ),
             ));
         }
         if self.name_taken(PrincipalKind::Role, r.name) {
@@ -790,10 +830,13 @@ impl MemoryAccount {
 
     pub fn update_trust(&mut self, name: &str, trust: &str) -> BackendResult<()> {
         let trust = parse_document("the trust policy", trust)?;
-        if size(&trust) > quota::TRUST {
+        if size(&trust) > self.trust_quota() {
             return Err(err(
                 ErrorKind::LimitExceeded,
-                format!("the trust policy has more than {} characters", quota::TRUST),
+                format!(
+                    "the trust policy has more than {} characters",
+                    self.trust_quota()
+                ),
             ));
         }
         self.principal_mut(PrincipalKind::Role, name)?.trust = Some(trust);
@@ -890,14 +933,18 @@ impl MemoryAccount {
     pub fn attach(&mut self, kind: PrincipalKind, name: &str, arn: &str) -> BackendResult<()> {
         self.principal(kind, name)?;
         self.policy(arn)?;
+        let limit = if self.raised_quotas {
+            quota::ATTACHED_RAISED
+        } else {
+            quota::ATTACHED
+        };
         let p = self.principal_mut(kind, name)?;
-        if !p.attached.contains(arn) && p.attached.len() >= quota::ATTACHED {
+        if !p.attached.contains(arn) && p.attached.len() >= limit {
             return Err(err(
                 ErrorKind::LimitExceeded,
                 format!(
-                    "{} `{name}` has {} managed policies attached already, IAM's limit",
+                    "{} `{name}` has {limit} managed policies attached already, IAM's limit",
                     kind_str(kind),
-                    quota::ATTACHED
                 ),
             ));
         }
@@ -1121,9 +1168,12 @@ impl MemoryAccount {
 
 /// The account `snapshot` describes (GetAccountAuthorizationDetails' JSON)
 /// as it will be once `changes` are made (see
-/// [`MemoryBackend::make_changes`]), in the same shape.
+/// [`MemoryBackend::make_changes`]), in the same shape; the adjustable
+/// quotas at their maximum.
 pub fn after_changes(snapshot: &Value, changes: &[Change], account_id: &str) -> Value {
     let b = MemoryBackend::from_snapshot_with(Some(account_id), snapshot, &HashMap::new());
+    // The account may have raised its quotas: the plan's intent counts.
+    b.edit(|a| a.raised_quotas = true);
     b.make_changes(changes);
     b.snapshot()
 }

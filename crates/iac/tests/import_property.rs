@@ -330,6 +330,26 @@ fn ours(key: &str) -> Tags {
     ])
 }
 
+/// Statements with their `Sid`s unique, as IAM requires of a policy (a
+/// repeated one gets the statement's index appended).
+fn unique_sids(statements: &[Value]) -> Vec<Value> {
+    let mut seen = BTreeSet::new();
+    statements
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let mut st = st.clone();
+            if let Some(sid) = st.get("Sid").and_then(Value::as_str).map(str::to_owned) {
+                if !seen.insert(sid.clone()) {
+                    st["Sid"] = json!(format!("{sid}{i}"));
+                    seen.insert(format!("{sid}{i}"));
+                }
+            }
+            st
+        })
+        .collect()
+}
+
 /// The snapshot and policy tags of an account.
 fn build(spec: &AccountSpec) -> (Value, HashMap<String, Tags>) {
     let a = ACCOUNT;
@@ -348,7 +368,7 @@ fn build(spec: &AccountSpec) -> (Value, HashMap<String, Tags>) {
         }
         let mut v = json!({"PolicyName": name, "Path": p.path, "Arn": arn, "DefaultVersionId": "v1",
             "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
-                "Document": {"Version": "2012-10-17", "Statement": p.statements}}]});
+                "Document": {"Version": "2012-10-17", "Statement": unique_sids(&p.statements)}}]});
         if let Some(d) = &p.description {
             v["Description"] = json!(d);
         }

@@ -357,6 +357,10 @@ fn quotas() {
         kind_of(block_on(b.attach(PrincipalKind::User, "u", &arn("p10")))),
         ErrorKind::LimitExceeded
     );
+    // Raised (as an account may ask), 20.
+    b.edit(|a| a.raised_quotas = true);
+    block_on(b.attach(PrincipalKind::User, "u", &arn("p10"))).unwrap();
+    b.edit(|a| a.raised_quotas = false);
     assert_eq!(
         kind_of(block_on(b.add_member("g10", "u"))),
         ErrorKind::LimitExceeded
@@ -399,6 +403,20 @@ fn quotas() {
             "not json"
         ))),
         ErrorKind::InvalidInput
+    );
+    let twice = json!({"Statement": [
+        {"Sid": "A", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Sid": "A", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]})
+    .to_string();
+    assert_eq!(
+        kind_of(block_on(b.put_inline(
+            PrincipalKind::Role,
+            "r",
+            "twice",
+            &twice
+        ))),
+        ErrorKind::InvalidInput,
+        "a Sid used twice"
     );
 }
 
