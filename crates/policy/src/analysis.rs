@@ -279,6 +279,50 @@ pub fn context_notes(req: &Request, set: &crate::eval::PolicySet<'_>) -> Vec<cra
         .collect()
 }
 
+/// [`context_notes`] for keys already found missing, remembering per
+/// action and key whether the action can carry the key (one worker of a
+/// batch keeps one).
+#[derive(Debug, Default)]
+pub struct NoteCache {
+    /// `action\0key`, the action lower-cased → its canonical name when the
+    /// action never carries the key.
+    never_sent: std::collections::HashMap<String, Option<String>>,
+    key: String,
+}
+
+impl NoteCache {
+    pub fn new() -> NoteCache {
+        NoteCache::default()
+    }
+
+    /// The note for condition key `key`, missing from a request for
+    /// `action`, as [`context_notes`] words it.
+    pub fn note(&mut self, action: &str, key: &str) -> crate::eval::Note {
+        use crate::eval::Note;
+        self.key.clear();
+        self.key.push_str(action);
+        self.key.make_ascii_lowercase();
+        self.key.push('\0');
+        self.key.push_str(key);
+        if !self.never_sent.contains_key(self.key.as_str()) {
+            let never = match catalog().lookup(action) {
+                Some((service, a)) if !key_sent(service, a, key) => {
+                    Some(format!("{}:{}", service.prefix, a.name))
+                }
+                _ => None,
+            };
+            self.never_sent.insert(self.key.clone(), never);
+        }
+        match &self.never_sent[self.key.as_str()] {
+            Some(action) => Note::KeyNeverSent {
+                key: key.to_owned(),
+                action: action.clone(),
+            },
+            None => Note::MissingContextKey(key.to_owned()),
+        }
+    }
+}
+
 /// Whether requests for `action` can carry `key`: global keys always may;
 /// service keys when the action, one of its resource types, or the service
 /// lists them.
@@ -414,11 +458,11 @@ pub fn access(account: &Account, entity: &Entity, base: &Context) -> AccessSumma
                 .or_default()
                 .entry(action.access_level)
                 .or_default() += 1;
-            if !set.identity.iter().any(|p| {
-                p.statements
-                    .iter()
-                    .any(|s| s.matches_action(&name.to_ascii_lowercase()))
-            }) {
+            if !set
+                .identity
+                .iter()
+                .any(|p| p.statements.iter().any(|s| s.covers_action(&req)))
+            {
                 continue;
             }
             req.set_any_resource(Some(resource_predicate(service, action)));
