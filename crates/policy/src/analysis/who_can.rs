@@ -168,6 +168,12 @@ impl AllowedServices {
 }
 
 /// [`who_can`] for the principals `first..first + requests.len()`.
+///
+/// Only pairs that can be allowed are evaluated: a principal is allowed an
+/// action only if one of its identity policies or the resource policy has
+/// an `Allow` statement whose `Action` covers it (it is neither the root
+/// user nor a service). That is read once per distinct policy: per service
+/// (can an `Allow` name an action of it), then per action.
 fn who_can_part<'a>(
     account: &'a Account,
     actions: &[(&'static Service, &'static Action)],
@@ -176,39 +182,67 @@ fn who_can_part<'a>(
     first: usize,
     sets: &[PolicySet<'a>],
 ) -> Vec<Grant<'a>> {
+    // The distinct policies (by address) that can allow, and each
+    // principal's among them.
+    let mut slot_of: std::collections::HashMap<*const Policy, u32> = Default::default();
+    let mut policies: Vec<&Policy> = Vec::new();
+    let slots: Vec<SmallVec<[u32; 8]>> = (0..requests.len())
+        .map(|k| {
+            let set = &sets[first + k];
+            set.identity
+                .iter()
+                .copied()
+                .chain(set.resource)
+                .map(|p| {
+                    *slot_of.entry(p as *const Policy).or_insert_with(|| {
+                        policies.push(p);
+                        (policies.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let allowed: Vec<AllowedServices> = policies.iter().map(|p| AllowedServices::of(p)).collect();
+    // Per slot: may allow the current service, then the current action.
+    let mut service_may = vec![false; policies.len()];
+    let mut action_may = vec![false; policies.len()];
     let mut grants = Vec::new();
     let mut service_seen: Option<&str> = None;
-    let mut may: Vec<bool> = vec![true; requests.len()];
-    // Per service, each distinct policy (by address) is checked once, not
-    // once per principal it reaches.
-    let mut policy_may: std::collections::HashMap<*const Policy, bool> =
-        std::collections::HashMap::new();
-    let mut allowed: std::collections::HashMap<*const Policy, AllowedServices> =
-        std::collections::HashMap::new();
+    let mut name = String::new();
+    let mut lower = String::new();
     for (a, (service, action)) in actions.iter().enumerate() {
         if service_seen != Some(service.prefix.as_str()) {
             service_seen = Some(service.prefix.as_str());
-            policy_may.clear();
-            for (k, m) in may.iter_mut().enumerate() {
-                let set = &sets[first + k];
-                *m = set.identity.iter().copied().chain(set.resource).any(|p| {
-                    *policy_may.entry(p as *const Policy).or_insert_with(|| {
-                        allowed
-                            .entry(p as *const Policy)
-                            .or_insert_with(|| AllowedServices::of(p))
-                            .may_allow(&service.prefix)
-                    })
-                });
+            for (m, allowed) in service_may.iter_mut().zip(&allowed) {
+                *m = allowed.may_allow(&service.prefix);
             }
         }
-        let name = format!("{}:{}", service.prefix, action.name);
+        name.clear();
+        name.push_str(&service.prefix);
+        name.push(':');
+        name.push_str(&action.name);
+        lower.clear();
+        lower.push_str(&name);
+        lower.make_ascii_lowercase();
+        // Allowed without any policy.
+        let always = crate::eval::caller_identity(&lower);
+        let bit = crate::eval::service_bit(&lower);
+        let mut any = false;
+        for ((m, &s), p) in action_may.iter_mut().zip(&service_may).zip(&policies) {
+            *m = s
+                && p.statements
+                    .iter()
+                    .any(|st| st.effect == Effect::Allow && st.matches_action_bit(&lower, bit));
+            any |= *m;
+        }
+        if !any && !always {
+            continue;
+        }
         let predicate = resource
             .is_none()
             .then(|| resource_predicate(service, action));
-        // Allowed without any policy.
-        let always = crate::eval::caller_identity(&name.to_ascii_lowercase());
         for (k, req) in requests.iter_mut().enumerate() {
-            if !may[k] && !always {
+            if !always && !slots[k].iter().any(|&s| action_may[s as usize]) {
                 continue;
             }
             let i = first + k;

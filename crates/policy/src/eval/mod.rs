@@ -36,6 +36,7 @@ use std::fmt;
 
 pub use condition::{parse_date, Condition, Operator, OperatorKind, SetOperator, OPERATORS};
 pub use err::ModelError;
+pub(crate) use model::service_bit;
 pub use model::{Effect, Policy, PrincipalMatch, Statement};
 pub use request::{Context, ContextEntry, Principal, PrincipalKind, Request, ResourcePredicate};
 

@@ -401,6 +401,15 @@ impl Statement {
         self.matches_action_text(action_lower)
     }
 
+    /// [`Statement::matches_action`] with the action's [`service_bit`]
+    /// known.
+    pub(crate) fn matches_action_bit(&self, action_lower: &str, bit: u64) -> bool {
+        if self.service_mask & bit == 0 {
+            return self.actions.not;
+        }
+        self.matches_action_text(action_lower)
+    }
+
     fn matches_action_text(&self, action_lower: &str) -> bool {
         let empty = super::request::Context::default();
         let any = self
