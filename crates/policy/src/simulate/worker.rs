@@ -152,7 +152,7 @@ impl<'a> BatchWorker<'a> {
         let mut rest = block;
         let mut n = first_line;
         while !rest.is_empty() {
-            let (line, next) = match rest.iter().position(|&b| b == b'\n') {
+            let (line, next) = match find_newline(rest) {
                 Some(end) => {
                     let line = &rest[..end];
                     (line.strip_suffix(b"\r").unwrap_or(line), &rest[end + 1..])
@@ -336,6 +336,29 @@ impl<'a> BatchWorker<'a> {
         );
         false
     }
+}
+
+/// The first `\n` of `bytes`, eight bytes a step.
+pub(super) fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let x = word ^ (ONES * u64::from(b'\n'));
+        // The lowest flagged byte is the first zero byte of `x` (flags
+        // above it may be false).
+        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| at + i)
 }
 
 /// An error answer line. Always `true` (it was an error).

@@ -173,21 +173,10 @@ fn answer_all(
 /// Reads into `block` until it holds [`BLOCK`] bytes or the input ends
 /// (`true`).
 fn fill(input: &mut dyn Read, block: &mut Vec<u8>) -> std::io::Result<bool> {
-    let target = block.len().max(BLOCK - BLOCK / 8) + BLOCK / 8;
-    while block.len() < target {
-        let start = block.len();
-        block.resize(target, 0);
-        match input.read(&mut block[start..]) {
-            Ok(0) => {
-                block.truncate(start);
-                return Ok(true);
-            }
-            Ok(n) => block.truncate(start + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => block.truncate(start),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(false)
+    let want = (block.len().max(BLOCK - BLOCK / 8) + BLOCK / 8) - block.len();
+    // Into the spare capacity, without zeroing it first.
+    let got = input.take(want as u64).read_to_end(block)?;
+    Ok(got < want)
 }
 
 /// Writes answered blocks in input order, keeping their buffers for reuse.

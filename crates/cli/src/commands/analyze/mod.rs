@@ -224,7 +224,10 @@ async fn load_account(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Account> {
             snap.document
         }
     };
-    let account = Account::from_snapshot(&doc).map_err(|e| {
+    let account = Account::from_snapshot(&doc);
+    // The document tree is freed while the command runs.
+    std::thread::spawn(move || drop(doc));
+    let account = account.map_err(|e| {
         let origin = source
             .snapshot
             .as_ref()
