@@ -170,10 +170,10 @@ fn answer_all(
     })
 }
 
-/// Reads into `block` until it holds [`BLOCK`] bytes or the input ends
-/// (`true`).
+/// Reads [`BLOCK`] more bytes into `block` (as many as it holds when that
+/// is more: a long line doubles it) unless the input ends first (`true`).
 fn fill(input: &mut dyn Read, block: &mut Vec<u8>) -> std::io::Result<bool> {
-    let want = (block.len().max(BLOCK - BLOCK / 8) + BLOCK / 8) - block.len();
+    let want = BLOCK.max(block.len());
     // Into the spare capacity, without zeroing it first.
     let got = input.take(want as u64).read_to_end(block)?;
     Ok(got < want)
