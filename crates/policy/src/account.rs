@@ -112,6 +112,15 @@ pub fn snapshot_document(v: &Value) -> Option<Value> {
     }
 }
 
+/// [`snapshot_document`], borrowing a decoded document rather than copying
+/// it.
+fn document(v: &Value) -> Option<std::borrow::Cow<'_, Value>> {
+    match v {
+        Value::Object(_) => Some(std::borrow::Cow::Borrowed(v)),
+        _ => snapshot_document(v).map(std::borrow::Cow::Owned),
+    }
+}
+
 /// Why a snapshot cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 #[error("{0}")]
@@ -147,10 +156,7 @@ impl Account {
             let default = list(p, "PolicyVersionList")
                 .iter()
                 .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true));
-            match default
-                .and_then(|v| v.get("Document"))
-                .and_then(snapshot_document)
-            {
+            match default.and_then(|v| v.get("Document")).and_then(document) {
                 Some(doc) => {
                     if let Some(i) = account.add(arn.to_owned(), &doc) {
                         account.managed.insert(arn.to_owned(), i);
@@ -220,7 +226,7 @@ impl Account {
                 .collect();
             let trust = r
                 .get("AssumeRolePolicyDocument")
-                .and_then(snapshot_document)
+                .and_then(document)
                 .and_then(|doc| account.add_trust(format!("{arn}#trust"), &doc));
             roles.push(Entity {
                 kind: EntityKind::Role,
@@ -299,7 +305,7 @@ impl Account {
         items
             .iter()
             .filter_map(|p| {
-                let doc = p.get("PolicyDocument").and_then(snapshot_document)?;
+                let doc = p.get("PolicyDocument").and_then(document)?;
                 self.add(format!("{owner}#{}", s(p, "PolicyName")), &doc)
             })
             .collect()

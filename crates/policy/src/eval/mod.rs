@@ -36,6 +36,7 @@ use std::fmt;
 
 pub use condition::{parse_date, Condition, Operator, OperatorKind, SetOperator, OPERATORS};
 pub use err::ModelError;
+pub(crate) use model::service_bit;
 pub use model::{Effect, Policy, PrincipalMatch, Statement};
 pub use request::{Context, ContextEntry, Principal, PrincipalKind, Request, ResourcePredicate};
 
@@ -233,7 +234,7 @@ pub struct Evaluation<'a> {
 /// once. For explaining decisions; [`evaluate`] does not compute them.
 pub fn missing_context_keys(req: &Request, set: &PolicySet<'_>) -> Vec<String> {
     let resource = req.resource_parts();
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<&str> = Vec::new();
     let policies = set
         .identity
         .iter()
@@ -244,21 +245,36 @@ pub fn missing_context_keys(req: &Request, set: &PolicySet<'_>) -> Vec<String> {
         .chain(set.scps.iter().flatten().copied())
         .chain(set.rcps.iter().flatten().copied());
     for policy in policies {
-        for st in &policy.statements {
-            if !st.matches_action(&req.action_lower) || !st.matches_resource(req, &resource) {
-                continue;
-            }
-            for c in st.conditions() {
-                if c.operator.kind != OperatorKind::Null
-                    && req.context.get(&c.key_lower).is_none()
-                    && !out.iter().any(|k| k.eq_ignore_ascii_case(&c.key))
-                {
-                    out.push(c.key.clone());
-                }
-            }
+        note_missing_keys(req, &resource, policy, &mut out);
+    }
+    out.into_iter().map(str::to_owned).collect()
+}
+
+/// [`missing_context_keys`] of one policy, added to `out`.
+fn note_missing_keys<'a>(
+    req: &Request,
+    resource: &pattern::ArnParts<'_>,
+    policy: &'a Policy,
+    out: &mut Vec<&'a str>,
+) {
+    for st in &policy.statements {
+        if st.covers_action(req) && st.matches_resource(req, resource) {
+            missing_in_statement(req, st, out);
         }
     }
-    out
+}
+
+/// The condition keys of a statement (that covers the request) that the
+/// request context lacks, added to `out` unless already there.
+fn missing_in_statement<'a>(req: &Request, st: &'a Statement, out: &mut Vec<&'a str>) {
+    for c in st.conditions() {
+        if c.operator.kind != OperatorKind::Null
+            && req.context.get(&c.key_lower).is_none()
+            && !out.iter().any(|k| k.eq_ignore_ascii_case(&c.key))
+        {
+            out.push(&c.key);
+        }
+    }
 }
 
 struct Hit<'a> {
@@ -274,18 +290,56 @@ fn scps_apply(req: &Request) -> bool {
 
 /// Evaluates one request. Never fails.
 pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Evaluation<'a> {
+    evaluate_inner(req, set, None)
+}
+
+/// [`evaluate`], adding to `missing` what [`missing_context_keys`] gives
+/// (borrowed from the policies), in the same pass over the statements.
+pub fn evaluate_noting<'a>(
+    req: &Request,
+    set: &PolicySet<'a>,
+    missing: &mut Vec<&'a str>,
+) -> Evaluation<'a> {
+    evaluate_inner(req, set, Some(missing))
+}
+
+fn evaluate_inner<'a>(
+    req: &Request,
+    set: &PolicySet<'a>,
+    mut missing: Option<&mut Vec<&'a str>>,
+) -> Evaluation<'a> {
+    let resource = req.resource_parts();
     if caller_identity(&req.action_lower) {
+        if let Some(out) = missing {
+            let policies = set
+                .identity
+                .iter()
+                .copied()
+                .chain(set.boundary)
+                .chain(set.session)
+                .chain(set.resource)
+                .chain(set.scps.iter().flatten().copied())
+                .chain(set.rcps.iter().flatten().copied());
+            for policy in policies {
+                note_missing_keys(req, &resource, policy, out);
+            }
+        }
         return Evaluation {
             decision: Decision::Allowed,
             matched: Vec::new(),
             notes: vec![Note::CallerIdentityAlwaysAllowed],
         };
     }
-    let resource = req.resource_parts();
     let mut hits: Vec<Hit<'a>> = Vec::new();
-    let mut scan = |policy: &'a Policy, layer: Layer| {
+    let mut scan = |policy: &'a Policy, layer: Layer, missing: &mut Option<&mut Vec<&'a str>>| {
         for st in &policy.statements {
-            if !st.applies(req, &resource) {
+            if !st.covers_action(req) || !st.matches_resource(req, &resource) {
+                continue;
+            }
+            if let Some(out) = missing.as_deref_mut() {
+                missing_in_statement(req, st, out);
+            }
+            if !st.conditions.iter().all(|c| c.holds(&req.context)) {
                 continue;
             }
             if let Some(principal) = st.principal_match(&req.principal, set.boundary.is_some()) {
@@ -303,27 +357,32 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Evaluation<'a> {
         }
     };
     for p in &set.identity {
-        scan(p, Layer::Identity);
+        scan(p, Layer::Identity, &mut missing);
     }
     if let Some(p) = set.boundary {
-        scan(p, Layer::PermissionsBoundary);
+        scan(p, Layer::PermissionsBoundary, &mut missing);
     }
     if let Some(p) = set.session {
-        scan(p, Layer::Session);
+        scan(p, Layer::Session, &mut missing);
     }
     if let Some(p) = set.resource {
-        scan(p, Layer::Resource);
+        scan(p, Layer::Resource, &mut missing);
     }
     if scps_apply(req) {
         for (level, policies) in set.scps.iter().enumerate() {
             for p in policies {
-                scan(p, Layer::Scp(level));
+                scan(p, Layer::Scp(level), &mut missing);
             }
+        }
+    } else if let Some(out) = missing.as_deref_mut() {
+        // Not evaluated, but their keys are still worth a note.
+        for p in set.scps.iter().flatten() {
+            note_missing_keys(req, &resource, p, out);
         }
     }
     for (level, policies) in set.rcps.iter().enumerate() {
         for p in policies {
-            scan(p, Layer::Rcp(level));
+            scan(p, Layer::Rcp(level), &mut missing);
         }
     }
     decide(req, set, hits)

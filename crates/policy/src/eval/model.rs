@@ -24,8 +24,40 @@ pub struct Statement {
     /// `None` in identity policies.
     pub(crate) principal: Option<PrincipalSpec>,
     pub(crate) actions: Matcher<Glob>,
+    /// The [`service_bit`]s of the services the `Action` / `NotAction`
+    /// patterns can name (every bit when one can name any service): an
+    /// action whose bit is not set matches none of the patterns.
+    pub(crate) service_mask: u64,
     pub(crate) resources: Matcher<ArnPattern>,
     pub(crate) conditions: Vec<Condition>,
+}
+
+/// One bit of 64 for the service part of a lower-cased action (the text
+/// before its first `:`, or all of it).
+pub(crate) fn service_bit(action_lower: &str) -> u64 {
+    let bytes = action_lower.as_bytes();
+    let end = bytes.iter().position(|&b| b == b':').unwrap_or(bytes.len());
+    let hash = bytes[..end]
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    1 << (hash & 63)
+}
+
+/// The [`Statement::service_mask`] of action patterns. A pattern whose
+/// service part has no wildcard matches only actions of that service (its
+/// literal `service:` starts every action it matches).
+fn service_mask(texts: &[String]) -> u64 {
+    let mut mask = 0;
+    for t in texts {
+        let t = t.to_lowercase();
+        match t.split_once(':') {
+            Some((service, _)) if !service.contains(['*', '?']) => mask |= service_bit(service),
+            _ => return u64::MAX,
+        }
+    }
+    mask
 }
 
 /// `Action` / `NotAction`, `Resource` / `NotResource`.
@@ -286,6 +318,7 @@ fn compile_statement(
         sid,
         effect,
         principal,
+        service_mask: service_mask(&actions.text),
         actions,
         resources,
         conditions,
@@ -347,13 +380,37 @@ impl Statement {
     /// Whether the statement's action, resource and conditions cover the
     /// request (the principal is checked separately).
     pub(crate) fn applies(&self, req: &Request, resource: &ArnParts<'_>) -> bool {
-        self.matches_action(&req.action_lower)
+        self.covers_action(req)
             && self.matches_resource(req, resource)
             && self.conditions.iter().all(|c| c.holds(&req.context))
     }
 
+    /// [`Statement::matches_action`] for the request's action.
+    pub(crate) fn covers_action(&self, req: &Request) -> bool {
+        if self.service_mask & req.service_bit == 0 {
+            return self.actions.not;
+        }
+        self.matches_action_text(&req.action_lower)
+    }
+
     /// Whether the (lower-cased) action is covered by `Action` / `NotAction`.
     pub fn matches_action(&self, action_lower: &str) -> bool {
+        if self.service_mask & service_bit(action_lower) == 0 {
+            return self.actions.not;
+        }
+        self.matches_action_text(action_lower)
+    }
+
+    /// [`Statement::matches_action`] with the action's [`service_bit`]
+    /// known.
+    pub(crate) fn matches_action_bit(&self, action_lower: &str, bit: u64) -> bool {
+        if self.service_mask & bit == 0 {
+            return self.actions.not;
+        }
+        self.matches_action_text(action_lower)
+    }
+
+    fn matches_action_text(&self, action_lower: &str) -> bool {
         let empty = super::request::Context::default();
         let any = self
             .actions

@@ -32,7 +32,13 @@ impl Typed {
         let t = v.trim();
         Typed {
             raw: compact_str::CompactString::from(v),
-            lower: compact_str::CompactString::from(v.to_lowercase()),
+            lower: if v.is_ascii() {
+                let mut lower = compact_str::CompactString::from(v);
+                lower.make_ascii_lowercase();
+                lower
+            } else {
+                compact_str::CompactString::from(v.to_lowercase())
+            },
             number: super::condition::number(t),
             date: if t
                 .bytes()
@@ -55,6 +61,9 @@ pub struct Context {
     /// (hash of the lower-cased key, lower-cased key, entry), in insertion
     /// order. The hash spares most string comparisons on lookup.
     entries: Vec<(u64, compact_str::CompactString, ContextEntry)>,
+    /// Keys that hold where `entries` has no value for them, shared rather
+    /// than copied (a principal's own keys, over the lines of a batch).
+    defaults: Option<std::sync::Arc<Context>>,
 }
 
 /// FNV-1a of a (lower-cased) key.
@@ -90,15 +99,16 @@ impl Context {
     /// [`Context::set_default`] would one by one, without reading the values
     /// again.
     pub fn extend_defaults(&mut self, other: &Context) {
-        for (hash, lower, entry) in &other.entries {
-            if self.get_hashed(*hash, lower).is_none() {
-                self.entries.push((*hash, lower.clone(), entry.clone()));
+        for (hash, lower, entry) in other.entries_hashed() {
+            if self.get_hashed(hash, lower).is_none() {
+                self.entries.push((hash, lower.into(), entry.clone()));
             }
         }
     }
 
     fn insert(&mut self, key: &str, values: Vec<String>, multi: bool) {
-        let lower = key.to_ascii_lowercase();
+        let mut lower = compact_str::CompactString::from(key);
+        lower.make_ascii_lowercase();
         let entry = ContextEntry {
             key: key.to_owned(),
             typed: values.iter().map(|v| Typed::new(v)).collect(),
@@ -112,7 +122,7 @@ impl Context {
             .find(|(h, k, _)| *h == hash && *k == lower)
         {
             Some(slot) => slot.2 = entry,
-            None => self.entries.push((hash, lower.into(), entry)),
+            None => self.entries.push((hash, lower, entry)),
         }
     }
 
@@ -123,18 +133,57 @@ impl Context {
 
     /// [`Context::get`] with the key's [`key_hash`] already known.
     pub(crate) fn get_hashed(&self, hash: u64, lower_key: &str) -> Option<&ContextEntry> {
+        match self
+            .entries
+            .iter()
+            .find(|(h, k, _)| *h == hash && k == lower_key)
+        {
+            Some((_, _, e)) => Some(e),
+            None => self.defaults.as_ref()?.get_hashed(hash, lower_key),
+        }
+    }
+
+    /// Every key with its values: this context's own, then those of its
+    /// defaults that it does not set.
+    pub fn entries(&self) -> impl Iterator<Item = &ContextEntry> {
+        self.entries_hashed().map(|(_, _, e)| e)
+    }
+
+    /// [`Context::entries`] with each key's hash and lower-cased form.
+    fn entries_hashed(&self) -> Box<dyn Iterator<Item = (u64, &str, &ContextEntry)> + '_> {
+        let own = self.entries.iter().map(|(h, k, e)| (*h, k.as_str(), e));
+        match &self.defaults {
+            None => Box::new(own),
+            Some(d) => Box::new(
+                own.chain(
+                    d.entries_hashed()
+                        .filter(|(h, k, _)| self.get_own(*h, k).is_none()),
+                ),
+            ),
+        }
+    }
+
+    fn get_own(&self, hash: u64, lower_key: &str) -> Option<&ContextEntry> {
         self.entries
             .iter()
             .find(|(h, k, _)| *h == hash && k == lower_key)
             .map(|(_, _, e)| e)
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = &ContextEntry> {
-        self.entries.iter().map(|(_, _, e)| e)
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.defaults.as_ref().is_none_or(|d| d.is_empty())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    /// Makes `defaults` hold for every key this context does not set, as
+    /// [`Context::extend_defaults`] would, without copying them. Replaces
+    /// earlier defaults.
+    pub fn set_defaults(&mut self, defaults: Option<std::sync::Arc<Context>>) {
+        self.defaults = defaults;
+    }
+
+    /// Removes this context's own keys, keeping its defaults and its memory.
+    pub fn clear(&mut self) {
+        self.entries.clear();
     }
 }
 
@@ -213,6 +262,8 @@ pub struct Request {
     pub action: String,
     /// The lower-cased action, for matching.
     pub(crate) action_lower: String,
+    /// The action's service, as [`super::model::service_bit`].
+    pub(crate) service_bit: u64,
     /// The resource ARN, or `*`.
     pub resource: String,
     /// The account that owns the resource.
@@ -247,6 +298,7 @@ impl Request {
             principal,
             action: action.to_owned(),
             action_lower: action.to_ascii_lowercase(),
+            service_bit: super::model::service_bit(&action.to_ascii_lowercase()),
             resource: resource.to_owned(),
             resource_account,
             context,
@@ -262,6 +314,24 @@ impl Request {
         self.action_lower.clear();
         self.action_lower.push_str(action);
         self.action_lower.make_ascii_lowercase();
+        self.service_bit = super::model::service_bit(&self.action_lower);
+    }
+
+    /// Asks about another action and resource for the same principal and
+    /// context, as [`Request::new`] would, reusing the request's memory.
+    pub fn reset(&mut self, action: &str, resource: &str, resource_account: Option<&str>) {
+        self.set_action(action);
+        self.resource.clear();
+        self.resource.push_str(resource);
+        self.resource_account.clear();
+        match resource_account {
+            Some(a) => self.resource_account.push_str(a),
+            None => match split_arn(resource) {
+                Some(parts) if !parts[4].is_empty() => self.resource_account.push_str(parts[4]),
+                _ => self.resource_account.push_str(&self.principal.account),
+            },
+        }
+        self.any_resource = None;
     }
 
     /// Replaces the predicate of [`Request::on_any_resource`].

@@ -14,11 +14,18 @@
 //! `{"id", "decision", "matchedStatements": [{"policy", "layer", "sid", "statement"}], "notes"}`,
 //! or `{"id", "error"}` for a request that cannot be evaluated.
 
-use std::borrow::Cow;
+mod line;
+mod worker;
+
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+
+use line::Line;
+pub use worker::{BatchWorker, BlockCount, NotUtf8};
 
 use crate::eval::{evaluate, Context, Evaluation, Policy, PolicySet, Principal, Request};
 
@@ -41,6 +48,10 @@ pub struct BatchRequest {
 #[derive(Debug, Default)]
 pub struct PolicyCache {
     compiled: HashMap<(String, String), Arc<Policy>>,
+    /// By name and raw text (`name\0text`), for lines read without a
+    /// `Value` tree; `None` for a document that does not compile.
+    by_text: HashMap<String, Option<Arc<Policy>>>,
+    key: String,
 }
 
 impl PolicyCache {
@@ -53,23 +64,45 @@ impl PolicyCache {
         if let Some(p) = self.compiled.get(&key) {
             return Ok(p.clone());
         }
-        let compiled = if key.0 == "resourcePolicy" {
-            Policy::resource_based_from_json(&key.0, doc)
-        } else {
-            Policy::from_json(&key.0, doc)
-        };
-        let policy = Arc::new(compiled.map_err(|e| e.to_string())?);
+        let policy = Arc::new(compile(&key.0, doc).map_err(|e| e.to_string())?);
         self.compiled.insert(key, policy.clone());
         Ok(policy)
     }
 
+    /// The policy of raw JSON text `raw`, compiled at its first use;
+    /// `None` when it does not compile.
+    fn get_raw(&mut self, name: &str, raw: &RawValue) -> Option<Arc<Policy>> {
+        self.key.clear();
+        self.key.push_str(name);
+        self.key.push('\0');
+        self.key.push_str(raw.get());
+        if let Some(p) = self.by_text.get(self.key.as_str()) {
+            return p.clone();
+        }
+        let compiled = serde_json::from_str::<Value>(raw.get())
+            .ok()
+            .and_then(|doc| compile(name, &doc).ok())
+            .map(Arc::new);
+        self.by_text.insert(self.key.clone(), compiled.clone());
+        compiled
+    }
+
     /// Number of distinct compiled policies.
     pub fn len(&self) -> usize {
-        self.compiled.len()
+        self.compiled.len() + self.by_text.values().flatten().count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.compiled.is_empty()
+        self.len() == 0
+    }
+}
+
+/// Compiles a line's policy: a resource policy must name its principals.
+fn compile(name: &str, doc: &Value) -> Result<Policy, crate::eval::ModelError> {
+    if name == "resourcePolicy" {
+        Policy::resource_based_from_json(name, doc)
+    } else {
+        Policy::from_json(name, doc)
     }
 }
 
@@ -109,9 +142,14 @@ impl BatchRequest {
 
     /// Parses one line, sharing compiled policies through `cache`.
     pub fn parse_cached(line: &str, cache: &mut PolicyCache) -> Result<BatchRequest, LineError> {
-        if let Some(req) = BatchRequest::parse_plain(line) {
+        if let Some(req) = Line::read(line).and_then(|l| BatchRequest::from_line(&l, cache)) {
             return Ok(req);
         }
+        BatchRequest::from_text_cached(line, cache)
+    }
+
+    /// The `Value` reading of a line, which words every error.
+    fn from_text_cached(line: &str, cache: &mut PolicyCache) -> Result<BatchRequest, LineError> {
         let value: Value = serde_json::from_str(line).map_err(|e| LineError {
             id: Value::Null,
             message: format!("not JSON: {e}"),
@@ -119,40 +157,65 @@ impl BatchRequest {
         BatchRequest::from_json_cached(&value, cache)
     }
 
-    /// The common line, read without a `Value` tree: only `id`,
-    /// `principal`, `action`, `resource`, `resourceAccount` and a `context`
-    /// of strings and lists of strings, all well formed. Anything else
-    /// (policies, other value types, any mistake) gives `None`, and the line
-    /// is read by [`BatchRequest::from_json_cached`], which words the errors.
-    fn parse_plain(line: &str) -> Option<BatchRequest> {
-        let plain: PlainLine<'_> = serde_json::from_str(line).ok()?;
-        if plain.principal.is_empty() || plain.action.is_empty() || !plain.action.contains(':') {
-            return None;
-        }
+    /// A well-formed line, read without a `Value` tree, its policies
+    /// compiled once per distinct text. `None` when a policy does not
+    /// compile: the line is then read by [`BatchRequest::from_json_cached`],
+    /// which words the error.
+    fn from_line(line: &Line<'_>, cache: &mut PolicyCache) -> Option<BatchRequest> {
         let mut context = Context::new();
-        if let Some(PlainContext(entries)) = plain.context {
-            for (key, value) in entries {
-                match value {
-                    PlainValue::One(v) => context.set(&key, v.into_owned()),
-                    PlainValue::Many(vs) => context.set_multi(&key, vs),
+        line.fill_context(&mut context)?;
+        let mut compile = |name: &str, raw: &RawValue| cache.get_raw(name, raw);
+        let identity = match &line.identity {
+            None => Vec::new(),
+            Some(docs) => {
+                let mut name = String::new();
+                let mut out = Vec::with_capacity(docs.len());
+                for (i, d) in docs.iter().enumerate() {
+                    name.clear();
+                    let _ = write!(name, "identity[{i}]");
+                    out.push(compile(&name, d)?);
                 }
+                out
             }
-        }
+        };
+        let one = |cache: &mut PolicyCache, raw: Option<&RawValue>, name: &str| match raw {
+            None => Some(None),
+            Some(raw) => cache.get_raw(name, raw).map(Some),
+        };
+        let boundary = one(cache, line.boundary, "permissionBoundary")?;
+        let session = one(cache, line.session, "sessionPolicy")?;
+        let resource = one(cache, line.resource_policy, "resourcePolicy")?;
+        let mut levels = |levels: &Option<Vec<Vec<&RawValue>>>, short: &str| {
+            levels
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, level)| {
+                    level
+                        .iter()
+                        .enumerate()
+                        .map(|(j, d)| cache.get_raw(&format!("{short}[{i}][{j}]"), d))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .collect::<Option<Vec<_>>>()
+        };
+        let scps = levels(&line.scps, "scp")?;
+        let rcps = levels(&line.rcps, "rcp")?;
         Some(BatchRequest {
             request: Request::new(
-                Principal::parse(&plain.principal),
-                &plain.action,
-                plain.resource.as_deref().unwrap_or("*"),
-                plain.resource_account.as_deref(),
+                Principal::parse(&line.principal),
+                &line.action,
+                line.resource.as_deref().unwrap_or("*"),
+                line.resource_account.as_deref(),
                 context,
             ),
-            identity: Vec::new(),
-            boundary: None,
-            session: None,
-            resource: None,
-            scps: Vec::new(),
-            rcps: Vec::new(),
-            id: plain.id.unwrap_or(Value::Null),
+            identity,
+            boundary,
+            session,
+            resource,
+            scps,
+            rcps,
+            id: line.id_value(),
         })
     }
 
@@ -275,91 +338,6 @@ impl BatchRequest {
     }
 }
 
-/// A request line of the common shape, borrowed from the line's text.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PlainLine<'a> {
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(borrow)]
-    principal: Cow<'a, str>,
-    #[serde(borrow)]
-    action: Cow<'a, str>,
-    #[serde(borrow, default)]
-    resource: Option<Cow<'a, str>>,
-    #[serde(borrow, default, rename = "resourceAccount")]
-    resource_account: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    context: Option<PlainContext<'a>>,
-}
-
-/// A context object of strings and lists of strings, in the line's order.
-struct PlainContext<'a>(Vec<(Cow<'a, str>, PlainValue<'a>)>);
-
-enum PlainValue<'a> {
-    One(Cow<'a, str>),
-    Many(Vec<String>),
-}
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for PlainContext<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = PlainContext<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a context object")
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(
-                self,
-                mut m: M,
-            ) -> Result<Self::Value, M::Error> {
-                let mut out = Vec::new();
-                while let Some(key) = m.next_key::<Cow<'de, str>>()? {
-                    let value = m.next_value::<PlainValue<'de>>()?;
-                    out.push((key, value));
-                }
-                Ok(PlainContext(out))
-            }
-        }
-        d.deserialize_map(V(std::marker::PhantomData))
-    }
-}
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for PlainValue<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = PlainValue<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string or a list of strings")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(PlainValue::One(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(PlainValue::One(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(PlainValue::One(Cow::Owned(v)))
-            }
-            fn visit_seq<S: serde::de::SeqAccess<'de>>(
-                self,
-                mut s: S,
-            ) -> Result<Self::Value, S::Error> {
-                let mut out = Vec::new();
-                while let Some(v) = s.next_element::<String>()? {
-                    out.push(v);
-                }
-                Ok(PlainValue::Many(out))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
 /// Reads a context object: each key maps to a string, or a list of strings
 /// (a multivalued key); numbers and booleans are taken as their text.
 pub fn context_from_json(map: &Map<String, Value>) -> Result<Context, String> {
@@ -468,86 +446,4 @@ pub fn evaluate_line(line: &str) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [
-        {"Sid": "Read", "Effect": "Allow", "Action": "s3:Get*", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "a\"b"}}},
-        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::secret/*"}]}"#;
-
-    fn lines() -> Vec<String> {
-        let policy = POLICY.replace('\n', " ");
-        vec![
-            r#"{"id": 1, "principal": "arn:aws:iam::111111111111:user/a", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "context": {"aws:PrincipalTag/team": "a\"b", "aws:TagKeys": ["x", "y"]}}"#.into(),
-            r#"{"principal": "arn:aws:iam::111111111111:user/a", "action": "s3:GetObject"}"#.into(),
-            r#"{"id": "s\u00e9", "principal": "arn:aws:sts::111111111111:assumed-role/r/s", "action": "s3:GetObject", "resource": null, "resourceAccount": "222222222222", "context": null}"#.into(),
-            r#"{"id": {"n": [1, 2.5]}, "principal": "p", "action": "s3:GetObject", "context": {"aws:MultiFactorAuthPresent": true, "n": 3}}"#.into(),
-            format!(r#"{{"id": 5, "principal": "arn:aws:iam::111111111111:user/a", "action": "s3:GetObject", "resource": "arn:aws:s3:::secret/k", "identityPolicies": [{policy}], "context": {{"aws:PrincipalTag/team": "a\"b"}}}}"#),
-            format!(r#"{{"id": 6, "principal": "arn:aws:iam::111111111111:user/a", "action": "s3:GetObject", "identityPolicies": [{policy}], "context": {{"aws:PrincipalTag/team": "a\"b"}}}}"#),
-        ]
-    }
-
-    /// The `Value`-free reading of common lines gives the request the full
-    /// reading gives.
-    #[test]
-    fn plain_lines_read_as_the_full_reading_reads_them() {
-        let mut plain = 0;
-        for line in lines() {
-            let value: Value = serde_json::from_str(&line).unwrap();
-            let full = BatchRequest::from_json(&value).unwrap();
-            if let Some(fast) = BatchRequest::parse_plain(&line) {
-                plain += 1;
-                assert_eq!(fast.id, full.id, "{line}");
-                assert_eq!(
-                    format!("{:?}", fast.request),
-                    format!("{:?}", full.request),
-                    "{line}"
-                );
-                assert!(full.identity.is_empty(), "{line}");
-            }
-        }
-        assert_eq!(
-            plain, 3,
-            "the first three lines are plain, the others are not"
-        );
-    }
-
-    /// Bad lines are not read by the fast path, so their errors stay worded
-    /// by the full reading.
-    #[test]
-    fn bad_lines_keep_their_errors() {
-        for (line, message) in [
-            (
-                r#"{"id": 1, "principal": "", "action": "s3:GetObject"}"#,
-                "`principal` must be a non-empty string",
-            ),
-            (
-                r#"{"id": 1, "principal": "p", "action": "GetObject"}"#,
-                "`action` `GetObject` must be `service:Action`",
-            ),
-            (
-                r#"{"id": 1, "principal": "p", "action": "s3:GetObject", "extra": 1}"#,
-                "unknown field `extra`",
-            ),
-        ] {
-            assert!(BatchRequest::parse_plain(line).is_none(), "{line}");
-            let err = BatchRequest::parse(line).unwrap_err();
-            assert_eq!(err.message, message);
-            assert_eq!(err.id, serde_json::json!(1));
-        }
-    }
-
-    /// The direct writer prints what `evaluation_to_json` prints.
-    #[test]
-    fn written_answers_equal_the_json_answers() {
-        for line in lines() {
-            let req = BatchRequest::parse(&line).unwrap();
-            let e = req.evaluate();
-            let mut out = Vec::new();
-            write_evaluation(&mut out, &req.id, &e);
-            let expected = evaluation_to_json(&req.id, &e).to_string();
-            assert_eq!(String::from_utf8(out).unwrap(), expected, "{line}");
-        }
-    }
-}
+mod tests;

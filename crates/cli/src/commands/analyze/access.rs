@@ -1,0 +1,82 @@
+//! `access`: what one principal can do, per service and access level.
+
+use iamctl_policy::account::EntityKind;
+use iamctl_policy::analysis;
+use iamctl_policy::catalog::AccessLevel;
+use serde_json::json;
+
+use super::{base_context, find_principal, load_account, AccessArgs};
+use crate::ctx::{table, Ctx};
+use crate::error::CmdResult;
+
+pub async fn access(ctx: &Ctx, a: AccessArgs) -> CmdResult {
+    let base = base_context(ctx, &a.source, true)?;
+    let account = load_account(ctx, &a.source).await?;
+    let entity = find_principal(&account, &a.principal)?;
+    let summary = analysis::access(&account, entity, &base);
+    let levels = [
+        AccessLevel::List,
+        AccessLevel::Read,
+        AccessLevel::Write,
+        AccessLevel::PermissionsManagement,
+        AccessLevel::Tagging,
+    ];
+    let data = json!({
+        "principal": entity.arn,
+        "kind": entity.kind.as_str(),
+        "services": summary.services.iter().map(|(svc, by_level)| {
+            (svc.clone(), json!(by_level.iter().map(|(l, actions)| (l.as_str().to_owned(), json!(actions))).collect::<serde_json::Map<_, _>>()))
+        }).collect::<serde_json::Map<_, _>>(),
+        "risky": summary.risky.iter().map(|(a, why)| json!({"action": a, "why": why})).collect::<Vec<_>>(),
+        "actionsEvaluated": summary.evaluated,
+    });
+    ctx.emit(&data, |_| {
+        let rows = summary
+            .services
+            .iter()
+            .map(|(svc, by_level)| {
+                let mut row = vec![svc.clone()];
+                for l in levels {
+                    let n = by_level.get(&l).map_or(0, Vec::len);
+                    let total = summary
+                        .totals
+                        .get(svc)
+                        .and_then(|t| t.get(&l))
+                        .copied()
+                        .unwrap_or(0);
+                    row.push(if total == 0 {
+                        "-".into()
+                    } else {
+                        format!("{n}/{total}")
+                    });
+                }
+                row
+            })
+            .collect();
+        let mut out = table(
+            &[
+                "SERVICE",
+                "LIST",
+                "READ",
+                "WRITE",
+                "PERMISSIONS MGMT",
+                "TAGGING",
+            ],
+            rows,
+        );
+        if summary.services.is_empty() {
+            out = format!("{} can do nothing\n", entity.name);
+        }
+        if !summary.risky.is_empty() {
+            out.push_str("\nrisky permissions:\n");
+            for (action, why) in &summary.risky {
+                out.push_str(&format!("  {action}: {why}\n"));
+            }
+        }
+        out
+    })?;
+    if entity.kind == EntityKind::Role {
+        ctx.status("evaluated as a session of the role, without session policies");
+    }
+    Ok(())
+}

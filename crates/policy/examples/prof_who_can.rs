@@ -1,0 +1,33 @@
+//! Profiling aid: `who_can('*')` and `access` over a snapshot file, timed by stage.
+//!
+//!   cargo run --release -p iamctl-policy --example prof_who_can -- SNAPSHOT.json
+use iamctl_policy::account::Account;
+use iamctl_policy::analysis;
+use iamctl_policy::catalog::catalog;
+use iamctl_policy::eval::Context;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("snapshot path");
+    if let Some(n) = std::env::args().nth(2) {
+        // Loads only, `n` times (to profile the load).
+        let text = std::fs::read_to_string(&path).expect("read");
+        let t = std::time::Instant::now();
+        for _ in 0..n.parse::<usize>().expect("a count") {
+            let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+            std::hint::black_box(Account::from_snapshot(&doc).expect("snapshot"));
+        }
+        eprintln!("loads {:?}", t.elapsed());
+        return;
+    }
+    let t = std::time::Instant::now();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let account = Account::from_snapshot(&doc).expect("snapshot");
+    eprintln!("load {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let actions = catalog().expand("*");
+    eprintln!("catalog {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let grants = analysis::who_can(&account, &actions, None, &Context::new(), None);
+    eprintln!("who_can {:?} ({} grants)", t.elapsed(), grants.len());
+}
