@@ -3,11 +3,11 @@
 //! iamctl makes for plan, apply, cleanup and import, and refuses what the
 //! deployer must not do.
 //!
-//! The calls are those `crates/aws` makes on behalf of `commands/deploy.rs`
-//! and `commands/import.rs`, found with
-//! `grep -oE "aws\.[a-z_]+\(" crates/cli/src/commands/{deploy,import}.rs`
-//! and, for each of those functions, the SDK operations it sends in
-//! `crates/aws/src/{iam,snapshot}.rs` (see `examples/iac/deployer/README.md`).
+//! The calls are the `IamBackend` methods `crates/iac/src/{read,apply}.rs`
+//! use and the SDK operations `crates/aws/src/backend.rs` sends for each
+//! (see `examples/iac/deployer/README.md`). A second check that cannot go
+//! stale: `crates/iac/tests/converge.rs` asks the engine about every API
+//! the memory backend saw apply call, over all its random cases.
 
 use std::path::{Path, PathBuf};
 
@@ -88,9 +88,13 @@ const APPLY_CALLS: &[(&str, &str)] = &[
     ("iam:SetDefaultPolicyVersion", "policy"),
     ("iam:DeletePolicy", "policy"),
     ("iam:TagPolicy", "policy"),
+    ("iam:UntagPolicy", "policy"),
+    ("iam:ListEntitiesForPolicy", "policy"),
     ("iam:CreateUser", "user"),
     ("iam:GetUser", "user"),
     ("iam:TagUser", "user"),
+    ("iam:UntagUser", "user"),
+    ("iam:UpdateUser", "user"),
     ("iam:DeleteUser", "user"),
     ("iam:PutUserPermissionsBoundary", "user"),
     ("iam:DeleteUserPermissionsBoundary", "user"),
@@ -122,7 +126,10 @@ const APPLY_CALLS: &[(&str, &str)] = &[
     ("iam:DeleteRolePermissionsBoundary", "role"),
     ("iam:AttachRolePolicy", "role"),
     ("iam:DetachRolePolicy", "role"),
+    ("iam:PutRolePolicy", "role"),
     ("iam:DeleteRolePolicy", "role"),
+    ("iam:UpdateRole", "role"),
+    ("iam:UntagRole", "role"),
     ("iam:ListAttachedRolePolicies", "role"),
     ("iam:ListRolePolicies", "role"),
     ("iam:ListInstanceProfilesForRole", "role"),
@@ -134,7 +141,12 @@ const APPLY_CALLS: &[(&str, &str)] = &[
     ("iam:RemoveUserFromGroup", "group"),
     ("iam:AttachGroupPolicy", "group"),
     ("iam:DetachGroupPolicy", "group"),
+    ("iam:PutGroupPolicy", "group"),
     ("iam:DeleteGroupPolicy", "group"),
+    ("iam:ListAttachedGroupPolicies", "group"),
+    ("iam:ListGroupPolicies", "group"),
+    ("iam:GetGroup", "group"),
+    ("iam:UpdateGroup", "group"),
 ];
 
 #[test]

@@ -932,6 +932,8 @@ struct Tally {
     meanwhile: BTreeMap<usize, usize>,
     /// Calls of the APIs that show the harder paths were taken.
     apis: BTreeMap<String, usize>,
+    /// Every IAM API called, by any case (for the deployer policy check).
+    all_apis: BTreeSet<String>,
 }
 
 /// A second configuration, derived from the first: other statements for
@@ -1180,6 +1182,7 @@ fn check_case(
         *t.meanwhile.entry(which).or_default() += 1;
     }
     t.calls += b.total_calls();
+    t.all_apis.extend(b.calls().into_keys());
     for (api, n) in b.calls() {
         if [
             "CreatePolicyVersion",
@@ -1225,5 +1228,80 @@ fn apply_converges_under_faults_and_leaves_what_is_not_ours() {
     );
     if let Err(e) = result {
         panic!("{e}");
+    }
+    let apis = tally
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .all_apis
+        .clone();
+    deployer::every_call_is_allowed(&apis);
+}
+
+/// The least-privilege deployer policy shipped in `examples/iac/deployer/`
+/// allows every IAM call the applies above made (the calls come from the
+/// memory backend's count, so a new call in apply cannot be forgotten here
+/// as it could in a hand-kept list).
+mod deployer {
+    use std::collections::BTreeSet;
+
+    use iamctl_policy::eval::{decision, Context, Decision, Policy, PolicySet, Principal, Request};
+
+    const ACCOUNT: &str = "111122223333";
+
+    /// The resource type an IAM API acts on (IAM's service authorization
+    /// reference: user, group, role, policy, instance-profile, mfa; `*` for
+    /// GetAccountAuthorizationDetails).
+    fn resource(api: &str) -> String {
+        let kind = match api {
+            "GetAccountAuthorizationDetails" => return "*".to_owned(),
+            "DeleteVirtualMFADevice" => "mfa/alice",
+            "RemoveRoleFromInstanceProfile" | "DeleteInstanceProfile" => {
+                "instance-profile/operator"
+            }
+            "AddUserToGroup" | "RemoveUserFromGroup" => "group/iamctl/platform/developers",
+            a if a.ends_with("ForUser") || a.contains("User") => "user/people/alice",
+            a if a.contains("Group") => "group/iamctl/platform/developers",
+            a if a.contains("Role") => "role/operator",
+            a if a.contains("Polic") => "policy/iamctl/platform/platform-read",
+            // Access keys, login profile, MFA devices, certificates, SSH
+            // keys, service-specific credentials: a user's.
+            _ => "user/people/alice",
+        };
+        format!("arn:aws:iam::{ACCOUNT}:{kind}")
+    }
+
+    pub(super) fn every_call_is_allowed(apis: &BTreeSet<String>) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/iac/deployer/deployer-apply-policy.json");
+        let text = std::fs::read_to_string(&path).expect("deployer policy");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let policy = Policy::from_json("deployer-apply-policy.json", &doc).expect("policy");
+        let set = PolicySet {
+            identity: vec![&policy],
+            ..PolicySet::default()
+        };
+        assert!(apis.len() > 30, "too few APIs seen: {apis:?}");
+        let refused: Vec<String> = apis
+            .iter()
+            .filter(|api| {
+                let principal = Principal::parse(&format!(
+                    "arn:aws:sts::{ACCOUNT}:assumed-role/IAMAsCodeDeployer/iamctl"
+                ));
+                let action = format!("iam:{api}");
+                let req = Request::new(
+                    principal,
+                    &action,
+                    &resource(api),
+                    Some(ACCOUNT),
+                    Context::new(),
+                );
+                decision(&req, &set) != Decision::Allowed
+            })
+            .cloned()
+            .collect();
+        assert!(
+            refused.is_empty(),
+            "the deployer apply policy refuses calls apply makes: {refused:?} (of {apis:?})"
+        );
     }
 }
