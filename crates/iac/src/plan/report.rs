@@ -156,6 +156,10 @@ pub enum Warning {
         /// `settings.iam_path`; `/` when nothing is ours by its path.
         iam_path: String,
     },
+    /// A policy iamctl does not manage (AWS-managed or `existing`) attached
+    /// to a group iamctl does not own: groups carry no tags, so nothing
+    /// records the attachment and removing the grant will not detach it.
+    UnrecordedGroupAttachment { group: String, policy: String },
     /// The escalation analysis failed.
     EscalationsNotLookedFor { error: String },
 }
@@ -192,6 +196,10 @@ impl fmt::Display for Warning {
             Warning::GroupNotOurs { group, iam_path } => write!(
                 f,
                 "group `{group}` is not in the configuration; IAM groups carry no tags, so iamctl deletes only groups under `{iam_path}`"
+            ),
+            Warning::UnrecordedGroupAttachment { group, policy } => write!(
+                f,
+                "policy `{policy}` is attached to group `{group}`, which iamctl does not own: IAM groups carry no tags to record the attachment, so removing the grant will not detach it (declare the group in the files to have iamctl manage it)"
             ),
             Warning::EscalationsNotLookedFor { error } => {
                 write!(f, "new escalation paths were not looked for: {error}")

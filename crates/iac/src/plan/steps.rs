@@ -752,6 +752,12 @@ pub(super) fn grants(
             let (k, v) = attachment_tag(arn);
             record.insert(k, v);
         }
+        if w.kind == Kind::Group && !w.managed && !pol.managed_arns.contains(arn.as_str()) {
+            report.warnings.push(Warning::UnrecordedGroupAttachment {
+                group: w.name.to_owned(),
+                policy: arn.rsplit('/').next().unwrap_or(arn).to_owned(),
+            });
+        }
         report.change(Change::Attach {
             kind: w.kind,
             name: w.name.to_owned(),

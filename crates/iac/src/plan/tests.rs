@@ -505,3 +505,67 @@ fn a_membership_made_in_a_group_not_ours_is_recorded_and_removed_exactly() {
     let p = run(&d, &by_hand, &[], &PlanOptions::default());
     assert_eq!(summaries(&p), ["untag user ann iamctl:member:legacy"]);
 }
+
+#[test]
+fn an_attachment_to_a_group_not_ours_is_announced_as_unrecorded() {
+    // Groups carry no tags: an attachment iamctl makes of a policy it does
+    // not manage to a group it does not own cannot be recorded, so removing
+    // the grant will not detach it. The plan says so when it attaches; to a
+    // group of ours it says nothing (iamctl detaches what it manages there).
+    let files = |groups: &str| {
+        vec![
+            (
+                "aws-policies/t.yaml",
+                "aws-policies:\n  legacy:\n    name: legacy-reader\n    existing: true\n"
+                    .to_owned(),
+            ),
+            ("groups/t.yaml", groups.to_owned()),
+            (
+                "permanent-access/t.yaml",
+                "permanent-access:\n  - description: read\n    groups: [crew]\n    environments: [dev]\n    grants: [legacy]\n"
+                    .to_owned(),
+            ),
+        ]
+    };
+    let snapshot = |groups: Vec<Value>| {
+        account(
+            groups,
+            vec![policy("legacy-reader", "/", read_doc())],
+            vec![],
+        )
+    };
+    let warned = |p: &Plan| {
+        p.warnings
+            .iter()
+            .filter(|w| matches!(w, Warning::UnrecordedGroupAttachment { .. }))
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    let f = files("groups:\n  crew:\n    existing: true\n");
+    let f: Vec<(&str, &str)> = f.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let p = run(
+        &desired(&f),
+        &snapshot(vec![group("crew", "/", &[])]),
+        &[],
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        summaries(&p),
+        ["attach legacy-reader to group crew"],
+        "{p:?}"
+    );
+    assert_eq!(
+        warned(&p),
+        ["policy `legacy-reader` is attached to group `crew`, which iamctl does not own: IAM groups carry no tags to record the attachment, so removing the grant will not detach it (declare the group in the files to have iamctl manage it)"]
+    );
+    // The team's own group: no warning.
+    let f = files("groups:\n  crew: {}\n");
+    let f: Vec<(&str, &str)> = f.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let p = run(
+        &desired(&f),
+        &snapshot(vec![]),
+        &[],
+        &PlanOptions::default(),
+    );
+    assert!(warned(&p).is_empty(), "{:?}", p.warnings);
+}
