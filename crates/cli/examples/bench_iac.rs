@@ -552,7 +552,9 @@ async fn main() {
     let policy_arns: Vec<String> = (0..policies)
         .map(|i| format!("arn:aws:iam::{account}:policy/pop-p{i}"))
         .chain(std::iter::once(format!(
-            "arn:aws:iam::{account}:policy/bench-p0"
+            // made by iamctl apply: under `settings.iam_path` (default
+            // `/iamctl/`) and the team's name
+            "arn:aws:iam::{account}:policy/iamctl/bench/bench-p0"
         )))
         .collect();
     let before = b.requests();
