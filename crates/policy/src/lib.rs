@@ -15,6 +15,7 @@ pub mod eval;
 pub mod lint;
 pub mod names;
 pub mod simulate;
+pub mod snapshot;
 pub mod templates;
 
 pub use document::{DocumentError, DocumentKind, PolicyDocument};
