@@ -1,246 +1,189 @@
-//! `GetAccountAuthorizationDetails`, every page, as one JSON document in the shape
-//! `aws iam get-account-authorization-details` prints (policy documents decoded).
+//! `GetAccountAuthorizationDetails`, every page, as one typed [`Snapshot`]
+//! in the shape `aws iam get-account-authorization-details` prints (policy
+//! documents decoded).
 
 use crate::error::{classify, AwsError, Entity};
 use crate::{date, decode_document, Aws};
 use aws_sdk_iam::types as t;
-use serde_json::{json, Map, Value};
+use iamctl_policy::snapshot as gaad;
+use iamctl_policy::snapshot::Document;
 
-fn put<V: Into<Value>>(m: &mut Map<String, Value>, k: &str, v: Option<V>) {
-    if let Some(v) = v {
-        m.insert(k.to_string(), v.into());
+fn own(s: Option<&str>) -> String {
+    s.unwrap_or_default().to_owned()
+}
+
+fn doc(raw: Option<&str>) -> Option<Document> {
+    raw.map(|r| Document::new(decode_document(r)))
+}
+
+fn tags(ts: &[t::Tag]) -> Vec<gaad::Tag> {
+    ts.iter()
+        .map(|t| gaad::Tag {
+            key: t.key().to_owned(),
+            value: t.value().to_owned(),
+        })
+        .collect()
+}
+
+fn attached(ps: &[t::AttachedPolicy]) -> Vec<gaad::AttachedPolicy> {
+    ps.iter()
+        .map(|p| gaad::AttachedPolicy {
+            policy_name: p.policy_name().map(str::to_owned),
+            policy_arn: own(p.policy_arn()),
+        })
+        .collect()
+}
+
+fn inline(ps: &[t::PolicyDetail]) -> Vec<gaad::InlinePolicy> {
+    ps.iter()
+        .map(|p| gaad::InlinePolicy {
+            policy_name: own(p.policy_name()),
+            policy_document: doc(p.policy_document()),
+        })
+        .collect()
+}
+
+fn boundary(b: Option<&t::AttachedPermissionsBoundary>) -> Option<gaad::Boundary> {
+    b.map(|b| gaad::Boundary {
+        permissions_boundary_type: b.permissions_boundary_type().map(|t| t.as_str().to_owned()),
+        permissions_boundary_arn: own(b.permissions_boundary_arn()),
+    })
+}
+
+fn user(u: &t::UserDetail) -> gaad::User {
+    gaad::User {
+        path: own(u.path()),
+        user_name: own(u.user_name()),
+        user_id: u.user_id().map(str::to_owned),
+        arn: own(u.arn()),
+        create_date: u.create_date().map(date),
+        user_policy_list: inline(u.user_policy_list()),
+        group_list: u.group_list().to_vec(),
+        attached_managed_policies: attached(u.attached_managed_policies()),
+        permissions_boundary: boundary(u.permissions_boundary()),
+        tags: tags(u.tags()),
     }
 }
 
-fn tags(ts: &[t::Tag]) -> Value {
-    Value::Array(
-        ts.iter()
-            .map(|t| json!({"Key": t.key(), "Value": t.value()}))
-            .collect(),
-    )
+fn group(g: &t::GroupDetail) -> gaad::Group {
+    gaad::Group {
+        path: own(g.path()),
+        group_name: own(g.group_name()),
+        group_id: g.group_id().map(str::to_owned),
+        arn: own(g.arn()),
+        create_date: g.create_date().map(date),
+        group_policy_list: inline(g.group_policy_list()),
+        attached_managed_policies: attached(g.attached_managed_policies()),
+    }
 }
 
-fn attached(ps: &[t::AttachedPolicy]) -> Value {
-    Value::Array(
-        ps.iter()
-            .map(|p| json!({"PolicyName": p.policy_name(), "PolicyArn": p.policy_arn()}))
-            .collect(),
-    )
-}
-
-fn inline(ps: &[t::PolicyDetail]) -> Value {
-    Value::Array(
-        ps.iter()
-            .map(|p| {
-                json!({
-                    "PolicyName": p.policy_name(),
-                    "PolicyDocument": p.policy_document().map(decode_document),
-                })
+fn instance_profile(p: &t::InstanceProfile) -> gaad::InstanceProfile {
+    gaad::InstanceProfile {
+        path: p.path().to_owned(),
+        instance_profile_name: p.instance_profile_name().to_owned(),
+        instance_profile_id: Some(p.instance_profile_id().to_owned()),
+        arn: p.arn().to_owned(),
+        create_date: Some(date(p.create_date())),
+        roles: p
+            .roles()
+            .iter()
+            .map(|r| gaad::ProfileRole {
+                path: r.path().to_owned(),
+                role_name: r.role_name().to_owned(),
+                role_id: Some(r.role_id().to_owned()),
+                arn: r.arn().to_owned(),
+                create_date: Some(date(r.create_date())),
+                assume_role_policy_document: doc(r.assume_role_policy_document()),
             })
             .collect(),
-    )
-}
-
-fn boundary(b: Option<&t::AttachedPermissionsBoundary>) -> Option<Value> {
-    b.map(|b| {
-        json!({
-            "PermissionsBoundaryType": b.permissions_boundary_type().map(|t| t.as_str()),
-            "PermissionsBoundaryArn": b.permissions_boundary_arn(),
-        })
-    })
-}
-
-fn user(u: &t::UserDetail) -> Value {
-    let mut m = Map::new();
-    put(&mut m, "Path", u.path());
-    put(&mut m, "UserName", u.user_name());
-    put(&mut m, "UserId", u.user_id());
-    put(&mut m, "Arn", u.arn());
-    put(&mut m, "CreateDate", u.create_date().map(date));
-    m.insert("UserPolicyList".into(), inline(u.user_policy_list()));
-    m.insert("GroupList".into(), json!(u.group_list()));
-    m.insert(
-        "AttachedManagedPolicies".into(),
-        attached(u.attached_managed_policies()),
-    );
-    put(
-        &mut m,
-        "PermissionsBoundary",
-        boundary(u.permissions_boundary()),
-    );
-    m.insert("Tags".into(), tags(u.tags()));
-    Value::Object(m)
-}
-
-fn group(g: &t::GroupDetail) -> Value {
-    let mut m = Map::new();
-    put(&mut m, "Path", g.path());
-    put(&mut m, "GroupName", g.group_name());
-    put(&mut m, "GroupId", g.group_id());
-    put(&mut m, "Arn", g.arn());
-    put(&mut m, "CreateDate", g.create_date().map(date));
-    m.insert("GroupPolicyList".into(), inline(g.group_policy_list()));
-    m.insert(
-        "AttachedManagedPolicies".into(),
-        attached(g.attached_managed_policies()),
-    );
-    Value::Object(m)
-}
-
-fn instance_profile(p: &t::InstanceProfile) -> Value {
-    json!({
-        "Path": p.path(),
-        "InstanceProfileName": p.instance_profile_name(),
-        "InstanceProfileId": p.instance_profile_id(),
-        "Arn": p.arn(),
-        "CreateDate": date(p.create_date()),
-        "Roles": p.roles().iter().map(|r| json!({
-            "Path": r.path(), "RoleName": r.role_name(), "RoleId": r.role_id(), "Arn": r.arn(),
-            "CreateDate": date(r.create_date()),
-            "AssumeRolePolicyDocument": r.assume_role_policy_document().map(decode_document),
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn role(r: &t::RoleDetail) -> Value {
-    let mut m = Map::new();
-    put(&mut m, "Path", r.path());
-    put(&mut m, "RoleName", r.role_name());
-    put(&mut m, "RoleId", r.role_id());
-    put(&mut m, "Arn", r.arn());
-    put(&mut m, "CreateDate", r.create_date().map(date));
-    put(
-        &mut m,
-        "AssumeRolePolicyDocument",
-        r.assume_role_policy_document().map(decode_document),
-    );
-    m.insert(
-        "InstanceProfileList".into(),
-        Value::Array(
-            r.instance_profile_list()
-                .iter()
-                .map(instance_profile)
-                .collect(),
-        ),
-    );
-    m.insert("RolePolicyList".into(), inline(r.role_policy_list()));
-    m.insert(
-        "AttachedManagedPolicies".into(),
-        attached(r.attached_managed_policies()),
-    );
-    put(
-        &mut m,
-        "PermissionsBoundary",
-        boundary(r.permissions_boundary()),
-    );
-    m.insert("Tags".into(), tags(r.tags()));
-    if let Some(lu) = r.role_last_used() {
-        let mut l = Map::new();
-        put(&mut l, "LastUsedDate", lu.last_used_date().map(date));
-        put(&mut l, "Region", lu.region());
-        m.insert("RoleLastUsed".into(), Value::Object(l));
     }
-    Value::Object(m)
 }
 
-fn policy(p: &t::ManagedPolicyDetail) -> Value {
-    let mut m = Map::new();
+fn role(r: &t::RoleDetail) -> gaad::Role {
+    gaad::Role {
+        path: own(r.path()),
+        role_name: own(r.role_name()),
+        role_id: r.role_id().map(str::to_owned),
+        arn: own(r.arn()),
+        create_date: r.create_date().map(date),
+        assume_role_policy_document: doc(r.assume_role_policy_document()),
+        instance_profile_list: r
+            .instance_profile_list()
+            .iter()
+            .map(instance_profile)
+            .collect(),
+        role_policy_list: inline(r.role_policy_list()),
+        attached_managed_policies: attached(r.attached_managed_policies()),
+        permissions_boundary: boundary(r.permissions_boundary()),
+        tags: tags(r.tags()),
+        role_last_used: r.role_last_used().map(|lu| gaad::RoleLastUsed {
+            last_used_date: lu.last_used_date().map(date),
+            region: lu.region().map(str::to_owned),
+        }),
+    }
+}
+
+fn policy(p: &t::ManagedPolicyDetail) -> gaad::ManagedPolicy {
     // Some IAM look-alikes (moto) leave the name out; it is the ARN's last segment.
     let name = p
         .policy_name()
         .or_else(|| p.arn().and_then(|a| a.rsplit('/').next()));
-    put(&mut m, "PolicyName", name);
-    put(&mut m, "PolicyId", p.policy_id());
-    put(&mut m, "Arn", p.arn());
-    put(&mut m, "Path", p.path());
-    put(&mut m, "DefaultVersionId", p.default_version_id());
-    put(&mut m, "AttachmentCount", p.attachment_count());
-    put(
-        &mut m,
-        "PermissionsBoundaryUsageCount",
-        p.permissions_boundary_usage_count(),
-    );
-    m.insert("IsAttachable".into(), p.is_attachable().into());
-    put(&mut m, "Description", p.description());
-    put(&mut m, "CreateDate", p.create_date().map(date));
-    put(&mut m, "UpdateDate", p.update_date().map(date));
-    m.insert(
-        "PolicyVersionList".into(),
-        Value::Array(
-            p.policy_version_list()
-                .iter()
-                .map(|v| {
-                    let mut vm = Map::new();
-                    put(&mut vm, "Document", v.document().map(decode_document));
-                    put(&mut vm, "VersionId", v.version_id());
-                    vm.insert("IsDefaultVersion".into(), v.is_default_version().into());
-                    put(&mut vm, "CreateDate", v.create_date().map(date));
-                    Value::Object(vm)
-                })
-                .collect(),
-        ),
-    );
-    Value::Object(m)
-}
-
-/// AWS-managed policy ARNs that these users, groups or roles have attached or
-/// use as permissions boundary, sorted.
-fn attached_aws_policies<'a>(entities: impl Iterator<Item = &'a Value>) -> Vec<String> {
-    let mut out = std::collections::BTreeSet::new();
-    for e in entities {
-        for a in e["AttachedManagedPolicies"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if let Some(arn) = a["PolicyArn"].as_str() {
-                out.insert(arn.to_string());
-            }
-        }
-        if let Some(arn) = e["PermissionsBoundary"]["PermissionsBoundaryArn"].as_str() {
-            out.insert(arn.to_string());
-        }
+    gaad::ManagedPolicy {
+        policy_name: own(name),
+        policy_id: p.policy_id().map(str::to_owned),
+        arn: own(p.arn()),
+        path: own(p.path()),
+        default_version_id: p.default_version_id().map(str::to_owned),
+        attachment_count: p.attachment_count().map(i64::from),
+        permissions_boundary_usage_count: p.permissions_boundary_usage_count().map(i64::from),
+        is_attachable: p.is_attachable(),
+        description: p.description().map(str::to_owned),
+        create_date: p.create_date().map(date),
+        update_date: p.update_date().map(date),
+        policy_version_list: p
+            .policy_version_list()
+            .iter()
+            .map(|v| gaad::PolicyVersion {
+                document: doc(v.document()),
+                version_id: own(v.version_id()),
+                is_default_version: v.is_default_version(),
+                create_date: v.create_date().map(date),
+            })
+            .collect(),
     }
-    out.into_iter()
-        .filter(|a| a.split(':').nth(4) == Some("aws"))
-        .collect()
 }
 
 /// The whole account, and how many pages it took.
 pub struct Snapshot {
-    pub document: Value,
+    pub document: gaad::Snapshot,
     pub pages: usize,
 }
 
 impl Aws {
     /// One AWS-managed policy in the snapshot's `Policies` shape, with its default
     /// version only.
-    async fn aws_policy_detail(&self, arn: &str) -> Result<Value, AwsError> {
+    async fn aws_policy_detail(&self, arn: &str) -> Result<gaad::ManagedPolicy, AwsError> {
         let p = self.get_policy(arn).await?;
         let v = self.get_policy_version(arn, &p.default_version_id).await?;
-        let mut m = Map::new();
-        m.insert("PolicyName".into(), p.policy_name.into());
-        m.insert("PolicyId".into(), p.policy_id.into());
-        m.insert("Arn".into(), p.arn.into());
-        m.insert("Path".into(), p.path.into());
-        m.insert("DefaultVersionId".into(), p.default_version_id.into());
-        m.insert("AttachmentCount".into(), p.attachment_count.into());
-        m.insert("IsAttachable".into(), p.is_attachable.into());
-        if let Some(d) = p.description {
-            m.insert("Description".into(), d.into());
-        }
-        m.insert("CreateDate".into(), p.create_date.into());
-        m.insert("UpdateDate".into(), p.update_date.into());
-        m.insert(
-            "PolicyVersionList".into(),
-            json!([{
-                "Document": v.document,
-                "VersionId": v.version_id,
-                "IsDefaultVersion": true,
-                "CreateDate": v.create_date,
-            }]),
-        );
-        Ok(Value::Object(m))
+        Ok(gaad::ManagedPolicy {
+            policy_name: p.policy_name,
+            policy_id: Some(p.policy_id),
+            arn: p.arn,
+            path: p.path,
+            default_version_id: Some(p.default_version_id),
+            attachment_count: Some(i64::from(p.attachment_count)),
+            permissions_boundary_usage_count: None,
+            is_attachable: p.is_attachable,
+            description: p.description,
+            create_date: Some(p.create_date),
+            update_date: Some(p.update_date),
+            policy_version_list: vec![gaad::PolicyVersion {
+                document: v.document.map(Document::new),
+                version_id: v.version_id,
+                is_default_version: true,
+                create_date: Some(v.create_date),
+            }],
+        })
     }
 
     /// Read every page of `GetAccountAuthorizationDetails`. With `local_only`,
@@ -273,42 +216,37 @@ impl Aws {
                     err,
                 )
             })?;
-        let mut users = Vec::new();
-        let mut groups = Vec::new();
-        let mut roles = Vec::new();
-        let mut policies = Vec::new();
+        let mut document = gaad::Snapshot::new();
         for p in &pages {
-            users.extend(p.user_detail_list().iter().map(user));
-            groups.extend(p.group_detail_list().iter().map(group));
-            roles.extend(p.role_detail_list().iter().map(role));
-            policies.extend(p.policies().iter().map(policy));
+            let d = &mut document;
+            d.user_detail_list
+                .extend(p.user_detail_list().iter().map(user));
+            d.group_detail_list
+                .extend(p.group_detail_list().iter().map(group));
+            d.role_detail_list
+                .extend(p.role_detail_list().iter().map(role));
+            d.policies.extend(p.policies().iter().map(policy));
         }
         if local_only {
-            let have: std::collections::BTreeSet<String> = policies
-                .iter()
-                .filter_map(|p| p["Arn"].as_str().map(str::to_string))
-                .collect();
-            let wanted = attached_aws_policies(users.iter().chain(&groups).chain(&roles))
+            // AWS-managed policies attached (or used as a boundary) that
+            // the filtered read left out.
+            let wanted = document
+                .missing_policies()
                 .into_iter()
-                .filter(|a| !have.contains(a))
+                .filter(|a| a.split(':').nth(4) == Some("aws"))
                 .collect::<Vec<_>>();
             use futures::StreamExt;
-            let fetched: Vec<Result<Value, AwsError>> = futures::stream::iter(wanted)
+            let fetched: Vec<Result<gaad::ManagedPolicy, AwsError>> = futures::stream::iter(wanted)
                 .map(|arn| async move { self.aws_policy_detail(&arn).await })
                 .buffered(8)
                 .collect()
                 .await;
             for f in fetched {
-                policies.push(f?);
+                document.policies.push(f?);
             }
         }
         Ok(Snapshot {
-            document: json!({
-                "UserDetailList": users,
-                "GroupDetailList": groups,
-                "RoleDetailList": roles,
-                "Policies": policies,
-            }),
+            document,
             pages: pages.len(),
         })
     }

@@ -4,6 +4,7 @@
 use crate::ctx::Ctx;
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::Tag;
+use iamctl_policy::snapshot::{Snapshot, SnapshotError};
 use iamctl_policy::{DocumentKind, PolicyDocument};
 use std::io::Read;
 
@@ -200,60 +201,14 @@ pub fn short_date(s: &str) -> String {
     }
 }
 
-/// The managed policies a snapshot's users, groups and roles have attached (or use
-/// as permissions boundary) that its `Policies` list does not hold, sorted: what an
-/// analysis over the snapshot would silently miss. Empty for a complete snapshot.
-/// (`who-can`, `access` and `simulate` can refuse a snapshot for which this is not
-/// empty unless told to go on.)
-pub fn missing_policies(snapshot: &serde_json::Value) -> Vec<String> {
-    let held: std::collections::BTreeSet<&str> = snapshot["Policies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["Arn"].as_str())
-        .collect();
-    let mut missing = std::collections::BTreeSet::new();
-    for list in ["UserDetailList", "GroupDetailList", "RoleDetailList"] {
-        for e in snapshot[list].as_array().into_iter().flatten() {
-            let attached = e["AttachedManagedPolicies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a["PolicyArn"].as_str());
-            let boundary = e["PermissionsBoundary"]["PermissionsBoundaryArn"].as_str();
-            for arn in attached.chain(boundary) {
-                if !held.contains(arn) {
-                    missing.insert(arn.to_string());
-                }
-            }
-        }
-    }
-    missing.into_iter().collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    #[test]
-    fn missing_policies_names_what_is_attached_but_absent() {
-        let snap = json!({
-            "UserDetailList": [{"AttachedManagedPolicies": [
-                {"PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
-                {"PolicyArn": "arn:aws:iam::1:policy/local"}]}],
-            "GroupDetailList": [],
-            "RoleDetailList": [{"AttachedManagedPolicies": [],
-                "PermissionsBoundary": {"PermissionsBoundaryArn": "arn:aws:iam::aws:policy/PowerUserAccess"}}],
-            "Policies": [{"Arn": "arn:aws:iam::1:policy/local"}]
-        });
-        assert_eq!(
-            super::missing_policies(&snap),
-            [
-                "arn:aws:iam::aws:policy/PowerUserAccess",
-                "arn:aws:iam::aws:policy/ReadOnlyAccess"
-            ]
-        );
-        let complete = json!({"UserDetailList": [], "Policies": []});
-        assert!(super::missing_policies(&complete).is_empty());
-    }
+/// A snapshot file (`iamctl account snapshot`, `aws iam
+/// get-account-authorization-details`), read once into the typed
+/// [`Snapshot`]; errors name the file, line and column.
+pub fn read_snapshot(path: &std::path::Path) -> CmdResult<Snapshot> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CommandError::invalid(format!("cannot read `{}`: {e}", path.display())))?;
+    Snapshot::from_json(&text).map_err(|e| match e {
+        SnapshotError::Json { .. } => CommandError::invalid(format!("`{}`:{e}", path.display())),
+        e => CommandError::invalid(format!("`{}`: {e}", path.display())),
+    })
 }

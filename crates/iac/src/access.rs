@@ -13,8 +13,8 @@ use iamctl_policy::eval::{
     decision, evaluate, missing_context_keys, Context, Decision, Effect, Layer, Policy, PolicySet,
     Statement,
 };
+use iamctl_policy::snapshot::Snapshot;
 use jiff::Timestamp;
-use serde_json::Value;
 
 use iamctl_config::{rfc3339, DesiredAccount};
 
@@ -22,8 +22,9 @@ use crate::plan::{AccessChange, Plan, RiskyAction, Warning};
 
 /// What `p`'s changes do, added to it: each principal's effective-access
 /// change and the new privilege-escalation paths (`snapshot` is the account
-/// as read, `GetAccountAuthorizationDetails`' JSON).
-pub fn add_effects(p: &mut Plan, desired: &DesiredAccount, snapshot: &Value, now: Timestamp) {
+/// as read; the account after is its projection through the plan's changes,
+/// [`crate::project::after`]).
+pub fn add_effects(p: &mut Plan, desired: &DesiredAccount, snapshot: &Snapshot, now: Timestamp) {
     if p.changes.is_empty() {
         return;
     }
@@ -32,7 +33,7 @@ pub fn add_effects(p: &mut Plan, desired: &DesiredAccount, snapshot: &Value, now
         .values()
         .filter_map(|p| p.expires.map(|e| (p.arn.clone(), e)))
         .collect();
-    let after = crate::memory::after_changes(snapshot, &p.changes, &desired.account_id);
+    let after = crate::project::after(snapshot, &p.changes, &desired.account_id);
     p.access = access_changes(snapshot, &after, now, &expiries);
     match iamctl_policy::escalation::new_paths(snapshot, &after) {
         Ok(paths) => p.escalations = paths.iter().map(escalation_sentence).collect(),
@@ -340,17 +341,15 @@ const RESOURCES_UP_TO: usize = 40;
 /// action AWS documents. `expiries` maps temporary policies' ARNs to their
 /// expiry.
 pub fn access_changes(
-    before: &Value,
-    after: &Value,
+    before: &Snapshot,
+    after: &Snapshot,
     now: Timestamp,
     expiries: &HashMap<String, Timestamp>,
 ) -> Vec<AccessChange> {
-    let (Ok(before), Ok(after)) = (
+    let (before, after) = (
         Account::from_snapshot(before),
         Account::from_snapshot(after),
-    ) else {
-        return Vec::new();
-    };
+    );
     let mut ctx = Context::new();
     ctx.set("aws:CurrentTime", rfc3339(now));
     ctx.set("aws:EpochTime", now.as_second().to_string());

@@ -76,7 +76,7 @@ pub type BackendResult<T> = Result<T, BackendError>;
 /// `iamctl account snapshot` writes and `iamctl_policy::Account` reads).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthorizationDetails {
-    pub document: Value,
+    pub document: iamctl_policy::snapshot::Snapshot,
     /// Pages read (API calls made).
     pub pages: usize,
 }

@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
+use iamctl_policy::snapshot::Snapshot;
 use iamctl_policy::templates::{s3_user_policy, trust_for_principals, S3Access};
 use iamctl_policy::PolicyDocument;
 use jiff::Timestamp;
@@ -152,7 +153,7 @@ pub const HEADER: &str =
 
 /// Imports `account` (read from `snapshot`, which also gives policy
 /// descriptions) as environment `o.env`.
-pub fn import(account: &ActualAccount, snapshot: &Value, o: &Options) -> Imported {
+pub fn import(account: &ActualAccount, snapshot: &Snapshot, o: &Options) -> Imported {
     let mut b = Builder {
         o,
         teams: BTreeMap::new(),
@@ -163,11 +164,10 @@ pub fn import(account: &ActualAccount, snapshot: &Value, o: &Options) -> Importe
         comments: Comments::default(),
     };
     b.team(&o.team);
-    let descriptions: HashMap<&str, &str> = snapshot["Policies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| Some((p["Arn"].as_str()?, p["Description"].as_str()?)))
+    let descriptions: HashMap<&str, &str> = snapshot
+        .policies
+        .iter()
+        .filter_map(|p| Some((p.arn.as_str(), p.description.as_deref()?)))
         .filter(|(_, d)| !d.is_empty())
         .collect();
     // Permanent policies first: temporary ones refer to their keys.
@@ -798,17 +798,16 @@ pub fn is_account_id(s: &str) -> bool {
 }
 
 /// The account of the first ARN in a snapshot.
-pub fn account_in(snapshot: &Value) -> Option<String> {
-    [
-        "UserDetailList",
-        "RoleDetailList",
-        "GroupDetailList",
-        "Policies",
-    ]
-    .iter()
-    .flat_map(|l| snapshot[*l].as_array().into_iter().flatten())
-    .filter_map(|e| e["Arn"].as_str())
-    .filter_map(|arn| arn.split(':').nth(4))
-    .find(|a| is_account_id(a))
-    .map(str::to_owned)
+pub fn account_in(snapshot: &Snapshot) -> Option<String> {
+    let users = snapshot.user_detail_list.iter().map(|u| u.arn.as_str());
+    let roles = snapshot.role_detail_list.iter().map(|r| r.arn.as_str());
+    let groups = snapshot.group_detail_list.iter().map(|g| g.arn.as_str());
+    let policies = snapshot.policies.iter().map(|p| p.arn.as_str());
+    users
+        .chain(roles)
+        .chain(groups)
+        .chain(policies)
+        .filter_map(|arn| arn.split(':').nth(4))
+        .find(|a| is_account_id(a))
+        .map(str::to_owned)
 }

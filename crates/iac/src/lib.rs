@@ -18,6 +18,7 @@ pub mod checks;
 pub mod import;
 pub mod memory;
 pub mod plan;
+pub mod project;
 pub mod read;
 pub mod render;
 

@@ -29,6 +29,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use iamctl_policy::snapshot::Snapshot;
 use serde_json::Value;
 
 use crate::backend::{
@@ -1170,7 +1171,7 @@ impl MemoryAccount {
 /// as it will be once `changes` are made (see
 /// [`MemoryBackend::make_changes`]), in the same shape; the adjustable
 /// quotas at their maximum.
-pub fn after_changes(snapshot: &Value, changes: &[Change], account_id: &str) -> Value {
+pub fn after_changes(snapshot: &Snapshot, changes: &[Change], account_id: &str) -> Snapshot {
     let b = MemoryBackend::from_snapshot_with(Some(account_id), snapshot, &HashMap::new());
     // The account may have raised its quotas: the plan's intent counts.
     b.edit(|a| a.raised_quotas = true);
@@ -1344,7 +1345,7 @@ impl MemoryBackend {
     /// or as text); its ID read from the ARNs ([`DEFAULT_ACCOUNT`] when none
     /// says). AWS-managed policies the snapshot lists stay listed; those it
     /// only names in attachments are attachable, without a document.
-    pub fn from_snapshot(snapshot: &Value) -> MemoryBackend {
+    pub fn from_snapshot(snapshot: &Snapshot) -> MemoryBackend {
         MemoryBackend::with_account(gaad::read(snapshot, None, &HashMap::new()))
     }
 
@@ -1353,7 +1354,7 @@ impl MemoryBackend {
     /// GetAccountAuthorizationDetails does not hold.
     pub fn from_snapshot_with(
         account_id: Option<&str>,
-        snapshot: &Value,
+        snapshot: &Snapshot,
         policy_tags: &HashMap<String, Tags>,
     ) -> MemoryBackend {
         MemoryBackend::with_account(gaad::read(snapshot, account_id, policy_tags))
@@ -1437,7 +1438,7 @@ impl MemoryBackend {
 
     /// The account as GetAccountAuthorizationDetails describes it, without
     /// counting a call.
-    pub fn snapshot(&self) -> Value {
+    pub fn snapshot(&self) -> Snapshot {
         gaad::write(&self.lock().account)
     }
 
@@ -1561,25 +1562,15 @@ impl IamBackend for MemoryBackend {
         let mut aws_managed = 0;
         let r = self.run(call, &[], |a| {
             let document = gaad::write(a);
-            aws_managed = document["Policies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|p| {
-                    p["Arn"]
-                        .as_str()
-                        .is_some_and(|arn| arn.contains(":aws:policy/"))
-                })
+            aws_managed = document
+                .policies
+                .iter()
+                .filter(|p| p.arn.contains(":aws:policy/"))
                 .count();
-            let items: usize = [
-                "UserDetailList",
-                "GroupDetailList",
-                "RoleDetailList",
-                "Policies",
-            ]
-            .iter()
-            .map(|k| document[*k].as_array().map_or(0, Vec::len))
-            .sum::<usize>()
+            let items = document.user_detail_list.len()
+                + document.group_detail_list.len()
+                + document.role_detail_list.len()
+                + document.policies.len()
                 - aws_managed;
             Ok(AuthorizationDetails {
                 document,

@@ -35,10 +35,10 @@ fn applied(
     changes: &[Change],
     account: &str,
 ) -> (Value, HashMap<String, Tags>) {
-    let b = MemoryBackend::from_snapshot_with(Some(account), snapshot, tags);
+    let b = MemoryBackend::from_snapshot_with(Some(account), &typed(snapshot), tags);
     let refused = b.make_changes(changes);
     assert!(refused.is_empty(), "IAM refuses: {refused:?}");
-    (b.snapshot(), b.policy_tags_by_arn())
+    (b.snapshot().to_value(), b.policy_tags_by_arn())
 }
 
 fn seed001() -> DesiredAccount {
@@ -53,7 +53,7 @@ fn converge(
     snapshot: &Value,
     tags: HashMap<String, Tags>,
 ) -> (Value, HashMap<String, Tags>) {
-    let actual = ActualAccount::from_snapshot(snapshot, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(snapshot), &tags);
     let p = plan(desired, &actual, &HashMap::new(), &PlanOptions::default());
     assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
     applied(snapshot, &tags, &p.changes, &desired.account_id)
@@ -62,7 +62,7 @@ fn converge(
 #[test]
 fn a_plan_applied_leaves_nothing_to_plan() {
     let d = seed001();
-    let actual = ActualAccount::from_snapshot(&empty(), &HashMap::new());
+    let actual = ActualAccount::from_snapshot(&typed(&empty()), &HashMap::new());
     let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
     let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
     assert_eq!(
@@ -83,13 +83,13 @@ fn a_plan_applied_leaves_nothing_to_plan() {
     let (after, tags) = converge(&d, &empty(), HashMap::new());
     let again = plan(
         &d,
-        &ActualAccount::from_snapshot(&after, &tags),
+        &ActualAccount::from_snapshot(&typed(&after), &tags),
         &HashMap::new(),
         &PlanOptions::default(),
     );
     assert!(again.is_empty(), "{:?}", again.changes);
     // The access the plan gives, as the engine sees it.
-    let access = access_changes(&empty(), &after, now(), &HashMap::new());
+    let access = access_changes(&typed(&empty()), &typed(&after), now(), &HashMap::new());
     let lines: Vec<String> = access.iter().map(|a| a.sentence()).collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     let role = &access[0];
@@ -142,7 +142,7 @@ fn drift_is_planned_back() {
         .as_array_mut()
         .unwrap()
         .retain(|u| u["UserName"] != "bob");
-    let actual = ActualAccount::from_snapshot(&after, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(&after), &tags);
     let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
     let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
     assert_eq!(
@@ -155,8 +155,8 @@ fn drift_is_planned_back() {
         ]
     );
     let access = access_changes(
-        &after,
-        &after_changes(&after, &p.changes, &d.account_id),
+        &typed(&after),
+        &after_changes(&typed(&after), &p.changes, &d.account_id),
         now(),
         &HashMap::new(),
     );
@@ -187,7 +187,7 @@ fn removals_delete_only_what_is_ours() {
         .retain(|a| !a.ends_with("deny-iam-user-creation"));
     let p = plan(
         &d2,
-        &ActualAccount::from_snapshot(&after, &tags),
+        &ActualAccount::from_snapshot(&typed(&after), &tags),
         &HashMap::new(),
         &PlanOptions::default(),
     );
@@ -209,7 +209,7 @@ fn an_untagged_resource_of_a_desired_name_is_a_conflict_unless_adopted() {
     let mut snap = empty();
     snap["UserDetailList"] = json!([{"UserName": "alice", "Arn": "arn:aws:iam::111122223333:user/alice",
         "Path": "/", "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": []}]);
-    let actual = ActualAccount::from_snapshot(&snap, &HashMap::new());
+    let actual = ActualAccount::from_snapshot(&typed(&snap), &HashMap::new());
     let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
     assert_eq!(p.conflicts.len(), 1, "{:?}", p.conflicts);
     assert!(p.conflicts[0].contains("user `alice` exists and is not managed by iamctl"));
@@ -247,7 +247,7 @@ fn temporary_grants_expire_in_aws_and_cleanup_finds_them_by_tags() {
     let source = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}]});
     let sources: HashMap<String, Value> =
         [("arn:aws:iam::aws:policy/PowerUserAccess".to_owned(), source)].into();
-    let actual = ActualAccount::from_snapshot(&snap, &HashMap::new());
+    let actual = ActualAccount::from_snapshot(&typed(&snap), &HashMap::new());
     let p = plan(&d, &actual, &sources, &PlanOptions::default());
     assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
     let create = p
@@ -264,7 +264,7 @@ fn temporary_grants_expire_in_aws_and_cleanup_finds_them_by_tags() {
         "2025-11-30T23:59:59Z"
     );
     let (after, tags) = applied(&snap, &HashMap::new(), &p.changes, &d.account_id);
-    let actual = ActualAccount::from_snapshot(&after, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(&after), &tags);
     // Before the expiry there is nothing to clean up; after it, detach and delete.
     assert!(cleanup_plan("prod", &d.account_id, &actual, before).is_empty());
     let later: jiff::Timestamp = "2025-12-01T00:00:00Z".parse().unwrap();
@@ -284,7 +284,7 @@ fn plans_round_trip_through_json() {
     let d = seed001();
     let p = plan(
         &d,
-        &ActualAccount::from_snapshot(&empty(), &HashMap::new()),
+        &ActualAccount::from_snapshot(&typed(&empty()), &HashMap::new()),
         &HashMap::new(),
         &PlanOptions::default(),
     );
@@ -306,13 +306,13 @@ fn the_fingerprint_does_not_depend_on_the_order_documents_arrived_in() {
     a["Policies"] = json!([managed("ReadOnlyAccess"), managed("PowerUserAccess")]);
     let mut b = empty();
     b["Policies"] = json!([managed("PowerUserAccess"), managed("ReadOnlyAccess")]);
-    let fa = ActualAccount::from_snapshot(&a, &HashMap::new()).fingerprint;
-    let fb = ActualAccount::from_snapshot(&b, &HashMap::new()).fingerprint;
+    let fa = ActualAccount::from_snapshot(&typed(&a), &HashMap::new()).fingerprint;
+    let fb = ActualAccount::from_snapshot(&typed(&b), &HashMap::new()).fingerprint;
     assert_eq!(fa, fb);
     // A real change still changes it.
     b["Policies"][0]["PolicyVersionList"][0]["Document"]["Statement"] =
         json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]);
-    let fc = ActualAccount::from_snapshot(&b, &HashMap::new()).fingerprint;
+    let fc = ActualAccount::from_snapshot(&typed(&b), &HashMap::new()).fingerprint;
     assert_ne!(fa, fc);
 }
 
@@ -341,7 +341,7 @@ fn a_saved_plan_must_equal_a_fresh_one() {
     let d = seed001();
     let fresh = plan(
         &d,
-        &ActualAccount::from_snapshot(&empty(), &HashMap::new()),
+        &ActualAccount::from_snapshot(&typed(&empty()), &HashMap::new()),
         &HashMap::new(),
         &PlanOptions::default(),
     );
@@ -419,7 +419,7 @@ fn a_version_already_holding_the_document_is_made_the_default() {
         {"VersionId": "v1", "IsDefaultVersion": false, "Document": wanted},
         {"VersionId": "v2", "IsDefaultVersion": true, "Document": drifted},
     ]);
-    let actual = ActualAccount::from_snapshot(&after, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(&after), &tags);
     let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
     let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
     assert_eq!(
@@ -486,7 +486,7 @@ fn removing_a_grant_detaches_exactly_what_iamctl_attached() {
         &[accounts, policies, ("permanent-access/t.yaml", &g)],
         "nonprod",
     );
-    let actual = ActualAccount::from_snapshot(&snapshot, &HashMap::new());
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &HashMap::new());
     let p = plan(&d, &actual, &HashMap::new(), &PlanOptions::default());
     assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
     let summaries: Vec<String> = p.changes.iter().map(Change::summary).collect();
@@ -500,7 +500,7 @@ fn removing_a_grant_detaches_exactly_what_iamctl_attached() {
     let (after, _) = applied(&snapshot, &HashMap::new(), &p.changes, &d.account_id);
     let again = plan(
         &d,
-        &ActualAccount::from_snapshot(&after, &HashMap::new()),
+        &ActualAccount::from_snapshot(&typed(&after), &HashMap::new()),
         &HashMap::new(),
         &PlanOptions::default(),
     );
@@ -514,7 +514,7 @@ fn removing_a_grant_detaches_exactly_what_iamctl_attached() {
     );
     let p = plan(
         &d,
-        &ActualAccount::from_snapshot(&after, &HashMap::new()),
+        &ActualAccount::from_snapshot(&typed(&after), &HashMap::new()),
         &HashMap::new(),
         &PlanOptions::default(),
     );
@@ -533,8 +533,8 @@ fn removing_a_grant_detaches_exactly_what_iamctl_attached() {
     // (Compared as the planner reads them: the memory account writes IDs
     // and dates the hand-written snapshot lacks.)
     let (last, before) = (
-        ActualAccount::from_snapshot(&last, &HashMap::new()),
-        ActualAccount::from_snapshot(&before, &HashMap::new()),
+        ActualAccount::from_snapshot(&typed(&last), &HashMap::new()),
+        ActualAccount::from_snapshot(&typed(&before), &HashMap::new()),
     );
     for name in ["user1", "user2"] {
         assert_eq!(last.users[name], before.users[name], "{name}");
@@ -567,7 +567,7 @@ fn a_team_without_files_keeps_its_resources_unless_pruned() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect(),
     );
-    let actual = ActualAccount::from_snapshot(&after, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(&after), &tags);
     let teams: std::collections::BTreeSet<String> = ["platform".to_string()].into();
     let p = plan(
         &d,
@@ -631,7 +631,7 @@ fn a_missing_existing_principal_blocks_only_what_needs_it() {
         "Path": "/", "GroupList": [], "UserPolicyList": [], "AttachedManagedPolicies": [], "Tags": []}]);
     let p = plan(
         &d,
-        &ActualAccount::from_snapshot(&snapshot, &HashMap::new()),
+        &ActualAccount::from_snapshot(&typed(&snapshot), &HashMap::new()),
         &HashMap::new(),
         &PlanOptions::default(),
     );
@@ -670,7 +670,7 @@ fn a_missing_existing_principal_blocks_only_what_needs_it() {
         "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": {"Version": "2012-10-17", "Statement": []}}]}]);
     let p = plan(
         &d,
-        &ActualAccount::from_snapshot(&snapshot, &HashMap::new()),
+        &ActualAccount::from_snapshot(&typed(&snapshot), &HashMap::new()),
         &HashMap::new(),
         &PlanOptions::default(),
     );
@@ -743,12 +743,12 @@ aws-policies:
         std::collections::HashMap::new();
     let opts = PlanOptions::default();
     // Present and attached: nothing to do, not even tags.
-    let a = ActualAccount::from_snapshot(&snapshot(same.clone(), &[arn]), &none);
+    let a = ActualAccount::from_snapshot(&typed(&snapshot(same.clone(), &[arn])), &none);
     let p = plan(&d, &a, &no_sources, &opts);
     assert_eq!(p.changes, vec![]);
     assert_eq!((p.warnings.len(), p.conflicts.len()), (0, 0));
     // Another document: a warning, never an update.
-    let a = ActualAccount::from_snapshot(&snapshot(other, &[arn]), &none);
+    let a = ActualAccount::from_snapshot(&typed(&snapshot(other, &[arn])), &none);
     let p = plan(&d, &a, &no_sources, &opts);
     assert_eq!(p.changes, vec![]);
     assert!(
@@ -757,7 +757,7 @@ aws-policies:
         p.warnings
     );
     // Not attached: attached. Missing from the account: a conflict, no create.
-    let a = ActualAccount::from_snapshot(&snapshot(same, &[]), &none);
+    let a = ActualAccount::from_snapshot(&typed(&snapshot(same, &[])), &none);
     let p = plan(&d, &a, &no_sources, &opts);
     let summaries: Vec<String> = p.changes.iter().map(|c| c.summary()).collect();
     assert!(
@@ -772,7 +772,7 @@ aws-policies:
             .any(|s| s.starts_with("tag user bo iamctl:attached:")),
         "{summaries:?}"
     );
-    let a = ActualAccount::from_snapshot(&json!({"UserDetailList": [user(&[])]}), &none);
+    let a = ActualAccount::from_snapshot(&typed(&json!({"UserDetailList": [user(&[])]})), &none);
     let p = plan(&d, &a, &no_sources, &opts);
     assert!(p
         .changes
@@ -783,4 +783,9 @@ aws-policies:
         "{:?}",
         p.conflicts
     );
+}
+
+/// The snapshot as iamctl reads it.
+fn typed(v: &serde_json::Value) -> iamctl_policy::snapshot::Snapshot {
+    iamctl_policy::snapshot::Snapshot::from_value(v).expect("a snapshot")
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use iamctl_config::{path_team, DesiredAccount, PolicyBody, Tags, TAG_TEAM};
+use iamctl_policy::snapshot::{Document, ManagedPolicy, PolicyVersion, Principal, Snapshot, Tag};
 use serde_json::Value;
 
 use crate::backend::{BackendResult, ErrorKind, IamBackend};
@@ -54,14 +55,16 @@ impl TagScope {
     /// With the teams whose users or roles the account holds (their tags
     /// are in the snapshot) added: their policies are read too, to report
     /// them when their files are gone.
-    fn widened(&self, snapshot: &Value) -> TagScope {
+    fn widened(&self, snapshot: &Snapshot) -> TagScope {
         let TagScope::Teams(teams) = self else {
             return TagScope::All;
         };
         let mut teams = teams.clone();
-        for list in ["UserDetailList", "RoleDetailList"] {
-            for e in snapshot[list].as_array().into_iter().flatten() {
-                let tags = tags_in(&e["Tags"]);
+        let users = snapshot.user_detail_list.iter().map(|u| &u.tags);
+        let roles = snapshot.role_detail_list.iter().map(|r| &r.tags);
+        {
+            for e in users.chain(roles) {
+                let tags = tags_in(e);
                 if owned(&tags) {
                     if let Some(team) = tags.get(TAG_TEAM) {
                         teams.insert(team.clone());
@@ -74,16 +77,9 @@ impl TagScope {
 }
 
 /// `[{"Key": k, "Value": v}]` as a map.
-fn tags_in(v: &Value) -> Tags {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| {
-            (
-                t["Key"].as_str().unwrap_or("").to_owned(),
-                t["Value"].as_str().unwrap_or("").to_owned(),
-            )
-        })
+fn tags_in(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
         .collect()
 }
 
@@ -92,7 +88,7 @@ fn tags_in(v: &Value) -> Tags {
 pub struct AccountRead {
     /// `GetAccountAuthorizationDetails`, plus the AWS-managed documents read
     /// (sorted by ARN, so the same account gives the same snapshot).
-    pub snapshot: Value,
+    pub snapshot: Snapshot,
     /// The typed state the planner works on.
     pub actual: ActualAccount,
     /// The AWS-managed documents read, by ARN.
@@ -115,18 +111,15 @@ pub async fn read_account(
     let mut snapshot = details.document;
     let mut calls = details.pages;
     let scope = scope.widened(&snapshot);
-    let arns: Vec<String> = snapshot["Policies"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let arns: Vec<String> = snapshot
+        .policies
+        .iter()
         .filter(|p| {
-            scope.wants(
-                p["PolicyName"].as_str().unwrap_or(""),
-                p["Path"].as_str().unwrap_or("/"),
-                desired,
-            )
+            let path = if p.path.is_empty() { "/" } else { &p.path };
+            scope.wants(&p.policy_name, path, desired)
         })
-        .filter_map(|p| p["Arn"].as_str().map(str::to_owned))
+        .filter(|p| !p.arn.is_empty())
+        .map(|p| p.arn.clone())
         .collect();
     calls += arns.len();
     let policy_tags: HashMap<String, Tags> = stream::iter(arns)
@@ -159,14 +152,21 @@ pub async fn read_account(
     // the same for the same account.
     fetched.sort_by(|a, b| a.0.cmp(&b.0));
     let mut sources = HashMap::new();
-    if let Some(list) = snapshot["Policies"].as_array_mut() {
+    {
+        let list = &mut snapshot.policies;
         for (arn, doc) in fetched {
             if let Some(doc) = doc {
-                list.push(serde_json::json!({
-                    "PolicyName": arn.rsplit('/').next().unwrap_or(&arn),
-                    "Arn": arn,
-                    "PolicyVersionList": [{"Document": doc.clone(), "VersionId": "v1", "IsDefaultVersion": true}],
-                }));
+                list.push(ManagedPolicy {
+                    policy_name: arn.rsplit('/').next().unwrap_or(&arn).to_owned(),
+                    arn: arn.clone(),
+                    policy_version_list: vec![PolicyVersion {
+                        document: Some(Document::new(doc.clone())),
+                        version_id: "v1".to_owned(),
+                        is_default_version: true,
+                        create_date: None,
+                    }],
+                    ..ManagedPolicy::default()
+                });
                 sources.insert(arn, doc);
             }
         }
@@ -201,24 +201,28 @@ pub async fn read_account(
 /// The AWS-managed policies the plan needs whose documents the snapshot
 /// lacks: sources of temporary copies, and what principals hold or are to
 /// hold (for the access diff).
-fn aws_managed_needed(snapshot: &Value, desired: &DesiredAccount) -> Vec<String> {
+fn aws_managed_needed(snapshot: &Snapshot, desired: &DesiredAccount) -> Vec<String> {
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     for p in desired.policies.values() {
         if let PolicyBody::ExpiringCopyOf { source_arn, .. } = &p.body {
             wanted.insert(source_arn.clone());
         }
     }
-    for list in ["UserDetailList", "RoleDetailList", "GroupDetailList"] {
-        for e in snapshot[list].as_array().into_iter().flatten() {
-            for a in e["AttachedManagedPolicies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(arn) = a["PolicyArn"].as_str() {
-                    wanted.insert(arn.to_owned());
-                }
-            }
+    let users = snapshot
+        .user_detail_list
+        .iter()
+        .map(|u| u as &dyn Principal);
+    let roles = snapshot
+        .role_detail_list
+        .iter()
+        .map(|r| r as &dyn Principal);
+    let groups = snapshot
+        .group_detail_list
+        .iter()
+        .map(|g| g as &dyn Principal);
+    for e in users.chain(roles).chain(groups) {
+        for a in e.attached() {
+            wanted.insert(a.policy_arn.clone());
         }
     }
     for set in desired
@@ -230,12 +234,7 @@ fn aws_managed_needed(snapshot: &Value, desired: &DesiredAccount) -> Vec<String>
     {
         wanted.extend(set.iter().cloned());
     }
-    let have: BTreeSet<&str> = snapshot["Policies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["Arn"].as_str())
-        .collect();
+    let have: BTreeSet<&str> = snapshot.policies.iter().map(|p| p.arn.as_str()).collect();
     wanted
         .into_iter()
         .filter(|a| !have.contains(a.as_str()) && a.contains(":aws:policy/"))

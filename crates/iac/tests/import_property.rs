@@ -498,7 +498,7 @@ fn shape(c: &Config) -> String {
 
 fn check_import(spec: &AccountSpec) -> Result<(), TestCaseError> {
     let (snapshot, tags) = build(spec);
-    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &tags);
     let o = Options {
         env: "test".into(),
         team: "imported".into(),
@@ -518,7 +518,7 @@ fn check_import(spec: &AccountSpec) -> Result<(), TestCaseError> {
             })
             .collect(),
     };
-    let imported = import(&actual, &snapshot, &o);
+    let imported = import(&actual, &typed(&snapshot), &o);
     let files = imported.files();
     let shown: String = files.iter().map(|(p, t)| format!("== {p}\n{t}")).collect();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -868,7 +868,7 @@ fn check_applied(spec: &ConfigSpec) -> Result<(), TestCaseError> {
             "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": legacy}]}]});
     let p = plan(
         &desired,
-        &ActualAccount::from_snapshot(&before, &HashMap::new()),
+        &ActualAccount::from_snapshot(&typed(&before), &HashMap::new()),
         &sources(),
         &PlanOptions::default(),
     );
@@ -881,7 +881,7 @@ fn check_applied(spec: &ConfigSpec) -> Result<(), TestCaseError> {
     // Applied by apply, on a memory account holding `before` and the
     // AWS-managed policies (listed in GetAccountAuthorizationDetails when
     // attached).
-    let b = MemoryBackend::from_snapshot_with(Some(ACCOUNT), &before, &HashMap::new())
+    let b = MemoryBackend::from_snapshot_with(Some(ACCOUNT), &typed(&before), &HashMap::new())
         .with_aws_policies(AWS_MANAGED.iter().map(|n| {
             let doc = sources()[&format!("arn:aws:iam::aws:policy/{n}")].clone();
             (*n, doc)
@@ -961,4 +961,9 @@ proptest! {
     fn random_configurations_applied_import_and_plan_no_changes(spec in config_spec()) {
         check_applied(&spec)?;
     }
+}
+
+/// The snapshot as iamctl reads it.
+fn typed(v: &serde_json::Value) -> iamctl_policy::snapshot::Snapshot {
+    iamctl_policy::snapshot::Snapshot::from_value(v).expect("a snapshot")
 }

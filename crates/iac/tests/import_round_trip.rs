@@ -9,7 +9,7 @@ use std::path::Path;
 
 use iamctl_config::*;
 use iamctl_iac::import::{account_in, import, Imported, Options, RoleSettings, Warning};
-use iamctl_iac::memory::after_changes as apply_to_snapshot;
+use iamctl_iac::memory::after_changes;
 use iamctl_iac::plan::{plan, ActualAccount, Change, PlanOptions};
 use serde_json::{json, Value};
 
@@ -207,7 +207,7 @@ fn account() -> (Value, HashMap<String, Tags>) {
     let desired = desired_state(&config, "test", now()).expect("test");
     let empty =
         json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []});
-    let actual = ActualAccount::from_snapshot(&empty, &HashMap::new());
+    let actual = ActualAccount::from_snapshot(&typed(&empty), &HashMap::new());
     let sources = HashMap::from([(
         "arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned(),
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "ec2:Describe*"], "Resource": "*"}]}),
@@ -276,8 +276,8 @@ fn shape(c: &Config) -> String {
 
 fn imported() -> (Value, HashMap<String, Tags>, Imported) {
     let (snapshot, tags) = account();
-    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
-    let imported = import(&actual, &snapshot, &options());
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &tags);
+    let imported = import(&actual, &typed(&snapshot), &options());
     (snapshot, tags, imported)
 }
 
@@ -310,7 +310,7 @@ fn an_import_plans_no_changes_against_the_same_account() {
     let desired = desired_state(&back, "test", now()).expect("test");
     assert_eq!(desired.account_id, ACCOUNT);
     assert_eq!(desired.deployer_role, "Deployer");
-    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &tags);
     let p = plan(&desired, &actual, &HashMap::new(), &PlanOptions::default());
     let changes: Vec<String> = p.changes.iter().map(Change::summary).collect();
     assert_eq!(changes, Vec::<String>::new());
@@ -440,10 +440,10 @@ fn what_iamctl_owns_goes_back_to_its_team_and_the_rest_is_existing() {
 #[test]
 fn expired_temporary_grants_are_left_for_cleanup() {
     let (snapshot, tags) = account();
-    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &tags);
     let mut o = options();
     o.now = "2026-03-23T12:00:00Z".parse().expect("now");
-    let imported = import(&actual, &snapshot, &o);
+    let imported = import(&actual, &typed(&snapshot), &o);
     let platform = &imported.config.teams["platform"];
     assert_eq!(platform.temporary.len(), 1, "{:?}", platform.temporary);
     assert!(
@@ -457,8 +457,8 @@ fn expired_temporary_grants_are_left_for_cleanup() {
 #[test]
 fn the_account_of_a_snapshot_is_found_in_its_arns() {
     let (snapshot, _) = account();
-    assert_eq!(account_in(&snapshot).as_deref(), Some(ACCOUNT));
-    assert_eq!(account_in(&json!({"UserDetailList": []})), None);
+    assert_eq!(account_in(&typed(&snapshot)).as_deref(), Some(ACCOUNT));
+    assert_eq!(account_in(&typed(&json!({"UserDetailList": []}))), None);
 }
 
 /// What iamctl owns but the configuration cannot hold: two policies
@@ -505,8 +505,8 @@ fn owned_but_not_writable() -> (ActualAccount, Imported) {
             ours("publish"),
         ),
     ]);
-    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
-    let imported = import(&actual, &snapshot, &options());
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &tags);
+    let imported = import(&actual, &typed(&snapshot), &options());
     (actual, imported)
 }
 
@@ -567,8 +567,8 @@ fn a_user_the_configuration_cannot_name_is_left_out_with_a_warning() {
             "GroupPolicyList": [], "AttachedManagedPolicies": []}],
         "RoleDetailList": [], "Policies": [],
     });
-    let actual = ActualAccount::from_snapshot(&snapshot, &HashMap::new());
-    let imported = import(&actual, &snapshot, &options());
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &HashMap::new());
+    let imported = import(&actual, &typed(&snapshot), &options());
     assert_eq!(
         imported.warnings,
         [Warning::UserNameNotWritable {
@@ -630,8 +630,8 @@ fn role_settings_come_from_get_role_as_the_tag_tells() {
         ("hour".to_owned(), get_role(None, 3600)),
         ("long".to_owned(), get_role(None, 43200)),
     ]);
-    let actual = ActualAccount::from_snapshot(&snapshot, &HashMap::new());
-    let imported = import(&actual, &snapshot, &o);
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &HashMap::new());
+    let imported = import(&actual, &typed(&snapshot), &o);
     assert_eq!(
         imported.warnings,
         [Warning::RoleSettingsUnknown {
@@ -696,7 +696,7 @@ fn a_temporary_grant_of_an_existing_policy_comes_back() {
             "DefaultVersionId": "v1", "PolicyVersionList": version(legacy)}]});
     let p = plan(
         &desired,
-        &ActualAccount::from_snapshot(&before, &HashMap::new()),
+        &ActualAccount::from_snapshot(&typed(&before), &HashMap::new()),
         &HashMap::new(),
         &PlanOptions::default(),
     );
@@ -704,8 +704,8 @@ fn a_temporary_grant_of_an_existing_policy_comes_back() {
     let mut snapshot = apply_to_snapshot(&before, &p.changes, ACCOUNT);
     let mut tags = HashMap::new();
     policy_tags(&p.changes, &mut snapshot, &mut tags);
-    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
-    let imported = import(&actual, &snapshot, &options());
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &tags);
+    let imported = import(&actual, &typed(&snapshot), &options());
     assert_eq!(imported.warnings, vec![]);
     let key = &imported.config.teams["platform"].policies["legacy"];
     assert!(key.existing && key.managed_policies.is_empty(), "{key:?}");
@@ -721,4 +721,19 @@ fn a_temporary_grant_of_an_existing_policy_comes_back() {
     let changes: Vec<String> = p.changes.iter().map(Change::summary).collect();
     assert_eq!(changes, Vec::<String>::new());
     assert_eq!(p.conflicts, Vec::<String>::new());
+}
+
+/// The snapshot as iamctl reads it.
+fn typed(v: &serde_json::Value) -> iamctl_policy::snapshot::Snapshot {
+    iamctl_policy::snapshot::Snapshot::from_value(v).expect("a snapshot")
+}
+
+/// The account `before` describes once `changes` are made, as the memory
+/// backend makes them.
+fn apply_to_snapshot(
+    before: &serde_json::Value,
+    changes: &[iamctl_iac::plan::Change],
+    account: &str,
+) -> serde_json::Value {
+    after_changes(&typed(before), changes, account).to_value()
 }

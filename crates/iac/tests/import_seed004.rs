@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use iamctl_config::*;
 use iamctl_iac::import::{import, Options};
-use iamctl_iac::memory::after_changes as apply_to_snapshot;
+use iamctl_iac::memory::after_changes;
 use iamctl_iac::plan::{plan, ActualAccount, Change, PlanOptions};
 use serde_json::{json, Value};
 
@@ -93,7 +93,7 @@ fn policy_tags(changes: &[Change], snapshot: &mut Value, tags: &mut HashMap<Stri
 fn applied(config: &Config, env: &str) -> (DesiredAccount, Value, HashMap<String, Tags>) {
     let desired = desired_state(config, env, now()).expect("environment");
     let before = account(&desired.account_id);
-    let actual = ActualAccount::from_snapshot(&before, &HashMap::new());
+    let actual = ActualAccount::from_snapshot(&typed(&before), &HashMap::new());
     let p = plan(&desired, &actual, &sources(), &PlanOptions::default());
     assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
     assert!(!p.changes.is_empty());
@@ -126,7 +126,7 @@ fn materialise(files: &[(String, String)]) -> tempfile::TempDir {
 /// import against it.
 fn import_plans_nothing(env: &str) -> Config {
     let (desired, snapshot, tags) = applied(&seed004(), env);
-    let actual = ActualAccount::from_snapshot(&snapshot, &tags);
+    let actual = ActualAccount::from_snapshot(&typed(&snapshot), &tags);
     let o = Options {
         env: env.into(),
         team: "imported".into(),
@@ -135,7 +135,7 @@ fn import_plans_nothing(env: &str) -> Config {
         now: now(),
         role_settings: Default::default(),
     };
-    let imported = import(&actual, &snapshot, &o);
+    let imported = import(&actual, &typed(&snapshot), &o);
     assert_eq!(imported.warnings, vec![]);
     let files = imported.files();
     let shown: String = files.iter().map(|(p, t)| format!("== {p}\n{t}")).collect();
@@ -197,4 +197,19 @@ fn seed004_prod_temporary_grant_comes_back() {
         key.managed_policies[0].value,
         "arn:aws:iam::aws:policy/PowerUserAccess"
     );
+}
+
+/// The snapshot as iamctl reads it.
+fn typed(v: &serde_json::Value) -> iamctl_policy::snapshot::Snapshot {
+    iamctl_policy::snapshot::Snapshot::from_value(v).expect("a snapshot")
+}
+
+/// The account `before` describes once `changes` are made, as the memory
+/// backend makes them.
+fn apply_to_snapshot(
+    before: &serde_json::Value,
+    changes: &[iamctl_iac::plan::Change],
+    account: &str,
+) -> serde_json::Value {
+    after_changes(&typed(before), changes, account).to_value()
 }

@@ -107,7 +107,9 @@ fn differential(root: &std::path::Path, seconds: f64, oracle: bool) {
 /// 2. A typical account: 1,000 principals.
 fn typical(root: &std::path::Path, seconds: f64, oracle: bool) {
     let snapshot = typical_account(700, 300);
-    let account = Account::from_snapshot(&snapshot).expect("generated snapshot reads");
+    let typed =
+        iamctl_policy::snapshot::Snapshot::from_value(&snapshot).expect("generated snapshot reads");
+    let account = Account::from_snapshot(&typed);
     let base = {
         let mut c = Context::new();
         c.set("aws:CurrentTime", "2026-11-22T12:00:00Z");

@@ -5,6 +5,7 @@ use iamctl_policy::account::Account;
 use iamctl_policy::analysis;
 use iamctl_policy::catalog::catalog;
 use iamctl_policy::eval::Context;
+use iamctl_policy::snapshot::Snapshot;
 
 fn main() {
     let path = std::env::args().nth(1).expect("snapshot path");
@@ -13,16 +14,16 @@ fn main() {
         let text = std::fs::read_to_string(&path).expect("read");
         let t = std::time::Instant::now();
         for _ in 0..n.parse::<usize>().expect("a count") {
-            let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
-            std::hint::black_box(Account::from_snapshot(&doc).expect("snapshot"));
+            let snapshot = Snapshot::from_json(&text).expect("snapshot");
+            std::hint::black_box(Account::from_snapshot(&snapshot));
         }
         eprintln!("loads {:?}", t.elapsed());
         return;
     }
     let t = std::time::Instant::now();
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
-    let account = Account::from_snapshot(&doc).expect("snapshot");
+    let snapshot =
+        Snapshot::from_json(&std::fs::read_to_string(path).expect("read")).expect("snapshot");
+    let account = Account::from_snapshot(&snapshot);
     eprintln!("load {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let actions = catalog().expand("*");

@@ -1,7 +1,5 @@
-//! An account's IAM state as `GetAccountAuthorizationDetails` describes it
-//! (the JSON of `iamctl account snapshot` and of
-//! `aws iam get-account-authorization-details`), compiled for evaluation:
-//! every principal with the policies that apply to it.
+//! An account's IAM state as a [`Snapshot`] holds it, compiled for
+//! evaluation: every principal with the policies that apply to it.
 
 use std::collections::HashMap;
 
@@ -86,114 +84,47 @@ pub struct Account {
     pub warnings: Vec<String>,
 }
 
-fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice)
-}
-
-/// A policy document as a snapshot holds it: decoded JSON (as `iamctl
-/// account snapshot` and the AWS CLI write it), or the URL-encoded or plain
-/// JSON text the API returns.
-pub fn snapshot_document(v: &Value) -> Option<Value> {
-    match v {
-        Value::Object(_) => Some(v.clone()),
-        Value::String(text) => serde_json::from_str(text).ok().or_else(|| {
-            let decoded = percent_encoding::percent_decode_str(text)
-                .decode_utf8()
-                .ok()?;
-            serde_json::from_str(&decoded).ok()
-        }),
-        _ => None,
-    }
-}
-
-/// [`snapshot_document`], borrowing a decoded document rather than copying
-/// it.
-fn document(v: &Value) -> Option<std::borrow::Cow<'_, Value>> {
-    match v {
-        Value::Object(_) => Some(std::borrow::Cow::Borrowed(v)),
-        _ => snapshot_document(v).map(std::borrow::Cow::Owned),
-    }
-}
-
-/// Why a snapshot cannot be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("{0}")]
-#[diagnostic(
-    code(iamctl::snapshot),
-    help("a snapshot is the JSON of `iamctl account snapshot` or `aws iam get-account-authorization-details`")
-)]
-pub struct SnapshotError(pub String);
+pub use crate::snapshot::SnapshotError;
+use crate::snapshot::{AttachedPolicy, Document, InlinePolicy, Principal as _, Snapshot, Tag};
 
 impl Account {
-    /// Reads a snapshot. Documents that cannot be compiled are left out with
-    /// a warning rather than refusing the whole account.
-    pub fn from_snapshot(snapshot: &Value) -> Result<Account, SnapshotError> {
-        let obj = snapshot
-            .as_object()
-            .ok_or_else(|| SnapshotError("the snapshot is not a JSON object".into()))?;
-        if ![
-            "UserDetailList",
-            "RoleDetailList",
-            "GroupDetailList",
-            "Policies",
-        ]
-        .iter()
-        .any(|k| obj.contains_key(*k))
-        {
-            return Err(SnapshotError(
-                "the snapshot has none of `UserDetailList`, `RoleDetailList`, `GroupDetailList`, `Policies`".into(),
-            ));
-        }
+    /// Compiles a snapshot. Documents that cannot be compiled are left out
+    /// with a warning rather than refusing the whole account.
+    pub fn from_snapshot(snapshot: &Snapshot) -> Account {
         let mut account = Account::default();
-        for p in list(snapshot, "Policies") {
-            let arn = s(p, "Arn");
-            let default = list(p, "PolicyVersionList")
-                .iter()
-                .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true));
-            match default.and_then(|v| v.get("Document")).and_then(document) {
+        for p in &snapshot.policies {
+            match p.default_document() {
                 Some(doc) => {
-                    if let Some(i) = account.add(arn.to_owned(), &doc) {
-                        account.managed.insert(arn.to_owned(), i);
+                    if let Some(i) = account.add(p.arn.clone(), doc) {
+                        account.managed.insert(p.arn.clone(), i);
                     }
                 }
                 None => account.warnings.push(format!(
-                    "managed policy `{arn}` has no default version document"
+                    "managed policy `{}` has no default version document",
+                    p.arn
                 )),
             }
         }
         // Groups: their policies, by name.
-        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-        for g in list(snapshot, "GroupDetailList") {
-            let arn = s(g, "Arn").to_owned();
-            let mut ids = account.inline(&arn, list(g, "GroupPolicyList"));
-            ids.extend(account.attached(list(g, "AttachedManagedPolicies")));
-            groups.insert(s(g, "GroupName").to_owned(), ids);
+        let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+        for g in &snapshot.group_detail_list {
+            let mut ids = account.inline(&g.arn, &g.group_policy_list);
+            ids.extend(account.attached(&g.attached_managed_policies));
+            groups.insert(&g.group_name, ids);
         }
-        let mut users = Vec::new();
-        for u in list(snapshot, "UserDetailList") {
-            let arn = s(u, "Arn").to_owned();
+        let mut users = Vec::with_capacity(snapshot.user_detail_list.len());
+        for u in &snapshot.user_detail_list {
             let mut identity: Vec<Attached> = account
-                .inline(&arn, list(u, "UserPolicyList"))
+                .inline(&u.arn, &u.user_policy_list)
                 .into_iter()
-                .chain(account.attached(list(u, "AttachedManagedPolicies")))
+                .chain(account.attached(&u.attached_managed_policies))
                 .map(|policy| Attached {
                     policy,
                     source: Source::Direct,
                 })
                 .collect();
-            let member_of: Vec<String> = list(u, "GroupList")
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect();
-            for g in &member_of {
-                for &policy in groups.get(g).map_or(&[][..], Vec::as_slice) {
+            for g in &u.group_list {
+                for &policy in groups.get(g.as_str()).map_or(&[][..], Vec::as_slice) {
                     identity.push(Attached {
                         policy,
                         source: Source::Group(g.clone()),
@@ -202,42 +133,42 @@ impl Account {
             }
             users.push(Entity {
                 kind: EntityKind::User,
-                name: s(u, "UserName").to_owned(),
-                path: s(u, "Path").to_owned(),
-                tags: tags(u),
-                groups: member_of,
+                name: u.user_name.clone(),
+                path: u.path.clone(),
+                tags: tags(&u.tags),
+                groups: u.group_list.clone(),
                 identity,
-                boundary: account.boundary(u),
+                boundary: account.boundary(u.boundary_arn()),
                 trust: None,
-                arn,
+                arn: u.arn.clone(),
             });
         }
-        let mut roles = Vec::new();
-        for r in list(snapshot, "RoleDetailList") {
-            let arn = s(r, "Arn").to_owned();
+        let mut roles = Vec::with_capacity(snapshot.role_detail_list.len());
+        for r in &snapshot.role_detail_list {
             let identity = account
-                .inline(&arn, list(r, "RolePolicyList"))
+                .inline(&r.arn, &r.role_policy_list)
                 .into_iter()
-                .chain(account.attached(list(r, "AttachedManagedPolicies")))
+                .chain(account.attached(&r.attached_managed_policies))
                 .map(|policy| Attached {
                     policy,
                     source: Source::Direct,
                 })
                 .collect();
             let trust = r
-                .get("AssumeRolePolicyDocument")
-                .and_then(document)
-                .and_then(|doc| account.add_trust(format!("{arn}#trust"), &doc));
+                .assume_role_policy_document
+                .as_ref()
+                .and_then(Document::json)
+                .and_then(|doc| account.add_trust(format!("{}#trust", r.arn), doc));
             roles.push(Entity {
                 kind: EntityKind::Role,
-                name: s(r, "RoleName").to_owned(),
-                path: s(r, "Path").to_owned(),
-                tags: tags(r),
+                name: r.role_name.clone(),
+                path: r.path.clone(),
+                tags: tags(&r.tags),
                 groups: Vec::new(),
                 identity,
-                boundary: account.boundary(r),
+                boundary: account.boundary(r.boundary_arn()),
                 trust,
-                arn,
+                arn: r.arn.clone(),
             });
         }
         users.sort_by(|a, b| a.name.cmp(&b.name));
@@ -254,7 +185,7 @@ impl Account {
                 account.account_id = parts[4].to_owned();
             }
         }
-        Ok(account)
+        account
     }
 
     fn add(&mut self, name: String, doc: &Value) -> Option<usize> {
@@ -301,29 +232,25 @@ impl Account {
         role.trust.map(|i| &self.policies[i])
     }
 
-    fn inline(&mut self, owner: &str, items: &[Value]) -> Vec<usize> {
+    fn inline(&mut self, owner: &str, items: &[InlinePolicy]) -> Vec<usize> {
         items
             .iter()
             .filter_map(|p| {
-                let doc = p.get("PolicyDocument").and_then(document)?;
-                self.add(format!("{owner}#{}", s(p, "PolicyName")), &doc)
+                let doc = p.policy_document.as_ref().and_then(Document::json)?;
+                self.add(format!("{owner}#{}", p.policy_name), doc)
             })
             .collect()
     }
 
-    fn attached(&mut self, items: &[Value]) -> Vec<usize> {
+    fn attached(&mut self, items: &[AttachedPolicy]) -> Vec<usize> {
         items
             .iter()
-            .filter_map(|p| self.managed_or_warn(s(p, "PolicyArn")))
+            .filter_map(|p| self.managed_or_warn(&p.policy_arn))
             .collect()
     }
 
-    fn boundary(&mut self, entity: &Value) -> Option<usize> {
-        let arn = entity
-            .get("PermissionsBoundary")
-            .map(|b| s(b, "PermissionsBoundaryArn"))
-            .filter(|a| !a.is_empty())?;
-        self.managed_or_warn(arn)
+    fn boundary(&mut self, arn: Option<&str>) -> Option<usize> {
+        self.managed_or_warn(arn?)
     }
 
     fn managed_or_warn(&mut self, arn: &str) -> Option<usize> {
@@ -413,9 +340,8 @@ impl Account {
     }
 }
 
-fn tags(v: &Value) -> Vec<(String, String)> {
-    list(v, "Tags")
-        .iter()
-        .map(|t| (s(t, "Key").to_owned(), s(t, "Value").to_owned()))
+fn tags(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
         .collect()
 }

@@ -26,12 +26,13 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::account::{snapshot_document, Account, EntityKind, SnapshotError};
+use crate::account::{Account, EntityKind};
 use crate::analysis::{principal_request, resource_predicate};
 use crate::catalog::catalog;
 use crate::eval::{
     decision, evaluate, Context, Decision, Layer, Policy, PolicySet, Principal, Request,
 };
+use crate::snapshot::{Snapshot, SnapshotError};
 
 const DATA: &str = include_str!("../data/escalation-methods.tsv");
 
@@ -365,7 +366,7 @@ fn trust_names(doc: &Value) -> HashSet<String> {
 /// account snapshot` or `aws iam get-account-authorization-details`).
 /// `only` restricts the starting principals to one (ARN or name).
 pub fn analyse(
-    snapshot: &Value,
+    snapshot: &Snapshot,
     target: &Target,
     only: Option<&str>,
 ) -> Result<Report, SnapshotError> {
@@ -375,12 +376,12 @@ pub fn analyse(
 /// [`analyse`] under service control policies (levels from the
 /// organization root down to the account), which every step must pass.
 pub fn analyse_with_scps(
-    snapshot: &Value,
+    snapshot: &Snapshot,
     target: &Target,
     only: Option<&str>,
     scps: &[Vec<Policy>],
 ) -> Result<Report, SnapshotError> {
-    let account = Account::from_snapshot(snapshot)?;
+    let account = Account::from_snapshot(snapshot);
     let n = account.principals.len();
     let base: Vec<Request> = account
         .principals
@@ -405,32 +406,22 @@ pub fn analyse_with_scps(
         .map(|(i, p)| (p.name.as_str(), i))
         .collect();
     let mut group_policies: HashMap<String, Vec<usize>> = HashMap::new();
-    for g in snapshot
-        .get("GroupDetailList")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let name = g.get("GroupName").and_then(Value::as_str).unwrap_or("");
-        let arn = g.get("Arn").and_then(Value::as_str).unwrap_or("");
+    for g in &snapshot.group_detail_list {
+        let (name, arn) = (g.group_name.as_str(), g.arn.as_str());
         groups.insert(name.to_owned(), (arn.to_owned(), Vec::new()));
-        let field = |v: &Value, list: &str, key: &str| -> Vec<String> {
-            v.get(list)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|x| x.get(key).and_then(Value::as_str))
-                .map(str::to_owned)
-                .collect()
-        };
-        let mut ids: Vec<usize> = field(g, "GroupPolicyList", "PolicyName")
+        let mut ids: Vec<usize> = g
+            .group_policy_list
             .iter()
-            .filter_map(|p| by_name.get(format!("{arn}#{p}").as_str()).copied())
+            .filter_map(|p| {
+                by_name
+                    .get(format!("{arn}#{}", p.policy_name).as_str())
+                    .copied()
+            })
             .collect();
         ids.extend(
-            field(g, "AttachedManagedPolicies", "PolicyArn")
+            g.attached_managed_policies
                 .iter()
-                .filter_map(|p| by_name.get(p.as_str()).copied()),
+                .filter_map(|p| by_name.get(p.policy_arn.as_str()).copied()),
         );
         group_policies.insert(name.to_owned(), ids);
     }
@@ -441,25 +432,23 @@ pub fn analyse_with_scps(
             }
         }
     }
-    let mut trust_docs: HashMap<String, Value> = HashMap::new();
-    for r in snapshot
-        .get("RoleDetailList")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let (Some(arn), Some(doc)) = (
-            r.get("Arn").and_then(Value::as_str),
-            r.get("AssumeRolePolicyDocument")
-                .and_then(snapshot_document),
-        ) {
-            trust_docs.insert(arn.to_owned(), doc);
-        }
-    }
+    let trust_docs: HashMap<&str, &Value> = snapshot
+        .role_detail_list
+        .iter()
+        .filter_map(|r| {
+            let doc = r.assume_role_policy_document.as_ref()?.json()?;
+            Some((r.arn.as_str(), doc))
+        })
+        .collect();
     let trusts_named = account
         .principals
         .iter()
-        .map(|e| trust_docs.get(&e.arn).map(trust_names).unwrap_or_default())
+        .map(|e| {
+            trust_docs
+                .get(e.arn.as_str())
+                .map(|d| trust_names(d))
+                .unwrap_or_default()
+        })
         .collect();
     let mut g = Graph {
         account: &account,
@@ -477,7 +466,7 @@ pub fn analyse_with_scps(
         Some(key) => {
             let e = account
                 .principal(key)
-                .ok_or_else(|| SnapshotError(format!("no user or role `{key}` in the snapshot")))?;
+                .ok_or_else(|| SnapshotError::NoPrincipal(key.to_string()))?;
             vec![account
                 .principals
                 .iter()
@@ -491,7 +480,7 @@ pub fn analyse_with_scps(
         Target::Principal(key) => {
             let e = account
                 .principal(key)
-                .ok_or_else(|| SnapshotError(format!("no user or role `{key}` in the snapshot")))?;
+                .ok_or_else(|| SnapshotError::NoPrincipal(key.to_string()))?;
             account.principals.iter().position(|p| p.arn == e.arn)
         }
     };
@@ -1029,7 +1018,10 @@ fn search(
 /// administrator in `after` whose principal had none in `before` (both
 /// snapshots as [`analyse`] reads them). For a plan to warn before anyone
 /// applies it.
-pub fn new_paths(before: &Value, after: &Value) -> Result<Vec<EscalationPath>, SnapshotError> {
+pub fn new_paths(
+    before: &Snapshot,
+    after: &Snapshot,
+) -> Result<Vec<EscalationPath>, SnapshotError> {
     let old = analyse(before, &Target::Admin, None)?;
     let had: HashSet<&str> = old
         .paths

@@ -7,6 +7,11 @@ use serde_json::{json, Value};
 
 const ACCT: &str = "111122223333";
 
+/// The snapshot as iamctl reads it.
+fn typed(v: &Value) -> iamctl_policy::snapshot::Snapshot {
+    iamctl_policy::snapshot::Snapshot::from_value(v).unwrap()
+}
+
 fn doc(statements: Value) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
@@ -295,7 +300,7 @@ fn the_catalogue_is_pathfinding_cloud_with_a_kind_for_each_method() {
 
 #[test]
 fn one_case_per_method_family() {
-    let report = analyse(&account(), &Target::Admin, None).unwrap();
+    let report = analyse(&typed(&account()), &Target::Admin, None).unwrap();
     let paths = &report.paths;
     assert!(report.admins.contains(&arn("user", "root-admin")));
 
@@ -373,13 +378,18 @@ fn one_case_per_method_family() {
 #[test]
 fn a_target_principal_and_one_starting_principal() {
     let snap = account();
-    let r = analyse(&snap, &Target::Principal(arn("role", "ci")), Some("carol")).unwrap();
+    let r = analyse(
+        &typed(&snap),
+        &Target::Principal(arn("role", "ci")),
+        Some("carol"),
+    )
+    .unwrap();
     assert_eq!(r.paths.len(), 1);
     assert_eq!(r.paths[0].target, arn("role", "ci"));
     assert_eq!(r.paths[0].steps.len(), 1);
-    let r = analyse(&snap, &Target::Admin, Some("gina")).unwrap();
+    let r = analyse(&typed(&snap), &Target::Admin, Some("gina")).unwrap();
     assert!(r.paths.is_empty());
-    assert!(analyse(&snap, &Target::Admin, Some("nobody")).is_err());
+    assert!(analyse(&typed(&snap), &Target::Admin, Some("nobody")).is_err());
 }
 
 /// A snapshot of `users` users and `roles` roles shaped like a real account:
@@ -430,7 +440,7 @@ pub fn generated(users: usize, roles: usize) -> Value {
 fn a_1200_principal_account_is_analysed() {
     let snap = generated(600, 600);
     let t = std::time::Instant::now();
-    let r = analyse(&snap, &Target::Admin, None).unwrap();
+    let r = analyse(&typed(&snap), &Target::Admin, None).unwrap();
     let took = t.elapsed();
     eprintln!(
         "escalation over {} principals: {:.3} s, {} paths",
@@ -457,11 +467,13 @@ fn new_paths_are_those_a_change_opens() {
         .as_array_mut()
         .unwrap()
         .push(json!({"PolicyName": "oops", "PolicyDocument": allow("iam:PutUserPolicy", &arn("user", "gina"))}));
-    let opened = new_paths(&before, &after).unwrap();
+    let opened = new_paths(&typed(&before), &typed(&after)).unwrap();
     assert_eq!(opened.len(), 1, "{opened:?}");
     assert_eq!(opened[0].principal, arn("user", "gina"));
     assert_eq!(opened[0].steps[0].method, "iam-007");
-    assert!(new_paths(&before, &before).unwrap().is_empty());
+    assert!(new_paths(&typed(&before), &typed(&before))
+        .unwrap()
+        .is_empty());
 }
 
 /// The worst shape for the graph: every role may assume every role, every
@@ -485,7 +497,7 @@ fn a_dense_1200_principal_account_is_analysed() {
             "PolicyDocument": allow("sts:AssumeRole", &format!("arn:aws:iam::{ACCT}:role/*"))}));
     }
     let t = std::time::Instant::now();
-    let r = analyse(&snap, &Target::Admin, None).unwrap();
+    let r = analyse(&typed(&snap), &Target::Admin, None).unwrap();
     eprintln!(
         "dense escalation over {} principals: {:.3} s, {} paths",
         r.principals,
@@ -506,7 +518,7 @@ fn service_control_policies_count() {
                     {"Effect": "Deny", "Action": ["iam:CreatePolicyVersion", "iam:CreateAccessKey"], "Resource": "*"}])),
     )
     .unwrap();
-    let r = analyse_with_scps(&snap, &Target::Admin, None, &[vec![scp]]).unwrap();
+    let r = analyse_with_scps(&typed(&snap), &Target::Admin, None, &[vec![scp]]).unwrap();
     assert!(
         path_of(&r.paths, "alice").is_none(),
         "{:?}",

@@ -177,7 +177,7 @@ async fn credential_report(ctx: &Ctx, timeout: u64) -> CmdResult {
 
 async fn snapshot(ctx: &Ctx, out: Option<PathBuf>, local_only: bool) -> CmdResult {
     let snap = ctx.aws().await.authorization_details(local_only).await?;
-    let missing = crate::common::missing_policies(&snap.document);
+    let missing = snap.document.missing_policies();
     if !missing.is_empty() {
         // IAM changed between pages, or a policy could not be read: say so.
         ctx.status(format!(

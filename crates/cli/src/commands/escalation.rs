@@ -57,8 +57,8 @@ fn load_scps(specs: &[String]) -> CmdResult<Vec<Vec<Policy>>> {
 
 pub async fn run(ctx: &Ctx, a: EscalationArgs) -> CmdResult {
     let scps = load_scps(&a.scps)?;
-    let snapshot: Value = match &a.snapshot {
-        Some(path) => read_json(path)?,
+    let snapshot = match &a.snapshot {
+        Some(path) => crate::common::read_snapshot(path)?,
         None => {
             let snap = ctx.aws().await.authorization_details(false).await?;
             ctx.status(format!(

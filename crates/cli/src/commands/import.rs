@@ -13,7 +13,7 @@ use iamctl_iac::import::{
     account_in, import as import_account, is_account_id, needs_role_settings, Options, RoleSettings,
 };
 use iamctl_iac::plan::ActualAccount;
-use serde_json::Value;
+use iamctl_policy::snapshot::Snapshot;
 
 use crate::ctx::Ctx;
 use crate::error::{CmdResult, CommandError};
@@ -103,20 +103,16 @@ fn check_args(a: &ImportArgs) -> CmdResult {
 
 /// What an import reads: the account id, the snapshot, the state, and what
 /// GetRole says of iamctl's roles.
-type Read = (String, Value, ActualAccount, BTreeMap<String, RoleSettings>);
+type Read = (
+    String,
+    Snapshot,
+    ActualAccount,
+    BTreeMap<String, RoleSettings>,
+);
 
 /// From a snapshot file: no role settings (GetAccountAuthorizationDetails has none).
 fn read_snapshot(path: &Path, account: Option<&str>) -> CmdResult<Read> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CommandError::invalid(format!("cannot read `{}`: {e}", path.display())))?;
-    let snapshot: Value = serde_json::from_str(&text).map_err(|e| {
-        CommandError::invalid(format!(
-            "`{}`:{}:{}: not a snapshot: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let snapshot = crate::common::read_snapshot(path)?;
     let Some(account) = account.map(str::to_owned).or_else(|| account_in(&snapshot)) else {
         return Err(CommandError::invalid(format!(
             "`{}` names no account: pass `--account ID`",

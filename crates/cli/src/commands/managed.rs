@@ -5,7 +5,7 @@ use crate::common::{MANAGED_KEY, MANAGED_VALUE};
 use crate::ctx::Ctx;
 use crate::error::CmdResult;
 use futures::StreamExt;
-use serde_json::Value;
+use iamctl_policy::snapshot::Principal as SnapshotPrincipal;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum ManagedCommand {
@@ -40,22 +40,22 @@ struct Out {
     policies: Vec<PolicyOut>,
 }
 
-fn tagged(v: &Value) -> bool {
-    v["Tags"].as_array().is_some_and(|ts| {
-        ts.iter()
-            .any(|t| t["Key"] == MANAGED_KEY && t["Value"] == MANAGED_VALUE)
-    })
+fn tagged(p: &dyn SnapshotPrincipal) -> bool {
+    p.tags()
+        .iter()
+        .any(|t| t.key == MANAGED_KEY && t.value == MANAGED_VALUE)
 }
 
-fn s(v: &Value, k: &str) -> String {
-    v[k].as_str().unwrap_or_default().to_string()
+fn attached(p: &dyn SnapshotPrincipal) -> Vec<String> {
+    p.attached().iter().map(|a| a.policy_arn.clone()).collect()
 }
 
-fn attached(v: &Value) -> Vec<String> {
-    v["AttachedManagedPolicies"]
-        .as_array()
-        .map(|a| a.iter().map(|p| s(p, "PolicyArn")).collect())
-        .unwrap_or_default()
+fn principal(p: &dyn SnapshotPrincipal) -> Principal {
+    Principal {
+        name: p.name().to_owned(),
+        arn: p.arn().to_owned(),
+        policies: attached(p),
+    }
 }
 
 pub async fn run(ctx: &Ctx, cmd: ManagedCommand) -> CmdResult {
@@ -68,32 +68,21 @@ async fn list(ctx: &Ctx) -> CmdResult {
     let aws = ctx.aws().await;
     let snap = aws.authorization_details(true).await?;
     let doc = &snap.document;
-    let empty = Vec::new();
-    let arr = |k: &str| doc[k].as_array().unwrap_or(&empty).clone();
-    let users = arr("UserDetailList");
+    let users = &doc.user_detail_list;
     let mut out = Out::default();
     let mut managed_users = std::collections::HashSet::new();
-    for u in users.iter().filter(|u| tagged(u)) {
-        managed_users.insert(s(u, "UserName"));
-        out.users.push(Principal {
-            name: s(u, "UserName"),
-            arn: s(u, "Arn"),
-            policies: attached(u),
-        });
+    for u in users.iter().filter(|u| tagged(*u)) {
+        managed_users.insert(u.user_name.as_str());
+        out.users.push(principal(u));
     }
-    for r in arr("RoleDetailList").iter().filter(|r| tagged(r)) {
-        out.roles.push(Principal {
-            name: s(r, "RoleName"),
-            arn: s(r, "Arn"),
-            policies: attached(r),
-        });
+    for r in doc.role_detail_list.iter().filter(|r| tagged(*r)) {
+        out.roles.push(principal(r));
     }
     // Customer policies carry tags, but the details call does not return them.
-    let policies = arr("Policies");
+    let policies = &doc.policies;
     let tags: Vec<(usize, bool)> = futures::stream::iter(policies.iter().enumerate())
         .map(|(i, p)| async move {
-            let arn = s(p, "Arn");
-            let t = aws.list_policy_tags(&arn).await;
+            let t = aws.list_policy_tags(&p.arn).await;
             t.map(|t| (i, crate::common::is_managed(&t)))
         })
         .buffer_unordered(8)
@@ -106,28 +95,20 @@ async fn list(ctx: &Ctx) -> CmdResult {
     idx.sort();
     for i in idx {
         let p = &policies[i];
-        ours.insert(s(p, "Arn"));
+        ours.insert(p.arn.clone());
         out.policies.push(PolicyOut {
-            policy_name: s(p, "PolicyName"),
-            arn: s(p, "Arn"),
-            attachment_count: p["AttachmentCount"].as_i64().unwrap_or(0),
+            policy_name: p.policy_name.clone(),
+            arn: p.arn.clone(),
+            attachment_count: p.attachment_count.unwrap_or(0),
         });
     }
-    for g in arr("GroupDetailList") {
-        let name = s(&g, "GroupName");
-        let pols = attached(&g);
+    for g in &doc.group_detail_list {
         let has_member = users.iter().any(|u| {
-            managed_users.contains(&s(u, "UserName"))
-                && u["GroupList"]
-                    .as_array()
-                    .is_some_and(|gl| gl.iter().any(|x| x == &Value::String(name.clone())))
+            managed_users.contains(u.user_name.as_str()) && u.group_list.contains(&g.group_name)
         });
-        if has_member || pols.iter().any(|p| ours.contains(p)) {
-            out.groups.push(Principal {
-                name,
-                arn: s(&g, "Arn"),
-                policies: pols,
-            });
+        let p = principal(g);
+        if has_member || p.policies.iter().any(|a| ours.contains(a)) {
+            out.groups.push(p);
         }
     }
     ctx.emit(&out, |o| {

@@ -587,7 +587,7 @@ async fn script(b: &dyn IamBackend, account: &str) -> Vec<String> {
 /// The account as the planner reads it, keyed and compared without IDs and
 /// dates.
 async fn state(b: &dyn IamBackend) -> BTreeMap<String, Value> {
-    let d = b.authorization_details().await.unwrap().document;
+    let d = b.authorization_details().await.unwrap().document.to_value();
     let mut out = BTreeMap::new();
     for (list, key, fields) in [
         (

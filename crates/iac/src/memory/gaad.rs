@@ -4,160 +4,121 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
+use iamctl_policy::snapshot::{self as gaad, Document, Snapshot};
+use serde_json::Value;
 
 use super::{ManagedPolicy, MemoryAccount, Principal, Version, DEFAULT_ACCOUNT};
 use crate::backend::{PrincipalKind, Tags};
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v.get(k).and_then(Value::as_str).unwrap_or("")
-}
-
-fn list<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k)
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice)
-}
-
-fn doc(v: Option<&Value>) -> Value {
-    v.and_then(iamctl_policy::account::snapshot_document)
-        .unwrap_or(Value::Null)
-}
-
-/// A JSON string (`json!` would go through serde for each value: slow on
-/// large accounts).
-fn st(s: &str) -> Value {
-    Value::String(s.to_owned())
-}
-
-/// A JSON object of these fields, in this order.
-fn obj<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-}
-
-fn tags_json(tags: &Tags) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|(k, v)| obj([("Key", st(k)), ("Value", st(v))]))
-            .collect(),
-    )
+fn tags_of(tags: &Tags) -> Vec<gaad::Tag> {
+    tags.iter()
+        .map(|(k, v)| gaad::Tag {
+            key: k.clone(),
+            value: v.clone(),
+        })
+        .collect()
 }
 
 fn last(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-fn attached_json(p: &Principal) -> Value {
-    Value::Array(
-        p.attached
-            .iter()
-            .map(|arn| obj([("PolicyName", st(last(arn))), ("PolicyArn", st(arn))]))
-            .collect(),
-    )
+fn attached_of(p: &Principal) -> Vec<gaad::AttachedPolicy> {
+    p.attached
+        .iter()
+        .map(|arn| gaad::AttachedPolicy {
+            policy_name: Some(last(arn).to_owned()),
+            policy_arn: arn.clone(),
+        })
+        .collect()
 }
 
-fn inline_json(p: &Principal) -> Value {
-    Value::Array(
-        p.inline
-            .iter()
-            .map(|(name, d)| obj([("PolicyName", st(name)), ("PolicyDocument", d.clone())]))
-            .collect(),
-    )
+fn inline_of(p: &Principal) -> Vec<gaad::InlinePolicy> {
+    p.inline
+        .iter()
+        .map(|(name, d)| gaad::InlinePolicy {
+            policy_name: name.clone(),
+            policy_document: Some(Document::new(d.clone())),
+        })
+        .collect()
 }
 
-fn boundary_json(m: &mut Map<String, Value>, p: &Principal) {
-    if let Some(b) = &p.boundary {
-        m.insert(
-            "PermissionsBoundary".into(),
-            obj([
-                ("PermissionsBoundaryType", st("Policy")),
-                ("PermissionsBoundaryArn", st(b)),
-            ]),
-        );
-    }
+fn boundary_of(p: &Principal) -> Option<gaad::Boundary> {
+    p.boundary.as_ref().map(|b| gaad::Boundary {
+        permissions_boundary_type: Some("Policy".to_owned()),
+        permissions_boundary_arn: b.clone(),
+    })
 }
 
 /// The account in GetAccountAuthorizationDetails' shape: every user, group,
 /// role and customer-managed policy, and the AWS-managed policies attached
 /// (or used as a boundary, or listed in the snapshot it was seeded from).
-pub(crate) fn write(a: &MemoryAccount) -> Value {
-    let users: Vec<Value> = a
+pub(crate) fn write(a: &MemoryAccount) -> Snapshot {
+    let users = a
         .users
         .values()
-        .map(|u| {
-            let mut m = Map::new();
-            m.insert("Path".into(), st(&u.path));
-            m.insert("UserName".into(), st(&u.name));
-            m.insert("UserId".into(), st(&u.id));
-            m.insert(
-                "Arn".into(),
-                Value::String(a.principal_arn(PrincipalKind::User, &u.path, &u.name)),
-            );
-            m.insert("CreateDate".into(), st(&u.created));
-            m.insert("UserPolicyList".into(), inline_json(u));
-            m.insert(
-                "GroupList".into(),
-                Value::Array(u.groups.iter().map(|g| st(g)).collect()),
-            );
-            m.insert("AttachedManagedPolicies".into(), attached_json(u));
-            boundary_json(&mut m, u);
-            m.insert("Tags".into(), tags_json(&u.tags));
-            Value::Object(m)
+        .map(|u| gaad::User {
+            path: u.path.clone(),
+            user_name: u.name.clone(),
+            user_id: Some(u.id.clone()),
+            arn: a.principal_arn(PrincipalKind::User, &u.path, &u.name),
+            create_date: Some(u.created.clone()),
+            user_policy_list: inline_of(u),
+            group_list: u.groups.iter().cloned().collect(),
+            attached_managed_policies: attached_of(u),
+            permissions_boundary: boundary_of(u),
+            tags: tags_of(&u.tags),
         })
         .collect();
-    let groups: Vec<Value> = a
+    let groups = a
         .groups
         .values()
-        .map(|g| {
-            obj([
-                ("Path", st(&g.path)),
-                ("GroupName", st(&g.name)),
-                ("GroupId", st(&g.id)),
-                (
-                    "Arn",
-                    Value::String(a.principal_arn(PrincipalKind::Group, &g.path, &g.name)),
-                ),
-                ("CreateDate", st(&g.created)),
-                ("GroupPolicyList", inline_json(g)),
-                ("AttachedManagedPolicies", attached_json(g)),
-            ])
+        .map(|g| gaad::Group {
+            path: g.path.clone(),
+            group_name: g.name.clone(),
+            group_id: Some(g.id.clone()),
+            arn: a.principal_arn(PrincipalKind::Group, &g.path, &g.name),
+            create_date: Some(g.created.clone()),
+            group_policy_list: inline_of(g),
+            attached_managed_policies: attached_of(g),
         })
         .collect();
-    let roles: Vec<Value> = a
+    let roles = a
         .roles
         .values()
         .map(|r| {
             let arn = a.principal_arn(PrincipalKind::Role, &r.path, &r.name);
-            let mut m = Map::new();
-            m.insert("Path".into(), st(&r.path));
-            m.insert("RoleName".into(), st(&r.name));
-            m.insert("RoleId".into(), st(&r.id));
-            m.insert("Arn".into(), st(&arn));
-            m.insert("CreateDate".into(), st(&r.created));
-            if let Some(t) = &r.trust {
-                m.insert("AssumeRolePolicyDocument".into(), t.clone());
+            let profiles = r
+                .instance_profiles
+                .iter()
+                .map(|p| gaad::InstanceProfile {
+                    path: "/".to_owned(),
+                    instance_profile_name: p.clone(),
+                    arn: format!("arn:aws:iam::{}:instance-profile/{p}", a.account_id),
+                    roles: vec![gaad::ProfileRole {
+                        path: r.path.clone(),
+                        role_name: r.name.clone(),
+                        role_id: Some(r.id.clone()),
+                        arn: arn.clone(),
+                        ..gaad::ProfileRole::default()
+                    }],
+                    ..gaad::InstanceProfile::default()
+                })
+                .collect();
+            gaad::Role {
+                path: r.path.clone(),
+                role_name: r.name.clone(),
+                role_id: Some(r.id.clone()),
+                create_date: Some(r.created.clone()),
+                assume_role_policy_document: r.trust.clone().map(Document::new),
+                instance_profile_list: profiles,
+                role_policy_list: inline_of(r),
+                attached_managed_policies: attached_of(r),
+                permissions_boundary: boundary_of(r),
+                tags: tags_of(&r.tags),
+                role_last_used: None,
+                arn,
             }
-            m.insert(
-                "InstanceProfileList".into(),
-                Value::Array(
-                    r.instance_profiles
-                        .iter()
-                        .map(|p| {
-                            json!({
-                                "Path": "/",
-                                "InstanceProfileName": p,
-                                "Arn": format!("arn:aws:iam::{}:instance-profile/{p}", a.account_id),
-                                "Roles": [{"Path": r.path, "RoleName": r.name, "RoleId": r.id, "Arn": arn}],
-                            })
-                        })
-                        .collect(),
-                ),
-            );
-            m.insert("RolePolicyList".into(), inline_json(r));
-            m.insert("AttachedManagedPolicies".into(), attached_json(r));
-            boundary_json(&mut m, r);
-            m.insert("Tags".into(), tags_json(&r.tags));
-            Value::Object(m)
         })
         .collect();
     // Attachments and boundary uses per policy, counted once.
@@ -176,7 +137,7 @@ pub(crate) fn write(a: &MemoryAccount) -> Value {
             *boundaries_of.entry(b.as_str()).or_default() += 1;
         }
     }
-    let policies: Vec<Value> = a
+    let policies = a
         .policies
         .values()
         .filter_map(|p| {
@@ -187,113 +148,92 @@ pub(crate) fn write(a: &MemoryAccount) -> Value {
             {
                 return None;
             }
-            let mut m = Map::new();
-            m.insert("PolicyName".into(), st(&p.name));
-            m.insert("PolicyId".into(), st(&p.id));
-            m.insert("Arn".into(), st(&p.arn));
-            m.insert("Path".into(), st(&p.path));
-            m.insert("DefaultVersionId".into(), st(&p.default_version));
-            m.insert("AttachmentCount".into(), Value::from(attachments));
-            m.insert(
-                "PermissionsBoundaryUsageCount".into(),
-                Value::from(boundaries),
-            );
-            m.insert("IsAttachable".into(), Value::Bool(true));
-            if let Some(d) = &p.description {
-                m.insert("Description".into(), st(d));
-            }
-            m.insert("CreateDate".into(), st(&p.created));
-            m.insert("UpdateDate".into(), st(&p.updated));
-            m.insert(
-                "PolicyVersionList".into(),
-                Value::Array(
-                    p.versions
-                        .iter()
-                        .map(|v| {
-                            obj([
-                                ("Document", v.document.clone()),
-                                ("VersionId", st(&v.id)),
-                                ("IsDefaultVersion", Value::Bool(v.id == p.default_version)),
-                                ("CreateDate", st(&v.created)),
-                            ])
-                        })
-                        .collect(),
-                ),
-            );
-            Some(Value::Object(m))
+            Some(gaad::ManagedPolicy {
+                policy_name: p.name.clone(),
+                policy_id: Some(p.id.clone()),
+                arn: p.arn.clone(),
+                path: p.path.clone(),
+                default_version_id: Some(p.default_version.clone()),
+                attachment_count: Some(attachments as i64),
+                permissions_boundary_usage_count: Some(boundaries as i64),
+                is_attachable: true,
+                description: p.description.clone(),
+                create_date: Some(p.created.clone()),
+                update_date: Some(p.updated.clone()),
+                policy_version_list: p
+                    .versions
+                    .iter()
+                    .map(|v| gaad::PolicyVersion {
+                        document: Some(Document::new(v.document.clone())),
+                        version_id: v.id.clone(),
+                        is_default_version: v.id == p.default_version,
+                        create_date: Some(v.created.clone()),
+                    })
+                    .collect(),
+            })
         })
         .collect();
-    obj([
-        ("UserDetailList", Value::Array(users)),
-        ("GroupDetailList", Value::Array(groups)),
-        ("RoleDetailList", Value::Array(roles)),
-        ("Policies", Value::Array(policies)),
-    ])
-}
-
-/// The account ID the ARNs of a snapshot name (not `aws`).
-fn account_of(snapshot: &Value) -> Option<String> {
-    [
-        "UserDetailList",
-        "RoleDetailList",
-        "GroupDetailList",
-        "Policies",
-    ]
-    .iter()
-    .flat_map(|k| list(snapshot, k))
-    .filter_map(|e| s(e, "Arn").split(':').nth(4))
-    .find(|id| !id.is_empty() && *id != "aws")
-    .map(str::to_owned)
+    Snapshot {
+        user_detail_list: users,
+        group_detail_list: groups,
+        role_detail_list: roles,
+        policies,
+        ..Snapshot::new()
+    }
 }
 
 fn version_number(id: &str) -> u32 {
     id.trim_start_matches('v').parse().unwrap_or(0)
 }
 
-fn path_of(v: &Value) -> String {
-    match s(v, "Path") {
+fn path_of(path: &str) -> String {
+    match path {
         "" => "/".to_owned(),
         p => p.to_owned(),
     }
 }
 
+fn doc(v: Option<&Document>) -> Value {
+    v.map_or(Value::Null, Document::to_value)
+}
+
 /// A principal's fields common to every kind.
 fn principal(
     a: &mut MemoryAccount,
-    v: &Value,
-    name_key: &str,
-    inline_key: &str,
+    v: &dyn gaad::Principal,
+    id: Option<&str>,
+    created: Option<&str>,
     id_prefix: &str,
 ) -> Principal {
-    let created = match s(v, "CreateDate") {
+    let created = match created.unwrap_or("") {
         "" => a.tick(),
         d => d.to_owned(),
     };
-    let id = match s(v, &format!("{}Id", name_key.trim_end_matches("Name"))) {
+    let id = match id.unwrap_or("") {
         "" => a.id(id_prefix),
         id => id.to_owned(),
     };
     Principal {
-        name: s(v, name_key).to_owned(),
-        path: path_of(v),
+        name: v.name().to_owned(),
+        path: path_of(v.path()),
         id,
         created,
-        tags: list(v, "Tags")
+        tags: v
+            .tags()
             .iter()
-            .map(|t| (s(t, "Key").to_owned(), s(t, "Value").to_owned()))
+            .map(|t| (t.key.clone(), t.value.clone()))
             .collect(),
-        boundary: v
-            .get("PermissionsBoundary")
-            .map(|b| s(b, "PermissionsBoundaryArn").to_owned())
-            .filter(|b| !b.is_empty()),
-        attached: list(v, "AttachedManagedPolicies")
+        boundary: v.boundary_arn().map(str::to_owned),
+        attached: v
+            .attached()
             .iter()
-            .map(|p| s(p, "PolicyArn").to_owned())
+            .map(|p| p.policy_arn.clone())
             .filter(|arn| !arn.is_empty())
             .collect(),
-        inline: list(v, inline_key)
+        inline: v
+            .inline()
             .iter()
-            .map(|p| (s(p, "PolicyName").to_owned(), doc(p.get("PolicyDocument"))))
+            .map(|p| (p.policy_name.clone(), doc(p.policy_document.as_ref())))
             .collect(),
         ..Principal::default()
     }
@@ -303,118 +243,42 @@ fn principal(
 /// tags of customer-managed policies (GetAccountAuthorizationDetails has
 /// none).
 pub(crate) fn read(
-    snapshot: &Value,
+    snapshot: &Snapshot,
     account_id: Option<&str>,
     policy_tags: &HashMap<String, Tags>,
 ) -> MemoryAccount {
     let id = account_id
-        .map(str::to_owned)
-        .or_else(|| account_of(snapshot))
-        .unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned());
-    let mut a = MemoryAccount::new(&id);
-    for u in list(snapshot, "UserDetailList") {
-        let mut p = principal(&mut a, u, "UserName", "UserPolicyList", "AIDA");
-        p.groups = list(u, "GroupList")
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect();
+        .or_else(|| snapshot.account_id())
+        .unwrap_or(DEFAULT_ACCOUNT);
+    let mut a = MemoryAccount::new(id);
+    for u in &snapshot.user_detail_list {
+        let (id, created) = (u.user_id.as_deref(), u.create_date.as_deref());
+        let mut p = principal(&mut a, u, id, created, "AIDA");
+        p.groups = u.group_list.iter().cloned().collect();
         a.users.insert(p.name.clone(), p);
     }
-    for g in list(snapshot, "GroupDetailList") {
-        let mut p = principal(&mut a, g, "GroupName", "GroupPolicyList", "AGPA");
-        p.tags.clear();
-        p.boundary = None;
+    for g in &snapshot.group_detail_list {
+        let (id, created) = (g.group_id.as_deref(), g.create_date.as_deref());
+        let p = principal(&mut a, g, id, created, "AGPA");
         a.groups.insert(p.name.clone(), p);
     }
-    for r in list(snapshot, "RoleDetailList") {
-        let mut p = principal(&mut a, r, "RoleName", "RolePolicyList", "AROA");
-        p.trust = r.get("AssumeRolePolicyDocument").map(|d| doc(Some(d)));
-        p.instance_profiles = list(r, "InstanceProfileList")
+    for r in &snapshot.role_detail_list {
+        let (id, created) = (r.role_id.as_deref(), r.create_date.as_deref());
+        let mut p = principal(&mut a, r, id, created, "AROA");
+        p.trust = r.assume_role_policy_document.as_ref().map(|d| doc(Some(d)));
+        p.instance_profiles = r
+            .instance_profile_list
             .iter()
-            .map(|i| s(i, "InstanceProfileName").to_owned())
+            .map(|i| i.instance_profile_name.clone())
             .filter(|n| !n.is_empty())
             .collect();
         a.roles.insert(p.name.clone(), p);
     }
-    for p in list(snapshot, "Policies") {
-        let arn = s(p, "Arn").to_owned();
-        if arn.is_empty() {
+    for p in &snapshot.policies {
+        if p.arn.is_empty() {
             continue;
         }
-        let mut versions: Vec<(bool, Version)> = list(p, "PolicyVersionList")
-            .iter()
-            .map(|v| {
-                let created = match s(v, "CreateDate") {
-                    "" => s(p, "CreateDate").to_owned(),
-                    d => d.to_owned(),
-                };
-                (
-                    v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true),
-                    Version {
-                        id: s(v, "VersionId").to_owned(),
-                        document: doc(v.get("Document")),
-                        created,
-                    },
-                )
-            })
-            .collect();
-        versions.sort_by(|x, y| {
-            (&x.1.created, version_number(&x.1.id)).cmp(&(&y.1.created, version_number(&y.1.id)))
-        });
-        let default_version = versions
-            .iter()
-            .find(|(d, _)| *d)
-            .map(|(_, v)| v.id.clone())
-            .or_else(|| Some(s(p, "DefaultVersionId").to_owned()).filter(|d| !d.is_empty()))
-            .unwrap_or_else(|| "v1".to_owned());
-        let next_version = versions
-            .iter()
-            .map(|(_, v)| version_number(&v.id))
-            .max()
-            .unwrap_or(1)
-            + 1;
-        let created = match s(p, "CreateDate") {
-            "" => a.tick(),
-            d => d.to_owned(),
-        };
-        let pid = match s(p, "PolicyId") {
-            "" => a.id("ANPA"),
-            id => id.to_owned(),
-        };
-        let aws_managed = arn.split(':').nth(4) == Some("aws");
-        let name = match s(p, "PolicyName") {
-            "" => last(&arn).to_owned(),
-            n => n.to_owned(),
-        };
-        a.policies.insert(
-            arn.clone(),
-            ManagedPolicy {
-                name,
-                path: path_of(p),
-                id: pid,
-                updated: match s(p, "UpdateDate") {
-                    "" => created.clone(),
-                    d => d.to_owned(),
-                },
-                created,
-                description: p
-                    .get("Description")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                tags: if aws_managed {
-                    Tags::new()
-                } else {
-                    policy_tags.get(&arn).cloned().unwrap_or_default()
-                },
-                versions: versions.into_iter().map(|(_, v)| v).collect(),
-                default_version,
-                next_version,
-                aws_managed,
-                listed: aws_managed,
-                arn,
-            },
-        );
+        read_policy(&mut a, p, policy_tags);
     }
     // AWS-managed policies attached but left out of the snapshot: known by
     // ARN (attachable), their documents not.
@@ -438,4 +302,85 @@ pub(crate) fn read(
         }
     }
     a
+}
+
+/// One managed policy of a snapshot, into the account.
+fn read_policy(
+    a: &mut MemoryAccount,
+    p: &gaad::ManagedPolicy,
+    policy_tags: &HashMap<String, Tags>,
+) {
+    let arn = p.arn.clone();
+    let policy_created = p.create_date.clone().unwrap_or_default();
+    let mut versions: Vec<(bool, Version)> = p
+        .policy_version_list
+        .iter()
+        .map(|v| {
+            let created = match v.create_date.as_deref().unwrap_or("") {
+                "" => policy_created.clone(),
+                d => d.to_owned(),
+            };
+            (
+                v.is_default_version,
+                Version {
+                    id: v.version_id.clone(),
+                    document: doc(v.document.as_ref()),
+                    created,
+                },
+            )
+        })
+        .collect();
+    versions.sort_by(|x, y| {
+        (&x.1.created, version_number(&x.1.id)).cmp(&(&y.1.created, version_number(&y.1.id)))
+    });
+    let default_version = versions
+        .iter()
+        .find(|(d, _)| *d)
+        .map(|(_, v)| v.id.clone())
+        .or_else(|| p.default_version_id.clone().filter(|d| !d.is_empty()))
+        .unwrap_or_else(|| "v1".to_owned());
+    let next_version = versions
+        .iter()
+        .map(|(_, v)| version_number(&v.id))
+        .max()
+        .unwrap_or(1)
+        + 1;
+    let created = match policy_created.as_str() {
+        "" => a.tick(),
+        d => d.to_owned(),
+    };
+    let pid = match p.policy_id.as_deref().unwrap_or("") {
+        "" => a.id("ANPA"),
+        id => id.to_owned(),
+    };
+    let aws_managed = p.aws_managed();
+    let name = match p.policy_name.as_str() {
+        "" => last(&arn).to_owned(),
+        n => n.to_owned(),
+    };
+    a.policies.insert(
+        arn.clone(),
+        ManagedPolicy {
+            name,
+            path: path_of(&p.path),
+            id: pid,
+            updated: match p.update_date.as_deref().unwrap_or("") {
+                "" => created.clone(),
+                d => d.to_owned(),
+            },
+            created,
+            description: p.description.clone(),
+            tags: if aws_managed {
+                Tags::new()
+            } else {
+                policy_tags.get(&arn).cloned().unwrap_or_default()
+            },
+            versions: versions.into_iter().map(|(_, v)| v).collect(),
+            default_version,
+            next_version,
+            aws_managed,
+            listed: aws_managed,
+            arn,
+        },
+    );
 }

@@ -324,7 +324,7 @@ fn a_role_keeps_its_path_and_groups_take_no_tags() {
     block_on(b.update_path(PrincipalKind::Group, "g", "/teams/")).unwrap();
     user(&b, "u");
     block_on(b.update_path(PrincipalKind::User, "u", "/people/")).unwrap();
-    let snap = b.snapshot();
+    let snap = b.snapshot().to_value();
     assert_eq!(
         snap["GroupDetailList"][0]["Arn"],
         format!("arn:aws:iam::{ACCOUNT}:group/teams/g")
@@ -459,7 +459,7 @@ fn authorization_details_have_the_shape_the_readers_read() {
             ("GetPolicyVersion".to_owned(), 1),
         ])
     );
-    let d = &details.document;
+    let d = &details.document.to_value();
     let u = &d["UserDetailList"][0];
     assert_eq!(u["UserName"], "alice");
     assert_eq!(u["Arn"], format!("arn:aws:iam::{ACCOUNT}:user/alice"));
@@ -497,7 +497,7 @@ fn authorization_details_have_the_shape_the_readers_read() {
     assert!(policies.iter().any(|x| x["Arn"] == ro));
 
     // What the readers make of it.
-    let account = iamctl_policy::account::Account::from_snapshot(d).unwrap();
+    let account = iamctl_policy::account::Account::from_snapshot(&details.document);
     assert!(account.warnings.is_empty(), "{:?}", account.warnings);
     let alice = account
         .principals
@@ -508,7 +508,7 @@ fn authorization_details_have_the_shape_the_readers_read() {
     assert_eq!(alice.identity.len(), 2);
     let tags_by_arn: std::collections::HashMap<String, Tags> =
         [(p.clone(), block_on(b.policy_tags(&p)).unwrap())].into();
-    let actual = crate::plan::ActualAccount::from_snapshot(d, &tags_by_arn);
+    let actual = crate::plan::ActualAccount::from_snapshot(&details.document, &tags_by_arn);
     let ap = &actual.policies["p"];
     assert_eq!(ap.versions, ["v2", "v1"]);
     assert_eq!(ap.tags, t);
@@ -519,7 +519,10 @@ fn authorization_details_have_the_shape_the_readers_read() {
     // Unattached, the AWS-managed policy is no longer listed; its document
     // is still there to read.
     block_on(b.detach(PrincipalKind::Role, "ci", ro)).unwrap();
-    let d = block_on(b.authorization_details()).unwrap().document;
+    let d = block_on(b.authorization_details())
+        .unwrap()
+        .document
+        .to_value();
     assert!(!d["Policies"]
         .as_array()
         .unwrap()
@@ -569,9 +572,9 @@ fn a_snapshot_without_the_aws_policy_documents_keeps_them_attachable() {
             "UserPolicyList": [{"PolicyName": "i", "PolicyDocument": "%7B%22Statement%22%3A%5B%5D%7D"}]}],
         "RoleDetailList": [], "GroupDetailList": [], "Policies": []
     });
-    let b = MemoryBackend::from_snapshot(&snap);
+    let b = MemoryBackend::from_snapshot(&typed(&snap));
     assert_eq!(b.state().account_id, "444455556666");
-    let out = b.snapshot();
+    let out = b.snapshot().to_value();
     assert_eq!(out["Policies"], json!([]));
     assert_eq!(
         out["UserDetailList"][0]["UserPolicyList"][0]["PolicyDocument"],
@@ -816,7 +819,7 @@ fn role_settings_and_trust() {
     let new: Value = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]});
     block_on(b.update_trust("r", &new.to_string())).unwrap();
     assert_eq!(
-        b.snapshot()["RoleDetailList"][0]["AssumeRolePolicyDocument"],
+        b.snapshot().to_value()["RoleDetailList"][0]["AssumeRolePolicyDocument"],
         new
     );
     assert_eq!(
@@ -827,4 +830,9 @@ fn role_settings_and_trust() {
         block_on(b.principal_tags(PrincipalKind::Role, "r")).unwrap(),
         Tags::new()
     );
+}
+
+/// The snapshot as iamctl reads it.
+fn typed(v: &serde_json::Value) -> iamctl_policy::snapshot::Snapshot {
+    iamctl_policy::snapshot::Snapshot::from_value(v).expect("a snapshot")
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use iamctl_config::{path_team, Tags, MANAGED_BY, TAG_TEAM};
+use iamctl_policy::snapshot::{Document, PolicyVersion, Principal, Snapshot, Tag};
 use serde_json::Value;
 
 use super::Kind;
@@ -58,27 +59,15 @@ pub struct ActualAccount {
     pub fingerprint: String,
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v.get(k).and_then(Value::as_str).unwrap_or("")
-}
-
-fn list<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k)
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice)
-}
-
-fn tags_of(v: &Value) -> Tags {
-    list(v, "Tags")
-        .iter()
-        .map(|t| (s(t, "Key").to_owned(), s(t, "Value").to_owned()))
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
         .collect()
 }
 
-/// A document as snapshots hold it: decoded JSON, or JSON text.
-fn doc(v: Option<&Value>) -> Value {
-    v.and_then(iamctl_policy::account::snapshot_document)
-        .unwrap_or(Value::Null)
+/// A document as read (decoded once with the snapshot), or `null`.
+fn doc(v: Option<&Document>) -> Value {
+    v.map_or(Value::Null, Document::to_value)
 }
 
 /// FNV-1a, 64 bits, as hex: a fingerprint, not a security measure.
@@ -93,39 +82,35 @@ impl ActualAccount {
     /// Reads a snapshot; `policy_tags` maps customer-managed policy ARNs to
     /// their tags (a policy not in it: tags not read, see
     /// [`ActualPolicy::tags_read`]).
-    pub fn from_snapshot(snapshot: &Value, policy_tags: &HashMap<String, Tags>) -> ActualAccount {
+    pub fn from_snapshot(
+        snapshot: &Snapshot,
+        policy_tags: &HashMap<String, Tags>,
+    ) -> ActualAccount {
         let mut a = ActualAccount::default();
-        let principal = |v: &Value, name_key: &str, inline_key: &str| ActualPrincipal {
-            name: s(v, name_key).to_owned(),
-            arn: s(v, "Arn").to_owned(),
-            path: s(v, "Path").to_owned(),
-            tags: tags_of(v),
-            boundary: v
-                .get("PermissionsBoundary")
-                .map(|b| s(b, "PermissionsBoundaryArn").to_owned())
-                .filter(|b| !b.is_empty()),
-            attached: list(v, "AttachedManagedPolicies")
-                .iter()
-                .map(|p| s(p, "PolicyArn").to_owned())
-                .collect(),
-            inline: list(v, inline_key)
-                .iter()
-                .map(|p| (s(p, "PolicyName").to_owned(), doc(p.get("PolicyDocument"))))
-                .collect(),
-            groups: BTreeSet::new(),
-            trust: None,
-        };
-        for u in list(snapshot, "UserDetailList") {
-            let mut p = principal(u, "UserName", "UserPolicyList");
-            p.groups = list(u, "GroupList")
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect();
+        fn principal(v: &dyn Principal) -> ActualPrincipal {
+            ActualPrincipal {
+                name: v.name().to_owned(),
+                arn: v.arn().to_owned(),
+                path: v.path().to_owned(),
+                tags: tags_of(v.tags()),
+                boundary: v.boundary_arn().map(str::to_owned),
+                attached: v.attached().iter().map(|p| p.policy_arn.clone()).collect(),
+                inline: v
+                    .inline()
+                    .iter()
+                    .map(|p| (p.policy_name.clone(), doc(p.policy_document.as_ref())))
+                    .collect(),
+                groups: BTreeSet::new(),
+                trust: None,
+            }
+        }
+        for u in &snapshot.user_detail_list {
+            let mut p = principal(u);
+            p.groups = u.group_list.iter().cloned().collect();
             a.users.insert(p.name.clone(), p);
         }
-        for g in list(snapshot, "GroupDetailList") {
-            let p = principal(g, "GroupName", "GroupPolicyList");
+        for g in &snapshot.group_detail_list {
+            let p = principal(g);
             a.groups.insert(p.name.clone(), p);
         }
         let memberships: Vec<(String, String)> = a
@@ -138,46 +123,41 @@ impl ActualAccount {
                 group.groups.insert(u);
             }
         }
-        for r in list(snapshot, "RoleDetailList") {
-            let mut p = principal(r, "RoleName", "RolePolicyList");
-            p.trust = Some(doc(r.get("AssumeRolePolicyDocument")));
+        for r in &snapshot.role_detail_list {
+            let mut p = principal(r);
+            p.trust = Some(doc(r.assume_role_policy_document.as_ref()));
             a.roles.insert(p.name.clone(), p);
         }
-        for p in list(snapshot, "Policies") {
-            let arn = s(p, "Arn").to_owned();
-            let versions = list(p, "PolicyVersionList");
-            let default = versions
-                .iter()
-                .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true));
-            let document = doc(default.and_then(|v| v.get("Document")));
+        for p in &snapshot.policies {
+            let arn = p.arn.clone();
+            let versions = &p.policy_version_list;
+            let document = doc(p.default_version().and_then(|v| v.document.as_ref()));
             a.documents.insert(arn.clone(), document.clone());
             if arn.contains(":aws:policy/") {
                 continue;
             }
-            let mut ids: Vec<&Value> = versions.iter().collect();
+            let mut ids: Vec<&PolicyVersion> = versions.iter().collect();
             ids.sort_by_key(|v| {
                 (
-                    v.get("IsDefaultVersion").and_then(Value::as_bool) != Some(true),
-                    s(v, "CreateDate").to_owned(),
-                    version_number(s(v, "VersionId")),
+                    !v.is_default_version,
+                    v.create_date.clone().unwrap_or_default(),
+                    version_number(&v.version_id),
                 )
             });
-            let name = s(p, "PolicyName").to_owned();
+            let name = p.policy_name.clone();
             a.policies.insert(
                 name.clone(),
                 ActualPolicy {
                     name,
-                    path: s(p, "Path").to_owned(),
+                    path: p.path.clone(),
                     tags: policy_tags.get(&arn).cloned().unwrap_or_default(),
                     tags_read: policy_tags.contains_key(&arn),
                     document,
-                    versions: ids.iter().map(|v| s(v, "VersionId").to_owned()).collect(),
+                    versions: ids.iter().map(|v| v.version_id.clone()).collect(),
                     older: versions
                         .iter()
-                        .filter(|v| {
-                            v.get("IsDefaultVersion").and_then(Value::as_bool) != Some(true)
-                        })
-                        .map(|v| (s(v, "VersionId").to_owned(), doc(v.get("Document"))))
+                        .filter(|v| !v.is_default_version)
+                        .map(|v| (v.version_id.clone(), doc(v.document.as_ref())))
                         .collect(),
                     arn,
                 },
@@ -204,46 +184,40 @@ fn version_number(id: &str) -> u64 {
     id.trim_start_matches('v').parse().unwrap_or(0)
 }
 
-/// The snapshot without what changes on its own (last use, dates), its
-/// lists in a fixed order: the documents read after
+/// The snapshot without what changes on its own (last use, dates,
+/// attachment counts), its lists in a fixed order: the documents read after
 /// GetAccountAuthorizationDetails arrive in whatever order they complete.
-fn fingerprint_source(snapshot: &Value) -> String {
-    fn sort_key(v: &Value) -> String {
-        ["Arn", "UserName", "RoleName", "GroupName", "PolicyName"]
-            .iter()
-            .find_map(|k| v.get(*k).and_then(Value::as_str))
-            .map_or_else(|| v.to_string(), str::to_owned)
+fn fingerprint_source(snapshot: &Snapshot) -> String {
+    let mut s = snapshot.clone();
+    s.user_detail_list.sort_by(|x, y| x.arn.cmp(&y.arn));
+    s.group_detail_list.sort_by(|x, y| x.arn.cmp(&y.arn));
+    s.role_detail_list.sort_by(|x, y| x.arn.cmp(&y.arn));
+    s.policies.sort_by(|x, y| x.arn.cmp(&y.arn));
+    for u in &mut s.user_detail_list {
+        u.create_date = None;
     }
-    let mut snapshot = snapshot.clone();
-    for list in [
-        "UserDetailList",
-        "GroupDetailList",
-        "RoleDetailList",
-        "Policies",
-    ] {
-        if let Some(items) = snapshot.get_mut(list).and_then(Value::as_array_mut) {
-            items.sort_by_cached_key(sort_key);
+    for g in &mut s.group_detail_list {
+        g.create_date = None;
+    }
+    for r in &mut s.role_detail_list {
+        r.create_date = None;
+        r.role_last_used = None;
+        for i in &mut r.instance_profile_list {
+            i.create_date = None;
+            for pr in &mut i.roles {
+                pr.create_date = None;
+            }
         }
     }
-    let snapshot = &snapshot;
-    fn strip(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .filter(|(k, _)| {
-                        !matches!(
-                            k.as_str(),
-                            "RoleLastUsed" | "CreateDate" | "UpdateDate" | "AttachmentCount"
-                        )
-                    })
-                    .map(|(k, v)| (k.clone(), strip(v)))
-                    .collect(),
-            ),
-            Value::Array(items) => Value::Array(items.iter().map(strip).collect()),
-            other => other.clone(),
+    for p in &mut s.policies {
+        p.create_date = None;
+        p.update_date = None;
+        p.attachment_count = None;
+        for v in &mut p.policy_version_list {
+            v.create_date = None;
         }
     }
-    strip(snapshot).to_string()
+    serde_json::to_string(&s).unwrap_or_default()
 }
 
 /// Tags recording an attachment iamctl made to a principal it does not own

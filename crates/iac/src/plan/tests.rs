@@ -74,7 +74,10 @@ fn run(d: &DesiredAccount, snapshot: &Value, tags: &[(&str, Tags)], opts: &PlanO
         .collect();
     plan(
         d,
-        &ActualAccount::from_snapshot(snapshot, &tags),
+        &ActualAccount::from_snapshot(
+            &iamctl_policy::snapshot::Snapshot::from_value(snapshot).expect("a snapshot"),
+            &tags,
+        ),
         &HashMap::new(),
         opts,
     )

@@ -6,7 +6,7 @@ use crate::eval::{evaluate, Note, Policy, PolicySet, Principal};
 
 fn account() -> Account {
     let doc = |st: serde_json::Value| json!({"Version": "2012-10-17", "Statement": st});
-    Account::from_snapshot(&json!({
+    Account::from_snapshot(&crate::snapshot::Snapshot::from_value(&json!({
         "UserDetailList": [
             {"UserName": "alice", "Arn": "arn:aws:iam::111111111111:user/alice", "Path": "/",
              "GroupList": ["readers"], "AttachedManagedPolicies": [], "UserPolicyList": [
@@ -31,8 +31,7 @@ fn account() -> Account {
              "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": doc(json!([
                 {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]))}]}
         ]
-    }))
-    .unwrap()
+    })).unwrap())
 }
 
 #[test]

@@ -104,7 +104,7 @@ fn newlines_are_found_eight_bytes_a_step() {
 
 fn snapshot() -> crate::account::Account {
     let doc = |st: Value| json!({"Version": "2012-10-17", "Statement": st});
-    crate::account::Account::from_snapshot(&json!({
+    crate::account::Account::from_snapshot(&crate::snapshot::Snapshot::from_value(&json!({
         "UserDetailList": [
             {"UserName": "alice", "Arn": "arn:aws:iam::111111111111:user/alice", "Path": "/",
              "GroupList": [], "AttachedManagedPolicies": [], "Tags": [{"Key": "team", "Value": "red"}],
@@ -130,8 +130,7 @@ fn snapshot() -> crate::account::Account {
         "Policies": [{"PolicyName": "bound", "Arn": "arn:aws:iam::111111111111:policy/bound",
             "DefaultVersionId": "v1", "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
             "Document": doc(json!([{"Effect": "Allow", "Action": ["s3:*", "sts:*"], "Resource": "*"}]))}]}]
-    }))
-    .unwrap()
+    })).unwrap())
 }
 
 /// Over a snapshot, a line without policies of its own takes the fast path

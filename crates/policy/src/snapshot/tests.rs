@@ -187,3 +187,28 @@ fn missing_policies_are_what_is_attached_but_absent() {
         ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
     );
 }
+
+#[test]
+fn missing_policies_names_what_is_attached_but_absent() {
+    let snap = json!({
+        "UserDetailList": [{"AttachedManagedPolicies": [
+            {"PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+            {"PolicyArn": "arn:aws:iam::1:policy/local"}]}],
+        "GroupDetailList": [],
+        "RoleDetailList": [{"AttachedManagedPolicies": [],
+            "PermissionsBoundary": {"PermissionsBoundaryArn": "arn:aws:iam::aws:policy/PowerUserAccess"}}],
+        "Policies": [{"Arn": "arn:aws:iam::1:policy/local"}]
+    });
+    assert_eq!(
+        Snapshot::from_value(&snap).unwrap().missing_policies(),
+        [
+            "arn:aws:iam::aws:policy/PowerUserAccess",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess"
+        ]
+    );
+    let complete = json!({"UserDetailList": [], "Policies": []});
+    assert!(Snapshot::from_value(&complete)
+        .unwrap()
+        .missing_policies()
+        .is_empty());
+}

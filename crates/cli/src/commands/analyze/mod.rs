@@ -213,8 +213,8 @@ pub fn parse_at(text: &str) -> CmdResult<jiff::Timestamp> {
 
 /// The account from `--snapshot`, or the live one.
 async fn load_account(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Account> {
-    let doc = match &source.snapshot {
-        Some(path) => read_json(path)?,
+    let snapshot = match &source.snapshot {
+        Some(path) => crate::common::read_snapshot(path)?,
         None => {
             let snap = ctx.aws().await.authorization_details(false).await?;
             ctx.status(format!(
@@ -224,16 +224,9 @@ async fn load_account(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Account> {
             snap.document
         }
     };
-    let account = Account::from_snapshot(&doc);
-    // The document tree is freed while the command runs.
-    std::thread::spawn(move || drop(doc));
-    let account = account.map_err(|e| {
-        let origin = source
-            .snapshot
-            .as_ref()
-            .map_or("the account".to_owned(), |p| format!("`{}`", p.display()));
-        CommandError::invalid(format!("{origin}: {e}"))
-    })?;
+    let account = Account::from_snapshot(&snapshot);
+    // The snapshot is freed while the command runs.
+    std::thread::spawn(move || drop(snapshot));
     for w in &account.warnings {
         ctx.status(format!("warning: {w}"));
     }

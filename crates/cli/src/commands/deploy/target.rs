@@ -11,6 +11,7 @@ use iamctl_aws::Aws;
 use iamctl_config::{Config, DesiredAccount};
 use iamctl_iac::plan::{self as planning, ActualAccount, Plan, PlanOptions};
 use iamctl_iac::read::{read_account, TagScope};
+use iamctl_policy::snapshot::Snapshot;
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -136,7 +137,7 @@ pub(crate) struct Target {
     pub(crate) desired: DesiredAccount,
     pub(crate) aws: Aws,
     /// GetAccountAuthorizationDetails, plus the AWS-managed documents read.
-    pub(crate) snapshot: Value,
+    pub(crate) snapshot: Snapshot,
     pub(crate) actual: ActualAccount,
     pub(crate) sources: HashMap<String, Value>,
     pub(crate) pages: usize,
