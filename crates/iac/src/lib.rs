@@ -1,7 +1,10 @@
 //! IAM as code, the engine (`iamctl-iac`): no terminal, no clap.
 //!
 //! - [`backend`]: the narrow trait of the IAM calls reading and applying
-//!   make, implemented over the AWS SDK (in `iamctl-aws`) and in memory.
+//!   make, implemented over the AWS SDK (in `iamctl-aws`) and in memory
+//!   (`memory`, for tests: feature `test-utils`).
+//! - [`project`]: the account as a plan leaves it, projected from the
+//!   snapshot it was planned from.
 //! - [`plan`]: the account's state, typed, and what must change in it so
 //!   that it holds the desired state; [`access`]: what those changes do to
 //!   each principal's effective access.
@@ -16,6 +19,7 @@ pub mod apply;
 pub mod backend;
 pub mod checks;
 pub mod import;
+#[cfg(any(test, feature = "test-utils"))]
 pub mod memory;
 pub mod plan;
 pub mod project;

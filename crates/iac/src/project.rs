@@ -18,6 +18,13 @@ use serde_json::Value;
 use crate::backend::Tags;
 use crate::plan::{Change, Kind};
 
+/// How many versions a managed policy holds: "A managed policy can have up
+/// to five versions. If the policy has five versions, you must delete an
+/// existing version using DeletePolicyVersion before you create a new
+/// version."
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicyVersion.html>
+const VERSIONS: usize = 5;
+
 /// `snapshot` (of account `account_id`) once `changes` are made.
 pub fn after(snapshot: &Snapshot, changes: &[Change], account_id: &str) -> Snapshot {
     let mut s = snapshot.clone();
@@ -150,7 +157,12 @@ fn create_policy(
     description: Option<&String>,
     document: &Value,
 ) {
-    if s.policies.iter().any(|p| p.arn == arn) {
+    // Names are unique in the account, whatever the path, without regard
+    // to case.
+    if s.policies
+        .iter()
+        .any(|p| p.arn == arn || (!p.aws_managed() && p.policy_name.eq_ignore_ascii_case(name)))
+    {
         return;
     }
     s.policies.push(ManagedPolicy {
@@ -207,9 +219,7 @@ fn update_policy(
         Some(v) if p.policy_version_list.iter().any(|x| x.version_id == v) => v.to_owned(),
         Some(_) => return,
         None => {
-            if let Some(old) = prune {
-                p.policy_version_list.retain(|v| v.version_id != old);
-            }
+            // Numbered after every version there was, the pruned one too.
             let next = p
                 .policy_version_list
                 .iter()
@@ -217,6 +227,13 @@ fn update_policy(
                 .max()
                 .unwrap_or(0)
                 + 1;
+            if let Some(old) = prune {
+                p.policy_version_list.retain(|v| v.version_id != old);
+            }
+            // Refused at five versions (see VERSIONS).
+            if p.policy_version_list.len() >= VERSIONS {
+                return;
+            }
             let id = format!("v{next}");
             let mut v = version(&id, new);
             v.is_default_version = false;
@@ -230,9 +247,23 @@ fn update_policy(
     p.default_version_id = Some(id);
 }
 
-fn create_principal(s: &mut Snapshot, kind: Kind, name: &str, path: &str, account_id: &str) {
-    if lists(s, kind, name).is_some() {
-        return;
+/// Whether it was made (not when the name is taken).
+fn create_principal(
+    s: &mut Snapshot,
+    kind: Kind,
+    name: &str,
+    path: &str,
+    account_id: &str,
+) -> bool {
+    // Names are unique per kind without regard to case.
+    let taken = |n: &str| n.eq_ignore_ascii_case(name);
+    let exists = match kind {
+        Kind::User => s.user_detail_list.iter().any(|u| taken(&u.user_name)),
+        Kind::Role => s.role_detail_list.iter().any(|r| taken(&r.role_name)),
+        Kind::Group => s.group_detail_list.iter().any(|g| taken(&g.group_name)),
+    };
+    if exists {
+        return false;
     }
     let arn = arn(account_id, kind.as_str(), path, name);
     match kind {
@@ -255,6 +286,7 @@ fn create_principal(s: &mut Snapshot, kind: Kind, name: &str, path: &str, accoun
             ..Group::default()
         }),
     }
+    true
 }
 
 /// One change, made.
@@ -297,15 +329,18 @@ fn apply(s: &mut Snapshot, c: &Change, account_id: &str) {
             }
         }
         Change::UpdatePath { .. } => {}
-        // Refused while anyone holds it.
+        // Apply deletes the other versions first; IAM then refuses to
+        // delete the policy while anyone holds it.
         Change::DeletePolicy { arn, .. } => {
+            if let Some(p) = s.policies.iter_mut().find(|p| &p.arn == arn) {
+                p.policy_version_list.retain(|v| v.is_default_version);
+            }
             if !held(s, arn) {
                 s.policies.retain(|p| &p.arn != arn);
             }
         }
         Change::CreateUser { name, path, tags } => {
-            if lists(s, Kind::User, name).is_none() {
-                create_principal(s, Kind::User, name, path, account_id);
+            if create_principal(s, Kind::User, name, path, account_id) {
                 if let Some(u) = s.user_detail_list.last_mut() {
                     u.tags = tags_list(tags);
                 }
@@ -318,8 +353,7 @@ fn apply(s: &mut Snapshot, c: &Change, account_id: &str) {
             tags,
             ..
         } => {
-            if lists(s, Kind::Role, name).is_none() {
-                create_principal(s, Kind::Role, name, path, account_id);
+            if create_principal(s, Kind::Role, name, path, account_id) {
                 if let Some(r) = s.role_detail_list.last_mut() {
                     r.assume_role_policy_document = Some(Document::new(trust.clone()));
                     r.tags = tags_list(tags);
@@ -417,5 +451,292 @@ fn apply(s: &mut Snapshot, c: &Change, account_id: &str) {
             }
             s.group_detail_list.retain(|g| &g.group_name != name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use futures::executor::block_on as run;
+
+    use super::*;
+    use crate::backend::{IamBackend, NewPolicy, NewRole, PrincipalKind};
+    use crate::memory::{after_changes, MemoryBackend};
+    use crate::plan::ActualAccount;
+
+    const ACCOUNT: &str = "111111111111";
+    const USERS: [&str; 3] = ["ann", "bob", "cyd"];
+    const ROLES: [&str; 2] = ["ci", "ops"];
+    const GROUPS: [&str; 2] = ["devs", "admins"];
+    const POLICIES: [&str; 3] = ["p0", "p1", "p2"];
+    const AWS_RO: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+    fn doc(action: &str) -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+    }
+
+    fn trust(service: &str) -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+    }
+
+    fn policy_arn(path: &str, name: &str) -> String {
+        format!("arn:aws:iam::{ACCOUNT}:policy{path}{name}")
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    /// An account with two users, a role, a group and two policies, some
+    /// attached: what the random changes act on.
+    fn base() -> Snapshot {
+        let b = MemoryBackend::new(ACCOUNT);
+        for u in &USERS[..2] {
+            run(b.create_user(u, "/", &tags(&[("team", "a")]))).unwrap();
+        }
+        let t = trust("ec2.amazonaws.com").to_string();
+        run(b.create_role(&NewRole {
+            name: "ci",
+            path: "/",
+            trust: &t,
+            description: None,
+            max_session_duration: None,
+            tags: &tags(&[]),
+        }))
+        .unwrap();
+        run(b.create_group("devs", "/")).unwrap();
+        for p in &POLICIES[..2] {
+            let d = doc(&format!("s3:{p}")).to_string();
+            run(b.create_policy(&NewPolicy {
+                name: p,
+                path: "/",
+                document: &d,
+                description: None,
+                tags: &tags(&[]),
+            }))
+            .unwrap();
+        }
+        run(b.attach(PrincipalKind::User, "ann", &policy_arn("/", "p0"))).unwrap();
+        run(b.add_member("devs", "ann")).unwrap();
+        run(b.put_inline(PrincipalKind::Role, "ci", "own", &doc("ec2:*").to_string())).unwrap();
+        b.snapshot()
+    }
+
+    fn kind() -> impl Strategy<Value = Kind> {
+        prop_oneof![Just(Kind::User), Just(Kind::Role), Just(Kind::Group)]
+    }
+
+    fn name(kind: Kind, i: usize) -> String {
+        match kind {
+            Kind::User => USERS[i % USERS.len()],
+            Kind::Role => ROLES[i % ROLES.len()],
+            Kind::Group => GROUPS[i % GROUPS.len()],
+        }
+        .to_owned()
+    }
+
+    fn managed(i: usize) -> String {
+        match i % 4 {
+            3 => AWS_RO.to_owned(),
+            i => policy_arn("/", POLICIES[i]),
+        }
+    }
+
+    /// One change of the kinds a plan makes, over a small set of names so
+    /// that changes meet.
+    fn change() -> impl Strategy<Value = Change> {
+        let i = 0usize..6;
+        prop_oneof![
+            (i.clone(), "[a-z]{1,4}").prop_map(|(p, a)| {
+                let name = POLICIES[p % 3].to_owned();
+                Change::CreatePolicy {
+                    arn: policy_arn("/", &name),
+                    name,
+                    path: "/".into(),
+                    description: None,
+                    document: doc(&format!("s3:{a}")),
+                    tags: Tags::new(),
+                }
+            }),
+            (i.clone(), "[a-z]{1,4}").prop_map(|(p, a)| Change::UpdatePolicy {
+                name: POLICIES[p % 3].to_owned(),
+                arn: policy_arn("/", POLICIES[p % 3]),
+                old: Value::Null,
+                new: doc(&format!("sqs:{a}")),
+                prune: None,
+                reuse: None,
+            }),
+            i.clone().prop_map(|p| Change::MovePolicy {
+                name: POLICIES[p % 3].to_owned(),
+                old_arn: policy_arn("/", POLICIES[p % 3]),
+                path: "/moved/".into(),
+                arn: policy_arn("/moved/", POLICIES[p % 3]),
+                description: None,
+                document: doc("sns:Publish"),
+                tags: Tags::new(),
+            }),
+            i.clone().prop_map(|p| Change::DeletePolicy {
+                name: POLICIES[p % 3].to_owned(),
+                arn: policy_arn("/", POLICIES[p % 3]),
+            }),
+            (i.clone(), prop_oneof![Just("/"), Just("/x/")]).prop_map(|(u, path)| {
+                Change::CreateUser {
+                    name: name(Kind::User, u),
+                    path: path.into(),
+                    tags: tags(&[("team", "b")]),
+                }
+            }),
+            i.clone().prop_map(|r| Change::CreateRole {
+                name: name(Kind::Role, r),
+                path: "/".into(),
+                trust: trust("lambda.amazonaws.com"),
+                description: None,
+                max_session_duration: None,
+                tags: tags(&[("owner", "x")]),
+            }),
+            i.clone().prop_map(|g| Change::CreateGroup {
+                name: name(Kind::Group, g),
+                path: "/".into(),
+            }),
+            (kind(), i.clone()).prop_map(|(k, n)| Change::UpdatePath {
+                kind: k,
+                name: name(k, n),
+                path: "/moved/".into(),
+            }),
+            (kind(), i.clone(), "[a-z]{1,3}").prop_map(|(k, n, v)| Change::Tag {
+                kind: k,
+                name: name(k, n),
+                tags: tags(&[("team", &v), ("extra", "1")]),
+            }),
+            (kind(), i.clone()).prop_map(|(k, n)| Change::Untag {
+                kind: k,
+                name: name(k, n),
+                keys: vec!["team".into()],
+            }),
+            i.clone().prop_map(|r| Change::UpdateTrust {
+                name: name(Kind::Role, r),
+                old: Value::Null,
+                new: trust("ecs-tasks.amazonaws.com"),
+            }),
+            (kind(), i.clone(), proptest::option::of(i.clone())).prop_map(|(k, n, p)| {
+                Change::SetBoundary {
+                    kind: k,
+                    name: name(k, n),
+                    arn: p.map(managed),
+                }
+            }),
+            (i.clone(), i.clone()).prop_map(|(g, u)| Change::AddMember {
+                group: name(Kind::Group, g),
+                user: name(Kind::User, u),
+            }),
+            (i.clone(), i.clone()).prop_map(|(g, u)| Change::RemoveMember {
+                group: name(Kind::Group, g),
+                user: name(Kind::User, u),
+            }),
+            (kind(), i.clone(), i.clone()).prop_map(|(k, n, p)| Change::Attach {
+                kind: k,
+                name: name(k, n),
+                arn: managed(p),
+            }),
+            (kind(), i.clone(), i.clone()).prop_map(|(k, n, p)| Change::Detach {
+                kind: k,
+                name: name(k, n),
+                arn: managed(p),
+            }),
+            (kind(), i.clone(), "[a-z]{1,4}").prop_map(|(k, n, a)| Change::PutInline {
+                kind: k,
+                name: name(k, n),
+                policy: "own".into(),
+                old: None,
+                document: doc(&format!("dynamodb:{a}")),
+            }),
+            (kind(), i.clone()).prop_map(|(k, n)| Change::DeleteInline {
+                kind: k,
+                name: name(k, n),
+                policy: "own".into(),
+            }),
+            i.clone().prop_map(|u| Change::DeleteUser {
+                name: name(Kind::User, u)
+            }),
+            i.clone().prop_map(|r| Change::DeleteRole {
+                name: name(Kind::Role, r)
+            }),
+            i.prop_map(|g| Change::DeleteGroup {
+                name: name(Kind::Group, g)
+            }),
+        ]
+    }
+
+    /// What the access diff and the planner see of an account: principals
+    /// with their policies, tags, paths and memberships, and every managed
+    /// policy's versions and default document.
+    /// A managed policy: ARN, path, version ids, default document.
+    type Seen = (String, String, Vec<String>, Value);
+
+    fn seen(s: &Snapshot) -> (ActualAccount, Vec<Seen>) {
+        let a = ActualAccount::from_snapshot(s, &HashMap::new());
+        let mut policies: Vec<_> = s
+            .policies
+            .iter()
+            .map(|p| {
+                let mut versions: Vec<String> = p
+                    .policy_version_list
+                    .iter()
+                    .map(|v| v.version_id.clone())
+                    .collect();
+                versions.sort();
+                let d = p.default_document().cloned().unwrap_or(Value::Null);
+                (p.arn.clone(), p.path.clone(), versions, d)
+            })
+            .collect();
+        policies.sort_by(|x, y| x.0.cmp(&y.0));
+        (a, policies)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// The projection and the in-memory IAM backend (IAM's documented
+        /// rules, apply's own calls) reach the same account for any
+        /// sequence of changes.
+        #[test]
+        fn the_projection_is_what_the_memory_backend_makes(
+            changes in proptest::collection::vec(change(), 0..12)
+        ) {
+            let before = base();
+            let projected = after(&before, &changes, ACCOUNT);
+            let made = after_changes(&before, &changes, ACCOUNT);
+            let (pa, pp) = seen(&projected);
+            let (ma, mp) = seen(&made);
+            prop_assert_eq!(&pa.users, &ma.users);
+            prop_assert_eq!(&pa.roles, &ma.roles);
+            prop_assert_eq!(&pa.groups, &ma.groups);
+            prop_assert_eq!(pp, mp);
+        }
+    }
+
+    /// The cross-check can fail: a projection that forgot a change differs.
+    #[test]
+    fn a_change_left_out_shows() {
+        let before = base();
+        let changes = [Change::Attach {
+            kind: Kind::User,
+            name: "bob".into(),
+            arn: policy_arn("/", "p1"),
+        }];
+        let projected = after(&before, &[], ACCOUNT);
+        let made = after_changes(&before, &changes, ACCOUNT);
+        assert_ne!(seen(&projected).0.users, seen(&made).0.users);
+        assert_eq!(
+            seen(&after(&before, &changes, ACCOUNT)).0.users,
+            seen(&made).0.users
+        );
     }
 }
