@@ -16,10 +16,15 @@
 //!   6,144 characters per managed policy, 2,048/10,240/5,120 characters of
 //!   inline policies per user/role/group, 2,048 per trust policy.
 //!
-//! `authorization_details()` answers in the JSON shape of
-//! GetAccountAuthorizationDetails as `iamctl account snapshot` writes it
-//! (documents decoded), which [`crate::plan::ActualAccount::from_snapshot`]
-//! and `iamctl_policy::Account` read.
+//! `authorization_details()` answers with the typed
+//! [`iamctl_policy::snapshot::Snapshot`] (GetAccountAuthorizationDetails'
+//! shape, as `iamctl account snapshot` writes it), which
+//! [`crate::plan::ActualAccount::from_snapshot`] and `iamctl_policy::Account`
+//! read.
+//!
+//! A test utility (feature `test-utils`): no production path uses it; the
+//! plan's "after" is [`crate::project::after`], which a property test checks
+//! against [`after_changes`].
 //!
 //! Every call is counted by IAM API name ([`MemoryBackend::calls`]). Futures
 //! complete at once: `futures::executor::block_on` drives them.
@@ -1167,8 +1172,7 @@ impl MemoryAccount {
     }
 }
 
-/// The account `snapshot` describes (GetAccountAuthorizationDetails' JSON)
-/// as it will be once `changes` are made (see
+/// The account `snapshot` describes as it will be once `changes` are made (see
 /// [`MemoryBackend::make_changes`]), in the same shape; the adjustable
 /// quotas at their maximum.
 pub fn after_changes(snapshot: &Snapshot, changes: &[Change], account_id: &str) -> Snapshot {
