@@ -14,8 +14,10 @@
 pub mod access;
 pub mod apply;
 pub mod backend;
+pub mod cancel;
 pub mod checks;
 pub mod import;
+pub mod lock;
 pub mod memory;
 pub mod plan;
 pub mod read;

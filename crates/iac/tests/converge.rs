@@ -46,21 +46,13 @@ use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
 
-/// A known bug, kept out of the generated cases until fixed (set to `false`
-/// to see it fail): the planner never detaches a policy that is not
-/// iamctl's own (AWS-managed, or a key declared `existing: true`) from a
-/// group declared `existing: true` once the grant is removed: groups take no
-/// tags, so the attachment is not recorded. Minimal case: hand-made group
-/// `handgroup`, key `a` = `arn:aws:iam::aws:policy/ReadOnlyAccess`,
-/// permanent grant of `a` to `handgroup`; apply; remove the grant;
-/// `ReadOnlyAccess` stays attached to `handgroup`. Steered clear of by no
-/// permanent grants of such keys to the existing group.
-///
-/// Fixed since and exercised: a transient failure of reading an AWS-managed
-/// document taken as "the policy does not exist" (read.rs); an existing
-/// user made member of an existing group left a member once dropped from
-/// the files (now recorded in `iamctl:member:` tags).
-const STEER_CLEAR_OF_GROUP_ATTACHMENTS: bool = true;
+// Fixed and exercised: a transient failure of reading an AWS-managed
+// document taken as "the policy does not exist" (read.rs); an existing user
+// made member of an existing group left a member once dropped from the files
+// (now recorded in `iamctl:member:` tags); a policy iamctl does not own
+// (AWS-managed, or a key declared `existing: true`) attached to a group
+// declared `existing: true` left attached once the grant was removed (now
+// recorded on the user `iamctl-state`, groups taking no tags).
 /// Applies before giving up.
 const ROUNDS: usize = 10;
 
@@ -627,7 +619,7 @@ fn config(spec: &Spec, empty: bool) -> Config {
     }
     let keys: Vec<String> = spec.keys.keys().cloned().collect();
     for (us, rs, gs, ks) in &spec.permanent {
-        let mut g = PermanentGrant {
+        let g = PermanentGrant {
             span: Span::file_only(""),
             description: None,
             users: pick(&written, us),
@@ -636,14 +628,6 @@ fn config(spec: &Spec, empty: bool) -> Config {
             environments: vec![u("test")],
             grants: pick(&keys, ks),
         };
-        let attaches_others = g
-            .grants
-            .iter()
-            .any(|k| !matches!(spec.keys.get(&k.value), Some(KeySpec::Custom(_))));
-        if STEER_CLEAR_OF_GROUP_ATTACHMENTS && attaches_others {
-            // The known bug (see the top): left out until fixed.
-            g.groups.retain(|x| x.value != EXISTING_GROUP);
-        }
         if !g.users.is_empty() || !g.roles.is_empty() || !g.groups.is_empty() {
             team.permanent.push(g);
         }
