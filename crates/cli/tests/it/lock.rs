@@ -1,0 +1,333 @@
+//! Issue 20.2: one apply per account at a time with nothing but IAM (no
+//! `master_copy` bucket), and an interrupted apply that releases its lock.
+//! The real binary against moto; every check reads the target account
+//! through the SDK.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use aws_sdk_iam::Client;
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+/// A fresh target account and an IAM client acting in it.
+async fn target(endpoint: &str) -> (String, Client) {
+    let id = next_account();
+    let base = sdk_config(endpoint, "testing", "testing", None).await;
+    let out = aws_sdk_sts::Client::new(&base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{id}:role/iamctl-check"))
+        .role_session_name("iamctl-check")
+        .send()
+        .await
+        .expect("assume a role into the target account");
+    let c = out.credentials().expect("credentials");
+    let conf = sdk_config(
+        endpoint,
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token()),
+    )
+    .await;
+    (id, Client::new(&conf))
+}
+
+/// Team `core` in account `id`: `n` users, a group of them, and two
+/// policies whose statements say `action`.
+fn write_config(env: &Env, dir: &str, id: &str, n: usize, action: &str) {
+    env.file(
+        &format!("{dir}/aws-accounts/core.yaml"),
+        &format!("aws-accounts:\n  dev: \"{id}\"\n"),
+    );
+    let mut users = String::from("users:\n");
+    for i in 0..n {
+        users.push_str(&format!("  user{i:02}@example.com: {{}}\n"));
+    }
+    env.file(&format!("{dir}/users/core.yaml"), &users);
+    env.file(
+        &format!("{dir}/groups/core.yaml"),
+        "groups:\n  crew:\n    members: [user00@example.com, user01@example.com]\n",
+    );
+    env.file(
+        &format!("{dir}/aws-policies/core.yaml"),
+        &format!(
+            "aws-policies:\n  one:\n    custom_statements:\n      - effect: Allow\n        actions: [\"{action}\"]\n        resources: [\"*\"]\n  two:\n    custom_statements:\n      - effect: Allow\n        actions: [\"{action}\", \"sqs:SendMessage\"]\n        resources: [\"*\"]\n"
+        ),
+    );
+    env.file(
+        &format!("{dir}/permanent-access/core.yaml"),
+        "permanent-access:\n  - description: crew\n    groups: [crew]\n    environments: [dev]\n    grants: [one, two]\n",
+    );
+}
+
+/// The account as the SDK lists it: users with tags and groups, groups
+/// with members and attachments, policies with their version ids and
+/// default document.
+async fn dump(iam: &Client, id: &str) -> Value {
+    let mut users = BTreeMap::new();
+    for u in iam.list_users().send().await.expect("ListUsers").users() {
+        let name = u.user_name().to_owned();
+        let tags: BTreeMap<String, String> = iam
+            .list_user_tags()
+            .user_name(&name)
+            .send()
+            .await
+            .expect("ListUserTags")
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        users.insert(name, json!({"path": u.path(), "tags": tags}));
+    }
+    let mut groups = BTreeMap::new();
+    for g in iam.list_groups().send().await.expect("ListGroups").groups() {
+        let name = g.group_name().to_owned();
+        let mut members: Vec<String> = iam
+            .get_group()
+            .group_name(&name)
+            .send()
+            .await
+            .expect("GetGroup")
+            .users()
+            .iter()
+            .map(|u| u.user_name().to_owned())
+            .collect();
+        members.sort();
+        let mut attached: Vec<String> = iam
+            .list_attached_group_policies()
+            .group_name(&name)
+            .send()
+            .await
+            .expect("ListAttachedGroupPolicies")
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_name().map(str::to_owned))
+            .collect();
+        attached.sort();
+        groups.insert(name, json!({"members": members, "attached": attached}));
+    }
+    let mut policies = BTreeMap::new();
+    let list = iam
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+        .send()
+        .await
+        .expect("ListPolicies");
+    for p in list.policies() {
+        let arn = p.arn().expect("arn");
+        let versions = iam
+            .list_policy_versions()
+            .policy_arn(arn)
+            .send()
+            .await
+            .expect("ListPolicyVersions");
+        let mut ids: Vec<String> = versions
+            .versions()
+            .iter()
+            .filter_map(|v| v.version_id().map(str::to_owned))
+            .collect();
+        ids.sort();
+        let default = versions
+            .versions()
+            .iter()
+            .find(|v| v.is_default_version())
+            .and_then(|v| v.document())
+            .map(decode_policy);
+        policies.insert(
+            p.policy_name().expect("name").to_owned(),
+            json!({"versions": ids, "document": default}),
+        );
+    }
+    let text = json!({"users": users, "groups": groups, "policies": policies}).to_string();
+    serde_json::from_str(&text.replace(id, "ACCOUNT")).expect("json")
+}
+
+/// Whether the account holds a lock (the user `iamctl-lock`).
+async fn locked(iam: &Client) -> bool {
+    iam.get_user().user_name("iamctl-lock").send().await.is_ok()
+}
+
+/// Eight applies at once on one configuration, half failing at once when
+/// locked and half waiting: exactly one applies the changes, the others
+/// fail naming the holder or, having waited, find nothing to do; no policy
+/// gets more versions than one apply makes; and the account ends as one
+/// apply of the same configuration leaves another account.
+#[tokio::test]
+async fn eight_applies_at_once_make_one_apply() {
+    let env = Env::new().await;
+    let (id, iam) = target(&env.endpoint).await;
+    let (ref_id, ref_iam) = target(&env.endpoint).await;
+    // The reference: the same configuration, applied once, then its new
+    // statements applied once, in another account.
+    write_config(&env, "ref", &ref_id, 6, "s3:GetObject");
+    env.ok(&["apply", "ref", "--yes"]);
+    write_config(&env, "ref", &ref_id, 6, "s3:PutObject");
+    env.ok(&["apply", "ref", "--yes"]);
+    // Here: the first version applied, then eight applies of the second.
+    write_config(&env, "cfg", &id, 6, "s3:GetObject");
+    env.ok(&["apply", "cfg", "--yes"]);
+    write_config(&env, "cfg", &id, 6, "s3:PutObject");
+    let outs: Vec<(bool, Out)> = std::thread::scope(|sc| {
+        let runs: Vec<_> = (0..8)
+            .map(|i| {
+                let env = &env;
+                sc.spawn(move || {
+                    let wait = i % 2 == 1;
+                    let timeout = if wait { "120s" } else { "0s" };
+                    (
+                        wait,
+                        env.run(&["apply", "cfg", "--yes", "--lock-timeout", timeout]),
+                    )
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("apply thread"))
+            .collect()
+    });
+    let mut applied = 0;
+    for (wait, o) in &outs {
+        let made_changes = o.stderr.contains("applied ") && !o.stderr.contains("applied 0 of");
+        if made_changes {
+            applied += 1;
+            assert_eq!(o.code, 0, "{}", o.stderr);
+            continue;
+        }
+        match o.code {
+            0 => assert!(
+                o.stderr.contains("no changes: every account matches"),
+                "{}",
+                o.stderr
+            ),
+            1 => {
+                assert!(!wait, "a waiting apply failed: {}", o.stderr);
+                let text = o.stderr.replace('\n', " ");
+                assert!(
+                    text.contains(&format!("account `{id}` (dev) is locked by"))
+                        && text.contains("lock id `")
+                        && text.contains("nothing was done"),
+                    "{}",
+                    o.stderr
+                );
+            }
+            c => panic!("exit {c}: {}", o.stderr),
+        }
+    }
+    assert_eq!(
+        applied,
+        1,
+        "{:#?}",
+        outs.iter().map(|(_, o)| &o.stderr).collect::<Vec<_>>()
+    );
+    assert!(!locked(&iam).await, "the lock is released");
+    let here = dump(&iam, &id).await;
+    for (name, p) in here["policies"].as_object().expect("policies") {
+        assert_eq!(p["versions"], json!(["v1", "v2"]), "policy {name}");
+    }
+    assert_eq!(here, dump(&ref_iam, &ref_id).await);
+    env.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
+
+/// SIGINT in the middle of an apply (slowed by `IAMCTL_TEST_PACE_MS`): it
+/// starts no further change, says what was done and what was not (and,
+/// with `--output json`, prints `"result": "interrupted"`), releases the
+/// lock and exits 130; the next apply converges to an empty plan.
+#[tokio::test]
+async fn an_interrupted_apply_releases_its_lock_and_the_next_converges() {
+    let env = Env::new().await;
+    let (id, iam) = target(&env.endpoint).await;
+    write_config(&env, "cfg", &id, 12, "s3:GetObject");
+    let mut cmd = env.pty_command(&[
+        "apply",
+        "cfg",
+        "--yes",
+        "--concurrency",
+        "1",
+        "--output",
+        "json",
+    ]);
+    cmd.env("IAMCTL_TEST_PACE_MS", "400")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run iamctl");
+    // Interrupted once it holds the lock and has made some users.
+    let start = Instant::now();
+    loop {
+        let users = iam.list_users().send().await.expect("ListUsers");
+        let made = users
+            .users()
+            .iter()
+            .filter(|u| u.user_name().starts_with("user"))
+            .count();
+        if made >= 2 && locked(&iam).await {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the apply made no users"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("wait");
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: ") && stderr.contains("change(s) done; not done: dev: "),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(doc["result"], "interrupted", "{doc:#}");
+    assert_eq!(doc["exit_code"], 130, "{doc:#}");
+    let account = &doc["accounts"][0];
+    let done = account["applied"].as_array().expect("applied").len();
+    let left = account["not_attempted"].as_array().expect("left").len()
+        + account["stopped_midway"].as_array().expect("cut").len();
+    assert!(done >= 2 && left > 0, "{doc:#}");
+    assert_eq!(
+        done + left,
+        account["planned"].as_u64().expect("planned") as usize
+    );
+    assert!(!locked(&iam).await, "the lock was released");
+    // What it said was done is done, and nothing after it started.
+    let made = iam
+        .list_users()
+        .send()
+        .await
+        .expect("ListUsers")
+        .users()
+        .iter()
+        .filter(|u| u.user_name().starts_with("user"))
+        .count();
+    let said = account["applied"]
+        .as_array()
+        .expect("applied")
+        .iter()
+        .filter(|c| c.as_str().is_some_and(|c| c.starts_with("create user")))
+        .count();
+    assert_eq!(made, said, "{doc:#}");
+    env.ok(&["apply", "cfg", "--yes"]);
+    env.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    assert!(!locked(&iam).await);
+}
