@@ -623,3 +623,64 @@ fn an_attachment_to_a_group_not_ours_is_recorded_on_the_state_user_and_removed_e
         }]
     );
 }
+
+/// The records of group attachments live in tags on one user, within IAM's
+/// limits: "Pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*" and "Maximum length of
+/// 256" for a tag value
+/// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html), and
+/// "Tags per IAM resource: 50"
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+/// Past them the attachment is a conflict naming group and policy, and is
+/// not made.
+#[test]
+fn group_records_past_iams_tag_limits_are_conflicts() {
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/legacy-reader");
+    let comma = group_attachment_tag("crew,old", &arn).expect_err("comma");
+    assert!(comma.contains("`,` cannot be in a tag value"), "{comma}");
+    let long = format!("arn:aws:iam::{ACCOUNT}:policy/{}/p", "x".repeat(200));
+    let err = group_attachment_tag(&"g".repeat(60), &long).expect_err("too long");
+    assert!(err.contains("above the 256 of a tag value"), "{err}");
+    // A state user with 49 records: the 50th cannot be written.
+    let mut tags = vec![json!({"Key": "iamctl:state", "Value": "group-attachments"})];
+    for i in 0..49 {
+        let (k, v) = group_attachment_tag(&format!("g{i}"), &arn).expect("tag");
+        tags.push(json!({"Key": k, "Value": v}));
+    }
+    let state = json!({"UserName": "iamctl-state", "Arn": format!("arn:aws:iam::{ACCOUNT}:user/iamctl/iamctl-state"),
+        "Path": "/iamctl/", "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": tags});
+    // Groups g0 to g48 hold their recorded attachments, and keep them.
+    let mut groups: Vec<Value> = (0..49)
+        .map(|i| group(&format!("g{i}"), "/", &[&arn]))
+        .collect();
+    groups.push(group("crew", "/", &[]));
+    let snapshot = account(
+        groups,
+        vec![policy("legacy-reader", "/", read_doc())],
+        vec![state],
+    );
+    let names: Vec<String> = (0..49).map(|i| format!("g{i}")).collect();
+    let groups_yaml: String = names
+        .iter()
+        .chain(std::iter::once(&"crew".to_owned()))
+        .map(|g| format!("  {g}:\n    existing: true\n"))
+        .collect();
+    let grant = format!(
+        "permanent-access:\n  - description: read\n    groups: [crew, {}]\n    environments: [dev]\n    grants: [legacy]\n",
+        names.join(", ")
+    );
+    let d = desired(&[
+        (
+            "aws-policies/t.yaml",
+            "aws-policies:\n  legacy:\n    name: legacy-reader\n    existing: true\n",
+        ),
+        ("groups/t.yaml", &format!("groups:\n{groups_yaml}")),
+        ("permanent-access/t.yaml", &grant),
+    ]);
+    let p = run(&d, &snapshot, &[], &PlanOptions::default());
+    assert!(p.changes.is_empty(), "{p:?}");
+    assert_eq!(p.conflicts.len(), 1, "{p:?}");
+    assert_eq!(
+        p.conflicts[0].to_string(),
+        format!("`{arn}` cannot be attached to group `crew`: iamctl records what it attaches to a group it does not own in a tag on user `iamctl-state`, and it holds 49 records already (IAM allows 50 tags on a user); declare the group in the files to have iamctl manage it")
+    );
+}
