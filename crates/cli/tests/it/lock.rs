@@ -331,3 +331,107 @@ async fn an_interrupted_apply_releases_its_lock_and_the_next_converges() {
     env.ok(&["plan", "cfg", "--detailed-exitcode"]);
     assert!(!locked(&iam).await);
 }
+
+/// The names of the managed policies attached to a group.
+async fn group_policies(iam: &Client, group: &str) -> Vec<String> {
+    let mut v: Vec<String> = iam
+        .list_attached_group_policies()
+        .group_name(group)
+        .send()
+        .await
+        .expect("ListAttachedGroupPolicies")
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_name().map(str::to_owned))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue 20.2, the records: what iamctl attaches to a group it does not
+/// own is recorded on the user `iamctl-state` (groups take no tags), so
+/// removing the grant detaches exactly that, and never the same policy
+/// attached by hand to another group; the last record goes with the user.
+#[tokio::test]
+async fn attachments_to_groups_not_ours_are_recorded_and_detached_exactly() {
+    let env = Env::new().await;
+    let (id, iam) = target(&env.endpoint).await;
+    for g in ["handmade", "other"] {
+        iam.create_group()
+            .group_name(g)
+            .send()
+            .await
+            .expect("CreateGroup");
+    }
+    let arn = iam
+        .create_policy()
+        .policy_name("legacy-reader")
+        .policy_document(POLICY)
+        .send()
+        .await
+        .expect("CreatePolicy")
+        .policy()
+        .and_then(|p| p.arn().map(str::to_owned))
+        .expect("arn");
+    iam.attach_group_policy()
+        .group_name("other")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("AttachGroupPolicy");
+    env.file(
+        "cfg/aws-accounts/core.yaml",
+        &format!("aws-accounts:\n  dev: \"{id}\"\n"),
+    );
+    env.file(
+        "cfg/aws-policies/core.yaml",
+        "aws-policies:\n  legacy:\n    name: legacy-reader\n    existing: true\n",
+    );
+    env.file(
+        "cfg/groups/core.yaml",
+        "groups:\n  handmade:\n    existing: true\n  other:\n    existing: true\n",
+    );
+    let grants = env.file(
+        "cfg/permanent-access/core.yaml",
+        "permanent-access:\n  - description: read\n    groups: [handmade, other]\n    environments: [dev]\n    grants: [legacy]\n",
+    );
+    env.ok(&["apply", "cfg", "--yes"]);
+    assert_eq!(group_policies(&iam, "handmade").await, ["legacy-reader"]);
+    let state = iam
+        .get_user()
+        .user_name("iamctl-state")
+        .send()
+        .await
+        .expect("the record's user");
+    let user = state.user().expect("user");
+    assert_eq!(user.path(), "/iamctl/");
+    let records: BTreeMap<String, String> = user
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    assert_eq!(
+        records.get("iamctl:state").map(String::as_str),
+        Some("group-attachments")
+    );
+    let recorded: Vec<&String> = records
+        .iter()
+        .filter(|(k, _)| k.starts_with("iamctl:group-attached:"))
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(recorded, [&format!("handmade {arn}")], "{records:?}");
+    env.ok(&["plan", "cfg", "--detailed-exitcode"]);
+    // The grant removed: detached from `handmade` (recorded), not from
+    // `other` (by hand); the record's user is gone with its last record.
+    std::fs::remove_file(grants).expect("remove");
+    env.ok(&["apply", "cfg", "--yes"]);
+    assert!(group_policies(&iam, "handmade").await.is_empty());
+    assert_eq!(group_policies(&iam, "other").await, ["legacy-reader"]);
+    assert!(iam
+        .get_user()
+        .user_name("iamctl-state")
+        .send()
+        .await
+        .is_err());
+    env.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
