@@ -435,3 +435,89 @@ async fn attachments_to_groups_not_ours_are_recorded_and_detached_exactly() {
         .is_err());
     env.ok(&["plan", "cfg", "--detailed-exitcode"]);
 }
+
+/// A lock left by a run that died (made here through the SDK, its lease
+/// far ahead): apply is refused naming holder and id, nothing done; an
+/// interrupt while waiting for it exits 130 and leaves it alone;
+/// `--force-unlock` with another id removes nothing; with its id it removes
+/// the lock and the apply goes ahead.
+#[tokio::test]
+async fn a_dead_runs_lock_is_refused_waited_for_and_force_unlocked_by_id() {
+    let env = Env::new().await;
+    let (id, iam) = target(&env.endpoint).await;
+    write_config(&env, "cfg", &id, 2, "s3:GetObject");
+    let tag = |k: &str, v: &str| {
+        aws_sdk_iam::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .expect("tag")
+    };
+    iam.create_user()
+        .user_name("iamctl-lock")
+        .path("/iamctl/")
+        .tags(tag("iamctl:lock:holder", "bert on laptop pid 99"))
+        .tags(tag("iamctl:lock:id", "99-dead"))
+        .tags(tag("iamctl:lock:command", "apply"))
+        .tags(tag("iamctl:lock:since", "2026-03-21T11:30:00Z"))
+        .tags(tag("iamctl:lock:expires", "2026-03-21T12:30:00Z"))
+        .send()
+        .await
+        .expect("CreateUser");
+    let o = env.fails(&["apply", "cfg", "--yes"], 1);
+    let text = o.stderr.replace('\n', " ");
+    assert!(
+        text.contains(&format!("account `{id}` (dev) is locked by bert on laptop pid 99 (apply since 2026-03-21T11:30:00Z, lease until 2026-03-21T12:30:00Z; lock id `99-dead`); nothing was done")),
+        "{}",
+        o.stderr
+    );
+    assert!(text.contains("--force-unlock 99-dead"), "{}", o.stderr);
+    let users = iam.list_users().send().await.expect("ListUsers");
+    assert_eq!(users.users().len(), 1, "nothing made");
+    // Waiting for it, interrupted.
+    let mut cmd = env.pty_command(&["apply", "cfg", "--yes", "--lock-timeout", "60s"]);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run iamctl");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("wait");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("waiting up to 60s"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: nothing was changed"),
+        "{stderr}"
+    );
+    assert!(locked(&iam).await, "another run's lock is left alone");
+    // Another id: nothing removed.
+    let o = env.fails(&["apply", "cfg", "--yes", "--force-unlock", "7-other"], 1);
+    assert!(
+        o.stderr
+            .contains("the lock's id is `99-dead`, not `7-other`; nothing was removed"),
+        "{}",
+        o.stderr
+    );
+    assert!(locked(&iam).await);
+    // Its id: removed, and the apply goes ahead.
+    let o = env.ok(&["apply", "cfg", "--yes", "--force-unlock", "99-dead"]);
+    assert!(
+        o.stderr
+            .contains("removed the lock of bert on laptop pid 99"),
+        "{}",
+        o.stderr
+    );
+    assert!(!locked(&iam).await);
+    env.ok(&["plan", "cfg", "--detailed-exitcode"]);
+}
