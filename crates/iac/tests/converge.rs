@@ -1213,12 +1213,45 @@ fn apply_converges_under_faults_and_leaves_what_is_not_ours() {
     if let Err(e) = result {
         panic!("{e}");
     }
-    let apis = tally
+    let mut apis = tally
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .all_apis
         .clone();
+    apis.extend(lock_apis());
     deployer::every_call_is_allowed(&apis);
+}
+
+/// The calls of the lock apply and cleanup take (`iamctl_iac::lock`):
+/// taken, found held, renewed, broken when stale, released, force-unlocked.
+fn lock_apis() -> BTreeSet<String> {
+    use iamctl_iac::lock::{force_unlock, Lock};
+    let b = MemoryBackend::new(ACCOUNT);
+    let lock = |id: &str| Lock {
+        iam_path: "/iamctl/".into(),
+        holder: "ci".into(),
+        id: id.into(),
+        command: "apply".into(),
+        lease: jiff::SignedDuration::from_secs(600),
+    };
+    let later = now() + jiff::SignedDuration::from_secs(3600);
+    block_on(async {
+        lock("a").try_acquire(&b, now()).await.expect("taken");
+        assert!(lock("b").try_acquire(&b, now()).await.is_err());
+        lock("a").renew(&b, now()).await.expect("renewed");
+        lock("b")
+            .try_acquire(&b, later)
+            .await
+            .expect("stale: broken");
+        lock("b").release(&b).await.expect("released");
+        lock("c").try_acquire(&b, now()).await.expect("taken");
+        force_unlock(&b, "c").await.expect("removed");
+    });
+    let apis: BTreeSet<String> = b.calls().into_keys().collect();
+    for api in ["CreateUser", "GetUser", "TagUser", "DeleteUser"] {
+        assert!(apis.contains(api), "{api} not in {apis:?}");
+    }
+    apis
 }
 
 /// The least-privilege deployer policy shipped in `examples/iac/deployer/`

@@ -281,11 +281,7 @@ impl Session {
             loop {
                 tokio::time::sleep(LEASE / 3).await;
                 for (account, aws) in &locked {
-                    let mine = Lock {
-                        iam_path: String::new(),
-                        ..lock.clone()
-                    };
-                    match mine.renew(aws, clock(start, started)).await {
+                    match lock.renew(aws, clock(start, started)).await {
                         Ok(()) => {}
                         Err(LockError::Lost(why)) => {
                             if let Ok(mut l) = lost.lock() {
