@@ -113,7 +113,14 @@ impl Ctx {
             .with_prompt(question)
             .default(false)
             .interact()
-            .map_err(|e| CommandError::failure(format!("prompt failed: {e}")))?;
+            .map_err(|e| match e {
+                // Ctrl-C at the prompt (the terminal is raw: no signal).
+                dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                    eprintln!("interrupted: nothing was changed");
+                    CommandError::silent(crate::error::exit::INTERRUPTED)
+                }
+                e => CommandError::failure(format!("prompt failed: {e}")),
+            })?;
         if ok {
             Ok(())
         } else {

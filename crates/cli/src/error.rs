@@ -12,6 +12,8 @@ pub mod exit {
     pub const CHECK_FAILED: u8 = 4;
     /// `apply`: every IAM change was applied but the master copy was not written.
     pub const MASTER_COPY_FAILED: u8 = 5;
+    /// `apply`, `cleanup`: interrupted (Ctrl-C, SIGTERM); what was done is said.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -22,7 +24,8 @@ Exit codes:
   2  usage: bad flags, or a destructive command needed --yes and had no terminal to ask
   3  invalid input: names, ARNs, tags, policy JSON or limits, found before anything changed
   4  check failed: `iamctl check` or `plan --check` found what it checks for (FAIL)
-  5  apply: every IAM change was applied, but the master copy was not written";
+  5  apply: every IAM change was applied, but the master copy was not written
+130  interrupted (Ctrl-C, SIGTERM): apply and cleanup say what was done and release their locks";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -127,6 +130,7 @@ impl From<iamctl_iac::BackendError> for CommandError {
             B::InvalidInput => (Kind::InvalidInput, "invalid_input"),
             B::Connection => (Kind::Failure, "connection"),
             B::Other => (Kind::Failure, "other"),
+            B::Interrupted => (Kind::Silent(exit::INTERRUPTED), "interrupted"),
         };
         let code = format!("iamctl::aws::{code}");
         let report = match e.help {

@@ -15,6 +15,8 @@ use serde_json::Value;
 use crate::backend::{
     BackendError, BackendResult, ErrorKind, IamBackend, NewPolicy, NewRole, PrincipalKind,
 };
+pub use crate::cancel::Cancel;
+use crate::cancel::Guarded;
 use crate::plan::{Change, Kind, Plan};
 
 /// What applying did in one account.
@@ -25,10 +27,28 @@ pub struct Outcome {
     pub done: Vec<String>,
     /// `(change, error)`, sorted.
     pub failed: Vec<(String, String)>,
-    /// Changes of later phases, left after a failure.
+    /// Changes not started: of later phases, left after a failure, or left
+    /// after an interrupt.
     pub not_attempted: Vec<String>,
+    /// Changes an interrupt stopped midway: the calls they made before it
+    /// stand, the rest were not sent (a rerun finishes them).
+    pub cut: Vec<String>,
+    /// Whether the run was interrupted ([`Cancel`]).
+    pub interrupted: bool,
     /// Attempts the backend's own retry layer made again.
     pub retried: u32,
+}
+
+/// How [`run_changes_with`] runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions<'a> {
+    /// Changes in flight at once within a phase.
+    pub concurrency: usize,
+    /// Set from outside to stop: no change and no call starts after it.
+    pub cancel: &'a Cancel,
+    /// A wait before each change (through [`IamBackend::pause`]; zero: none).
+    /// Slows an apply down for tests of interrupts (`IAMCTL_TEST_PACE_MS`).
+    pub pace: Duration,
 }
 
 /// Applies one account's changes phase by phase, `concurrency` at a time
@@ -40,42 +60,79 @@ pub async fn run_changes(
     concurrency: usize,
     progress: &(dyn Fn() + Sync),
 ) -> Outcome {
+    let cancel = Cancel::new();
+    let opts = RunOptions {
+        concurrency,
+        cancel: &cancel,
+        pace: Duration::ZERO,
+    };
+    run_changes_with(backend, p, &opts, progress).await
+}
+
+/// [`run_changes`], interruptible: once `opts.cancel` is set no change
+/// starts and no call is sent ([`Guarded`]); the changes in flight end at
+/// their next call, and the outcome says what was done, cut and left.
+pub async fn run_changes_with(
+    backend: &dyn IamBackend,
+    p: &Plan,
+    opts: &RunOptions<'_>,
+    progress: &(dyn Fn() + Sync),
+) -> Outcome {
+    let cancel = opts.cancel;
+    let guarded = Guarded {
+        inner: backend,
+        cancel,
+    };
+    let guarded = &guarded;
     let mut done = Vec::new();
     let mut failed = Vec::new();
     let mut not_attempted = Vec::new();
+    let mut cut = Vec::new();
     // Each phase once, in order, whatever order the changes come in.
     let phases: BTreeSet<u8> = p.changes.iter().map(Change::phase).collect();
     for phase in phases {
-        if !failed.is_empty() {
-            not_attempted.extend(
-                p.changes
-                    .iter()
-                    .filter(|c| c.phase() == phase)
-                    .map(Change::summary),
-            );
+        let in_phase = || p.changes.iter().filter(move |c| c.phase() == phase);
+        if !failed.is_empty() || cancel.is_cancelled() {
+            not_attempted.extend(in_phase().map(Change::summary));
             continue;
         }
-        let results: Vec<(String, BackendResult<()>)> =
-            stream::iter(p.changes.iter().filter(|c| c.phase() == phase))
-                .map(|c| async move { (c.summary(), execute(backend, c).await) })
-                .buffer_unordered(concurrency.max(1))
-                .inspect(|_| progress())
-                .collect()
-                .await;
+        let results: Vec<(String, Option<BackendResult<()>>)> = stream::iter(in_phase())
+            .map(|c| async move {
+                if !opts.pace.is_zero() {
+                    guarded.pause(opts.pace).await;
+                }
+                if cancel.is_cancelled() {
+                    return (c.summary(), None);
+                }
+                (c.summary(), Some(execute(guarded, c).await))
+            })
+            .buffer_unordered(opts.concurrency.max(1))
+            .inspect(|(_, r)| {
+                if r.is_some() {
+                    progress();
+                }
+            })
+            .collect()
+            .await;
         for (what, r) in results {
             match r {
-                Ok(()) => done.push(what),
-                Err(e) => failed.push((what, e.to_string())),
+                None => not_attempted.push(what),
+                Some(Ok(())) => done.push(what),
+                Some(Err(e)) if e.kind == ErrorKind::Interrupted => cut.push(what),
+                Some(Err(e)) => failed.push((what, e.to_string())),
             }
         }
     }
     done.sort();
     failed.sort();
+    cut.sort();
     Outcome {
         environment: p.environment.clone(),
         done,
         failed,
         not_attempted,
+        cut,
+        interrupted: cancel.is_cancelled(),
         retried: backend.retried_attempts(),
     }
 }
@@ -568,5 +625,77 @@ mod tests {
         assert!(o.not_attempted[0].starts_with("delete user bo"), "{o:?}");
         assert!(b.state().principals(PrincipalKind::User).contains_key("bo"));
         assert_eq!(ticks.into_inner(), 2);
+    }
+
+    fn plan_of(changes: Vec<Change>) -> Plan {
+        let mut p: Plan = serde_json::from_value(json!({
+            "environment": "dev", "account_id": ACCOUNT, "changes": [], "fingerprint": ""
+        }))
+        .expect("plan");
+        p.changes = changes;
+        p
+    }
+
+    fn user(name: &str) -> Change {
+        Change::CreateUser {
+            name: name.into(),
+            path: "/".into(),
+            tags: Tags::new(),
+        }
+    }
+
+    /// An interrupt stops the run: no change starts after it (those left
+    /// are listed, later phases too), the one done stands, and a rerun of
+    /// a fresh plan finishes the work.
+    #[test]
+    fn an_interrupt_starts_no_further_change() {
+        let b = MemoryBackend::new(ACCOUNT);
+        let cancel = Cancel::new();
+        let p = plan_of(vec![
+            user("u1"),
+            user("u2"),
+            user("u3"),
+            Change::AddMember {
+                group: "g".into(),
+                user: "u1".into(),
+            },
+        ]);
+        let opts = RunOptions {
+            concurrency: 1,
+            cancel: &cancel,
+            pace: Duration::from_millis(5),
+        };
+        // Interrupted once the first change is done.
+        let o = block_on(run_changes_with(&b, &p, &opts, &|| cancel.cancel()));
+        assert!(o.interrupted);
+        assert_eq!(o.done, ["create user u1"]);
+        assert_eq!(o.not_attempted.len(), 3, "{o:?}");
+        assert!(o.failed.is_empty() && o.cut.is_empty(), "{o:?}");
+        assert_eq!(b.calls().get("CreateUser"), Some(&1));
+        let users = b.state().principals(PrincipalKind::User).clone();
+        assert_eq!(users.keys().collect::<Vec<_>>(), ["u1"]);
+        // The pace went through the backend's pause, and only before the
+        // interrupt.
+        assert_eq!(b.paused(), Duration::from_millis(5));
+    }
+
+    /// Once interrupted, a change in the middle of its calls sends no
+    /// more: it is reported cut, not failed.
+    #[test]
+    fn a_change_in_flight_sends_no_call_after_the_interrupt() {
+        let b = MemoryBackend::new(ACCOUNT);
+        block_on(b.create_user("bo", "/", &Tags::new())).expect("seed");
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let before = b.total_calls();
+        let guarded = Guarded {
+            inner: &b,
+            cancel: &cancel,
+        };
+        let err = block_on(execute(&guarded, &Change::DeleteUser { name: "bo".into() }))
+            .expect_err("interrupted");
+        assert_eq!(err.kind, ErrorKind::Interrupted);
+        assert_eq!(b.total_calls(), before, "no call sent");
+        assert!(b.state().principals(PrincipalKind::User).contains_key("bo"));
     }
 }

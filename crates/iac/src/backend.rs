@@ -31,6 +31,8 @@ pub enum ErrorKind {
     /// Anything else, including a reply that was lost (the call may or may
     /// not have taken effect).
     Other,
+    /// Not sent: the run was interrupted ([`crate::cancel::Cancel`]).
+    Interrupted,
 }
 
 impl ErrorKind {

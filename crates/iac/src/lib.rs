@@ -17,8 +17,10 @@
 pub mod access;
 pub mod apply;
 pub mod backend;
+pub mod cancel;
 pub mod checks;
 pub mod import;
+pub mod lock;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod memory;
 pub mod plan;

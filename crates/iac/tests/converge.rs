@@ -46,21 +46,13 @@ use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
 
-/// A known bug, kept out of the generated cases until fixed (set to `false`
-/// to see it fail): the planner never detaches a policy that is not
-/// iamctl's own (AWS-managed, or a key declared `existing: true`) from a
-/// group declared `existing: true` once the grant is removed: groups take no
-/// tags, so the attachment is not recorded. Minimal case: hand-made group
-/// `handgroup`, key `a` = `arn:aws:iam::aws:policy/ReadOnlyAccess`,
-/// permanent grant of `a` to `handgroup`; apply; remove the grant;
-/// `ReadOnlyAccess` stays attached to `handgroup`. Steered clear of by no
-/// permanent grants of such keys to the existing group.
-///
-/// Fixed since and exercised: a transient failure of reading an AWS-managed
-/// document taken as "the policy does not exist" (read.rs); an existing
-/// user made member of an existing group left a member once dropped from
-/// the files (now recorded in `iamctl:member:` tags).
-const STEER_CLEAR_OF_GROUP_ATTACHMENTS: bool = true;
+// Fixed and exercised: a transient failure of reading an AWS-managed
+// document taken as "the policy does not exist" (read.rs); an existing user
+// made member of an existing group left a member once dropped from the files
+// (now recorded in `iamctl:member:` tags); a policy iamctl does not own
+// (AWS-managed, or a key declared `existing: true`) attached to a group
+// declared `existing: true` left attached once the grant was removed (now
+// recorded on the user `iamctl-state`, groups taking no tags).
 /// Applies before giving up.
 const ROUNDS: usize = 10;
 
@@ -627,7 +619,7 @@ fn config(spec: &Spec, empty: bool) -> Config {
     }
     let keys: Vec<String> = spec.keys.keys().cloned().collect();
     for (us, rs, gs, ks) in &spec.permanent {
-        let mut g = PermanentGrant {
+        let g = PermanentGrant {
             span: Span::file_only(""),
             description: None,
             users: pick(&written, us),
@@ -636,14 +628,6 @@ fn config(spec: &Spec, empty: bool) -> Config {
             environments: vec![u("test")],
             grants: pick(&keys, ks),
         };
-        let attaches_others = g
-            .grants
-            .iter()
-            .any(|k| !matches!(spec.keys.get(&k.value), Some(KeySpec::Custom(_))));
-        if STEER_CLEAR_OF_GROUP_ATTACHMENTS && attaches_others {
-            // The known bug (see the top): left out until fixed.
-            g.groups.retain(|x| x.value != EXISTING_GROUP);
-        }
         if !g.users.is_empty() || !g.roles.is_empty() || !g.groups.is_empty() {
             team.permanent.push(g);
         }
@@ -1229,12 +1213,45 @@ fn apply_converges_under_faults_and_leaves_what_is_not_ours() {
     if let Err(e) = result {
         panic!("{e}");
     }
-    let apis = tally
+    let mut apis = tally
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .all_apis
         .clone();
+    apis.extend(lock_apis());
     deployer::every_call_is_allowed(&apis);
+}
+
+/// The calls of the lock apply and cleanup take (`iamctl_iac::lock`):
+/// taken, found held, renewed, broken when stale, released, force-unlocked.
+fn lock_apis() -> BTreeSet<String> {
+    use iamctl_iac::lock::{force_unlock, Lock};
+    let b = MemoryBackend::new(ACCOUNT);
+    let lock = |id: &str| Lock {
+        iam_path: "/iamctl/".into(),
+        holder: "ci".into(),
+        id: id.into(),
+        command: "apply".into(),
+        lease: jiff::SignedDuration::from_secs(600),
+    };
+    let later = now() + jiff::SignedDuration::from_secs(3600);
+    block_on(async {
+        lock("a").try_acquire(&b, now()).await.expect("taken");
+        assert!(lock("b").try_acquire(&b, now()).await.is_err());
+        lock("a").renew(&b, now()).await.expect("renewed");
+        lock("b")
+            .try_acquire(&b, later)
+            .await
+            .expect("stale: broken");
+        lock("b").release(&b).await.expect("released");
+        lock("c").try_acquire(&b, now()).await.expect("taken");
+        force_unlock(&b, "c").await.expect("removed");
+    });
+    let apis: BTreeSet<String> = b.calls().into_keys().collect();
+    for api in ["CreateUser", "GetUser", "TagUser", "DeleteUser"] {
+        assert!(apis.contains(api), "{api} not in {apis:?}");
+    }
+    apis
 }
 
 /// The least-privilege deployer policy shipped in `examples/iac/deployer/`

@@ -206,7 +206,7 @@ pub struct Lock {
 }
 
 /// Who is running: user, host, process, and the CI run when there is one.
-fn holder() -> String {
+pub(crate) fn holder() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("GITHUB_ACTOR"))
         .unwrap_or_else(|_| "unknown".into());

@@ -17,6 +17,7 @@ mod import;
 mod interactive;
 mod json_output;
 mod key;
+mod lock;
 mod policy;
 mod readme;
 mod recipes;

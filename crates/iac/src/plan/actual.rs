@@ -57,6 +57,9 @@ pub struct ActualAccount {
     pub documents: HashMap<String, Value>,
     /// Changes whenever the IAM state does; `apply --plan` compares it.
     pub fingerprint: String,
+    /// The user [`STATE_USER`], whose tags record what iamctl attached to
+    /// groups it does not own; not among `users`.
+    pub state: Option<ActualPrincipal>,
 }
 
 fn tags_of(tags: &[Tag]) -> Tags {
@@ -106,6 +109,16 @@ impl ActualAccount {
         }
         for u in &snapshot.user_detail_list {
             let mut p = principal(u);
+            // iamctl's own bookkeeping: the lock of a run (see
+            // `crate::lock`) and the record of group attachments are no
+            // principals to plan for or import.
+            if is_lock(&p) {
+                continue;
+            }
+            if is_state(&p) {
+                a.state = Some(p);
+                continue;
+            }
             p.groups = u.group_list.iter().cloned().collect();
             a.users.insert(p.name.clone(), p);
         }
@@ -189,6 +202,10 @@ fn version_number(id: &str) -> u64 {
 /// GetAccountAuthorizationDetails arrive in whatever order they complete.
 fn fingerprint_source(snapshot: &Snapshot) -> String {
     let mut s = snapshot.clone();
+    // A run's lock comes and goes: a plan made without one applies under
+    // it.
+    s.user_detail_list
+        .retain(|u| u.user_name != crate::lock::LOCK_USER);
     s.user_detail_list.sort_by(|x, y| x.arn.cmp(&y.arn));
     s.group_detail_list.sort_by(|x, y| x.arn.cmp(&y.arn));
     s.role_detail_list.sort_by(|x, y| x.arn.cmp(&y.arn));
@@ -248,6 +265,69 @@ pub fn recorded(tags: &Tags) -> BTreeMap<String, String> {
     tags.iter()
         .filter(|(k, _)| k.starts_with(TAG_ATTACHED))
         .map(|(k, v)| (v.clone(), k.clone()))
+        .collect()
+}
+
+/// The user whose tags record the attachments iamctl made to groups it
+/// does not own (groups take no tags): made under the IAM path of ours with
+/// the first record, deleted with the last.
+pub const STATE_USER: &str = "iamctl-state";
+/// The tag marking [`STATE_USER`] as iamctl's record (value
+/// [`STATE_KIND`]); a user of that name without it is someone else's.
+pub const TAG_STATE: &str = "iamctl:state";
+pub const STATE_KIND: &str = "group-attachments";
+/// Tags on [`STATE_USER`] recording one attachment to a group start with
+/// this; the key ends in a digest of group and policy, the value is
+/// `<group> <policy ARN>`.
+pub const TAG_GROUP_ATTACHED: &str = "iamctl:group-attached:";
+/// Records [`STATE_USER`] holds at most: IAM's 50 tags per user, less
+/// [`TAG_STATE`].
+pub const MAX_GROUP_RECORDS: usize = 49;
+
+fn is_lock(p: &ActualPrincipal) -> bool {
+    p.name == crate::lock::LOCK_USER && p.tags.contains_key(crate::lock::TAG_LOCK_ID)
+}
+
+fn is_state(p: &ActualPrincipal) -> bool {
+    p.name == STATE_USER && p.tags.get(TAG_STATE).map(String::as_str) == Some(STATE_KIND)
+}
+
+/// The record of an attachment of `arn` to `group`: key and value, or why
+/// IAM cannot hold it (a tag value is at most 256 characters of letters,
+/// digits, white space and `_.:/=+-@`).
+pub fn group_attachment_tag(group: &str, arn: &str) -> Result<(String, String), String> {
+    let value = format!("{group} {arn}");
+    if value.chars().count() > 256 {
+        return Err(format!(
+            "group name and policy ARN make {} characters, above the 256 of a tag value",
+            value.chars().count()
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(*c)))
+    {
+        return Err(format!("`{c}` cannot be in a tag value"));
+    }
+    Ok((
+        format!("{TAG_GROUP_ATTACHED}{}", fnv(&format!("{group}\u{0}{arn}"))),
+        value,
+    ))
+}
+
+/// The group attachments the state user records: `(group, policy ARN)` →
+/// tag key.
+pub fn recorded_group_attachments(
+    state: Option<&ActualPrincipal>,
+) -> BTreeMap<(String, String), String> {
+    state
+        .into_iter()
+        .flat_map(|p| p.tags.iter())
+        .filter(|(k, _)| k.starts_with(TAG_GROUP_ATTACHED))
+        .filter_map(|(k, v)| {
+            let (g, arn) = v.split_once(' ')?;
+            Some(((g.to_owned(), arn.to_owned()), k.clone()))
+        })
         .collect()
 }
 

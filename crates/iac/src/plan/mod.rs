@@ -36,8 +36,9 @@ mod tests;
 
 use actual::fnv;
 pub use actual::{
-    attachment_tag, member_tag, owned, recorded, recorded_memberships, ActualAccount, ActualPolicy,
-    ActualPrincipal, TAG_ATTACHED, TAG_MEMBER,
+    attachment_tag, group_attachment_tag, member_tag, owned, recorded, recorded_group_attachments,
+    recorded_memberships, ActualAccount, ActualPolicy, ActualPrincipal, MAX_GROUP_RECORDS,
+    STATE_KIND, STATE_USER, TAG_ATTACHED, TAG_GROUP_ATTACHED, TAG_MEMBER, TAG_STATE,
 };
 pub use change::Change;
 #[cfg(test)]
@@ -158,6 +159,7 @@ pub fn plan(
         }
     }
     steps::cleanup(&x, &policies, &mut report);
+    steps::state_records(&x, &mut report);
     report.into_plan(&desired, &actual)
 }
 

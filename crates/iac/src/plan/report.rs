@@ -53,6 +53,15 @@ pub enum Conflict {
         principal: Kind,
         name: String,
     },
+    /// An attachment to a group iamctl does not own that its record (a tag
+    /// on the user `iamctl-state`) cannot hold: not made.
+    GroupAttachmentUnrecordable {
+        group: String,
+        arn: String,
+        reason: String,
+    },
+    /// A user named `iamctl-state` that is not iamctl's record.
+    StateUserNotOurs { name: String },
 }
 
 impl fmt::Display for Conflict {
@@ -124,6 +133,14 @@ impl fmt::Display for Conflict {
                 "AWS-managed policy `{arn}`, granted to {} `{name}`, does not exist (or the deployer role cannot read it)",
                 principal.as_str()
             ),
+            Conflict::GroupAttachmentUnrecordable { group, arn, reason } => write!(
+                f,
+                "`{arn}` cannot be attached to group `{group}`: iamctl records what it attaches to a group it does not own in a tag on user `iamctl-state`, and {reason}; declare the group in the files to have iamctl manage it"
+            ),
+            Conflict::StateUserNotOurs { name } => write!(
+                f,
+                "user `{name}` exists and is not iamctl's record of group attachments (no tag `iamctl:state=group-attachments`): rename it, iamctl needs the name"
+            ),
         }
     }
 }
@@ -156,10 +173,6 @@ pub enum Warning {
         /// `settings.iam_path`; `/` when nothing is ours by its path.
         iam_path: String,
     },
-    /// A policy iamctl does not manage (AWS-managed or `existing`) attached
-    /// to a group iamctl does not own: groups carry no tags, so nothing
-    /// records the attachment and removing the grant will not detach it.
-    UnrecordedGroupAttachment { group: String, policy: String },
     /// The escalation analysis failed.
     EscalationsNotLookedFor { error: String },
 }
@@ -196,10 +209,6 @@ impl fmt::Display for Warning {
             Warning::GroupNotOurs { group, iam_path } => write!(
                 f,
                 "group `{group}` is not in the configuration; IAM groups carry no tags, so iamctl deletes only groups under `{iam_path}`"
-            ),
-            Warning::UnrecordedGroupAttachment { group, policy } => write!(
-                f,
-                "policy `{policy}` is attached to group `{group}`, which iamctl does not own: IAM groups carry no tags to record the attachment, so removing the grant will not detach it (declare the group in the files to have iamctl manage it)"
             ),
             Warning::EscalationsNotLookedFor { error } => {
                 write!(f, "new escalation paths were not looked for: {error}")

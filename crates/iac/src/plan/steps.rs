@@ -24,9 +24,10 @@ use iamctl_policy::PolicyDocument;
 use serde_json::{json, Value};
 
 use super::{
-    attachment_tag, member_tag, owned, recorded, recorded_memberships, role_settings,
-    ActualAccount, ActualPolicy, ActualPrincipal, Change, Conflict, Kind, Plan, PlanOptions,
-    Warning, TAG_ROLE_SETTINGS,
+    attachment_tag, group_attachment_tag, member_tag, owned, recorded, recorded_group_attachments,
+    recorded_memberships, role_settings, ActualAccount, ActualPolicy, ActualPrincipal, Change,
+    Conflict, Kind, Plan, PlanOptions, Warning, MAX_GROUP_RECORDS, STATE_KIND, STATE_USER,
+    TAG_ROLE_SETTINGS, TAG_STATE,
 };
 
 /// What the steps find, in the order they find it.
@@ -39,6 +40,11 @@ pub(super) struct Report {
     blocked_arns: BTreeSet<String>,
     /// Principals a conflict stops: changes touching them wait.
     blocked_principals: BTreeSet<(Kind, String)>,
+    /// Records of attachments to groups iamctl does not own, to write on
+    /// the state user (see [`state_records`]).
+    group_records: Tags,
+    /// Keys of such records to remove.
+    group_forget: BTreeSet<String>,
 }
 
 impl Report {
@@ -49,6 +55,38 @@ impl Report {
     fn conflict_on_policy(&mut self, arn: &str, c: Conflict) {
         self.blocked_arns.insert(arn.to_owned());
         self.conflicts.push(c);
+    }
+
+    /// Records that iamctl attaches `arn` to `group`, which it does not
+    /// own; `false` (a conflict) when the record cannot be written.
+    fn record_group_attachment(&mut self, x: &Inputs<'_>, group: &str, arn: &str) -> bool {
+        let unrecordable = |reason: String| Conflict::GroupAttachmentUnrecordable {
+            group: group.to_owned(),
+            arn: arn.to_owned(),
+            reason,
+        };
+        if x.actual.users.contains_key(STATE_USER) {
+            self.conflicts.push(Conflict::StateUserNotOurs {
+                name: STATE_USER.to_owned(),
+            });
+            return false;
+        }
+        let (key, value) = match group_attachment_tag(group, arn) {
+            Ok(t) => t,
+            Err(reason) => {
+                self.conflicts.push(unrecordable(reason));
+                return false;
+            }
+        };
+        let held = recorded_group_attachments(x.actual.state.as_ref()).len();
+        if held + self.group_records.len() >= MAX_GROUP_RECORDS {
+            self.conflicts.push(unrecordable(format!(
+                "it holds {MAX_GROUP_RECORDS} records already (IAM allows 50 tags on a user)"
+            )));
+            return false;
+        }
+        self.group_records.insert(key, value);
+        true
     }
 
     fn conflict_on_principal(&mut self, kind: Kind, name: &str, c: Conflict) {
@@ -66,6 +104,7 @@ impl Report {
             warnings,
             blocked_arns,
             blocked_principals,
+            ..
         } = self;
         let account_prefix = format!("arn:aws:iam::{}:user", desired.account_id);
         let missing_users: Vec<&String> = blocked_principals
@@ -735,6 +774,17 @@ pub(super) fn grants(
 ) {
     let records = w.kind != Kind::Group && !w.managed;
     let rec = recorded(&h.tags);
+    // Attachments to a group iamctl does not own are recorded on the
+    // state user (groups take no tags).
+    let group_rec: BTreeMap<String, String> = if w.kind == Kind::Group && !w.managed {
+        recorded_group_attachments(x.actual.state.as_ref())
+            .into_iter()
+            .filter(|((g, _), _)| g == w.name)
+            .map(|((_, arn), key)| (arn, key))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let mut record = Tags::new();
     for arn in w.attached.difference(&h.attached) {
         if arn.contains(":aws:policy/")
@@ -752,11 +802,14 @@ pub(super) fn grants(
             let (k, v) = attachment_tag(arn);
             record.insert(k, v);
         }
-        if w.kind == Kind::Group && !w.managed && !pol.managed_arns.contains(arn.as_str()) {
-            report.warnings.push(Warning::UnrecordedGroupAttachment {
-                group: w.name.to_owned(),
-                policy: arn.rsplit('/').next().unwrap_or(arn).to_owned(),
-            });
+        if w.kind == Kind::Group
+            && !w.managed
+            && !pol.managed_arns.contains(arn.as_str())
+            && !group_rec.contains_key(arn)
+            && !report.blocked_arns.contains(arn)
+            && !report.record_group_attachment(x, w.name, arn)
+        {
+            continue;
         }
         report.change(Change::Attach {
             kind: w.kind,
@@ -766,7 +819,7 @@ pub(super) fn grants(
     }
     for arn in h.attached.difference(w.attached) {
         let ours = pol.is_gone(arn) || pol.managed_arns.contains(arn.as_str());
-        if w.managed || ours || rec.contains_key(arn) {
+        if w.managed || ours || rec.contains_key(arn) || group_rec.contains_key(arn) {
             report.change(Change::Detach {
                 kind: w.kind,
                 name: w.name.to_owned(),
@@ -774,6 +827,13 @@ pub(super) fn grants(
             });
         }
     }
+    // Group records of what is no longer wanted (detached above, or gone).
+    report.group_forget.extend(
+        group_rec
+            .iter()
+            .filter(|(arn, _)| !w.attached.contains(*arn))
+            .map(|(_, key)| key.clone()),
+    );
     if records {
         // Records of what is no longer attached and no longer wanted.
         let forget: Vec<String> = rec
@@ -1011,7 +1071,14 @@ fn stray_attachments(x: &Inputs<'_>, pol: &Policies<'_>, report: &mut Report) {
             if wanted(x.desired, kind, name) || h.ours(kind, x.iam_path()) {
                 continue;
             }
-            let rec = recorded(&h.tags);
+            let rec = if kind == Kind::Group {
+                group_records_of(x, name)
+            } else {
+                recorded(&h.tags)
+            };
+            if kind == Kind::Group {
+                report.group_forget.extend(rec.values().cloned());
+            }
             for arn in h
                 .attached
                 .iter()
@@ -1043,6 +1110,63 @@ fn stray_attachments(x: &Inputs<'_>, pol: &Policies<'_>, report: &mut Report) {
                 group: name.clone(),
                 iam_path: x.iam_path().to_owned(),
             });
+        }
+    }
+}
+
+/// The attachments to `group` the state user records: policy ARN → key.
+fn group_records_of(x: &Inputs<'_>, group: &str) -> BTreeMap<String, String> {
+    recorded_group_attachments(x.actual.state.as_ref())
+        .into_iter()
+        .filter(|((g, _), _)| g == group)
+        .map(|((_, arn), key)| (arn, key))
+        .collect()
+}
+
+/// Step 5b: the state user's records. New ones are written before the
+/// attachments they record (the user made with them when missing); records
+/// of what is detached, or of groups that are gone, are removed after the
+/// detachments, and the user with the last of them.
+pub(super) fn state_records(x: &Inputs<'_>, report: &mut Report) {
+    let held = recorded_group_attachments(x.actual.state.as_ref());
+    // Records of groups the account no longer has.
+    for ((group, _), key) in &held {
+        if !x.actual.groups.contains_key(group) {
+            report.group_forget.insert(key.clone());
+        }
+    }
+    let add = std::mem::take(&mut report.group_records);
+    let forget = std::mem::take(&mut report.group_forget);
+    let left = held.values().filter(|k| !forget.contains(*k)).count() + add.len();
+    match &x.actual.state {
+        None if !add.is_empty() => {
+            let mut tags = add;
+            tags.insert(TAG_STATE.to_owned(), STATE_KIND.to_owned());
+            report.change(Change::CreateUser {
+                name: STATE_USER.to_owned(),
+                path: x.iam_path().to_owned(),
+                tags,
+            });
+        }
+        None => {}
+        Some(_) if left == 0 => report.change(Change::DeleteUser {
+            name: STATE_USER.to_owned(),
+        }),
+        Some(_) => {
+            if !add.is_empty() {
+                report.change(Change::Tag {
+                    kind: Kind::User,
+                    name: STATE_USER.to_owned(),
+                    tags: add,
+                });
+            }
+            if !forget.is_empty() {
+                report.change(Change::Untag {
+                    kind: Kind::User,
+                    name: STATE_USER.to_owned(),
+                    keys: forget.into_iter().collect(),
+                });
+            }
         }
     }
 }

@@ -8,7 +8,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{json, Value};
 
-use super::{plan, ActualAccount, Change, Conflict, Kind, Plan, PlanOptions, Warning};
+use super::{
+    group_attachment_tag, plan, ActualAccount, Change, Conflict, Kind, Plan, PlanOptions, Warning,
+};
 use iamctl_config::{check, desired_state, DesiredAccount, Tags};
 
 const ACCOUNT: &str = "123456789012";
@@ -510,65 +512,178 @@ fn a_membership_made_in_a_group_not_ours_is_recorded_and_removed_exactly() {
 }
 
 #[test]
-fn an_attachment_to_a_group_not_ours_is_announced_as_unrecorded() {
+fn an_attachment_to_a_group_not_ours_is_recorded_on_the_state_user_and_removed_exactly() {
     // Groups carry no tags: an attachment iamctl makes of a policy it does
-    // not manage to a group it does not own cannot be recorded, so removing
-    // the grant will not detach it. The plan says so when it attaches; to a
-    // group of ours it says nothing (iamctl detaches what it manages there).
-    let files = |groups: &str| {
-        vec![
+    // not manage to a group it does not own is recorded in a tag on the
+    // user `iamctl-state` (made with the first record, before the
+    // attachment), so that removing the grant detaches that one, and never
+    // one made by hand.
+    let files = |grant: bool| {
+        let mut f = vec![
             (
                 "aws-policies/t.yaml",
                 "aws-policies:\n  legacy:\n    name: legacy-reader\n    existing: true\n"
                     .to_owned(),
             ),
-            ("groups/t.yaml", groups.to_owned()),
             (
-                "permanent-access/t.yaml",
-                "permanent-access:\n  - description: read\n    groups: [crew]\n    environments: [dev]\n    grants: [legacy]\n"
-                    .to_owned(),
+                "groups/t.yaml",
+                "groups:\n  crew:\n    existing: true\n  hands:\n    existing: true\n".to_owned(),
             ),
-        ]
+        ];
+        let to = if grant { "[crew, hands]" } else { "[hands]" };
+        f.push((
+            "permanent-access/t.yaml",
+            format!("permanent-access:\n  - description: read\n    groups: {to}\n    environments: [dev]\n    grants: [legacy]\n"),
+        ));
+        f
     };
-    let snapshot = |groups: Vec<Value>| {
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/legacy-reader");
+    let (key, value) = group_attachment_tag("crew", &arn).expect("recordable");
+    assert_eq!(value, format!("crew {arn}"));
+    let state = |records: &[(&str, &str)]| {
+        let mut tags = vec![("iamctl:state", "group-attachments")];
+        tags.extend_from_slice(records);
+        json!({"UserName": "iamctl-state", "Arn": format!("arn:aws:iam::{ACCOUNT}:user/iamctl/iamctl-state"),
+            "Path": "/iamctl/", "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [],
+            "Tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()})
+    };
+    let snapshot = |crew: &[&str], users: Vec<Value>| {
         account(
-            groups,
+            // `hands` holds the policy attached by hand.
+            vec![group("crew", "/", crew), group("hands", "/", &[&arn])],
             vec![policy("legacy-reader", "/", read_doc())],
-            vec![],
+            users,
         )
     };
-    let warned = |p: &Plan| {
-        p.warnings
-            .iter()
-            .filter(|w| matches!(w, Warning::UnrecordedGroupAttachment { .. }))
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
+    let plan_of = |grant: bool, snap: &Value| {
+        let f = files(grant);
+        let f: Vec<(&str, &str)> = f.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        run(&desired(&f), snap, &[], &PlanOptions::default())
     };
-    let f = files("groups:\n  crew:\n    existing: true\n");
-    let f: Vec<(&str, &str)> = f.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let p = run(
-        &desired(&f),
-        &snapshot(vec![group("crew", "/", &[])]),
-        &[],
-        &PlanOptions::default(),
-    );
+    // First grant: the state user is made with the record, then the
+    // attachment; the hand-made one to `hands` is not recorded.
+    let p = plan_of(true, &snapshot(&[], vec![]));
     assert_eq!(
         summaries(&p),
-        ["attach legacy-reader to group crew"],
+        [
+            "create user iamctl-state".to_owned(),
+            "attach legacy-reader to group crew".to_owned()
+        ],
         "{p:?}"
     );
+    let Change::CreateUser { path, tags, .. } = &p.changes[0] else {
+        panic!("{p:?}")
+    };
+    assert_eq!(path, "/iamctl/");
+    assert_eq!(tags.get(&key), Some(&value));
+    assert!(p.warnings.is_empty() && p.conflicts.is_empty(), "{p:?}");
+    // Applied: nothing to do, and the state user is no principal to plan.
+    let applied = snapshot(&[&arn], vec![state(&[(&key, &value)])]);
+    assert!(plan_of(true, &applied).changes.is_empty());
+    // Grant removed from both: detached from `crew` (recorded), not from
+    // `hands` (by hand); the last record goes with the state user.
+    let f = vec![
+        (
+            "aws-policies/t.yaml",
+            "aws-policies:\n  legacy:\n    name: legacy-reader\n    existing: true\n",
+        ),
+        (
+            "groups/t.yaml",
+            "groups:\n  crew:\n    existing: true\n  hands:\n    existing: true\n",
+        ),
+    ];
+    let p = run(&desired(&f), &applied, &[], &PlanOptions::default());
     assert_eq!(
-        warned(&p),
-        ["policy `legacy-reader` is attached to group `crew`, which iamctl does not own: IAM groups carry no tags to record the attachment, so removing the grant will not detach it (declare the group in the files to have iamctl manage it)"]
+        summaries(&p),
+        [
+            "detach legacy-reader from group crew",
+            "delete user iamctl-state (and its keys, password, MFA devices, memberships, policies)"
+        ],
+        "{p:?}"
     );
-    // The team's own group: no warning.
-    let f = files("groups:\n  crew: {}\n");
-    let f: Vec<(&str, &str)> = f.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let p = run(
-        &desired(&f),
-        &snapshot(vec![]),
-        &[],
-        &PlanOptions::default(),
+    // With another record left, only this one is untagged.
+    let other = group_attachment_tag("hands", &arn).expect("tag");
+    let snap = snapshot(
+        &[&arn],
+        vec![state(&[(&key, &value), (&other.0, &other.1)])],
     );
-    assert!(warned(&p).is_empty(), "{:?}", p.warnings);
+    let p = plan_of(false, &snap);
+    assert_eq!(
+        summaries(&p),
+        [
+            "detach legacy-reader from group crew".to_owned(),
+            format!("untag user iamctl-state {key}")
+        ],
+        "{p:?}"
+    );
+    // A hand-made user of that name is a conflict, and nothing is attached.
+    let p = plan_of(true, &snapshot(&[], vec![user("iamctl-state", &[], &[])]));
+    assert!(p.changes.is_empty(), "{p:?}");
+    assert_eq!(
+        p.conflicts,
+        [Conflict::StateUserNotOurs {
+            name: "iamctl-state".into()
+        }]
+    );
+}
+
+/// The records of group attachments live in tags on one user, within IAM's
+/// limits: "Pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*" and "Maximum length of
+/// 256" for a tag value
+/// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html), and
+/// "Tags per IAM resource: 50"
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+/// Past them the attachment is a conflict naming group and policy, and is
+/// not made.
+#[test]
+fn group_records_past_iams_tag_limits_are_conflicts() {
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/legacy-reader");
+    let comma = group_attachment_tag("crew,old", &arn).expect_err("comma");
+    assert!(comma.contains("`,` cannot be in a tag value"), "{comma}");
+    let long = format!("arn:aws:iam::{ACCOUNT}:policy/{}/p", "x".repeat(200));
+    let err = group_attachment_tag(&"g".repeat(60), &long).expect_err("too long");
+    assert!(err.contains("above the 256 of a tag value"), "{err}");
+    // A state user with 49 records: the 50th cannot be written.
+    let mut tags = vec![json!({"Key": "iamctl:state", "Value": "group-attachments"})];
+    for i in 0..49 {
+        let (k, v) = group_attachment_tag(&format!("g{i}"), &arn).expect("tag");
+        tags.push(json!({"Key": k, "Value": v}));
+    }
+    let state = json!({"UserName": "iamctl-state", "Arn": format!("arn:aws:iam::{ACCOUNT}:user/iamctl/iamctl-state"),
+        "Path": "/iamctl/", "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": tags});
+    // Groups g0 to g48 hold their recorded attachments, and keep them.
+    let mut groups: Vec<Value> = (0..49)
+        .map(|i| group(&format!("g{i}"), "/", &[&arn]))
+        .collect();
+    groups.push(group("crew", "/", &[]));
+    let snapshot = account(
+        groups,
+        vec![policy("legacy-reader", "/", read_doc())],
+        vec![state],
+    );
+    let names: Vec<String> = (0..49).map(|i| format!("g{i}")).collect();
+    let groups_yaml: String = names
+        .iter()
+        .chain(std::iter::once(&"crew".to_owned()))
+        .map(|g| format!("  {g}:\n    existing: true\n"))
+        .collect();
+    let grant = format!(
+        "permanent-access:\n  - description: read\n    groups: [crew, {}]\n    environments: [dev]\n    grants: [legacy]\n",
+        names.join(", ")
+    );
+    let d = desired(&[
+        (
+            "aws-policies/t.yaml",
+            "aws-policies:\n  legacy:\n    name: legacy-reader\n    existing: true\n",
+        ),
+        ("groups/t.yaml", &format!("groups:\n{groups_yaml}")),
+        ("permanent-access/t.yaml", &grant),
+    ]);
+    let p = run(&d, &snapshot, &[], &PlanOptions::default());
+    assert!(p.changes.is_empty(), "{p:?}");
+    assert_eq!(p.conflicts.len(), 1, "{p:?}");
+    assert_eq!(
+        p.conflicts[0].to_string(),
+        format!("`{arn}` cannot be attached to group `crew`: iamctl records what it attaches to a group it does not own in a tag on user `iamctl-state`, and it holds 49 records already (IAM allows 50 tags on a user); declare the group in the files to have iamctl manage it")
+    );
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use clap::Args;
-use iamctl_config::{Config, DesiredAccount};
+use iamctl_config::Config;
 use iamctl_iac::plan::{Plan, PlanFile};
 use iamctl_iac::render::{self};
 use jiff::Timestamp;
@@ -13,8 +13,9 @@ use jiff::Timestamp;
 use super::master_copy::finish_master_copy;
 use super::plan_file::{check_saved, read_plan_file};
 use super::run::{apply_plans, failed_changes, outcome_json, with_clients};
+use super::session::{interrupted_early, unless_cancelled, LockArgs, Session};
 use super::target::{
-    load_config, make_plan, now_of, plan_options, read_all, tag_scope, targets, TargetArgs,
+    load_config, make_plan, now_of, plan_options, read_all_assumed, tag_scope, targets, TargetArgs,
 };
 use crate::ctx::Ctx;
 use crate::error::{CmdResult, CommandError};
@@ -27,9 +28,13 @@ pub struct ApplyArgs {
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     /// How long to wait for another apply or cleanup of the same account to
-    /// finish (`30s`, `5m`; default: do not wait). Needs `master_copy`.
+    /// finish (`30s`, `5m`; default: do not wait, fail naming its holder).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::commands::iac::parse_wait)]
     pub lock_timeout: crate::commands::iac::Wait,
+    /// First remove the lock of this id, left by a run that died (the id is
+    /// in the message naming the lock's holder); a lock of another id stays.
+    #[arg(long, value_name = "ID")]
+    pub force_unlock: Option<String>,
     /// Apply this saved plan: refused unless it was made from this
     /// configuration, the accounts are unchanged, and its changes are those a
     /// fresh plan makes.
@@ -58,17 +63,19 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
             .collect(),
         None => desired,
     };
-    // One apply per account at a time: a lock in the master-copy bucket.
-    let locks = match &config.settings.master_copy {
-        Some(m) => {
-            crate::commands::iac::lock_accounts(ctx, &m.value, &desired, a.lock_timeout.0, "apply")
-                .await?
-        }
-        None => Vec::new(),
+    // One apply per account at a time: each account locked (and the
+    // master-copy bucket's lock when configured), released at the end, also
+    // after a failure or an interrupt.
+    let how = LockArgs {
+        command: "apply",
+        timeout: a.lock_timeout.0,
+        force_unlock: a.force_unlock.as_deref(),
     };
-    let result = apply_locked(ctx, &a, &config, desired, saved, now).await;
-    crate::commands::iac::unlock(ctx, locks).await;
-    result
+    let session = Session::open(ctx, &config, desired, &how).await?;
+    let result = apply_locked(ctx, &a, &config, &session, saved, now).await;
+    let lost = session.lost_lock();
+    session.close(ctx).await;
+    lost.map_or(result, Err)
 }
 
 /// `apply` once the accounts are locked.
@@ -76,17 +83,22 @@ pub(super) async fn apply_locked(
     ctx: &Ctx,
     a: &ApplyArgs,
     config: &Config,
-    desired: Vec<DesiredAccount>,
+    session: &Session,
     saved: Option<Vec<Plan>>,
     now: Timestamp,
 ) -> CmdResult {
-    let targets = read_all(
+    let cancel = &session.cancel;
+    let scope = tag_scope(config, &a.target);
+    let read = read_all_assumed(
         ctx,
-        desired,
+        session.assumed.clone(),
         a.target.team.as_deref(),
-        &tag_scope(config, &a.target),
-    )
-    .await?;
+        &scope,
+    );
+    let Some(targets) = unless_cancelled(cancel, read).await else {
+        return Err(interrupted_early(ctx, "apply"));
+    };
+    let targets = targets?;
     let plans: Vec<Plan> = targets
         .iter()
         .map(|t| make_plan(t, &plan_options(config, &a.target), now))
@@ -113,10 +125,14 @@ pub(super) async fn apply_locked(
     } else {
         eprint!("{}", render::text(&plans));
         ctx.confirm("apply these changes?")?;
+        if cancel.is_cancelled() {
+            return Err(interrupted_early(ctx, "apply"));
+        }
         outcomes = apply_plans(
             ctx,
             with_clients(plans.clone(), &targets),
             usize::from(a.concurrency),
+            cancel,
         )
         .await;
     }

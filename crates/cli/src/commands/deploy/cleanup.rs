@@ -1,14 +1,14 @@
 //! `iamctl cleanup`: removes the temporary grants that have expired.
 
 use clap::Args;
-use iamctl_config::DesiredAccount;
 use iamctl_iac::plan::{self as planning, Plan};
 use iamctl_iac::read::TagScope;
 use iamctl_iac::render::{self};
 use jiff::Timestamp;
 
 use super::run::{apply_plans, failed_changes, outcome_json, with_clients};
-use super::target::{load_config, now_of, read_all, targets, TargetArgs};
+use super::session::{interrupted_early, unless_cancelled, LockArgs, Session};
+use super::target::{load_config, now_of, read_all_assumed, targets, TargetArgs};
 use crate::ctx::Ctx;
 use crate::error::CmdResult;
 
@@ -17,9 +17,12 @@ pub struct CleanupArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// How long to wait for another apply or cleanup of the same account to
-    /// finish (`30s`, `5m`; default: do not wait). Needs `master_copy`.
+    /// finish (`30s`, `5m`; default: do not wait, fail naming its holder).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::commands::iac::parse_wait)]
     pub lock_timeout: crate::commands::iac::Wait,
+    /// First remove the lock of this id, left by a run that died.
+    #[arg(long, value_name = "ID")]
+    pub force_unlock: Option<String>,
     /// Changes in flight at once, per account.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
@@ -29,33 +32,37 @@ pub async fn cleanup(ctx: &Ctx, a: CleanupArgs) -> CmdResult {
     let now = now_of(ctx, &a.target)?;
     let config = load_config(&a.target.dir, now)?;
     let desired = targets(&config, &a.target, now)?;
-    let locks = match &config.settings.master_copy {
-        Some(m) => {
-            crate::commands::iac::lock_accounts(
-                ctx,
-                &m.value,
-                &desired,
-                a.lock_timeout.0,
-                "cleanup",
-            )
-            .await?
-        }
-        None => Vec::new(),
+    let how = LockArgs {
+        command: "cleanup",
+        timeout: a.lock_timeout.0,
+        force_unlock: a.force_unlock.as_deref(),
     };
-    let result = cleanup_locked(ctx, &a, desired, now).await;
-    crate::commands::iac::unlock(ctx, locks).await;
-    result
+    let session = Session::open(ctx, &config, desired, &how).await?;
+    let result = cleanup_locked(ctx, &a, &session, now).await;
+    let lost = session.lost_lock();
+    session.close(ctx).await;
+    lost.map_or(result, Err)
 }
 
 /// `cleanup` once the accounts are locked.
 pub(super) async fn cleanup_locked(
     ctx: &Ctx,
     a: &CleanupArgs,
-    desired: Vec<DesiredAccount>,
+    session: &Session,
     now: Timestamp,
 ) -> CmdResult {
+    let cancel = &session.cancel;
     // Expired grants are found by their tags, whichever team made them.
-    let targets = read_all(ctx, desired, a.target.team.as_deref(), &TagScope::All).await?;
+    let read = read_all_assumed(
+        ctx,
+        session.assumed.clone(),
+        a.target.team.as_deref(),
+        &TagScope::All,
+    );
+    let Some(targets) = unless_cancelled(cancel, read).await else {
+        return Err(interrupted_early(ctx, "cleanup"));
+    };
+    let targets = targets?;
     let plans: Vec<Plan> = targets
         .iter()
         .map(|t| {
@@ -76,10 +83,14 @@ pub(super) async fn cleanup_locked(
     } else {
         eprint!("{}", render::text(&plans));
         ctx.confirm("remove these expired grants?")?;
+        if cancel.is_cancelled() {
+            return Err(interrupted_early(ctx, "cleanup"));
+        }
         outcomes = apply_plans(
             ctx,
             with_clients(plans.clone(), &targets),
             usize::from(a.concurrency),
+            cancel,
         )
         .await;
     }

@@ -14,6 +14,7 @@ mod master_copy;
 mod plan;
 mod plan_file;
 mod run;
+mod session;
 mod target;
 
 pub use apply::{apply, ApplyArgs};

@@ -162,23 +162,38 @@ pub(super) async fn read_target_scoped(
     team: Option<&str>,
     scope: &TagScope,
 ) -> CmdResult<Target> {
+    let aws = assume(ctx, &desired).await?;
+    read_assumed(aws, desired, team, scope).await
+}
+
+/// The deployer role of `desired`'s account, assumed (never falling back
+/// to the caller's own account).
+pub(super) async fn assume(ctx: &Ctx, desired: &DesiredAccount) -> CmdResult<Aws> {
     let base = ctx.aws().await;
     let acct = desired.account_id.clone();
     let role_arn = format!("arn:aws:iam::{acct}:role/{}", desired.deployer_role);
-    let aws = base
-        .assume(
-            &role_arn,
-            "iamctl",
-            desired.external_id.as_deref(),
-            &acct,
+    base.assume(
+        &role_arn,
+        "iamctl",
+        desired.external_id.as_deref(),
+        &acct,
+    )
+    .await
+    .map_err(|e| {
+        CommandError::failure_help(
+            format!("environment `{}` (account `{acct}`): {e}", desired.environment),
+            "iamctl never falls back to the caller's own account: check that the deployer role exists and trusts you (`--deployer-role`, `external_id`)",
         )
-        .await
-        .map_err(|e| {
-            CommandError::failure_help(
-                format!("environment `{}` (account `{acct}`): {e}", desired.environment),
-                "iamctl never falls back to the caller's own account: check that the deployer role exists and trusts you (`--deployer-role`, `external_id`)",
-            )
-        })?;
+    })
+}
+
+/// One account read through the clients of its assumed deployer role.
+pub(super) async fn read_assumed(
+    aws: Aws,
+    desired: DesiredAccount,
+    team: Option<&str>,
+    scope: &TagScope,
+) -> CmdResult<Target> {
     let read = read_account(&aws, &desired, team, scope).await?;
     Ok(Target {
         desired,
@@ -205,18 +220,38 @@ pub(super) async fn read_all(
     team: Option<&str>,
     scope: &TagScope,
 ) -> CmdResult<Vec<Target>> {
-    let n = desired.len();
     let targets: Vec<Target> = stream::iter(desired)
         .map(|d| read_target_scoped(ctx, d, team, scope))
         .buffer_unordered(16)
         .try_collect()
         .await?;
+    Ok(read_done(ctx, targets))
+}
+
+/// Reads every account whose deployer role is assumed already (`apply` and
+/// `cleanup` lock each account before reading it), concurrently.
+pub(super) async fn read_all_assumed(
+    ctx: &Ctx,
+    assumed: Vec<(DesiredAccount, Aws)>,
+    team: Option<&str>,
+    scope: &TagScope,
+) -> CmdResult<Vec<Target>> {
+    let targets: Vec<Target> = stream::iter(assumed)
+        .map(|(d, aws)| read_assumed(aws, d, team, scope))
+        .buffer_unordered(16)
+        .try_collect()
+        .await?;
+    Ok(read_done(ctx, targets))
+}
+
+/// Says what reading cost; the targets in environment order.
+fn read_done(ctx: &Ctx, mut targets: Vec<Target>) -> Vec<Target> {
+    let n = targets.len();
     let pages: usize = targets.iter().map(|t| t.pages).sum();
     let calls: usize = targets.iter().map(|t| t.calls).sum();
     ctx.status(format!(
         "read {n} account(s): {pages} page(s) of GetAccountAuthorizationDetails, {calls} request(s) in all"
     ));
-    let mut targets = targets;
     targets.sort_by(|a, b| a.desired.environment.cmp(&b.desired.environment));
-    Ok(targets)
+    targets
 }
