@@ -318,9 +318,18 @@ fn assume(g: &Graph<'_>, a: &Acting<'_>, hops: &mut Vec<Hop>) {
             s.set_action("sts:SetSourceIdentity");
             view.session_for(&s, &set, g.keys[t]) == Some(Session::AsIs)
         };
-        let mut s = step(g, &a.state, "sts-001", "sts:AssumeRole", arn);
-        s.effect = format!("becomes `{arn}`");
-        s.session = session.describe();
+        // Named (and its texts made) only if a path uses it.
+        let s = Step {
+            principal: String::new(),
+            method: String::new(),
+            action: String::new(),
+            resource: String::new(),
+            statement: String::new(),
+            statements: Vec::new(),
+            session: None,
+            effect: String::new(),
+            if_resource_exists: false,
+        };
         hops.push(Hop {
             to: State {
                 principal: r,
@@ -621,10 +630,13 @@ pub(super) fn holder(g: &Graph<'_>, state: &State, w: Written) -> String {
 
 /// Names the statements of a deferred hop (`sts:AssumeRole`).
 pub(super) fn name_deferred(g: &Graph<'_>, from: &State, hop: &Hop) -> Step {
-    let mut s = hop.step.clone();
     let Some((session, trust)) = &hop.deferred else {
-        return s;
+        return hop.step.clone();
     };
+    let arn = g.arn(hop.to.principal);
+    let mut s = step(g, from, "sts-001", "sts:AssumeRole", arn);
+    s.effect = format!("becomes `{arn}`");
+    s.session = session.describe();
     let a = Acting::new(g, from);
     let req = a.request(g, &s.action, &s.resource, &[], false);
     let mut set = a.set.clone();

@@ -19,16 +19,30 @@ struct Node {
 struct Memo<'g, 'a> {
     g: &'g Graph<'a>,
     nodes: Vec<Node>,
+    /// States with groups joined.
     index: HashMap<State, usize>,
+    /// States without (nearly all): by principal, then MFA and source
+    /// identity as two bits, found without hashing.
+    plain: Vec<[Option<usize>; 4]>,
 }
 
 impl<'g, 'a> Memo<'g, 'a> {
     fn intern(&mut self, state: State) -> usize {
-        if let Some(&i) = self.index.get(&state) {
+        let bits = usize::from(state.mfa) | usize::from(state.source) << 1;
+        let found = if state.joined.is_empty() {
+            self.plain[state.principal][bits]
+        } else {
+            self.index.get(&state).copied()
+        };
+        if let Some(i) = found {
             return i;
         }
         let i = self.nodes.len();
-        self.index.insert(state.clone(), i);
+        if state.joined.is_empty() {
+            self.plain[state.principal][bits] = Some(i);
+        } else {
+            self.index.insert(state.clone(), i);
+        }
         self.nodes.push(Node {
             state,
             out: None,
@@ -59,7 +73,9 @@ pub(super) fn paths(g: &Graph<'_>, starts: &[usize], target: Option<usize>) -> V
         g,
         nodes: Vec::new(),
         index: HashMap::new(),
+        plain: vec![[None; 4]; g.account.principals.len()],
     };
+    let mut parent = Parents::default();
     let mut out = Vec::new();
     for &s in starts {
         if (target.is_none() && g.admin[s]) || target == Some(s) {
@@ -71,8 +87,8 @@ pub(super) fn paths(g: &Graph<'_>, starts: &[usize], target: Option<usize>) -> V
             mfa: hops::can_enable_mfa(g, s, &[]),
             source: false,
         });
-        let found = search(&mut memo, start, target, false)
-            .or_else(|| search(&mut memo, start, target, true));
+        let found = search(&mut memo, &mut parent, start, target, false)
+            .or_else(|| search(&mut memo, &mut parent, start, target, true));
         if let Some(steps) = found {
             out.push(EscalationPath {
                 principal: g.arn(s).to_owned(),
@@ -85,29 +101,62 @@ pub(super) fn paths(g: &Graph<'_>, starts: &[usize], target: Option<usize>) -> V
     out
 }
 
+/// The state each state of one search was entered from (and by which
+/// hop), kept between searches: an entry counts only when stamped with the
+/// current search.
+#[derive(Default)]
+struct Parents {
+    search: u32,
+    /// (search, previous state, hop index); `usize::MAX` for the start.
+    entries: Vec<(u32, usize, usize)>,
+}
+
+impl Parents {
+    fn begin(&mut self, start: usize) {
+        self.search += 1;
+        self.set(start, usize::MAX, 0);
+    }
+
+    fn get(&self, z: usize) -> Option<(usize, usize)> {
+        match self.entries.get(z) {
+            Some(&(s, from, hop)) if s == self.search => Some((from, hop)),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, z: usize, from: usize, hop: usize) {
+        if self.entries.len() <= z {
+            self.entries.resize(z + 1, (0, 0, 0));
+        }
+        self.entries[z] = (self.search, from, hop);
+    }
+}
+
 /// Breadth-first from `start`: the fewest hops to the target. Hops that
 /// need a resource the snapshot cannot show only when `conditional`.
 fn search(
     memo: &mut Memo<'_, '_>,
+    parent: &mut Parents,
     start: usize,
     target: Option<usize>,
     conditional: bool,
 ) -> Option<Vec<Step>> {
-    // parent[state] = (previous state, hop index); a state is entered once.
-    let mut parent: HashMap<usize, Option<(usize, usize)>> = HashMap::from([(start, None)]);
+    // A state is entered once.
+    parent.begin(start);
     let mut queue = VecDeque::from([start]);
     while let Some(z) = queue.pop_front() {
         memo.expand(z);
-        let chain = chain(&parent, z);
+        let chain = chain(parent, z);
         if let Some(steps) = reached(memo, &chain, start, target) {
             return Some(steps);
         }
-        for (hi, &to) in memo.nodes[z].to.clone().iter().enumerate() {
+        for hi in 0..memo.nodes[z].to.len() {
+            let to = memo.nodes[z].to[hi];
             let hop = &memo.out(z).hops[hi];
-            if parent.contains_key(&to) || (hop.step.if_resource_exists && !conditional) {
+            if parent.get(to).is_some() || (hop.step.if_resource_exists && !conditional) {
                 continue;
             }
-            parent.insert(to, Some((z, hi)));
+            parent.set(to, z, hi);
             queue.push_back(to);
         }
     }
@@ -116,16 +165,16 @@ fn search(
 
 /// The states from the start to `z` and the hop into each (none for the
 /// start).
-fn chain(parent: &HashMap<usize, Option<(usize, usize)>>, z: usize) -> Vec<(usize, Option<usize>)> {
+fn chain(parent: &Parents, z: usize) -> Vec<(usize, Option<usize>)> {
     let mut out = vec![];
     let mut cur = z;
     loop {
-        match parent.get(&cur).copied().flatten() {
-            Some((from, hop)) => {
+        match parent.get(cur) {
+            Some((from, hop)) if from != usize::MAX => {
                 out.push((cur, Some(hop)));
                 cur = from;
             }
-            None => {
+            _ => {
                 out.push((cur, None));
                 break;
             }
