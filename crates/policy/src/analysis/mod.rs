@@ -88,12 +88,32 @@ pub struct NoteCache {
     /// `action\0key`, the action lower-cased → its canonical name when the
     /// action never carries the key.
     never_sent: std::collections::HashMap<String, Option<String>>,
+    /// `action\0key` → the note as a JSON string, quotes and escapes
+    /// included, as a batch answer prints it.
+    json: std::collections::HashMap<String, String>,
     key: String,
 }
 
 impl NoteCache {
     pub fn new() -> NoteCache {
         NoteCache::default()
+    }
+
+    /// [`NoteCache::note`] as a JSON string (quoted and escaped), made
+    /// once per action and key.
+    pub fn note_json(&mut self, action: &str, key: &str) -> &str {
+        self.key.clear();
+        self.key.push_str(action);
+        self.key.make_ascii_lowercase();
+        self.key.push('\0');
+        self.key.push_str(key);
+        if !self.json.contains_key(self.key.as_str()) {
+            let lookup = self.key.clone();
+            let text = self.note(action, key).to_string();
+            let json = serde_json::to_string(&text).unwrap_or_default();
+            self.json.insert(lookup, json);
+        }
+        &self.json[self.key.as_str()]
     }
 
     /// The note for condition key `key`, missing from a request for

@@ -331,7 +331,8 @@ fn evaluate_inner<'a>(
             notes: vec![Note::CallerIdentityAlwaysAllowed],
         };
     }
-    let mut hits: Vec<Hit<'a>> = Vec::new();
+    // Inline for the usual few: no allocation unless many statements match.
+    let mut hits: smallvec::SmallVec<[Hit<'a>; 6]> = smallvec::SmallVec::new();
     let mut scan = |policy: &'a Policy, layer: Layer, missing: &mut Option<&mut Vec<&'a str>>| {
         for st in &policy.statements {
             if !st.covers_action(req) || !st.matches_resource(req, &resource) {
@@ -559,7 +560,11 @@ pub fn decision(req: &Request, set: &PolicySet<'_>) -> Decision {
     }
 }
 
-fn decide<'a>(req: &Request, set: &PolicySet<'a>, hits: Vec<Hit<'a>>) -> Evaluation<'a> {
+fn decide<'a>(
+    req: &Request,
+    set: &PolicySet<'a>,
+    hits: smallvec::SmallVec<[Hit<'a>; 6]>,
+) -> Evaluation<'a> {
     if hits.iter().any(|h| h.matched.effect == Effect::Deny) {
         return Evaluation {
             decision: Decision::ExplicitDeny,
