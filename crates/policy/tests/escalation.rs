@@ -529,3 +529,309 @@ fn service_control_policies_count() {
     assert!(path_of(&r.paths, "carol").is_some());
     assert!(r.admins.contains(&arn("user", "root-admin")));
 }
+
+const NOW: &str = "2026-06-01T12:00:00Z";
+const OPERATOR: &str = "arn:aws:iam::999999999999:user/operator";
+
+fn operator_trust() -> Value {
+    json!([{"Effect": "Allow", "Principal": {"AWS": OPERATOR}, "Action": "sts:AssumeRole"}])
+}
+
+/// Shaped like BishopFox's iam-vulnerable (BSD-3-Clause): its privesc13,
+/// sre, fn3 and fp5 scenarios, each user and role holding the scenario's
+/// customer-managed policy, the roles trusting an outside operator.
+fn iam_vulnerable() -> Value {
+    let mut s = Snap::new();
+    // privesc13: iam:AddUserToGroup on every group.
+    let p13 = s.policy("privesc13-AddUserToGroup", allow("iam:AddUserToGroup", "*"));
+    s.user("privesc13-AddUserToGroup-user", vec![], &[&p13], &[], None);
+    s.role(
+        "privesc13-AddUserToGroup-role",
+        operator_trust(),
+        vec![],
+        &[&p13],
+    );
+    // sre: a high-privilege policy that is not every permission.
+    let sre = s.policy(
+        "privesc-sre-admin-policy",
+        doc(json!([{"Effect": "Allow", "Action": ["iam:*", "ec2:*", "s3:*"], "Resource": "*"}])),
+    );
+    s.group("privesc-sre-group", vec![], &[&sre]);
+    s.user(
+        "privesc-sre-user",
+        vec![],
+        &[],
+        &["privesc-sre-group"],
+        None,
+    );
+    // fn3: CreatePolicyVersion for sessions issued after 2020.
+    let fn3 = s.policy(
+        "fn3-exploitableConditionConstraint",
+        doc(
+            json!([{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*",
+            "Condition": {"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}}]),
+        ),
+    );
+    s.user(
+        "fn3-exploitableConditionConstraint-user",
+        vec![],
+        &[&fn3],
+        &[],
+        None,
+    );
+    s.role(
+        "fn3-exploitableConditionConstraint-role",
+        operator_trust(),
+        vec![],
+        &[&fn3],
+    );
+    // fp5: the same for sessions issued before 2020, which nobody can get.
+    let fp5 = s.policy(
+        "fp5-nonExploitableConditionConstraint",
+        doc(
+            json!([{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*",
+            "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}}]),
+        ),
+    );
+    s.user(
+        "fp5-nonExploitableConditionConstraint-user",
+        vec![],
+        &[&fp5],
+        &[],
+        None,
+    );
+    s.role(
+        "fp5-nonExploitableConditionConstraint-role",
+        operator_trust(),
+        vec![],
+        &[&fp5],
+    );
+    // fn3 again, for a user that may enable its own virtual MFA device.
+    s.user(
+        "fn3-mfa-user",
+        vec![doc(json!([
+            {"Effect": "Allow", "Action": "iam:CreateVirtualMFADevice", "Resource": arn("mfa", "fn3-mfa-user")},
+            {"Effect": "Allow", "Action": "iam:EnableMFADevice", "Resource": arn("user", "fn3-mfa-user")}]))],
+        &[&fn3],
+        &[],
+        None,
+    );
+    s.json()
+}
+
+fn analyse_now(snap: &Value) -> iamctl_policy::escalation::Report {
+    use iamctl_policy::escalation::{analyse_with, Options};
+    let options = Options {
+        now: Some(NOW),
+        ..Options::default()
+    };
+    analyse_with(&typed(snap), &Target::Admin, &options).unwrap()
+}
+
+fn path_from<'a>(
+    r: &'a iamctl_policy::escalation::Report,
+    arn: &str,
+) -> Option<&'a EscalationPath> {
+    r.paths.iter().find(|p| p.principal == arn)
+}
+
+#[test]
+fn iam_vulnerable_join_then_act() {
+    let r = analyse_now(&iam_vulnerable());
+    let user = arn("user", "privesc13-AddUserToGroup-user");
+    let p = path_from(&r, &user).expect("privesc13 joins the sre group, then acts");
+    let actions: Vec<&str> = p.steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(actions[0], "iam:AddUserToGroup");
+    assert_eq!(p.steps[0].resource, arn("group", "privesc-sre-group"));
+    assert!(p.steps[0].statement.contains("privesc13-AddUserToGroup"));
+    // Then, with the group's iam:*, it writes itself an administrator policy.
+    assert_eq!(p.steps.len(), 2, "{p:#?}");
+    assert_eq!(p.steps[1].principal, user);
+    assert!(p.steps[1].resource == user || p.steps[1].resource.contains(":policy/"));
+    assert!(
+        p.steps[1].statement.contains("privesc-sre-admin-policy"),
+        "{p:#?}"
+    );
+    // The role may add users to groups but cannot join one itself.
+    assert!(path_from(&r, &arn("role", "privesc13-AddUserToGroup-role")).is_none());
+    // The sre user acts at once (one hop).
+    let sre = path_from(&r, &arn("user", "privesc-sre-user")).expect("sre user");
+    assert_eq!(sre.steps.len(), 1);
+}
+
+#[test]
+fn iam_vulnerable_conditions_a_session_can_satisfy() {
+    let snap = iam_vulnerable();
+    let r = analyse_now(&snap);
+    // A session of the role carries aws:TokenIssueTime (issued now).
+    let role = path_from(&r, &arn("role", "fn3-exploitableConditionConstraint-role"))
+        .expect("fn3 role: its session was issued after 2020");
+    assert_eq!(role.steps[0].action, "iam:CreatePolicyVersion");
+    assert_eq!(
+        role.steps[0].resource,
+        arn("policy", "fn3-exploitableConditionConstraint")
+    );
+    // The plain user's long-term keys carry no aws:TokenIssueTime, and a
+    // GetSessionToken session without MFA cannot call IAM (STS API
+    // reference, GetSessionToken: "You cannot call any IAM API operations
+    // unless MFA authentication information is included in the request.").
+    assert!(path_from(&r, &arn("user", "fn3-exploitableConditionConstraint-user")).is_none());
+    // With a virtual MFA device it enables itself, it can.
+    let mfa = path_from(&r, &arn("user", "fn3-mfa-user")).expect("fn3 with MFA");
+    assert_eq!(mfa.steps[0].action, "iam:CreatePolicyVersion");
+    assert!(
+        mfa.steps[0]
+            .session
+            .as_deref()
+            .unwrap_or("")
+            .contains("MFA"),
+        "{mfa:#?}"
+    );
+    // No session is issued before 2020: fp5 never escalates.
+    for who in [
+        arn("user", "fp5-nonExploitableConditionConstraint-user"),
+        arn("role", "fp5-nonExploitableConditionConstraint-role"),
+    ] {
+        assert!(path_from(&r, &who).is_none(), "{who}");
+    }
+    // Without a clock no time condition holds.
+    let r = analyse(&typed(&snap), &Target::Admin, None).unwrap();
+    assert!(path_from(&r, &arn("role", "fn3-exploitableConditionConstraint-role")).is_none());
+}
+
+#[test]
+fn a_session_token_satisfies_time_conditions_outside_iam() {
+    // A user allowed to pass a role to EC2 and run instances only from a
+    // session issued after 2020: sts:GetSessionToken gives one, and EC2
+    // calls need no MFA.
+    let mut s = Snap::new();
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    s.role(
+        "ec2-admin",
+        json!([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]),
+        vec![],
+        &[admin],
+    );
+    let fresh = json!({"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:00Z"}});
+    s.user(
+        "runner",
+        vec![doc(json!([
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": arn("role", "ec2-admin")},
+            {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*", "Condition": fresh}]))],
+        &[],
+        &[],
+        None,
+    );
+    let r = analyse_now(&s.json());
+    let p = path_from(&r, &arn("user", "runner")).expect("runner");
+    assert_eq!(p.steps[0].method, "ec2-001");
+    assert!(p.steps[0].effect.contains("ec2:RunInstances"), "{p:#?}");
+}
+
+#[test]
+fn a_source_identity_the_attacker_sets() {
+    // ops may write its own policies only in sessions with source identity
+    // `breakglass`; dev may assume ops and set a source identity.
+    let mut s = Snap::new();
+    s.role(
+        "ops",
+        json!([{"Effect": "Allow", "Principal": {"AWS": arn("user", "dev")},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}]),
+        vec![doc(json!([{"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": arn("role", "ops"),
+            "Condition": {"StringEquals": {"aws:SourceIdentity": "breakglass"}}}]))],
+        &[],
+    );
+    s.user(
+        "dev",
+        vec![allow("sts:AssumeRole", &arn("role", "ops"))],
+        &[],
+        &[],
+        None,
+    );
+    // ci may assume ops too, but not set a source identity.
+    s.role(
+        "ops2",
+        json!([{"Effect": "Allow", "Principal": {"AWS": arn("user", "ci")}, "Action": "sts:AssumeRole"}]),
+        vec![doc(json!([{"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": arn("role", "ops2"),
+            "Condition": {"StringEquals": {"aws:SourceIdentity": "breakglass"}}}]))],
+        &[],
+    );
+    s.user(
+        "ci",
+        vec![allow("sts:AssumeRole", &arn("role", "ops2"))],
+        &[],
+        &[],
+        None,
+    );
+    let r = analyse_now(&s.json());
+    let p = path_from(&r, &arn("user", "dev")).expect("dev");
+    let actions: Vec<&str> = p.steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(actions, ["sts:AssumeRole", "iam:PutRolePolicy"]);
+    assert!(p.steps[1]
+        .session
+        .as_deref()
+        .unwrap_or("")
+        .contains("breakglass"));
+    // The assume hop names both deciding statements: dev's and the trust's.
+    assert_eq!(p.steps[0].statements.len(), 2, "{:?}", p.steps[0]);
+    assert!(
+        p.steps[0].statements[1].contains("#trust") || p.steps[0].statements[1].contains("ops")
+    );
+    assert!(path_from(&r, &arn("user", "ci")).is_none());
+    assert!(path_from(&r, &arn("role", "ops2")).is_none());
+}
+
+#[test]
+fn paths_of_any_length() {
+    // u joins g, whose policy lets it assume r1; r1 may assume r2; r2 may
+    // attach AdministratorAccess to itself: four hops.
+    let mut s = Snap::new();
+    s.group("g", vec![allow("sts:AssumeRole", &arn("role", "r1"))], &[]);
+    s.user(
+        "u",
+        vec![allow("iam:AddUserToGroup", &arn("group", "g"))],
+        &[],
+        &[],
+        None,
+    );
+    s.role(
+        "r1",
+        json!([{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")}, "Action": "sts:AssumeRole"}]),
+        vec![allow("sts:AssumeRole", &arn("role", "r2"))],
+        &[],
+    );
+    s.role(
+        "r2",
+        json!([{"Effect": "Allow", "Principal": {"AWS": arn("role", "r1")}, "Action": "sts:AssumeRole"}]),
+        vec![allow("iam:AttachRolePolicy", &arn("role", "r2"))],
+        &[],
+    );
+    let r = analyse_now(&s.json());
+    let p = path_from(&r, &arn("user", "u")).expect("u");
+    let actions: Vec<&str> = p.steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "iam:AddUserToGroup",
+            "sts:AssumeRole",
+            "sts:AssumeRole",
+            "iam:AttachRolePolicy"
+        ],
+        "{p:#?}"
+    );
+    // The first assume is allowed by the joined group's policy.
+    assert!(
+        p.steps[1].statement.contains("group/g#p0"),
+        "{:?}",
+        p.steps[1]
+    );
+    let md = iamctl_policy::escalation::render::markdown(&r);
+    assert!(md.contains("```mermaid\nflowchart LR\n"), "{md}");
+    assert!(md.contains("n0[\"user u\"]"), "{md}");
+    assert!(md.contains("n1[\"user u in group g\"]"), "{md}");
+    assert!(md.contains("n2[\"role r1\"]"), "{md}");
+    assert!(
+        md.contains("|\"iam:AttachRolePolicy (iam-009)\"| n4[\"role r2 (policy written): admin\"]"),
+        "{md}"
+    );
+}

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
-use iamctl_policy::escalation::{analyse_with_scps, EscalationPath, Report, Target};
+use clap::{Args, ValueEnum};
+use iamctl_policy::escalation::{analyse_with, render, Options, Target};
 use iamctl_policy::eval::Policy;
 use serde_json::Value;
 
@@ -25,6 +25,18 @@ pub struct EscalationArgs {
     /// One SCP level, root first (repeat per level; comma-separate several files of a level).
     #[arg(long = "scp", value_name = "FILE[,FILE]")]
     pub scps: Vec<String>,
+    /// `text` for people, `markdown` (each path a mermaid graph) for a
+    /// pull-request comment, `json`.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: EscalationFormat,
+}
+
+/// How `escalation` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EscalationFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 fn read_json(path: &std::path::Path) -> CmdResult<Value> {
@@ -74,18 +86,33 @@ pub async fn run(ctx: &Ctx, a: EscalationArgs) -> CmdResult {
         Target::Principal(a.to.clone())
     };
     let started = std::time::Instant::now();
-    let report =
-        analyse_with_scps(&snapshot, &target, a.principal.as_deref(), &scps).map_err(|e| {
-            let origin = a
-                .snapshot
-                .as_ref()
-                .map_or("the account".to_owned(), |p| format!("`{}`", p.display()));
-            CommandError::invalid(format!("{origin}: {e}"))
-        })?;
+    let now = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let options = Options {
+        only: a.principal.as_deref(),
+        scps: &scps,
+        now: Some(&now),
+    };
+    let report = analyse_with(&snapshot, &target, &options).map_err(|e| {
+        let origin = a
+            .snapshot
+            .as_ref()
+            .map_or("the account".to_owned(), |p| format!("`{}`", p.display()));
+        CommandError::invalid(format!("{origin}: {e}"))
+    })?;
     for w in &report.warnings {
         ctx.status(format!("warning: {w}"));
     }
-    ctx.emit(&report, table)?;
+    match a.format {
+        EscalationFormat::Markdown if !ctx.json() => {
+            crate::ctx::print_out(&render::markdown(&report))?
+        }
+        EscalationFormat::Json => {
+            let s = serde_json::to_string_pretty(&report)
+                .map_err(|e| CommandError::failure(format!("cannot encode output: {e}")))?;
+            crate::ctx::print_out(&format!("{s}\n"))?
+        }
+        _ => ctx.emit(&report, render::text)?,
+    }
     ctx.status(format!(
         "{} principal(s), {} path(s), {} administrator(s) already; {} ms (methods: {})",
         report.principals,
@@ -95,49 +122,4 @@ pub async fn run(ctx: &Ctx, a: EscalationArgs) -> CmdResult {
         iamctl_policy::escalation::source()
     ));
     Ok(())
-}
-
-fn who(arn: &str) -> String {
-    let resource = arn.rsplit(':').next().unwrap_or(arn);
-    match resource.split_once('/') {
-        Some((kind, rest)) => format!("{kind} {}", rest.rsplit('/').next().unwrap_or(rest)),
-        None => arn.to_owned(),
-    }
-}
-
-fn path_text(p: &EscalationPath) -> String {
-    let goal = if p.target == "admin" {
-        "admin".to_owned()
-    } else {
-        format!("`{}`", p.target)
-    };
-    let mut s = format!(
-        "{} can become {goal}{}:\n",
-        who(&p.principal),
-        if p.if_resource_exists {
-            " (if such a resource exists)"
-        } else {
-            ""
-        }
-    );
-    for (i, st) in p.steps.iter().enumerate() {
-        s.push_str(&format!(
-            "  {}. {} [{}]: {} on {} — allowed by {}; {}\n",
-            i + 1,
-            who(&st.principal),
-            st.method,
-            st.action,
-            st.resource,
-            st.statement,
-            st.effect
-        ));
-    }
-    s
-}
-
-fn table(r: &Report) -> String {
-    if r.paths.is_empty() {
-        return "no escalation paths\n".to_owned();
-    }
-    r.paths.iter().map(path_text).collect::<Vec<_>>().join("\n")
 }

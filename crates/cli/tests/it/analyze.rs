@@ -1315,3 +1315,88 @@ async fn simulate_with_only_a_resource_policy_file_needs_no_account() {
     assert_eq!(out["decision"], "allowed", "{out}");
     assert_eq!(out["matchedStatements"][0]["sid"], "Alice");
 }
+
+/// `who-can` and `access` on a KMS key whose policy the snapshot does not
+/// hold: the answer says it assumed the default key policy ("The default key
+/// policy enables IAM policies.", KMS developer guide, key-policies).
+#[tokio::test]
+async fn a_key_policy_not_in_the_snapshot_is_an_assumption_said_aloud() {
+    let env = Env::new().await;
+    let snap = json!({
+        "UserDetailList": [{"Path": "/", "UserName": "kim", "Arn": "arn:aws:iam::123456789012:user/kim",
+            "GroupList": [], "AttachedManagedPolicies": [], "Tags": [],
+            "UserPolicyList": [{"PolicyName": "k", "PolicyDocument": {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}}]}],
+        "GroupDetailList": [], "RoleDetailList": [], "Policies": []
+    });
+    env.file("kms.json", &snap.to_string());
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let mut args = vec![
+        "who-can",
+        "kms:Decrypt",
+        key,
+        "--snapshot",
+        "kms.json",
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(OFFLINE);
+    let out = env.ok(&args).json();
+    let assumed = out[0]["actions"][0]["assumed"].as_str().unwrap_or_default();
+    assert!(
+        assumed.contains(key) && assumed.contains("default key policy"),
+        "{out:#}"
+    );
+    args.retain(|a| *a != "--output" && *a != "json");
+    let text = env.ok(&args).stdout;
+    assert!(text.contains("assumed: the policy of KMS key"), "{text}");
+    // Given the key policy, nothing is assumed (and it decides: it names
+    // nobody, so kim's IAM policy has no effect).
+    env.file(
+        "key-policy.json",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:user/other"}, "Action": "kms:*", "Resource": "*"}]})
+        .to_string(),
+    );
+    let mut given = vec![
+        "who-can",
+        "kms:Decrypt",
+        key,
+        "--snapshot",
+        "kms.json",
+        "--resource-policy",
+        "key-policy.json",
+        "--output",
+        "json",
+    ];
+    given.extend_from_slice(OFFLINE);
+    assert_eq!(env.ok(&given).json(), json!([]));
+    // S3 needs no assumption.
+    let mut s3 = vec![
+        "who-can",
+        "s3:GetObject",
+        "--snapshot",
+        "kms.json",
+        "--output",
+        "json",
+    ];
+    s3.extend_from_slice(OFFLINE);
+    assert_eq!(env.ok(&s3).json(), json!([]));
+    let mut access = vec![
+        "access",
+        "kim",
+        "--snapshot",
+        "kms.json",
+        "--output",
+        "json",
+    ];
+    access.extend_from_slice(OFFLINE);
+    let out = env.ok(&access).json();
+    assert!(
+        out["assumptions"][0]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("KMS key policies: not in the snapshot"),
+        "{out:#}"
+    );
+}

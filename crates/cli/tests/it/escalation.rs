@@ -98,6 +98,19 @@ fn build(env: &Env) {
     env.ok(&["group", "create", "devs"]);
     env.ok(&["group", "attach", "devs", "devs-self"]);
     env.ok(&["user", "create", "frank", "--group", "devs"]);
+    // iam-013 then act: pat joins `sre` (iam:*, not every permission), then
+    // writes itself an administrator policy with the group's iam:*.
+    policy(
+        "sre-power",
+        json!([{"Effect": "Allow", "Action": ["iam:*", "ec2:*", "s3:*"], "Resource": "*"}]),
+    );
+    env.ok(&["group", "create", "sre"]);
+    env.ok(&["group", "attach", "sre", "sre-power"]);
+    env.ok(&["user", "create", "pat"]);
+    inline(
+        "pat",
+        json!([{"Effect": "Allow", "Action": "iam:AddUserToGroup", "Resource": arn("group", "sre")}]),
+    );
     // Non-cases: a harmless policy only; own keys only; a role whose trust
     // does not name it.
     env.ok(&["user", "create", "gina"]);
@@ -165,6 +178,39 @@ async fn escalation_on_a_snapshot_of_an_account_built_in_moto() {
     for user in ["gina", "hank", "judy", "boss"] {
         assert!(path(user).is_none(), "{user}: {v:#}");
     }
+    let pat = path("pat").expect("pat joins sre, then acts");
+    let actions: Vec<&str> = pat["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[0], "iam:AddUserToGroup", "{pat:#}");
+    assert_eq!(actions.len(), 2, "{pat:#}");
+    assert!(pat["steps"][1]["statement"]
+        .as_str()
+        .unwrap()
+        .contains("sre-power"));
+    // Markdown for a pull-request comment: each path a mermaid graph.
+    let out = env.ok(&[
+        "escalation",
+        "--snapshot",
+        &snap,
+        "--principal",
+        "pat",
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        out.stdout.contains("```mermaid\nflowchart LR\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("n1[\"user pat in group sre\"]"),
+        "{}",
+        out.stdout
+    );
     // The table names each step; one principal and a target narrow it.
     let out = env.ok(&["escalation", "--snapshot", &snap, "--principal", "carol"]);
     assert!(

@@ -88,12 +88,32 @@ pub struct NoteCache {
     /// `action\0key`, the action lower-cased → its canonical name when the
     /// action never carries the key.
     never_sent: std::collections::HashMap<String, Option<String>>,
+    /// `action\0key` → the note as a JSON string, quotes and escapes
+    /// included, as a batch answer prints it.
+    json: std::collections::HashMap<String, String>,
     key: String,
 }
 
 impl NoteCache {
     pub fn new() -> NoteCache {
         NoteCache::default()
+    }
+
+    /// [`NoteCache::note`] as a JSON string (quoted and escaped), made
+    /// once per action and key.
+    pub fn note_json(&mut self, action: &str, key: &str) -> &str {
+        self.key.clear();
+        self.key.push_str(action);
+        self.key.make_ascii_lowercase();
+        self.key.push('\0');
+        self.key.push_str(key);
+        if !self.json.contains_key(self.key.as_str()) {
+            let lookup = self.key.clone();
+            let text = self.note(action, key).to_string();
+            let json = serde_json::to_string(&text).unwrap_or_default();
+            self.json.insert(lookup, json);
+        }
+        &self.json[self.key.as_str()]
     }
 
     /// The note for condition key `key`, missing from a request for
@@ -236,6 +256,38 @@ pub struct AccessSummary {
     pub risky: Vec<(String, &'static str)>,
     /// Number of actions evaluated.
     pub evaluated: usize,
+    /// What the answer assumed about policies the snapshot does not hold
+    /// (KMS key policies), each once.
+    pub assumptions: Vec<String>,
+}
+
+/// The assumption behind an answer about a KMS action when the key's
+/// policy is not known: the default key policy, which "enables IAM
+/// policies" (KMS developer guide, key-policies), so identity-based
+/// policies alone decide. `None` for other actions, or when the caller gave
+/// the resource's policy.
+pub fn key_policy_assumption(
+    action: &str,
+    resource: Option<&str>,
+    resource_policy_given: bool,
+) -> Option<String> {
+    let kms = action
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("kms:"));
+    if !kms || resource_policy_given {
+        return None;
+    }
+    let key = match resource {
+        Some(r) if r.contains(":key/") => format!("the policy of KMS key `{r}`"),
+        Some(r) if r.contains(":alias/") => format!("the policy of the KMS key behind `{r}`"),
+        Some(r) if r != "*" => return None,
+        _ => "KMS key policies".to_owned(),
+    };
+    Some(format!(
+        "{key}: not in the snapshot; assumed to be the default key policy, which lets IAM policies \
+         grant access, so identity-based policies alone decide (a key policy that does not \
+         enable IAM policies would deny)"
+    ))
 }
 
 /// Summarises the access of one principal over every action AWS documents.
@@ -284,6 +336,11 @@ pub fn access(account: &Account, entity: &Entity, base: &Context) -> AccessSumma
     summary
         .totals
         .retain(|k, _| summary.services.contains_key(k));
+    if summary.services.contains_key("kms") {
+        summary
+            .assumptions
+            .extend(key_policy_assumption("kms:*", None, false));
+    }
     summary
 }
 

@@ -216,6 +216,22 @@ impl Condition {
         }
     }
 
+    /// Values a request could carry to match the condition's literal
+    /// values (`StringEquals`, `StringLike` without inner wildcards, ...):
+    /// the text itself, a `StringLike` prefix for `prefix*`. Values with
+    /// policy variables or other operators give none.
+    pub fn sample_values(&self) -> Vec<String> {
+        self.values
+            .iter()
+            .filter_map(|v| match v {
+                Value::Lit(l) | Value::LitLower(l) => Some(l.to_string()),
+                Value::Like(Glob::Exact(l)) | Value::Like(Glob::Prefix(l)) => Some(l.to_string()),
+                Value::Like(Glob::Any) => Some("x".to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether the condition holds for the request context.
     pub fn holds(&self, ctx: &Context) -> bool {
         let op = self.operator;

@@ -10,8 +10,9 @@
 //!    attached), so they take part in step 1 alone.
 //! 3. Every SCP level, from the root to the account, must allow.
 //! 4. Same account: a resource-based policy that names the principal itself
-//!    (user, role session, federated user, or `*`) is enough; one that names
-//!    the session's role still needs the permissions boundary and session
+//!    (user, role session, federated user, or `*`) is enough — except a
+//!    role's trust policy, after which the principal's permissions boundary
+//!    must still allow the `sts:` action; one that names the session's role still needs the permissions boundary and session
 //!    policy to allow; one that names the account needs the identity side.
 //!    Otherwise an identity-based policy must allow, and the permissions
 //!    boundary and session policy, where present, must allow too.
@@ -330,7 +331,8 @@ fn evaluate_inner<'a>(
             notes: vec![Note::CallerIdentityAlwaysAllowed],
         };
     }
-    let mut hits: Vec<Hit<'a>> = Vec::new();
+    // Inline for the usual few: no allocation unless many statements match.
+    let mut hits: smallvec::SmallVec<[Hit<'a>; 6]> = smallvec::SmallVec::new();
     let mut scan = |policy: &'a Policy, layer: Layer, missing: &mut Option<&mut Vec<&'a str>>| {
         for st in &policy.statements {
             if !st.covers_action(req) || !st.matches_resource(req, &resource) {
@@ -435,6 +437,17 @@ fn conclude(req: &Request, set: &PolicySet<'_>, s: &Sides) -> Result<Option<Note
     if req.same_account() {
         match s.resource {
             Some(PrincipalMatch::Direct) if identity_side => Ok(None),
+            // A trust policy naming the principal itself still needs its
+            // permissions boundary: "If a permissions boundary is set for
+            // the user, then it must allow the sts:AssumeRole action"
+            // (id_roles_update-role-trust-policy).
+            Some(PrincipalMatch::Direct)
+                if !s.boundary
+                    && Required::of(&req.action_lower, &req.resource)
+                        == Some(Required::TrustPolicy) =>
+            {
+                Err(Note::BoundaryDoesNotAllow)
+            }
             Some(PrincipalMatch::Direct) => Ok(Some(Note::AllowedByResourcePolicy)),
             Some(PrincipalMatch::Role) if s.boundary && s.session => Ok(None),
             None if set.resource.is_some() => {
@@ -547,7 +560,11 @@ pub fn decision(req: &Request, set: &PolicySet<'_>) -> Decision {
     }
 }
 
-fn decide<'a>(req: &Request, set: &PolicySet<'a>, hits: Vec<Hit<'a>>) -> Evaluation<'a> {
+fn decide<'a>(
+    req: &Request,
+    set: &PolicySet<'a>,
+    hits: smallvec::SmallVec<[Hit<'a>; 6]>,
+) -> Evaluation<'a> {
     if hits.iter().any(|h| h.matched.effect == Effect::Deny) {
         return Evaluation {
             decision: Decision::ExplicitDeny,

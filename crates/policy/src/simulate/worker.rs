@@ -423,7 +423,11 @@ fn write_rest(
         note(out, n);
     }
     for key in missing {
-        note(out, &notes.note(action, key));
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(notes.note_json(action, key).as_bytes());
     }
     out.extend_from_slice(b"]}\n");
 }

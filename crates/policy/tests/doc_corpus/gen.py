@@ -303,6 +303,28 @@ case("trust-deny", EVAL, q_found_deny, "explicitDeny", action="sts:AssumeRole", 
                          st("Deny", "sts:AssumeRole", None, principal={"AWS": ALICE})))
 case("trust-cross-account", CROSS, q_cross, "allowed", principal=MALLORY, action="sts:AssumeRole",
      resource=TARGET_ROLE, identity=[pol(allow("sts:AssumeRole"))], resource_policy=trust({"AWS": B}))
+# A trust policy naming a user of the same account is not enough when the user's
+# permissions boundary does not allow the action (unlike other resource-based policies).
+TRUSTUPD = U + "id_roles_update-role-trust-policy.html"
+q_trust_boundary = ("If a user is listed as the principal in a role's trust policy but cannot assume "
+                    "the role, check the user's permissions boundary. If a permissions boundary is "
+                    "set for the user, then it must allow the sts:AssumeRole action.")
+case("trust-names-user-boundary-denies", TRUSTUPD, q_trust_boundary, "implicitDeny",
+     action="sts:AssumeRole", resource=TARGET_ROLE, boundary=pol(allow("s3:*")),
+     resource_policy=trust({"AWS": ALICE}))
+case("trust-names-user-boundary-allows", TRUSTUPD, q_trust_boundary, "allowed",
+     action="sts:AssumeRole", resource=TARGET_ROLE, boundary=pol(allow("sts:AssumeRole")),
+     resource_policy=trust({"AWS": ALICE}))
+case("trust-names-user-boundary-other-role", TRUSTUPD, q_trust_boundary, "implicitDeny",
+     action="sts:AssumeRole", resource=TARGET_ROLE,
+     boundary=pol(allow("sts:AssumeRole", f"arn:aws:iam::{A}:role/other")),
+     resource_policy=trust({"AWS": ALICE}))
+case("trust-names-user-boundary-identity-allows", TRUSTUPD, q_trust_boundary, "implicitDeny",
+     action="sts:AssumeRole", resource=TARGET_ROLE, identity=[pol(allow("sts:AssumeRole"))],
+     boundary=pol(allow("s3:*")), resource_policy=trust({"AWS": ALICE}))
+# The rule stays the trust policy's: a bucket policy naming the user still beats its boundary.
+case("same-user-grant-beats-boundary-bucket", EVAL, q_user, "allowed",
+     boundary=pol(allow("sts:AssumeRole")), resource_policy=rp({"AWS": ALICE}))
 case("kms-identity-only", KMS, q_kms, "implicitDeny", action="kms:Decrypt", resource=KEY,
      identity=[pol(allow("kms:*"))], resource_policy=rp({"AWS": BOB}, "kms:*"))
 case("kms-default-key-policy", KMS, ("The default key policy enables IAM policies."), "allowed",

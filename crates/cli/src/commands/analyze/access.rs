@@ -29,6 +29,7 @@ pub async fn access(ctx: &Ctx, a: AccessArgs) -> CmdResult {
         }).collect::<serde_json::Map<_, _>>(),
         "risky": summary.risky.iter().map(|(a, why)| json!({"action": a, "why": why})).collect::<Vec<_>>(),
         "actionsEvaluated": summary.evaluated,
+        "assumptions": summary.assumptions,
     });
     ctx.emit(&data, |_| {
         let rows = summary
@@ -66,6 +67,9 @@ pub async fn access(ctx: &Ctx, a: AccessArgs) -> CmdResult {
         );
         if summary.services.is_empty() {
             out = format!("{} can do nothing\n", entity.name);
+        }
+        for a in &summary.assumptions {
+            out.push_str(&format!("\nassumed: {a}\n"));
         }
         if !summary.risky.is_empty() {
             out.push_str("\nrisky permissions:\n");

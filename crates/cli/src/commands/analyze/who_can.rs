@@ -67,6 +67,17 @@ pub async fn who_can(ctx: &Ctx, a: WhoCanArgs) -> CmdResult {
     let groups: Vec<&[&Grant]> = by_principal
         .chunk_by(|x, y| x.principal == y.principal)
         .collect();
+    // Per action: what the answer assumed about a policy it did not have.
+    let assumed: Vec<Option<String>> = actions
+        .iter()
+        .map(|(service, action)| {
+            analysis::key_policy_assumption(
+                &format!("{}:{}", service.prefix, action.name),
+                a.resource.as_deref(),
+                resource_policy.is_some(),
+            )
+        })
+        .collect();
     let mut allowed: Vec<usize> = grants.iter().map(|g| g.action).collect();
     allowed.dedup();
     ctx.status(format!(
@@ -81,6 +92,7 @@ pub async fn who_can(ctx: &Ctx, a: WhoCanArgs) -> CmdResult {
             account: &account,
             actions: &actions,
             groups: &groups,
+            assumed: &assumed,
         };
         return write_json(&rows);
     }
@@ -115,7 +127,13 @@ pub async fn who_can(ctx: &Ctx, a: WhoCanArgs) -> CmdResult {
                 ]
             })
             .collect();
-        table(&["PRINCIPAL", "KIND", "ACTIONS", "ALLOWED BY"], rows)
+        let mut out = table(&["PRINCIPAL", "KIND", "ACTIONS", "ALLOWED BY"], rows);
+        let mut notes: Vec<&String> = assumed.iter().flatten().collect();
+        notes.dedup();
+        if let Some(note) = notes.first().filter(|_| !groups.is_empty()) {
+            out.push_str(&format!("\nassumed: {note}\n"));
+        }
+        out
     })
 }
 
@@ -145,6 +163,8 @@ struct Rows<'r, 'a> {
     account: &'r Account,
     actions: &'r Actions,
     groups: &'r [&'r [&'r Grant<'a>]],
+    /// Per action, what the answer assumed.
+    assumed: &'r [Option<String>],
 }
 
 impl Serialize for Rows<'_, '_> {
@@ -156,6 +176,7 @@ impl Serialize for Rows<'_, '_> {
                 entity: e,
                 actions: self.actions,
                 grants: gs,
+                assumed: self.assumed,
             })?;
         }
         seq.end()
@@ -166,6 +187,7 @@ struct Row<'r, 'a> {
     entity: &'r Entity,
     actions: &'r Actions,
     grants: &'r [&'r Grant<'a>],
+    assumed: &'r [Option<String>],
 }
 
 impl Serialize for Row<'_, '_> {
@@ -188,6 +210,7 @@ impl Serialize for ActionRows<'_, '_, '_> {
             seq.serialize_element(&ActionRow {
                 action: action_name(self.0.actions, g),
                 grant: g,
+                assumed: self.0.assumed[g.action].as_deref(),
             })?;
         }
         seq.end()
@@ -197,13 +220,18 @@ impl Serialize for ActionRows<'_, '_, '_> {
 struct ActionRow<'r, 'a> {
     action: String,
     grant: &'r Grant<'a>,
+    /// What the answer assumed (a KMS key policy it did not have).
+    assumed: Option<&'r str>,
 }
 
 impl Serialize for ActionRow<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(2))?;
+        let mut map = s.serialize_map(Some(2 + usize::from(self.assumed.is_some())))?;
         map.serialize_entry("action", &self.action)?;
         map.serialize_entry("statements", &Statements(&self.grant.because))?;
+        if let Some(a) = self.assumed {
+            map.serialize_entry("assumed", a)?;
+        }
         map.end()
     }
 }
