@@ -77,9 +77,7 @@ pub(super) fn load_config(dir: &Path, now: Timestamp) -> CmdResult<Config> {
     let (config, diags) = iamctl_config::check(dir, now);
     let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
     if !errors.is_empty() {
-        for d in &errors {
-            eprint!("{}", crate::commands::iac::render(d));
-        }
+        crate::commands::iac::print_diagnostics(&errors);
         return Err(CommandError::invalid_help(
             format!(
                 "the configuration in `{}` has {} error(s); no account was read or changed",
