@@ -100,15 +100,18 @@ fn quiet_on_closed_stdout() {
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::SUCCESS
-            });
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            if error::wants_json(&args) {
+                print_json_error(&error::from_clap(&e));
+            }
+            return ExitCode::from(exit::USAGE);
         }
     };
     let color = !cli.no_color
@@ -133,14 +136,13 @@ fn main() -> ExitCode {
         && cli.connect_timeout > 0.0
         && cli.connect_timeout <= 3600.0)
     {
-        eprint!(
-            "{}",
-            error::render(&miette::miette!(
+        return finish(
+            Err(CommandError::usage(format!(
                 "`--connect-timeout` must be a number of seconds above 0 and at most 3600, not `{}`",
                 cli.connect_timeout
-            ))
+            ))),
+            cli.output,
         );
-        return ExitCode::from(exit::USAGE);
     }
     let result = now().and_then(|now| {
         let mut ctx = Ctx::new(
@@ -169,15 +171,31 @@ fn main() -> ExitCode {
         }
         result
     });
+    finish(result, cli.output)
+}
+
+/// The one place a command's error becomes output: on stderr for people,
+/// and with `--output json`, unless the command already wrote its document,
+/// as one JSON document on stdout.
+fn finish(result: Result<(), CommandError>, output: OutputFormat) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !matches!(e.kind, error::Kind::Silent(_)) {
                 eprint!("{}", error::render(&e.report));
+                if output == OutputFormat::Json && !ctx::stdout_used() {
+                    print_json_error(&e);
+                }
             }
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+fn print_json_error(e: &CommandError) {
+    let doc = error::json(e.kind, &e.report, e.exit_code());
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let _ = ctx::print_out(&format!("{text}\n"));
 }
 
 #[cfg(test)]
