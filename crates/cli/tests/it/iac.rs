@@ -2546,6 +2546,14 @@ async fn applies_take_a_lock_per_account() {
         "{}",
         o.stderr
     );
+    // Issue 20.6: with `--output json`, the refusal is the one document.
+    let o = t.fails(&["--output", "json", "apply", "cfg", "--yes"], 1);
+    let e = &o.json()["error"];
+    assert_eq!(o.json()["result"], "failed", "{}", o.stdout);
+    assert!(
+        flat(e["message"].as_str().unwrap_or_default()).contains("(dev) is locked by someone else"),
+        "{e}"
+    );
     assert_eq!(t.dumps().await, before);
 
     // An expired one (its holder died): taken over.
