@@ -1478,7 +1478,14 @@ async fn env_team_and_deployer_role_select_what_is_planned() {
     assert!(o.stdout.contains(&format!("account {} (prod)", t.prod.id)));
     assert!(!o.stdout.contains("(dev)"), "{}", o.stdout);
     assert!(o.stderr.contains("read 1 account(s)"), "{}", o.stderr);
-    t.ok(&["apply", "cfg", "--env", "prod", "--yes"]);
+    // Issue 20.6: which account, and through which role (not the caller's).
+    let through = format!(
+        "  prod: account {0} through the role arn:aws:iam::{0}:role/IAMAsCodeDeployer\n",
+        t.prod.id
+    );
+    assert!(o.stderr.contains(&through), "{}", o.stderr);
+    let applied = t.ok(&["apply", "cfg", "--env", "prod", "--yes"]);
+    assert!(applied.stderr.contains(&through), "{}", applied.stderr);
     assert_eq!(t.prod.users().await, ["alice", "bob"]);
     assert!(t.dev.users().await.is_empty());
     let o = t.fails(&["plan", "cfg", "--env", "staging"], 3);

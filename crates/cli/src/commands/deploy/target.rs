@@ -161,7 +161,7 @@ pub(super) async fn read_target_scoped(
 ) -> CmdResult<Target> {
     let base = ctx.aws().await;
     let acct = desired.account_id.clone();
-    let role_arn = format!("arn:aws:iam::{acct}:role/{}", desired.deployer_role);
+    let role_arn = deployer_role_arn(&desired);
     let aws = base
         .assume(
             &role_arn,
@@ -195,7 +195,16 @@ pub(super) fn make_plan(t: &Target, opts: &PlanOptions, now: Timestamp) -> Plan 
     p
 }
 
-/// Reads every target concurrently.
+/// The role assumed in the account of `desired`.
+fn deployer_role_arn(desired: &DesiredAccount) -> String {
+    format!(
+        "arn:aws:iam::{}:role/{}",
+        desired.account_id, desired.deployer_role
+    )
+}
+
+/// Reads every target concurrently, and says which accounts and through
+/// which role (the changes are made there, not in the caller's account).
 pub(super) async fn read_all(
     ctx: &Ctx,
     desired: Vec<DesiredAccount>,
@@ -215,5 +224,13 @@ pub(super) async fn read_all(
     ));
     let mut targets = targets;
     targets.sort_by(|a, b| a.desired.environment.cmp(&b.desired.environment));
+    for t in &targets {
+        ctx.status(format!(
+            "  {}: account {} through the role {}",
+            t.desired.environment,
+            t.desired.account_id,
+            deployer_role_arn(&t.desired)
+        ));
+    }
     Ok(targets)
 }
