@@ -190,6 +190,9 @@ pub fn listing<T: serde::Serialize>(
 /// command quietly with exit 0: what it had to say is no longer wanted.
 pub fn print_out(s: &str) -> CmdResult {
     use std::io::Write;
+    if !s.is_empty() {
+        mark_stdout_used();
+    }
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
@@ -200,6 +203,19 @@ pub fn print_out(s: &str) -> CmdResult {
             "cannot write to stdout: {e}"
         ))),
     }
+}
+
+static STDOUT_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The command wrote its document (or lines) on stdout: a failure after it
+/// is said on stderr only, so that stdout stays one JSON document.
+pub fn mark_stdout_used() {
+    STDOUT_USED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether anything was written on stdout.
+pub fn stdout_used() -> bool {
+    STDOUT_USED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

@@ -193,3 +193,95 @@ pub fn render(report: &miette::Report) -> String {
         None => full,
     }
 }
+
+impl Kind {
+    /// The word `--output json` uses for the kind.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Failure => "failure",
+            Kind::Usage => "usage",
+            Kind::InvalidInput => "invalid_input",
+            Kind::CheckFailed => "check_failed",
+            Kind::Silent(_) => "silent",
+        }
+    }
+}
+
+/// A failed command as its one JSON document (`--output json`):
+/// `{"result": "failed", "error": {"kind", "code"?, "message", "hints",
+/// "location"?, "exit_code"}}`; docs/json-output.md describes it.
+pub fn json(kind: Kind, report: &miette::Report, exit_code: u8) -> serde_json::Value {
+    use miette::Diagnostic;
+    let diag: &dyn Diagnostic = report.as_ref();
+    let hints: Vec<String> = diag
+        .help()
+        .map(|h| h.to_string().lines().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let message = report.to_string();
+    let mut error = serde_json::json!({
+        "kind": kind.as_str(),
+        "message": message,
+        "hints": hints,
+        "exit_code": exit_code,
+    });
+    if let Some(code) = diag.code() {
+        error["code"] = serde_json::json!(code.to_string());
+    }
+    let place = diag.labels().and_then(|mut l| l.next()).and_then(|label| {
+        let contents = diag.source_code()?.read_span(label.inner(), 0, 0).ok()?;
+        Some(serde_json::json!({
+            "file": contents.name(),
+            "line": contents.line() + 1,
+            "column": contents.column() + 1,
+        }))
+    });
+    if let Some(place) = place {
+        error["location"] = place;
+    }
+    serde_json::json!({"result": "failed", "error": error})
+}
+
+/// Whether the command line asks for `--output json` (read before, or
+/// without, clap: a usage error is answered in JSON too).
+pub fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    let mut json = false;
+    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        match a.as_ref() {
+            "--" => break,
+            "--output" => json = it.next().is_some_and(|v| v == "json"),
+            other => {
+                if let Some(v) = other.strip_prefix("--output=") {
+                    json = v == "json";
+                }
+            }
+        }
+    }
+    json
+}
+
+/// A usage error of clap's in our words: its message (without `error: `,
+/// the usage and the `--help` line) and its tips as hints.
+pub fn from_clap(e: &clap::Error) -> CommandError {
+    let text = e.render().to_string();
+    let mut message = Vec::new();
+    let mut hints = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if let Some(tip) = line.strip_prefix("tip: ") {
+            hints.push(tip.to_owned());
+        } else if !line.is_empty() {
+            message.push(line.strip_prefix("error: ").unwrap_or(line));
+        }
+    }
+    let message = message.join(" ");
+    match hints.is_empty() {
+        true => CommandError::usage(message),
+        false => CommandError {
+            kind: Kind::Usage,
+            report: miette::miette!(help = hints.join("\n"), "{message}"),
+        },
+    }
+}

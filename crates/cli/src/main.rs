@@ -1,5 +1,6 @@
 //! `iamctl`: manage AWS IAM from the command line.
 
+mod aws_args;
 mod commands;
 mod common;
 mod credfile;
@@ -21,18 +22,6 @@ use std::process::ExitCode;
     propagate_version = true
 )]
 struct Cli {
-    /// Named profile (else `AWS_PROFILE`); its credentials win over `AWS_ACCESS_KEY_ID`.
-    #[arg(long, global = true, value_name = "P")]
-    profile: Option<String>,
-    /// AWS Region (else `AWS_REGION` or the profile's; IAM is global).
-    #[arg(long, global = true, value_name = "R")]
-    region: Option<String>,
-    /// Endpoint for IAM, STS and S3 (else `AWS_ENDPOINT_URL`); S3 then uses path-style.
-    #[arg(long, global = true, value_name = "URL")]
-    endpoint_url: Option<String>,
-    /// Seconds to wait for a connection to AWS before failing (not retried).
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
-    connect_timeout: f64,
     /// `table` for people, `json` for one JSON document on stdout, `sarif` (policy lint, check, validate).
     #[arg(long, global = true, value_enum, default_value = "table")]
     output: OutputFormat,
@@ -49,6 +38,9 @@ struct Cli {
     /// More detail on stderr (-v, -vv). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Before the command; each command that calls AWS also takes them after its name.
+    #[command(flatten)]
+    aws: aws_args::AwsArgs,
     #[command(subcommand)]
     command: commands::Command,
 }
@@ -100,15 +92,18 @@ fn quiet_on_closed_stdout() {
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::SUCCESS
-            });
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            if error::wants_json(&args) {
+                print_json_error(&error::from_clap(&e));
+            }
+            return ExitCode::from(exit::USAGE);
         }
     };
     let color = !cli.no_color
@@ -129,26 +124,30 @@ fn main() -> ExitCode {
         )
     }))
     .ok();
-    if !(cli.connect_timeout.is_finite()
-        && cli.connect_timeout > 0.0
-        && cli.connect_timeout <= 3600.0)
-    {
-        eprint!(
-            "{}",
-            error::render(&miette::miette!(
+    // The options given after the command win over those given before it.
+    let aws = match cli.command.aws() {
+        Some(after) => after.or(&cli.aws),
+        None => cli.aws.clone(),
+    };
+    let connect_timeout = aws
+        .connect_timeout
+        .unwrap_or(aws_args::DEFAULT_CONNECT_TIMEOUT);
+    if !(connect_timeout.is_finite() && connect_timeout > 0.0 && connect_timeout <= 3600.0) {
+        return finish(
+            Err(CommandError::usage(format!(
                 "`--connect-timeout` must be a number of seconds above 0 and at most 3600, not `{}`",
-                cli.connect_timeout
-            ))
+                connect_timeout
+            ))),
+            cli.output,
         );
-        return ExitCode::from(exit::USAGE);
     }
     let result = now().and_then(|now| {
         let mut ctx = Ctx::new(
             iamctl_aws::ConnectOptions {
-                profile: cli.profile.clone(),
-                region: cli.region.clone(),
-                endpoint_url: cli.endpoint_url.clone(),
-                connect_timeout: Some(std::time::Duration::from_secs_f64(cli.connect_timeout)),
+                profile: aws.profile.clone(),
+                region: aws.region.clone(),
+                endpoint_url: aws.endpoint_url.clone(),
+                connect_timeout: Some(std::time::Duration::from_secs_f64(connect_timeout)),
             },
             cli.output,
             cli.yes,
@@ -169,15 +168,31 @@ fn main() -> ExitCode {
         }
         result
     });
+    finish(result, cli.output)
+}
+
+/// The one place a command's error becomes output: on stderr for people,
+/// and with `--output json`, unless the command already wrote its document,
+/// as one JSON document on stdout.
+fn finish(result: Result<(), CommandError>, output: OutputFormat) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !matches!(e.kind, error::Kind::Silent(_)) {
                 eprint!("{}", error::render(&e.report));
+                if output == OutputFormat::Json && !ctx::stdout_used() {
+                    print_json_error(&e);
+                }
             }
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+fn print_json_error(e: &CommandError) {
+    let doc = error::json(e.kind, &e.report, e.exit_code());
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let _ = ctx::print_out(&format!("{text}\n"));
 }
 
 #[cfg(test)]
@@ -187,6 +202,58 @@ mod tests {
     #[test]
     fn command_tree_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Issue 20: the commands that never call AWS list no AWS option, and
+    /// every other command lists all of them (after its name, as in `iamctl
+    /// user list --profile p`).
+    #[test]
+    fn only_commands_that_call_aws_take_aws_options() {
+        fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+            let subs: Vec<_> = cmd
+                .get_subcommands()
+                .filter(|c| c.get_name() != "help")
+                .collect();
+            if subs.is_empty() {
+                out.push((path.clone(), cmd.clone()));
+            }
+            for sub in subs {
+                leaves(
+                    sub,
+                    format!("{path} {}", sub.get_name()).trim().to_owned(),
+                    out,
+                );
+            }
+        }
+        let mut cmd = super::Cli::command();
+        cmd.build();
+        let mut all = Vec::new();
+        leaves(&cmd, String::new(), &mut all);
+        let offline = [
+            "policy lint",
+            "check no-new-access",
+            "check access-not-granted",
+            "check no-public-access",
+            "validate",
+            "completions",
+            "man",
+        ];
+        for (path, mut leaf) in all {
+            let help = leaf.render_long_help().to_string();
+            for option in [
+                "--profile",
+                "--region",
+                "--endpoint-url",
+                "--connect-timeout",
+            ] {
+                let listed = help.contains(&format!("{option} <"));
+                assert_eq!(
+                    listed,
+                    !offline.contains(&path.as_str()),
+                    "`iamctl {path} --help` and {option}:\n{help}"
+                );
+            }
+        }
     }
 
     #[test]

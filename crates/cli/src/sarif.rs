@@ -120,6 +120,5 @@ pub fn log(rules: &[Rule], findings: &[Finding]) -> Sarif {
 pub fn print(rules: &[Rule], findings: &[Finding]) -> CmdResult {
     let text = serde_json::to_string_pretty(&log(rules, findings))
         .map_err(|e| CommandError::failure(format!("cannot encode SARIF: {e}")))?;
-    println!("{text}");
-    Ok(())
+    crate::ctx::print_out(&format!("{text}\n"))
 }

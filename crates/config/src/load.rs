@@ -189,7 +189,7 @@ fn finish(mut config: Config, mut diags: Vec<Diagnostic>) -> (Config, Vec<Diagno
 }
 
 fn read(config: &mut Config, diags: &mut Vec<Diagnostic>, path: &Path, rel: &str) -> Option<Node> {
-    let read_so_far: usize = config.sources.values().map(|s| s.inner().len()).sum();
+    let read_so_far: usize = config.sources.values().map(|s| s.text().len()).sum();
     if read_so_far as u64 >= yaml::MAX_TOTAL_BYTES {
         diags.push(
             Diagnostic::error(
@@ -282,8 +282,12 @@ fn list(items: &[&str]) -> String {
 
 /// The known key closest to a misspelt one, if it is close.
 fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    let chars = key.chars().count();
     known
         .iter()
+        // The distance is at least the difference in length: a key far
+        // longer or shorter than every known one costs no table.
+        .filter(|k| chars.abs_diff(k.chars().count()) <= 2.max(k.len() / 4))
         .map(|k| (edit_distance(key, k), *k))
         .filter(|(d, k)| *d <= 2.max(k.len() / 4))
         .min()
@@ -293,13 +297,14 @@ fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
+        cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
-        prev = cur;
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }

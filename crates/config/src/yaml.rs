@@ -9,10 +9,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use miette::NamedSource;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
-use crate::diag::{Diagnostic, Source, Span};
+use crate::diag::{Diagnostic, Source, SourceFile, Span};
 
 /// The most bytes one configuration file may hold (4 MiB). A directory of
 /// thousands of users is a few hundred KiB; anything larger is refused
@@ -154,7 +153,7 @@ pub fn syntax_error(
 /// first occurrence kept.
 pub fn parse(file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> (Option<Node>, Source) {
     let file: Arc<str> = file.into();
-    let source: Source = Arc::new(NamedSource::new(&file, text.to_owned()));
+    let source: Source = Arc::new(SourceFile::new(&*file, text));
     let mut local = Vec::new();
     let mut builder = Builder {
         file: file.clone(),

@@ -191,7 +191,7 @@ fn finish(ctx: &Ctx, name: &str, report: &Report) -> CmdResult {
                     ));
                 }
             }
-            print!("{out}");
+            crate::ctx::print_out(&out)?;
         }
     }
     ctx.status(format!(

@@ -49,6 +49,63 @@ pub fn render(d: &Diagnostic) -> String {
     format!("{:?}\n", miette::Report::new(d.clone()))
 }
 
+/// The most diagnostics printed for people; `--output json` lists them all.
+pub const SHOWN: usize = 50;
+
+/// `diags` for people on stderr: at most [`SHOWN`], errors before warnings
+/// before notes (each kept in file, line and column order), then one line
+/// counting what was left out.
+pub fn print_diagnostics(diags: &[&Diagnostic]) {
+    let mut keep: Vec<usize> = Vec::new();
+    for severity in [Severity::Error, Severity::Warning, Severity::Note] {
+        keep.extend(
+            (0..diags.len())
+                .filter(|&i| diags[i].severity == severity)
+                .take(SHOWN - keep.len()),
+        );
+    }
+    keep.sort_unstable();
+    let mut out = String::new();
+    for &i in &keep {
+        out.push_str(&render(diags[i]));
+    }
+    let more = diags.len() - keep.len();
+    if more > 0 {
+        let left = |severity: Severity| {
+            let shown = keep
+                .iter()
+                .filter(|&&i| diags[i].severity == severity)
+                .count();
+            diags.iter().filter(|d| d.severity == severity).count() - shown
+        };
+        let parts: Vec<String> = [Severity::Error, Severity::Warning, Severity::Note]
+            .into_iter()
+            .map(|s| (left(s), s.as_str()))
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, word)| plural(n, word))
+            .collect();
+        out.push_str(&format!(
+            "... and {} more ({}); `--output json` lists every one\n",
+            grouped(more),
+            parts.join(", ")
+        ));
+    }
+    eprint!("{out}");
+}
+
+/// `39950` as `39,950`.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn validate(ctx: &Ctx, a: ValidateArgs) -> CmdResult {
     let now = match &a.at {
         Some(t) => super::analyze::parse_at(t)?,
@@ -74,9 +131,7 @@ pub fn validate(ctx: &Ctx, a: ValidateArgs) -> CmdResult {
             .collect();
         ctx.emit(&rows, |_| String::new())?;
     } else {
-        for d in &diags {
-            eprint!("{}", render(d));
-        }
+        print_diagnostics(&diags.iter().collect::<Vec<_>>());
     }
     let files = config.sources.len();
     let summary = format!(
@@ -156,7 +211,7 @@ fn validate_sarif(diags: &[Diagnostic]) -> CmdResult {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+    format!("{} {word}{}", grouped(n), if n == 1 { "" } else { "s" })
 }
 
 // ---- one apply per account at a time ---------------------------------------

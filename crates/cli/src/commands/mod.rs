@@ -1,5 +1,6 @@
 //! The command tree: each command an `Args` struct and a function.
 
+use crate::aws_args::{AwsArgs, AwsGroupArgs};
 use crate::ctx::Ctx;
 use crate::error::CmdResult;
 use clap::Subcommand;
@@ -25,56 +26,132 @@ pub mod whoami;
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Who the current credentials are (STS GetCallerIdentity) and the account alias.
-    Whoami,
+    Whoami {
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// IAM users.
-    #[command(subcommand)]
-    User(user::UserCommand),
+    User {
+        #[command(subcommand)]
+        cmd: user::UserCommand,
+        #[command(flatten)]
+        aws: AwsGroupArgs,
+    },
     /// Access keys (list shows last use).
-    #[command(subcommand)]
-    Key(key::KeyCommand),
+    Key {
+        #[command(subcommand)]
+        cmd: key::KeyCommand,
+        #[command(flatten)]
+        aws: AwsGroupArgs,
+    },
     /// Managed policies and their versions.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     /// Roles, their trust policies, and assuming them.
-    #[command(subcommand)]
-    Role(role::RoleCommand),
+    Role {
+        #[command(subcommand)]
+        cmd: role::RoleCommand,
+        #[command(flatten)]
+        aws: AwsGroupArgs,
+    },
     /// Groups and their members.
-    #[command(subcommand)]
-    Group(group::GroupCommand),
+    Group {
+        #[command(subcommand)]
+        cmd: group::GroupCommand,
+        #[command(flatten)]
+        aws: AwsGroupArgs,
+    },
     /// Account summary, alias, credential report and snapshot.
-    #[command(subcommand)]
-    Account(account::AccountCommand),
+    Account {
+        #[command(subcommand)]
+        cmd: account::AccountCommand,
+        #[command(flatten)]
+        aws: AwsGroupArgs,
+    },
     /// What iamctl manages in this account (tagged `managed-by=iamctl`).
-    #[command(subcommand)]
-    Managed(managed::ManagedCommand),
+    Managed {
+        #[command(subcommand)]
+        cmd: managed::ManagedCommand,
+        #[command(flatten)]
+        aws: AwsGroupArgs,
+    },
     /// IAM users scoped to their own prefix of a shared S3 bucket.
-    #[command(subcommand, name = "s3-user")]
-    S3User(s3user::S3UserCommand),
+    #[command(name = "s3-user")]
+    S3User {
+        #[command(subcommand)]
+        cmd: s3user::S3UserCommand,
+        #[command(flatten)]
+        aws: AwsGroupArgs,
+    },
     /// A policy bundle and a platform ("connector") user for an outside platform.
-    #[command(subcommand)]
-    Connector(connector::ConnectorCommand),
+    Connector {
+        #[command(subcommand)]
+        cmd: connector::ConnectorCommand,
+        #[command(flatten)]
+        aws: AwsGroupArgs,
+    },
     /// Evaluate requests against policies offline, as AWS would decide them.
-    Simulate(analyze::SimulateArgs),
+    Simulate {
+        #[command(flatten)]
+        args: analyze::SimulateArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Every user and role allowed an action, and the statements that allow it.
     #[command(name = "who-can")]
-    WhoCan(analyze::WhoCanArgs),
+    WhoCan {
+        #[command(flatten)]
+        args: analyze::WhoCanArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// What one user or role can do: services, access levels, risky permissions.
-    Access(analyze::AccessArgs),
+    Access {
+        #[command(flatten)]
+        args: analyze::AccessArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Guard rails offline: no-new-access, access-not-granted, no-public-access (FAIL exits 4).
     #[command(subcommand)]
     Check(check::CheckCommand),
     /// Privilege escalation: who can gain more than they have, and the shortest path.
-    Escalation(escalation::EscalationArgs),
+    Escalation {
+        #[command(flatten)]
+        args: escalation::EscalationArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Check an IAM-as-code configuration directory offline (seed 004's layout).
     Validate(iac::ValidateArgs),
     /// Show what apply would change in each account, and who gains or loses what access.
-    Plan(deploy::PlanArgs),
+    Plan {
+        #[command(flatten)]
+        args: deploy::PlanArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Make every account match the configuration (bounded concurrency, adaptive retry).
-    Apply(deploy::ApplyArgs),
+    Apply {
+        #[command(flatten)]
+        args: deploy::ApplyArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Remove temporary grants that have expired, found by their tags.
-    Cleanup(deploy::CleanupArgs),
+    Cleanup {
+        #[command(flatten)]
+        args: deploy::CleanupArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Write the configuration that describes what an account holds (plan then shows no changes).
-    Import(import::ImportArgs),
+    Import {
+        #[command(flatten)]
+        args: import::ImportArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -88,28 +165,49 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The AWS options given with the command (after its name); `None` for
+    /// a command that never calls AWS.
+    pub fn aws(&self) -> Option<AwsArgs> {
+        use Command::*;
+        match self {
+            User { aws, .. } | Key { aws, .. } | Role { aws, .. } | Group { aws, .. } => {
+                Some(aws.into())
+            }
+            Account { aws, .. } | Managed { aws, .. } | S3User { aws, .. } => Some(aws.into()),
+            Connector { aws, .. } => Some(aws.into()),
+            Whoami { aws } => Some(aws.clone()),
+            Simulate { aws, .. } | WhoCan { aws, .. } | Access { aws, .. } => Some(aws.clone()),
+            Escalation { aws, .. } | Plan { aws, .. } | Apply { aws, .. } => Some(aws.clone()),
+            Cleanup { aws, .. } | Import { aws, .. } => Some(aws.clone()),
+            Policy(c) => c.aws().cloned(),
+            Check(_) | Validate(_) | Completions { .. } | Man { .. } => None,
+        }
+    }
+}
+
 pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
     match cmd {
-        Command::Whoami => whoami::run(ctx).await,
-        Command::User(c) => user::run(ctx, c).await,
-        Command::Key(c) => key::run(ctx, c).await,
+        Command::Whoami { .. } => whoami::run(ctx).await,
+        Command::User { cmd, .. } => user::run(ctx, cmd).await,
+        Command::Key { cmd, .. } => key::run(ctx, cmd).await,
         Command::Policy(c) => policy::run(ctx, c).await,
-        Command::Role(c) => role::run(ctx, c).await,
-        Command::Group(c) => group::run(ctx, c).await,
-        Command::Account(c) => account::run(ctx, c).await,
-        Command::Managed(c) => managed::run(ctx, c).await,
-        Command::S3User(c) => s3user::run(ctx, c).await,
-        Command::Connector(c) => connector::run(ctx, c).await,
-        Command::Simulate(a) => analyze::simulate(ctx, a).await,
-        Command::WhoCan(a) => analyze::who_can(ctx, a).await,
-        Command::Access(a) => analyze::access(ctx, a).await,
+        Command::Role { cmd, .. } => role::run(ctx, cmd).await,
+        Command::Group { cmd, .. } => group::run(ctx, cmd).await,
+        Command::Account { cmd, .. } => account::run(ctx, cmd).await,
+        Command::Managed { cmd, .. } => managed::run(ctx, cmd).await,
+        Command::S3User { cmd, .. } => s3user::run(ctx, cmd).await,
+        Command::Connector { cmd, .. } => connector::run(ctx, cmd).await,
+        Command::Simulate { args, .. } => analyze::simulate(ctx, args).await,
+        Command::WhoCan { args, .. } => analyze::who_can(ctx, args).await,
+        Command::Access { args, .. } => analyze::access(ctx, args).await,
         Command::Check(c) => check::run(ctx, c),
-        Command::Escalation(a) => escalation::run(ctx, a).await,
+        Command::Escalation { args, .. } => escalation::run(ctx, args).await,
         Command::Validate(a) => iac::validate(ctx, a),
-        Command::Plan(a) => deploy::plan(ctx, a).await,
-        Command::Apply(a) => deploy::apply(ctx, a).await,
-        Command::Cleanup(a) => deploy::cleanup(ctx, a).await,
-        Command::Import(a) => import::import(ctx, a).await,
+        Command::Plan { args, .. } => deploy::plan(ctx, args).await,
+        Command::Apply { args, .. } => deploy::apply(ctx, args).await,
+        Command::Cleanup { args, .. } => deploy::cleanup(ctx, args).await,
+        Command::Import { args, .. } => import::import(ctx, args).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = crate::Cli::command();

@@ -1,5 +1,6 @@
 //! `iamctl policy ...`: customer-managed policies, their versions, and bundles.
 
+use crate::aws_args::AwsArgs;
 use crate::common::{
     is_managed, local_policy, read_document, read_linted_document, short_date, tags_with_managed,
 };
@@ -24,6 +25,8 @@ pub enum PolicyCommand {
         /// Show this version instead of the default, e.g. `v2`.
         #[arg(long, value_name = "vN")]
         version_id: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// New default version from a document; prunes the oldest at the 5-version limit.
     Update {
@@ -33,14 +36,22 @@ pub enum PolicyCommand {
         /// Skip the lint (by default an `ERROR` finding refuses the update).
         #[arg(long)]
         no_lint: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// The versions of a policy.
-    Versions { policy: String },
+    Versions {
+        policy: String,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Make a version the default.
     SetDefault {
         policy: String,
         #[arg(value_name = "VERSION")]
         version_id: String,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Go back to the previous default, by the history of defaults iamctl keeps in
     /// the policy's `iamctl:default-history` tag (`--to vN`: exactly that version).
@@ -48,6 +59,8 @@ pub enum PolicyCommand {
         policy: String,
         #[arg(long, value_name = "vN")]
         to: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Delete a policy, its versions, and (with --force) its attachments.
     Delete {
@@ -55,6 +68,8 @@ pub enum PolicyCommand {
         /// Detach from every user, group and role first; delete even if not ours.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Deploy every `*.json` in DIR as a managed policy named after its file stem.
     Deploy(DeployArgs),
@@ -77,6 +92,8 @@ pub struct CreateArgs {
     /// Skip the lint (by default an `ERROR` finding refuses to create the policy).
     #[arg(long)]
     pub no_lint: bool,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -87,6 +104,8 @@ pub struct ListArgs {
     /// Only policies attached to something.
     #[arg(long)]
     pub only_attached: bool,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -104,6 +123,8 @@ pub struct DeployArgs {
     pub skip_existing: bool,
     #[arg(long, value_name = "P")]
     pub path: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -125,24 +146,40 @@ pub enum LintType {
     Rcp,
 }
 
+impl PolicyCommand {
+    /// The AWS options given after the command; `lint` takes none.
+    pub fn aws(&self) -> Option<&AwsArgs> {
+        use PolicyCommand::*;
+        match self {
+            Create(CreateArgs { aws, .. })
+            | List(ListArgs { aws, .. })
+            | Deploy(DeployArgs { aws, .. }) => Some(aws),
+            Show { aws, .. } | Update { aws, .. } | Versions { aws, .. } => Some(aws),
+            SetDefault { aws, .. } | Rollback { aws, .. } | Delete { aws, .. } => Some(aws),
+            Lint(_) => None,
+        }
+    }
+}
+
 pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
     match cmd {
         PolicyCommand::Create(a) => create(ctx, a).await,
         PolicyCommand::List(a) => list(ctx, a).await,
-        PolicyCommand::Show { policy, version_id } => {
-            show(ctx, &policy, version_id.as_deref()).await
-        }
+        PolicyCommand::Show {
+            policy, version_id, ..
+        } => show(ctx, &policy, version_id.as_deref()).await,
         PolicyCommand::Update {
             policy,
             document,
             no_lint,
+            ..
         } => update(ctx, &policy, &document, no_lint).await,
-        PolicyCommand::Versions { policy } => versions(ctx, &policy).await,
-        PolicyCommand::SetDefault { policy, version_id } => {
-            set_default(ctx, &policy, &version_id).await
-        }
-        PolicyCommand::Rollback { policy, to } => rollback(ctx, &policy, to.as_deref()).await,
-        PolicyCommand::Delete { policy, force } => delete(ctx, &policy, force).await,
+        PolicyCommand::Versions { policy, .. } => versions(ctx, &policy).await,
+        PolicyCommand::SetDefault {
+            policy, version_id, ..
+        } => set_default(ctx, &policy, &version_id).await,
+        PolicyCommand::Rollback { policy, to, .. } => rollback(ctx, &policy, to.as_deref()).await,
+        PolicyCommand::Delete { policy, force, .. } => delete(ctx, &policy, force).await,
         PolicyCommand::Deploy(a) => deploy(ctx, a).await,
         PolicyCommand::Lint(a) => lint(ctx, a),
     }

@@ -40,15 +40,19 @@ pub enum RoleCommand {
     Assume(AssumeArgs),
 }
 
+/// Exactly one of `--trust` and `--trust-principal`: a missing trust names
+/// both.
 #[derive(clap::Args, Debug)]
+#[group(skip)]
+#[command(group(
+    clap::ArgGroup::new("trust_source")
+        .args(["trust", "trust_principal"])
+        .required(true)
+        .multiple(false)
+))]
 pub struct TrustSource {
     /// Trust policy document: a file, or `-` for stdin.
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "trust_principal",
-        required_unless_present = "trust_principal"
-    )]
+    #[arg(long, value_name = "FILE")]
     pub trust: Option<String>,
     /// Who may assume the role: an ARN, an account id, or a service
     /// (`ec2.amazonaws.com`); repeat for more.

@@ -494,12 +494,12 @@ async fn plan_formats_detailed_exitcode_and_saved_plans() {
         "{out}"
     );
     for line in [
-        "  + create policy core-ec2-full\n",
-        "  + create policy core-s3-read\n",
-        "  + create user alice\n",
-        "  + create user bob\n",
-        "  + create role operator\n",
-        "  + create group readers\n",
+        "  + create policy core-ec2-full at path /iamctl/core/\n",
+        "  + create policy core-s3-read at path /iamctl/core/\n",
+        "  + create user alice at path /\n",
+        "  + create user bob at path /\n",
+        "  + create role operator at path /\n",
+        "  + create group readers at path /iamctl/core/\n",
         "  + attach core-ec2-full to role operator\n",
         "  + attach AmazonS3ReadOnlyAccess to group readers\n",
         "  + add user bob to group readers\n",
@@ -551,7 +551,7 @@ async fn plan_formats_detailed_exitcode_and_saved_plans() {
     );
     assert!(md.contains("<details><summary><b>dev</b>"), "{md}");
     assert!(
-        md.contains("```diff\n+ create policy core-ec2-full\n"),
+        md.contains("```diff\n+ create policy core-ec2-full at path /iamctl/core/\n"),
         "{md}"
     );
     assert!(md.contains("- role operator **gains** "), "{md}");
@@ -642,7 +642,11 @@ async fn plan_formats_detailed_exitcode_and_saved_plans() {
         "{}",
         o.stdout
     );
-    assert!(o.stdout.contains("  + create user extra\n"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("  + create user extra at path /\n"),
+        "{}",
+        o.stdout
+    );
 
     // A plan whose account changed outside since: refused, nothing applied.
     t.ok(&["plan", "cfg", "--out", "stale.json"]);
@@ -882,7 +886,7 @@ async fn drift_made_outside_is_planned_back_and_restored() {
         "  ~ update policy core-ec2-full (make v1, which holds this document, the default version)\n",
         "  + attach core-ec2-full to role operator\n",
         "  ~ update trust policy of role operator\n",
-        "  + create user bob\n",
+        "  + create user bob at path /\n",
         "  + add user bob to group readers\n",
         "      -       \"Action\": \"ec2:Describe*\",\n",
         "      +           \"aws:MultiFactorAuthPresent\": \"true\"\n",
@@ -1478,7 +1482,14 @@ async fn env_team_and_deployer_role_select_what_is_planned() {
     assert!(o.stdout.contains(&format!("account {} (prod)", t.prod.id)));
     assert!(!o.stdout.contains("(dev)"), "{}", o.stdout);
     assert!(o.stderr.contains("read 1 account(s)"), "{}", o.stderr);
-    t.ok(&["apply", "cfg", "--env", "prod", "--yes"]);
+    // Issue 20.6: which account, and through which role (not the caller's).
+    let through = format!(
+        "  prod: account {0} through the role arn:aws:iam::{0}:role/IAMAsCodeDeployer\n",
+        t.prod.id
+    );
+    assert!(o.stderr.contains(&through), "{}", o.stderr);
+    let applied = t.ok(&["apply", "cfg", "--env", "prod", "--yes"]);
+    assert!(applied.stderr.contains(&through), "{}", applied.stderr);
     assert_eq!(t.prod.users().await, ["alice", "bob"]);
     assert!(t.dev.users().await.is_empty());
     let o = t.fails(&["plan", "cfg", "--env", "staging"], 3);
@@ -1490,7 +1501,11 @@ async fn env_team_and_deployer_role_select_what_is_planned() {
 
     // --team: only that team's resources.
     let o = t.ok(&["plan", "cfg", "--team", "data"]);
-    assert!(o.stdout.contains("  + create user carol\n"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("  + create user carol at path /\n"),
+        "{}",
+        o.stdout
+    );
     assert!(
         o.stdout
             .contains("    user carol gains s3:PutObject on arn:aws:s3:::lake/*\n"),
@@ -1765,7 +1780,7 @@ async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
     let o = t.fails(&["plan", "cfg", "--detailed-exitcode"], 2);
     let out = &o.stdout;
     for line in [
-        "  - detach core-s3-read from user legacy\n",
+        "  - detach core-s3-read from user legacy, and its record removed from the user's tags\n",
         // Made by iamctl under /iamctl/core/: ours, so deleted with what it
         // holds (members, attached and inline policies).
         "  - delete group readers (and its memberships and policies)\n",
@@ -1782,7 +1797,7 @@ async fn grants_of_our_policies_end_when_their_principal_leaves_the_yaml() {
     // iamctl attached AmazonS3ReadOnlyAccess to legacy, and recorded it
     // there: it goes too (issue 8).
     assert!(
-        out.contains("  - detach AmazonS3ReadOnlyAccess from user legacy\n"),
+        out.contains("  - detach AmazonS3ReadOnlyAccess from user legacy, and its record removed from the user's tags\n"),
         "{out}"
     );
     assert!(out.contains("    user legacy loses "), "{out}");
@@ -2310,7 +2325,7 @@ async fn removing_a_grant_restores_existing_users_to_what_they_had() {
     let o = t.ok(&["plan", "cfg"]);
     assert!(
         o.stdout
-            .contains("  - detach ReadOnlyAccess from user user1\n"),
+            .contains("  - detach ReadOnlyAccess from user user1, and its record removed from the user's tags\n"),
         "{}",
         o.stdout
     );
@@ -2545,6 +2560,14 @@ async fn applies_take_a_lock_per_account() {
         )),
         "{}",
         o.stderr
+    );
+    // Issue 20.6: with `--output json`, the refusal is the one document.
+    let o = t.fails(&["--output", "json", "apply", "cfg", "--yes"], 1);
+    let e = &o.json()["error"];
+    assert_eq!(o.json()["result"], "failed", "{}", o.stdout);
+    assert!(
+        flat(e["message"].as_str().unwrap_or_default()).contains("(dev) is locked by someone else"),
+        "{e}"
     );
     assert_eq!(t.dumps().await, before);
 

@@ -10,6 +10,7 @@ mod casegen;
 mod check;
 mod differential;
 mod escalation;
+mod failures;
 mod faults;
 mod group;
 mod iac;

@@ -42,6 +42,7 @@ pub(super) async fn simulate_batch(ctx: &Ctx, a: &SimulateArgs, batch: &str) -> 
         )
     };
     let stdout = std::io::stdout();
+    crate::ctx::mark_stdout_used();
     let mut out = stdout.lock();
     let count = answer_all(&mut *input, &mut out, account.as_ref(), &base)?;
     let (lines, errors) = (count.requests, count.errors);

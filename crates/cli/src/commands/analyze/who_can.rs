@@ -141,6 +141,7 @@ pub async fn who_can(ctx: &Ctx, a: WhoCanArgs) -> CmdResult {
 /// `--output json` prints for any command, pretty, with a final newline.
 fn write_json(rows: &Rows<'_, '_>) -> CmdResult {
     let stdout = std::io::stdout();
+    crate::ctx::mark_stdout_used();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let written = serde_json::to_writer_pretty(&mut out, rows)
         .map_err(std::io::Error::from)

@@ -139,6 +139,7 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
         a.format
     };
     let out = render::render(&file, format.into());
+    crate::ctx::mark_stdout_used();
     if format == PlanFormat::Text && crate::ctx::color() {
         print!("{}", colored(&out));
     } else {

@@ -78,9 +78,7 @@ pub(super) fn load_config(dir: &Path, now: Timestamp) -> CmdResult<Config> {
     let (config, diags) = iamctl_config::check(dir, now);
     let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
     if !errors.is_empty() {
-        for d in &errors {
-            eprint!("{}", crate::commands::iac::render(d));
-        }
+        crate::commands::iac::print_diagnostics(&errors);
         return Err(CommandError::invalid_help(
             format!(
                 "the configuration in `{}` has {} error(s); no account was read or changed",
@@ -171,7 +169,7 @@ pub(super) async fn read_target_scoped(
 pub(super) async fn assume(ctx: &Ctx, desired: &DesiredAccount) -> CmdResult<Aws> {
     let base = ctx.aws().await;
     let acct = desired.account_id.clone();
-    let role_arn = format!("arn:aws:iam::{acct}:role/{}", desired.deployer_role);
+    let role_arn = deployer_role_arn(desired);
     base.assume(
         &role_arn,
         "iamctl",
@@ -213,7 +211,16 @@ pub(super) fn make_plan(t: &Target, opts: &PlanOptions, now: Timestamp) -> Plan 
     p
 }
 
-/// Reads every target concurrently.
+/// The role assumed in the account of `desired`.
+fn deployer_role_arn(desired: &DesiredAccount) -> String {
+    format!(
+        "arn:aws:iam::{}:role/{}",
+        desired.account_id, desired.deployer_role
+    )
+}
+
+/// Reads every target concurrently, and says which accounts and through
+/// which role (the changes are made there, not in the caller's account).
 pub(super) async fn read_all(
     ctx: &Ctx,
     desired: Vec<DesiredAccount>,
@@ -253,5 +260,13 @@ fn read_done(ctx: &Ctx, mut targets: Vec<Target>) -> Vec<Target> {
         "read {n} account(s): {pages} page(s) of GetAccountAuthorizationDetails, {calls} request(s) in all"
     ));
     targets.sort_by(|a, b| a.desired.environment.cmp(&b.desired.environment));
+    for t in &targets {
+        ctx.status(format!(
+            "  {}: account {} through the role {}",
+            t.desired.environment,
+            t.desired.account_id,
+            deployer_role_arn(&t.desired)
+        ));
+    }
     targets
 }
