@@ -130,9 +130,8 @@ impl Aws {
             None => None,
         };
         if let Some(p) = profile {
-            let clock = signin::Clock::starting_at(
-                opts.now.unwrap_or_else(std::time::SystemTime::now),
-            );
+            let clock =
+                signin::Clock::starting_at(opts.now.unwrap_or_else(std::time::SystemTime::now));
             let provider = signin::ProfileProvider::new(p, &sdk_config, opts.mfa.clone(), clock);
             sdk_config = sdk_config
                 .into_builder()

@@ -46,6 +46,15 @@ struct Cli {
     /// No colours.
     #[arg(long, global = true)]
     no_color: bool,
+    /// MFA code for a role profile with `mfa_serial` (else asked on a terminal).
+    #[arg(
+        long,
+        global = true,
+        value_name = "CODE",
+        env = "IAMCTL_MFA_CODE",
+        hide_env_values = true
+    )]
+    mfa_code: Option<String>,
     /// More detail on stderr (-v, -vv). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -149,6 +158,8 @@ fn main() -> ExitCode {
                 region: cli.region.clone(),
                 endpoint_url: cli.endpoint_url.clone(),
                 connect_timeout: Some(std::time::Duration::from_secs_f64(cli.connect_timeout)),
+                mfa: Some(ctx::MfaPrompt::new(cli.mfa_code.clone())),
+                now: Some(now.into()),
             },
             cli.output,
             cli.yes,

@@ -108,7 +108,11 @@ fn has_static(p: &Profile) -> bool {
     p.get("aws_access_key_id").is_some() || p.get("aws_secret_access_key").is_some()
 }
 
-fn role_chain(set: &ProfileSet, name: &str, visited: &mut Vec<String>) -> Result<Chain, ConfigError> {
+fn role_chain(
+    set: &ProfileSet,
+    name: &str,
+    visited: &mut Vec<String>,
+) -> Result<Chain, ConfigError> {
     let p = set
         .get_profile(name)
         .ok_or_else(|| ConfigError::ProfileMissing(name.to_string()))?;
@@ -156,10 +160,14 @@ fn role_chain(set: &ProfileSet, name: &str, visited: &mut Vec<String>) -> Result
 fn hop_of(p: &Profile) -> Result<Hop, ConfigError> {
     let duration_seconds = match p.get("duration_seconds") {
         None => None,
-        Some(v) => Some(v.trim().parse::<i32>().map_err(|_| ConfigError::BadDuration {
-            profile: p.name().to_string(),
-            value: v.to_string(),
-        })?),
+        Some(v) => Some(
+            v.trim()
+                .parse::<i32>()
+                .map_err(|_| ConfigError::BadDuration {
+                    profile: p.name().to_string(),
+                    value: v.to_string(),
+                })?,
+        ),
     };
     Ok(Hop {
         profile: p.name().to_string(),
@@ -298,9 +306,16 @@ mod tests {
             ("AWS_CONFIG_FILE", "/c/config"),
             ("AWS_SHARED_CREDENTIALS_FILE", "/c/credentials"),
         ]);
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(aws_config::profile::load(&fs, &env, &Default::default(), None))
-            .unwrap()
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(aws_config::profile::load(
+            &fs,
+            &env,
+            &Default::default(),
+            None,
+        ))
+        .unwrap()
     }
 
     fn keys(profile: &str, id: &str) -> Base {
@@ -364,7 +379,10 @@ mod tests {
         assert_eq!(c.base, keys("a", "A"));
         assert_eq!(
             c.hops,
-            vec![hop("b", "arn:aws:iam::1:role/b"), hop("c", "arn:aws:iam::1:role/c")]
+            vec![
+                hop("b", "arn:aws:iam::1:role/b"),
+                hop("c", "arn:aws:iam::1:role/c")
+            ]
         );
     }
 

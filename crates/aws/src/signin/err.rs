@@ -75,7 +75,9 @@ pub enum Cause {
     #[error("credential_process of profile `{profile}` failed: {reason}")]
     Process { profile: String, reason: String },
 
-    #[error("credential_source `{source_name}` of profile `{profile}` gave no credentials: {reason}")]
+    #[error(
+        "credential_source `{source_name}` of profile `{profile}` gave no credentials: {reason}"
+    )]
     Source {
         profile: String,
         source_name: &'static str,

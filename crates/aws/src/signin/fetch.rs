@@ -8,6 +8,8 @@ use super::chain::{Base, Chain, CredentialSource, Hop, SsoSource};
 use super::err::Cause;
 use super::{Clock, MfaCodeSource};
 use crate::error::chain_text;
+// Fails fast, naming the endpoint, when STS or the portal cannot be reached.
+use crate::retry::RetryCounter;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
@@ -91,7 +93,10 @@ impl Fetcher {
                 };
                 let token = std::fs::read_to_string(token_file)
                     .map_err(|e| fail(format!("cannot read the token file: {e}")))?;
-                let out = aws_sdk_sts::Client::new(&self.sdk)
+                let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
+                    .interceptor(RetryCounter::default())
+                    .build();
+                let out = aws_sdk_sts::Client::from_conf(conf)
                     .assume_role_with_web_identity()
                     .role_arn(role_arn)
                     .role_session_name(
@@ -164,6 +169,7 @@ impl Fetcher {
         };
         let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
             .credentials_provider(source)
+            .interceptor(RetryCounter::default())
             .build();
         let out = aws_sdk_sts::Client::from_conf(conf)
             .assume_role()
@@ -247,6 +253,7 @@ impl Fetcher {
         }
         let conf = aws_sdk_sso::config::Builder::from(&self.sdk)
             .region(aws_config::Region::new(s.region.clone()))
+            .interceptor(RetryCounter::default())
             .build();
         let out = aws_sdk_sso::Client::from_conf(conf)
             .get_role_credentials()
@@ -314,5 +321,14 @@ where
             _ => {}
         }
     }
-    chain_text(e)
+    // The SDK's wrappers ("dispatch failure: other: ...") add nothing a person needs.
+    let text = chain_text(e);
+    let mut rest = text.as_str();
+    while let Some(r) = ["dispatch failure: ", "other: "]
+        .iter()
+        .find_map(|p| rest.strip_prefix(p))
+    {
+        rest = r;
+    }
+    rest.to_string()
 }
