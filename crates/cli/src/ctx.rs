@@ -24,7 +24,7 @@ pub struct MfaPrompt {
 }
 
 impl MfaPrompt {
-    pub fn new(code: Option<String>) -> std::sync::Arc<dyn iamctl_aws::signin::MfaCodeSource> {
+    pub fn shared(code: Option<String>) -> std::sync::Arc<dyn iamctl_aws::signin::MfaCodeSource> {
         std::sync::Arc::new(MfaPrompt { code })
     }
 }

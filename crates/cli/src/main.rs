@@ -158,7 +158,7 @@ fn main() -> ExitCode {
                 region: cli.region.clone(),
                 endpoint_url: cli.endpoint_url.clone(),
                 connect_timeout: Some(std::time::Duration::from_secs_f64(cli.connect_timeout)),
-                mfa: Some(ctx::MfaPrompt::new(cli.mfa_code.clone())),
+                mfa: Some(ctx::MfaPrompt::shared(cli.mfa_code.clone())),
                 now: Some(now.into()),
             },
             cli.output,
