@@ -12,13 +12,6 @@ pub struct SigninError {
     pub cause: Cause,
 }
 
-impl SigninError {
-    /// True when the failure is a missing MFA code (no terminal, no flag).
-    pub fn is_missing_mfa_code(&self) -> bool {
-        matches!(self.cause, Cause::MfaCode { .. })
-    }
-}
-
 /// Why, in the AWS CLI's terms.
 #[derive(Debug, thiserror::Error)]
 pub enum Cause {

@@ -263,6 +263,49 @@ async fn role_profiles_honour_the_endpoint_override_and_errors_show_the_cause_ch
     assert_eq!(proxy.calls("AssumeRole").len(), 1);
 }
 
+/// Without `--profile` or `AWS_PROFILE`, and without keys in the environment
+/// (which the AWS CLI reads first), the `default` profile signs in, roles and all.
+#[tokio::test]
+async fn the_default_profile_is_used_when_the_environment_has_no_keys() {
+    let env = Env::new().await;
+    let proxy = Proxy::start(&env.endpoint, None);
+    let f = files(
+        &env,
+        &format!(
+            "[default]
+role_arn = arn:aws:iam::{}:role/everyday
+source_profile = alice
+",
+            env.account
+        ),
+    );
+    let whoami = ["whoami", "--output", "json"];
+    let o = run(&env, &f, &proxy, &whoami, &[]);
+    assert_eq!(
+        o.json()["Arn"],
+        format!(
+            "arn:aws:sts::{}:assumed-role/iamctl-test/iamctl-test",
+            env.account
+        ),
+        "the environment's keys come first"
+    );
+    let no_keys = [
+        ("AWS_ACCESS_KEY_ID", None),
+        ("AWS_SECRET_ACCESS_KEY", None),
+        ("AWS_SESSION_TOKEN", None),
+    ];
+    let o = run(&env, &f, &proxy, &whoami, &no_keys);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.json()["Arn"],
+        format!(
+            "arn:aws:sts::{}:assumed-role/everyday/iamctl-session-1774092988",
+            env.account
+        )
+    );
+    assert_eq!(proxy.calls("AssumeRole").len(), 1);
+}
+
 /// cli-configure-role.html: a role profile's `source_profile` may itself be a
 /// role profile (a chain, assumed in order), and `credential_source =
 /// Environment` takes the first credentials from the environment variables.
