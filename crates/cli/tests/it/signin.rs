@@ -527,6 +527,43 @@ async fn credential_process_profiles_sign_in_directly_and_as_a_role_source() {
     env.assert_secret_not_printed(&secret);
 }
 
+/// A web identity profile (`role_arn` with `web_identity_token_file`, as CI
+/// systems write them): AssumeRoleWithWebIdentity with the file's token,
+/// unsigned, through the endpoint override.
+#[tokio::test]
+async fn web_identity_profiles_send_the_token_file_unsigned() {
+    let env = Env::new().await;
+    let proxy = Proxy::start(&env.endpoint, None);
+    let token = env.file("oidc-token", "eyJhbGciOiJSUzI1NiJ9.stand-in.token\n");
+    let f = files(
+        &env,
+        &format!(
+            "[profile ci]\nrole_arn = arn:aws:iam::{}:role/ci\n\
+             web_identity_token_file = {token}\nrole_session_name = gha\n",
+            env.account
+        ),
+    );
+    let o = run(
+        &env,
+        &f,
+        &proxy,
+        &["--profile", "ci", "whoami", "--output", "json"],
+        &[],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.json()["Arn"],
+        format!("arn:aws:sts::{}:assumed-role/ci/gha", env.account)
+    );
+    let calls = proxy.calls("AssumeRoleWithWebIdentity");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].param("WebIdentityToken").as_deref(),
+        Some("eyJhbGciOiJSUzI1NiJ9.stand-in.token")
+    );
+    assert_eq!(calls[0].header("authorization"), None);
+}
+
 /// On a terminal the code is asked for as the AWS CLI asks, and not echoed.
 #[tokio::test]
 async fn the_mfa_code_is_asked_for_on_a_terminal() {
