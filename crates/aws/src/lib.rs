@@ -4,7 +4,9 @@
 //! Credentials, region and endpoint come from aws-config's default chain (env,
 //! profiles, SSO, web identity, IMDS); `--endpoint-url` / `AWS_ENDPOINT_URL` apply to
 //! IAM, STS and S3 alike, and S3 switches to path-style addressing with a custom
-//! endpoint.
+//! endpoint. A named profile (and the `default` profile when the environment has
+//! no keys) signs in through [`signin`], as the AWS CLI does: MFA role profiles,
+//! role chains, SSO sessions, `credential_process`, with the AWS CLI's caches.
 
 mod backend;
 pub mod error;
