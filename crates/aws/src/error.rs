@@ -172,6 +172,12 @@ where
                 message: u.to_string(),
             };
         }
+        if let Some(s) = find_source::<crate::signin::SigninError>(&err) {
+            return AwsError::Connection {
+                action,
+                message: s.to_string(),
+            };
+        }
         if let Some(p) = find_source::<crate::ProfileMissing>(&err) {
             return AwsError::Connection {
                 action,

@@ -4,13 +4,16 @@
 //! Credentials, region and endpoint come from aws-config's default chain (env,
 //! profiles, SSO, web identity, IMDS); `--endpoint-url` / `AWS_ENDPOINT_URL` apply to
 //! IAM, STS and S3 alike, and S3 switches to path-style addressing with a custom
-//! endpoint.
+//! endpoint. A named profile (and the `default` profile when the environment has
+//! no keys) signs in through [`signin`], as the AWS CLI does: MFA role profiles,
+//! role chains, SSO sessions, `credential_process`, with the AWS CLI's caches.
 
 mod backend;
 pub mod error;
 mod iam;
 mod retry;
 mod s3;
+pub mod signin;
 pub mod snapshot;
 mod sts;
 pub mod types;
@@ -39,6 +42,12 @@ pub struct ConnectOptions {
     /// How long to wait for a TCP (and TLS) connection; default
     /// [`DEFAULT_CONNECT_TIMEOUT`].
     pub connect_timeout: Option<std::time::Duration>,
+    /// MFA codes for role profiles with `mfa_serial` (the CLI prompts, or reads
+    /// `--mfa-code`); without one such a profile fails naming what is missing.
+    pub mfa: Option<std::sync::Arc<dyn signin::MfaCodeSource>>,
+    /// The injected clock's instant at start, for cached sessions and SSO
+    /// tokens; default the system clock.
+    pub now: Option<std::time::SystemTime>,
 }
 
 /// Connect timeout when none is given: long enough for a slow network, short
@@ -62,45 +71,6 @@ impl std::fmt::Display for ProfileMissing {
 }
 
 impl std::error::Error for ProfileMissing {}
-
-/// Credentials of one named profile, and only of it: the environment's keys are
-/// not consulted, and a profile that does not exist is an error.
-#[derive(Debug)]
-struct ProfileOnly {
-    name: String,
-    inner: aws_config::profile::ProfileFileCredentialsProvider,
-}
-
-impl ProfileOnly {
-    async fn load(&self) -> aws_credential_types::provider::Result {
-        use aws_credential_types::provider::{error::CredentialsError, ProvideCredentials};
-        let set = aws_config::profile::load(
-            &aws_types::os_shim_internal::Fs::real(),
-            &aws_types::os_shim_internal::Env::real(),
-            &Default::default(),
-            None,
-        )
-        .await
-        .map_err(CredentialsError::invalid_configuration)?;
-        if set.get_profile(&self.name).is_none() {
-            return Err(CredentialsError::not_loaded(ProfileMissing {
-                profile: self.name.clone(),
-            }));
-        }
-        self.inner.provide_credentials().await
-    }
-}
-
-impl aws_credential_types::provider::ProvideCredentials for ProfileOnly {
-    fn provide_credentials<'a>(
-        &'a self,
-    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        aws_credential_types::provider::future::ProvideCredentials::new(self.load())
-    }
-}
 
 /// The profile to use: `--profile`, else a non-empty `AWS_PROFILE`.
 pub fn selected_profile(flag: Option<&str>) -> Option<String> {
@@ -134,15 +104,9 @@ impl Aws {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::adaptive().with_max_attempts(error::MAX_ATTEMPTS))
             .timeout_config(timeouts);
-        if let Some(p) = selected_profile(opts.profile.as_deref()) {
-            // The default chain reads the environment's keys before any profile;
-            // a profile asked for by name must win, as in the AWS CLI.
-            let inner = aws_config::profile::ProfileFileCredentialsProvider::builder()
-                .profile_name(&p)
-                .build();
-            loader = loader
-                .profile_name(&p)
-                .credentials_provider(ProfileOnly { name: p, inner });
+        let selected = selected_profile(opts.profile.as_deref());
+        if let Some(p) = &selected {
+            loader = loader.profile_name(p);
         }
         if let Some(url) = &opts.endpoint_url {
             loader = loader.endpoint_url(url);
@@ -155,6 +119,27 @@ impl Aws {
             sdk_config = sdk_config
                 .into_builder()
                 .region(aws_config::Region::new(DEFAULT_REGION))
+                .build();
+        }
+        // A profile asked for by name supplies the credentials even when the
+        // environment has keys (the default chain reads those first), as in the
+        // AWS CLI; without one, the `default` profile when it has credentials
+        // and the environment has none. Either way through `signin`, which
+        // knows MFA, the AWS CLI's caches and the endpoint override.
+        let profile = match selected {
+            Some(p) => Some(p),
+            None if signin::default_profile_in_use().await => Some("default".to_string()),
+            None => None,
+        };
+        if let Some(p) = profile {
+            let clock =
+                signin::Clock::starting_at(opts.now.unwrap_or_else(std::time::SystemTime::now));
+            let provider = signin::ProfileProvider::new(p, &sdk_config, opts.mfa.clone(), clock);
+            sdk_config = sdk_config
+                .into_builder()
+                .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(
+                    provider,
+                ))
                 .build();
         }
         Self::from_sdk_config(sdk_config)

@@ -65,6 +65,11 @@ impl Intercept for RetryCounter {
         let Some(conn) = err.as_connector_error() else {
             return Ok(());
         };
+        // Credentials that could not be had say why themselves (the endpoint
+        // named there is STS's or the SSO portal's, not this request's).
+        if crate::error::find_source::<crate::signin::SigninError>(conn).is_some() {
+            return Ok(());
+        }
         let Some(reason) = connect_failure(conn) else {
             return Ok(());
         };

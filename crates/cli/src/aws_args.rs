@@ -1,5 +1,5 @@
 //! The options of the commands that call AWS, in one place: `--profile`,
-//! `--region`, `--endpoint-url`, `--connect-timeout`. They are given before
+//! `--region`, `--endpoint-url`, `--connect-timeout`, `--mfa-code`. They are given before
 //! the command (`iamctl --profile p user list`) or after it (`iamctl user list
 //! --profile p`), and only the commands that call AWS list and take them:
 //! `iamctl validate --help` shows none of them. A new AWS option is a field
@@ -23,6 +23,15 @@ macro_rules! aws_args {
             /// Seconds to wait for a connection to AWS before failing (not retried) [default: 5].
             #[arg(long, global = $global, value_name = "SECONDS")]
             pub connect_timeout: Option<f64>,
+            /// MFA code for a role profile with `mfa_serial` (else asked on a terminal).
+            #[arg(
+                long,
+                global = $global,
+                value_name = "CODE",
+                env = "IAMCTL_MFA_CODE",
+                hide_env_values = true
+            )]
+            pub mfa_code: Option<String>,
         }
     };
 }
@@ -52,6 +61,7 @@ impl AwsArgs {
             region: self.region.or_else(|| outer.region.clone()),
             endpoint_url: self.endpoint_url.or_else(|| outer.endpoint_url.clone()),
             connect_timeout: self.connect_timeout.or(outer.connect_timeout),
+            mfa_code: self.mfa_code.or_else(|| outer.mfa_code.clone()),
         }
     }
 }
@@ -63,6 +73,7 @@ impl From<&AwsGroupArgs> for AwsArgs {
             region: g.region.clone(),
             endpoint_url: g.endpoint_url.clone(),
             connect_timeout: g.connect_timeout,
+            mfa_code: g.mfa_code.clone(),
         }
     }
 }

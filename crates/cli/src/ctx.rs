@@ -15,6 +15,47 @@ pub enum OutputFormat {
     Sarif,
 }
 
+/// MFA codes for role profiles with `mfa_serial`: `--mfa-code` (or
+/// `IAMCTL_MFA_CODE`), else asked on the terminal, as the AWS CLI asks ("MFA
+/// code for arn:...:", not echoed). Without either, the reason says how to give
+/// one. The code is never shown, not even by `Debug`.
+pub struct MfaPrompt {
+    code: Option<String>,
+}
+
+impl MfaPrompt {
+    pub fn shared(code: Option<String>) -> std::sync::Arc<dyn iamctl_aws::signin::MfaCodeSource> {
+        std::sync::Arc::new(MfaPrompt { code })
+    }
+}
+
+impl std::fmt::Debug for MfaPrompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaPrompt")
+            .field("code", &self.code.as_ref().map(|_| "<given>"))
+            .finish()
+    }
+}
+
+impl iamctl_aws::signin::MfaCodeSource for MfaPrompt {
+    fn code(&self, _profile: &str, serial: &str) -> Result<String, String> {
+        if let Some(code) = &self.code {
+            return Ok(code.clone());
+        }
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return Err(
+                "there is no terminal to ask on: pass `--mfa-code CODE` or set `IAMCTL_MFA_CODE`"
+                    .into(),
+            );
+        }
+        dialoguer::Password::new()
+            .with_prompt(format!("MFA code for {serial}"))
+            .allow_empty_password(true)
+            .interact()
+            .map_err(|e| format!("the prompt failed: {e}"))
+    }
+}
+
 pub struct Ctx {
     pub connect: ConnectOptions,
     pub output: OutputFormat,

@@ -148,6 +148,8 @@ fn main() -> ExitCode {
                 region: aws.region.clone(),
                 endpoint_url: aws.endpoint_url.clone(),
                 connect_timeout: Some(std::time::Duration::from_secs_f64(connect_timeout)),
+                mfa: Some(ctx::MfaPrompt::shared(aws.mfa_code.clone())),
+                now: Some(now.into()),
             },
             cli.output,
             cli.yes,

@@ -25,6 +25,7 @@ mod recipes;
 mod role;
 mod scripts;
 mod sealed;
+mod signin;
 mod snapshots;
 mod user;
 mod validate;
