@@ -697,11 +697,9 @@ fn every_code_is_documented_once() {
 
 #[test]
 fn docs_list_every_code() {
-    let readme = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/lint.md"
-    ))
-    .expect("docs/lint.md");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/lint.md"))
+            .expect("docs/lint.md");
     for code in Code::ALL {
         let row = format!(
             "| `{}` | {} | {} |",
