@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 pub const NOW: &str = "2026-03-21T11:36:28Z";
 
-struct Moto {
-    endpoint: String,
+pub struct Moto {
+    pub endpoint: String,
     _child: Mutex<Child>,
 }
 
@@ -43,37 +43,43 @@ fn free_port() -> u16 {
         .expect("a free port on 127.0.0.1")
 }
 
+/// A `moto_server` of its own on a free port, stopped when the value is
+/// dropped or, at the latest, when this test process exits.
+pub fn start_moto() -> Moto {
+    let port = free_port();
+    // The shell waits on its stdin: when the pipe closes (the `Moto` is dropped,
+    // or this test process exits, however it ends), moto is killed, so no server
+    // outlives the tests.
+    let script = format!(
+        "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid"
+    );
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(moto_server_bin())
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("start moto_server");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "moto_server did not listen on {endpoint} within 60s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto {
+        endpoint,
+        _child: Mutex::new(child),
+    }
+}
+
+/// The one `moto_server` this test binary shares between its tests.
 fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| {
-        let port = free_port();
-        // The shell waits on its stdin: when this test process exits, the pipe
-        // closes and moto is killed, so no server outlives the tests.
-        let script = format!(
-            "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid"
-        );
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg(moto_server_bin())
-            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("start moto_server");
-        let endpoint = format!("http://127.0.0.1:{port}");
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "moto_server did not listen on {endpoint} within 60s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto {
-            endpoint,
-            _child: Mutex::new(child),
-        }
-    })
+    MOTO.get_or_init(start_moto)
 }
 
 /// A fresh 12-digit account id (moto makes the account on first use).
