@@ -11,6 +11,7 @@
 
 mod desired;
 mod diag;
+pub mod identity_center;
 pub mod limits;
 mod load;
 mod model;

@@ -116,6 +116,7 @@ pub(super) fn targets(
         }
         config.teams.retain(|name, _| name == team);
     }
+    refuse_identity_center(&config)?;
     let mut out = Vec::new();
     for env in all {
         if !t.envs.is_empty() && !t.envs.contains(&env) {
@@ -129,6 +130,22 @@ pub(super) fn targets(
         }
     }
     Ok(out)
+}
+
+/// Identity Center entries are read and validated, but this version does
+/// not plan or apply them: rather than leave a person's access silently
+/// ungranted (or an expired one unremoved), plan, apply and cleanup stop.
+fn refuse_identity_center(config: &Config) -> CmdResult<()> {
+    let Some(team) = config.teams.values().find(|t| t.has_identity_center()) else {
+        return Ok(());
+    };
+    Err(CommandError::failure_help(
+        format!(
+            "team `{}` has Identity Center entries, which this version validates but cannot plan or apply yet; no account was read or changed",
+            team.name
+        ),
+        "`iamctl validate` checks them; plan the other teams with `--team NAME`",
+    ))
 }
 
 /// One account, read.
