@@ -15,6 +15,7 @@ pub mod identity_center;
 pub mod limits;
 mod load;
 mod model;
+pub mod org_policies;
 mod validate;
 mod write;
 mod yaml;

@@ -8,6 +8,7 @@ use crate::model::*;
 use crate::yaml::{self, Kind, Node};
 
 mod ic;
+mod org;
 
 /// The directories of seed 004 and of our extensions, each holding
 /// `<team>.yaml` files whose single top-level key is the directory's name.
@@ -21,6 +22,7 @@ pub const TEAM_DIRS: &[&str] = &[
     "groups",
     "s3-users",
     "identity-center",
+    "org-policies",
 ];
 
 /// The keys each kind of mapping accepts (the JSON Schema lists the same).
@@ -88,7 +90,12 @@ pub mod keys {
         "master_copy",
         "iam_path",
         "identity_center",
+        "organization",
     ];
+    /// `settings.organization`.
+    pub const ORGANIZATION_SETTINGS: &[&str] = &["account"];
+    /// A key of `org-policies/<team>.yaml`.
+    pub const ORG_POLICY: &[&str] = &["type", "description", "custom_statements", "targets"];
     /// `settings.identity_center`.
     pub const IDENTITY_CENTER_SETTINGS: &[&str] = &["account", "region", "identity_source"];
     /// `identity-center/<team>.yaml`.
@@ -186,6 +193,7 @@ pub fn load(dir: &Path) -> (Config, Vec<Diagnostic>) {
                 "groups" => r.groups(body, t),
                 "s3-users" => r.s3_users(body, t),
                 "identity-center" => r.identity_center(body, t),
+                "org-policies" => r.org_policies(body, t),
                 _ => {}
             }
         }
@@ -509,6 +517,9 @@ impl Reader<'_> {
             identity_center: f
                 .get("identity_center")
                 .and_then(|n| self.identity_center_settings(n)),
+            organization: f
+                .get("organization")
+                .and_then(|n| self.organization_settings(n)),
         }
     }
 

@@ -47,6 +47,8 @@ pub struct Settings {
     /// `identity_center`: the account and region of the IAM Identity Center
     /// instance, and where its users and groups come from.
     pub identity_center: Option<crate::identity_center::IdentityCenterSettings>,
+    /// `organization`: the account that holds the organization's policies.
+    pub organization: Option<crate::org_policies::OrganizationSettings>,
 }
 
 /// One team: the files named `<team>.yaml` in each directory.
@@ -77,6 +79,8 @@ pub struct Team {
     /// The entries of `temporary-access/<team>.yaml` that name an Identity
     /// Center user or group (`sso_user`, `sso_group`, `permission_set`).
     pub sso_temporary: Vec<crate::identity_center::SsoTemporaryGrant>,
+    /// `org-policies/<team>.yaml`: SCPs and RCPs, by key.
+    pub org_policies: BTreeMap<String, crate::org_policies::OrgPolicy>,
 }
 
 /// An environment of `aws-accounts/<team>.yaml`: `prod: "345678901234"`, or

@@ -1012,6 +1012,8 @@ fn json_schema_matches_the_model() {
         ("ssoUser", keys::SSO_USER),
         ("ssoGroup", keys::SSO_GROUP),
         ("permissionSet", keys::PERMISSION_SET),
+        ("organizationSettings", keys::ORGANIZATION_SETTINGS),
+        ("orgPolicy", keys::ORG_POLICY),
         (
             "ssoPermanentGrant",
             &[

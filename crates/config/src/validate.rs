@@ -16,6 +16,7 @@ use crate::diag::{Diagnostic, Span, Spanned};
 use crate::model::*;
 
 mod ic;
+mod org;
 
 /// Every problem in `config` as of `now`, sorted by file, line and column:
 /// what [`crate::load`] found, then references, expiry, names and lint.
@@ -33,6 +34,7 @@ pub fn validate(config: &Config, now: Timestamp) -> Vec<Diagnostic> {
         v.team(team);
     }
     v.identity_center();
+    v.organization();
     crate::limits::check(config, now, &mut v.out);
     crate::diag::sort(&mut v.out);
     v.out

@@ -241,6 +241,10 @@ fn settings(s: &Settings) -> Mapping<'static> {
             .done();
         m.put("identity_center", body);
     }
+    if let Some(o) = &s.organization {
+        let body = Map::default().text("account", &o.account).done();
+        m.put("organization", body);
+    }
     m.0
 }
 
@@ -307,6 +311,13 @@ fn team(t: &Team) -> Vec<(&'static str, Vec<Entry>)> {
             t.s3_users.iter().map(|s| item(s3_user(s))).collect(),
         ),
         (
+            "org-policies",
+            t.org_policies
+                .values()
+                .map(|p| keyed(&p.key.value, org_policy(p)))
+                .collect(),
+        ),
+        (
             "identity-center",
             identity_center(&t.identity_center)
                 .map(Entry::map)
@@ -361,6 +372,17 @@ fn identity_center(ic: &crate::identity_center::IdentityCenter) -> Option<Mappin
         m.put("permission-sets", Yaml::Mapping(sets));
     }
     Some(m.0)
+}
+
+fn org_policy(p: &crate::org_policies::OrgPolicy) -> Yaml<'static> {
+    let mut m = Map::default();
+    m.text("type", &p.kind).text("description", &p.description);
+    if !p.custom_statements.is_empty() {
+        let sts = p.custom_statements.iter().map(statement).collect();
+        m.put("custom_statements", Yaml::Sequence(sts));
+    }
+    m.list("targets", &p.targets);
+    m.done()
 }
 
 fn sso_permanent(g: &crate::identity_center::SsoPermanentGrant) -> Yaml<'static> {

@@ -82,7 +82,7 @@ fn seed004_is_written_as_the_seed_writes_it() {
 const EVERYTHING: &[(&str, &str)] = &[
     (
         "settings.yaml",
-        "settings:\n  deployer_role: Deployer\n  external_id: ext-1\n  region: eu-west-1\n  max_temporary_duration: 36h\n  master_copy: s3://copies/prefix/\n  iam_path: /platform/iac/\n  identity_center:\n    account: prod\n    region: us-east-1\n    identity_source: directory\n",
+        "settings:\n  deployer_role: Deployer\n  external_id: ext-1\n  region: eu-west-1\n  max_temporary_duration: 36h\n  master_copy: s3://copies/prefix/\n  iam_path: /platform/iac/\n  identity_center:\n    account: prod\n    region: us-east-1\n    identity_source: directory\n  organization:\n    account: prod\n",
     ),
     (
         "aws-accounts/t.yaml",
@@ -115,6 +115,10 @@ const EVERYTHING: &[(&str, &str)] = &[
     (
         "s3-users/t.yaml",
         "s3-users:\n  - bucket: shared-files\n    user: alex\n    access: read-write\n    environments: [prod]\n",
+    ),
+    (
+        "org-policies/t.yaml",
+        "org-policies:\n  deny-leave-org:\n    type: scp\n    description: Accounts cannot leave the organisation\n    custom_statements:\n      - {effect: Deny, actions: [\"organizations:LeaveOrganization\"], resources: [\"*\"]}\n    targets: [root, ou:/workloads, account:dev]\n",
     ),
     (
         "identity-center/t.yaml",
@@ -163,6 +167,8 @@ fn every_key_round_trips() {
         .chain(keys::PERMISSION_SET)
         .chain(keys::SSO_PERMANENT)
         .chain(keys::SSO_TEMPORARY)
+        .chain(keys::ORGANIZATION_SETTINGS)
+        .chain(keys::ORG_POLICY)
     {
         assert!(written.contains(&format!("{k}:")), "{k} in {written}");
     }
@@ -628,6 +634,7 @@ fn config() -> impl Strategy<Value = Config> {
                     master_copy,
                     iam_path,
                     identity_center: None,
+                    organization: None,
                 }
             },
         );

@@ -132,16 +132,26 @@ pub(super) fn targets(
     Ok(out)
 }
 
-/// Identity Center entries are read and validated, but this version does
-/// not plan or apply them: rather than leave a person's access silently
-/// ungranted (or an expired one unremoved), plan, apply and cleanup stop.
+/// Identity Center entries and organization policies are read and
+/// validated, but this version does not plan or apply them: rather than leave
+/// a person's access silently ungranted (or an expired one unremoved), or an
+/// SCP unattached, plan, apply and cleanup stop.
 fn refuse_identity_center(config: &Config) -> CmdResult<()> {
-    let Some(team) = config.teams.values().find(|t| t.has_identity_center()) else {
+    let found = config.teams.values().find_map(|t| {
+        if t.has_identity_center() {
+            Some((t, "Identity Center entries"))
+        } else if !t.org_policies.is_empty() {
+            Some((t, "organization policies (`org-policies/`)"))
+        } else {
+            None
+        }
+    });
+    let Some((team, what)) = found else {
         return Ok(());
     };
     Err(CommandError::failure_help(
         format!(
-            "team `{}` has Identity Center entries, which this version validates but cannot plan or apply yet; no account was read or changed",
+            "team `{}` has {what}, which this version validates but cannot plan or apply yet; no account was read or changed",
             team.name
         ),
         "`iamctl validate` checks them; plan the other teams with `--team NAME`",
