@@ -20,6 +20,7 @@ pub mod memory;
 pub mod plan;
 pub mod read;
 pub mod render;
+pub mod versions;
 
 pub use backend::{BackendError, BackendResult, ErrorKind, IamBackend, PrincipalKind};
 
