@@ -11,9 +11,11 @@
 
 mod desired;
 mod diag;
+pub mod identity_center;
 pub mod limits;
 mod load;
 mod model;
+pub mod org_policies;
 mod validate;
 mod write;
 mod yaml;

@@ -7,6 +7,9 @@ use crate::diag::{Diagnostic, Span, Spanned};
 use crate::model::*;
 use crate::yaml::{self, Kind, Node};
 
+mod ic;
+mod org;
+
 /// The directories of seed 004 and of our extensions, each holding
 /// `<team>.yaml` files whose single top-level key is the directory's name.
 pub const TEAM_DIRS: &[&str] = &[
@@ -18,6 +21,8 @@ pub const TEAM_DIRS: &[&str] = &[
     "roles",
     "groups",
     "s3-users",
+    "identity-center",
+    "org-policies",
 ];
 
 /// The keys each kind of mapping accepts (the JSON Schema lists the same).
@@ -84,7 +89,31 @@ pub mod keys {
         "max_temporary_duration",
         "master_copy",
         "iam_path",
+        "identity_center",
+        "organization",
     ];
+    /// `settings.organization`.
+    pub const ORGANIZATION_SETTINGS: &[&str] = &["account"];
+    /// A key of `org-policies/<team>.yaml`.
+    pub const ORG_POLICY: &[&str] = &["type", "description", "custom_statements", "targets"];
+    /// `settings.identity_center`.
+    pub const IDENTITY_CENTER_SETTINGS: &[&str] = &["account", "region", "identity_source"];
+    /// `identity-center/<team>.yaml`.
+    pub const IDENTITY_CENTER: &[&str] = &["users", "groups", "permission-sets"];
+    pub const SSO_USER: &[&str] = &["given_name", "family_name", "display_name", "email"];
+    pub const SSO_GROUP: &[&str] = &["description", "members"];
+    pub const PERMISSION_SET: &[&str] = &[
+        "description",
+        "session_duration",
+        "grants",
+        "permissions_boundary",
+    ];
+    /// The keys of a `permanent-access` entry for Identity Center principals
+    /// (with `description` and `environments`).
+    pub const SSO_PERMANENT: &[&str] = &["sso_users", "sso_groups", "permission_set"];
+    /// The keys of a `temporary-access` entry for an Identity Center principal
+    /// (with `description`, `expiration_date` and `environment`).
+    pub const SSO_TEMPORARY: &[&str] = &["sso_user", "sso_group", "permission_set"];
 }
 
 /// Reads every `<dir>/<kind>/<team>.yaml` (and `.yml`) and `settings.yaml`.
@@ -163,6 +192,8 @@ pub fn load(dir: &Path) -> (Config, Vec<Diagnostic>) {
                 "roles" => r.roles(body, t),
                 "groups" => r.groups(body, t),
                 "s3-users" => r.s3_users(body, t),
+                "identity-center" => r.identity_center(body, t),
+                "org-policies" => r.org_policies(body, t),
                 _ => {}
             }
         }
@@ -488,6 +519,12 @@ impl Reader<'_> {
             max_temporary_duration: self.opt_string(&f, "max_temporary_duration", what),
             master_copy: self.opt_string(&f, "master_copy", what),
             iam_path: self.opt_string(&f, "iam_path", what),
+            identity_center: f
+                .get("identity_center")
+                .and_then(|n| self.identity_center_settings(n)),
+            organization: f
+                .get("organization")
+                .and_then(|n| self.organization_settings(n)),
         }
     }
 
@@ -624,6 +661,10 @@ impl Reader<'_> {
     fn permanent(&mut self, body: &Node, team: &mut Team) {
         for (i, e) in self.seq(body, "`permanent-access`").iter().enumerate() {
             let what = format!("permanent grant {}", i + 1);
+            if ic::names_any(e, keys::SSO_PERMANENT) {
+                self.sso_permanent(e, &what, team);
+                continue;
+            }
             let Some(f) = self.fields(e, &what, keys::PERMANENT) else {
                 continue;
             };
@@ -643,6 +684,10 @@ impl Reader<'_> {
     fn temporary(&mut self, body: &Node, team: &mut Team) {
         for (i, e) in self.seq(body, "`temporary-access`").iter().enumerate() {
             let what = format!("temporary grant {}", i + 1);
+            if ic::names_any(e, keys::SSO_TEMPORARY) {
+                self.sso_temporary(e, &what, team);
+                continue;
+            }
             let Some(f) = self.fields(e, &what, keys::TEMPORARY) else {
                 continue;
             };

@@ -44,6 +44,11 @@ pub struct Settings {
     /// GetAccountAuthorizationDetails alone shows them as ours. `/` puts
     /// them at `/`, as cloud-iam-self-serve does.
     pub iam_path: Option<Spanned<String>>,
+    /// `identity_center`: the account and region of the IAM Identity Center
+    /// instance, and where its users and groups come from.
+    pub identity_center: Option<crate::identity_center::IdentityCenterSettings>,
+    /// `organization`: the account that holds the organization's policies.
+    pub organization: Option<crate::org_policies::OrganizationSettings>,
 }
 
 /// One team: the files named `<team>.yaml` in each directory.
@@ -66,6 +71,16 @@ pub struct Team {
     pub groups: BTreeMap<String, Group>,
     /// `s3-users/<team>.yaml`.
     pub s3_users: Vec<S3User>,
+    /// `identity-center/<team>.yaml`.
+    pub identity_center: crate::identity_center::IdentityCenter,
+    /// The entries of `permanent-access/<team>.yaml` that name Identity
+    /// Center users or groups (`sso_users`, `sso_groups`, `permission_set`).
+    pub sso_permanent: Vec<crate::identity_center::SsoPermanentGrant>,
+    /// The entries of `temporary-access/<team>.yaml` that name an Identity
+    /// Center user or group (`sso_user`, `sso_group`, `permission_set`).
+    pub sso_temporary: Vec<crate::identity_center::SsoTemporaryGrant>,
+    /// `org-policies/<team>.yaml`: SCPs and RCPs, by key.
+    pub org_policies: BTreeMap<String, crate::org_policies::OrgPolicy>,
 }
 
 /// An environment of `aws-accounts/<team>.yaml`: `prod: "345678901234"`, or

@@ -1007,6 +1007,34 @@ fn json_schema_matches_the_model() {
         ("group", keys::GROUP),
         ("s3User", keys::S3_USER),
         ("settings", keys::SETTINGS),
+        ("identityCenterSettings", keys::IDENTITY_CENTER_SETTINGS),
+        ("identityCenter", keys::IDENTITY_CENTER),
+        ("ssoUser", keys::SSO_USER),
+        ("ssoGroup", keys::SSO_GROUP),
+        ("permissionSet", keys::PERMISSION_SET),
+        ("organizationSettings", keys::ORGANIZATION_SETTINGS),
+        ("orgPolicy", keys::ORG_POLICY),
+        (
+            "ssoPermanentGrant",
+            &[
+                "description",
+                "environments",
+                "sso_users",
+                "sso_groups",
+                "permission_set",
+            ],
+        ),
+        (
+            "ssoTemporaryGrant",
+            &[
+                "description",
+                "expiration_date",
+                "environment",
+                "sso_user",
+                "sso_group",
+                "permission_set",
+            ],
+        ),
     ] {
         assert_eq!(props(def), sorted(k), "$defs/{def}");
         assert_eq!(

@@ -15,6 +15,9 @@ use crate::desired::{parse_expiry, policy_document, rfc3339, MANAGED_BY};
 use crate::diag::{Diagnostic, Span, Spanned};
 use crate::model::*;
 
+mod ic;
+mod org;
+
 /// Every problem in `config` as of `now`, sorted by file, line and column:
 /// what [`crate::load`] found, then references, expiry, names and lint.
 pub fn validate(config: &Config, now: Timestamp) -> Vec<Diagnostic> {
@@ -23,12 +26,15 @@ pub fn validate(config: &Config, now: Timestamp) -> Vec<Diagnostic> {
         now,
         out: config.load_diagnostics.clone(),
         noted: HashSet::new(),
+        sso_noted: HashSet::new(),
     };
     v.settings();
     v.environments_agree();
     for team in config.teams.values() {
         v.team(team);
     }
+    v.identity_center();
+    v.organization();
     crate::limits::check(config, now, &mut v.out);
     crate::diag::sort(&mut v.out);
     v.out
@@ -40,6 +46,8 @@ struct V<'c> {
     out: Vec<Diagnostic>,
     /// Principals named in grants and declared nowhere, already noted once.
     noted: HashSet<(PrincipalKind, String)>,
+    /// Identity Center users and groups named and declared nowhere, noted once.
+    sso_noted: HashSet<String>,
 }
 
 fn did_you_mean<'a>(word: &str, options: impl Iterator<Item = &'a String>) -> Option<String> {
@@ -693,9 +701,14 @@ impl V<'_> {
         if let Some(gr) = &g.group {
             self.group_ref(t, gr);
         }
-        let Some(d) = &g.expiration_date else {
-            return;
-        };
+        if let Some(d) = &g.expiration_date {
+            self.expiry(d);
+        }
+    }
+
+    /// An expiration date: readable, in the future (else a warning: it is
+    /// not granted), and within `max_temporary_duration`.
+    fn expiry(&mut self, d: &Spanned<String>) {
         let expires = match parse_expiry(&d.value) {
             Ok(t) => t,
             Err(msg) => {

@@ -98,8 +98,9 @@ fn file(path: &str, kind: &str, entries: Vec<Entry>, comments: &Comments) -> Str
     }
     out.push_str(kind);
     out.push(':');
-    let is_list = entries.iter().all(|e| e.key.is_none()) && kind != "settings";
-    if kind == "settings" {
+    let whole = matches!(kind, "settings" | "identity-center");
+    let is_list = entries.iter().all(|e| e.key.is_none()) && !whole;
+    if whole {
         if let Some(Entry { value, .. }) = entries.into_iter().next() {
             out.push('\n');
             indent(&mut out, &emit(&value));
@@ -232,6 +233,18 @@ fn settings(s: &Settings) -> Mapping<'static> {
         .text("max_temporary_duration", &s.max_temporary_duration)
         .text("master_copy", &s.master_copy)
         .text("iam_path", &s.iam_path);
+    if let Some(ic) = &s.identity_center {
+        let body = Map::default()
+            .text("account", &ic.account)
+            .text("region", &ic.region)
+            .text("identity_source", &ic.identity_source)
+            .done();
+        m.put("identity_center", body);
+    }
+    if let Some(o) = &s.organization {
+        let body = Map::default().text("account", &o.account).done();
+        m.put("organization", body);
+    }
     m.0
 }
 
@@ -258,11 +271,19 @@ fn team(t: &Team) -> Vec<(&'static str, Vec<Entry>)> {
         ),
         (
             "permanent-access",
-            t.permanent.iter().map(|g| item(permanent(g))).collect(),
+            t.permanent
+                .iter()
+                .map(|g| item(permanent(g)))
+                .chain(t.sso_permanent.iter().map(|g| item(sso_permanent(g))))
+                .collect(),
         ),
         (
             "temporary-access",
-            t.temporary.iter().map(|g| item(temporary(g))).collect(),
+            t.temporary
+                .iter()
+                .map(|g| item(temporary(g)))
+                .chain(t.sso_temporary.iter().map(|g| item(sso_temporary(g))))
+                .collect(),
         ),
         (
             "users",
@@ -289,7 +310,100 @@ fn team(t: &Team) -> Vec<(&'static str, Vec<Entry>)> {
             "s3-users",
             t.s3_users.iter().map(|s| item(s3_user(s))).collect(),
         ),
+        (
+            "org-policies",
+            t.org_policies
+                .values()
+                .map(|p| keyed(&p.key.value, org_policy(p)))
+                .collect(),
+        ),
+        (
+            "identity-center",
+            identity_center(&t.identity_center)
+                .map(Entry::map)
+                .into_iter()
+                .collect(),
+        ),
     ]
+}
+
+/// `identity-center/<team>.yaml`'s body, written as one mapping (as
+/// `settings:` is); `None` when the team declares nothing there.
+fn identity_center(ic: &crate::identity_center::IdentityCenter) -> Option<Mapping<'static>> {
+    if ic.is_empty() {
+        return None;
+    }
+    let mut m = Map::default();
+    if !ic.users.is_empty() {
+        let mut users = Mapping::new();
+        for u in ic.users.values() {
+            let body = Map::default()
+                .text("given_name", &u.given_name)
+                .text("family_name", &u.family_name)
+                .text("display_name", &u.display_name)
+                .text("email", &u.email)
+                .done();
+            users.insert(string(u.name.value.clone()), body);
+        }
+        m.put("users", Yaml::Mapping(users));
+    }
+    if !ic.groups.is_empty() {
+        let mut groups = Mapping::new();
+        for g in ic.groups.values() {
+            let body = Map::default()
+                .text("description", &g.description)
+                .list("members", &g.members)
+                .done();
+            groups.insert(string(g.name.value.clone()), body);
+        }
+        m.put("groups", Yaml::Mapping(groups));
+    }
+    if !ic.permission_sets.is_empty() {
+        let mut sets = Mapping::new();
+        for p in ic.permission_sets.values() {
+            let body = Map::default()
+                .text("description", &p.description)
+                .text("session_duration", &p.session_duration)
+                .list("grants", &p.grants)
+                .text("permissions_boundary", &p.permissions_boundary)
+                .done();
+            sets.insert(string(p.name.value.clone()), body);
+        }
+        m.put("permission-sets", Yaml::Mapping(sets));
+    }
+    Some(m.0)
+}
+
+fn org_policy(p: &crate::org_policies::OrgPolicy) -> Yaml<'static> {
+    let mut m = Map::default();
+    m.text("type", &p.kind).text("description", &p.description);
+    if !p.custom_statements.is_empty() {
+        let sts = p.custom_statements.iter().map(statement).collect();
+        m.put("custom_statements", Yaml::Sequence(sts));
+    }
+    m.list("targets", &p.targets);
+    m.done()
+}
+
+fn sso_permanent(g: &crate::identity_center::SsoPermanentGrant) -> Yaml<'static> {
+    Map::default()
+        .text("description", &g.description)
+        .list("sso_users", &g.sso_users)
+        .list("sso_groups", &g.sso_groups)
+        .list("environments", &g.environments)
+        .text("permission_set", &g.permission_set)
+        .done()
+}
+
+fn sso_temporary(g: &crate::identity_center::SsoTemporaryGrant) -> Yaml<'static> {
+    Map::default()
+        .text("description", &g.description)
+        .text("expiration_date", &g.expiration_date)
+        .text("sso_user", &g.sso_user)
+        .text("sso_group", &g.sso_group)
+        .text("environment", &g.environment)
+        .text("permission_set", &g.permission_set)
+        .done()
 }
 
 fn environment(e: &Environment) -> Yaml<'static> {

@@ -82,7 +82,7 @@ fn seed004_is_written_as_the_seed_writes_it() {
 const EVERYTHING: &[(&str, &str)] = &[
     (
         "settings.yaml",
-        "settings:\n  deployer_role: Deployer\n  external_id: ext-1\n  region: eu-west-1\n  max_temporary_duration: 36h\n  master_copy: s3://copies/prefix/\n  iam_path: /platform/iac/\n",
+        "settings:\n  deployer_role: Deployer\n  external_id: ext-1\n  region: eu-west-1\n  max_temporary_duration: 36h\n  master_copy: s3://copies/prefix/\n  iam_path: /platform/iac/\n  identity_center:\n    account: prod\n    region: us-east-1\n    identity_source: directory\n  organization:\n    account: prod\n",
     ),
     (
         "aws-accounts/t.yaml",
@@ -94,11 +94,11 @@ const EVERYTHING: &[(&str, &str)] = &[
     ),
     (
         "permanent-access/t.yaml",
-        "permanent-access:\n  - description: all\n    users: [ann@example.com, bo]\n    roles: [ci]\n    groups: [devs]\n    environments: [dev, prod]\n    grants: [read.only, legacy]\n  - users: [\"null\"]\n    environments: [dev]\n    grants: [read.only]\n",
+        "permanent-access:\n  - description: all\n    users: [ann@example.com, bo]\n    roles: [ci]\n    groups: [devs]\n    environments: [dev, prod]\n    grants: [read.only, legacy]\n  - users: [\"null\"]\n    environments: [dev]\n    grants: [read.only]\n  - description: people\n    sso_users: [bert@example.com]\n    sso_groups: [data]\n    environments: [prod]\n    permission_set: boto3\n",
     ),
     (
         "temporary-access/t.yaml",
-        "temporary-access:\n  - description: x\n    expiration_date: 2026-03-22T18:00:00Z\n    role: ci\n    environment: prod\n    grant: read.only\n",
+        "temporary-access:\n  - description: x\n    expiration_date: 2026-03-22T18:00:00Z\n    role: ci\n    environment: prod\n    grant: read.only\n  - description: y\n    expiration_date: 2026-03-22T18:00:00Z\n    sso_user: bert@example.com\n    environment: prod\n    permission_set: boto3\n  - expiration_date: 2026-03-23\n    sso_group: data\n    environment: dev\n    permission_set: boto3\n",
     ),
     (
         "users/t.yaml",
@@ -115,6 +115,14 @@ const EVERYTHING: &[(&str, &str)] = &[
     (
         "s3-users/t.yaml",
         "s3-users:\n  - bucket: shared-files\n    user: alex\n    access: read-write\n    environments: [prod]\n",
+    ),
+    (
+        "org-policies/t.yaml",
+        "org-policies:\n  deny-leave-org:\n    type: scp\n    description: Accounts cannot leave the organisation\n    custom_statements:\n      - {effect: Deny, actions: [\"organizations:LeaveOrganization\"], resources: [\"*\"]}\n    targets: [root, ou:/workloads, account:dev]\n",
+    ),
+    (
+        "identity-center/t.yaml",
+        "identity-center:\n  users:\n    bert@example.com: {given_name: Bert, family_name: Example, display_name: Bert Example, email: bert@example.com}\n  groups:\n    data:\n      description: Data team\n      members: [bert@example.com]\n  permission-sets:\n    boto3:\n      description: boto3\n      session_duration: 1h\n      grants: [read.only]\n      permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess\n",
     ),
 ];
 
@@ -152,6 +160,15 @@ fn every_key_round_trips() {
         .chain(keys::S3_USER)
         .chain(keys::SETTINGS)
         .chain(keys::ENVIRONMENT)
+        .chain(keys::IDENTITY_CENTER_SETTINGS)
+        .chain(keys::IDENTITY_CENTER)
+        .chain(keys::SSO_USER)
+        .chain(keys::SSO_GROUP)
+        .chain(keys::PERMISSION_SET)
+        .chain(keys::SSO_PERMANENT)
+        .chain(keys::SSO_TEMPORARY)
+        .chain(keys::ORGANIZATION_SETTINGS)
+        .chain(keys::ORG_POLICY)
     {
         assert!(written.contains(&format!("{k}:")), "{k} in {written}");
     }
@@ -616,6 +633,8 @@ fn config() -> impl Strategy<Value = Config> {
                     max_temporary_duration,
                     master_copy,
                     iam_path,
+                    identity_center: None,
+                    organization: None,
                 }
             },
         );

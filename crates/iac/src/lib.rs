@@ -27,6 +27,7 @@ pub mod plan;
 pub mod project;
 pub mod read;
 pub mod render;
+pub mod versions;
 
 pub use backend::{BackendError, BackendResult, ErrorKind, IamBackend, PrincipalKind};
 

@@ -115,6 +115,7 @@ pub(super) fn targets(
         }
         config.teams.retain(|name, _| name == team);
     }
+    refuse_identity_center(&config)?;
     let mut out = Vec::new();
     for env in all {
         if !t.envs.is_empty() && !t.envs.contains(&env) {
@@ -128,6 +129,32 @@ pub(super) fn targets(
         }
     }
     Ok(out)
+}
+
+/// Identity Center entries and organization policies are read and
+/// validated, but this version does not plan or apply them: rather than leave
+/// a person's access silently ungranted (or an expired one unremoved), or an
+/// SCP unattached, plan, apply and cleanup stop.
+fn refuse_identity_center(config: &Config) -> CmdResult<()> {
+    let found = config.teams.values().find_map(|t| {
+        if t.has_identity_center() {
+            Some((t, "Identity Center entries"))
+        } else if !t.org_policies.is_empty() {
+            Some((t, "organization policies (`org-policies/`)"))
+        } else {
+            None
+        }
+    });
+    let Some((team, what)) = found else {
+        return Ok(());
+    };
+    Err(CommandError::failure_help(
+        format!(
+            "team `{}` has {what}, which this version validates but cannot plan or apply yet; no account was read or changed",
+            team.name
+        ),
+        "`iamctl validate` checks them; plan the other teams with `--team NAME`",
+    ))
 }
 
 /// One account, read.
