@@ -19,8 +19,8 @@ fn main() {
     let repeat: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(1);
     let t = Instant::now();
     let text = std::fs::read_to_string(snapshot).expect("snapshot");
-    let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    let account = Account::from_snapshot(&value).expect("snapshot");
+    let snapshot = iamctl_policy::snapshot::Snapshot::from_json(&text).expect("snapshot");
+    let account = Account::from_snapshot(&snapshot);
     let load = t.elapsed();
     let input = std::fs::read(lines).expect("lines");
     let base = Context::new();

@@ -42,10 +42,9 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::snapshot::{Snapshot, SnapshotError};
 use crate::eval::Policy;
+use crate::snapshot::{Snapshot, SnapshotError};
 
 const DATA: &str = include_str!("../data/escalation-methods.tsv");
 
@@ -260,7 +259,7 @@ pub fn analyse_with(
     let find = |key: &str| {
         account
             .principal_index(key)
-            .ok_or_else(|| SnapshotError(format!("no user or role `{key}` in the snapshot")))
+            .ok_or_else(|| SnapshotError::NoPrincipal(key.to_string()))
     };
     let starts: Vec<usize> = match options.only {
         Some(key) => vec![find(key)?],

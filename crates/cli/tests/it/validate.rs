@@ -474,6 +474,7 @@ fn forty_thousand_unknown_keys_are_bounded_and_fast() {
             "{what}: {t:?} (bound {bound} s)"
         );
     }
+}
 
 /// Identity Center entries (issue 18's contract): validated with places, and
 /// refused by plan before any AWS call, since this version cannot plan them.

@@ -13,12 +13,12 @@ use serde_json::Value;
 use super::methods;
 use super::session::{self, Keys};
 use crate::account::{Account, EntityKind};
-use crate::snapshot::Snapshot;
 use crate::analysis::{principal_request, resource_predicate};
 use crate::catalog::catalog;
 use crate::eval::{
     decision, Context, Decision, Policy, PolicySet, Principal, Request, ResourcePredicate,
 };
+use crate::snapshot::Snapshot;
 
 /// Actions an administrator can do on any resource.
 const ADMIN_PROBES: &[&str] = &[

@@ -87,12 +87,9 @@ pub(super) async fn master_copy(
         };
         // The run's own lock (held while the copy is written) is no part of
         // the account's state.
-        if let Some(users) = document
-            .get_mut("UserDetailList")
-            .and_then(serde_json::Value::as_array_mut)
-        {
-            users.retain(|u| u["UserName"] != iamctl_iac::lock::LOCK_USER);
-        }
+        document
+            .user_detail_list
+            .retain(|u| u.user_name != iamctl_iac::lock::LOCK_USER);
         let body = serde_json::to_vec_pretty(&document)
             .map_err(|e| CommandError::failure(format!("cannot encode snapshot: {e}")))?;
         b.put_object(

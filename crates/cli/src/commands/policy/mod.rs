@@ -171,9 +171,7 @@ pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
         PolicyCommand::List(a) => list(ctx, a).await,
         PolicyCommand::Show {
             policy, version_id, ..
-        } => {
-            show(ctx, &policy, version_id.as_deref()).await
-        }
+        } => show(ctx, &policy, version_id.as_deref()).await,
         PolicyCommand::Update {
             policy,
             document,
@@ -183,9 +181,7 @@ pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
         PolicyCommand::Versions { policy, .. } => versions(ctx, &policy).await,
         PolicyCommand::SetDefault {
             policy, version_id, ..
-        } => {
-            versions::set_default(ctx, &policy, &version_id).await
-        }
+        } => versions::set_default(ctx, &policy, &version_id).await,
         PolicyCommand::Rollback { policy, to, .. } => {
             versions::rollback(ctx, &policy, to.as_deref()).await
         }
