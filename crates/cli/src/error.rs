@@ -209,7 +209,7 @@ impl Kind {
 
 /// A failed command as its one JSON document (`--output json`):
 /// `{"result": "failed", "error": {"kind", "code"?, "message", "hints",
-/// "location"?, "exit_code"}}`; docs/json-output.md describes it.
+/// "location"?, "exit_code"}}`; docs/output.md describes it.
 pub fn json(kind: Kind, report: &miette::Report, exit_code: u8) -> serde_json::Value {
     use miette::Diagnostic;
     let diag: &dyn Diagnostic = report.as_ref();

@@ -1,6 +1,6 @@
 //! Issue 20.6: with `--output json`, every command that fails prints one
 //! JSON document on stdout, `{"result": "failed", "error": {"kind",
-//! "message", "hints", "exit_code", ...}}` (docs/json-output.md), and exits
+//! "message", "hints", "exit_code", ...}}` (docs/output.md), and exits
 //! with the code the document names. The commands are read from the binary's
 //! own command tree (`--help`), so that a new command without a failure case
 //! here fails this test.
