@@ -7,28 +7,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use iamctl_iac::backend::{
-    AuthorizationDetails, BackendError, BackendResult, ErrorKind as Kind, IamBackend, NewPolicy,
-    NewRole as IacRole, PolicyVersion as IacVersion, PrincipalKind, Tags,
+    AuthorizationDetails, BackendError, BackendResult, IamBackend, NewPolicy, NewRole as IacRole,
+    PolicyVersion as IacVersion, PrincipalKind, Tags,
 };
 use miette::Diagnostic;
 use serde_json::Value;
 
 use crate::iam::{NewRole, NewUser};
-use crate::{Aws, AwsError, ErrorKind, Tag};
+use crate::{Aws, AwsError, Tag};
 
 impl From<AwsError> for BackendError {
     fn from(e: AwsError) -> BackendError {
-        let kind = match e.kind() {
-            ErrorKind::NotFound => Kind::NotFound,
-            ErrorKind::AlreadyExists => Kind::AlreadyExists,
-            ErrorKind::LimitExceeded => Kind::LimitExceeded,
-            ErrorKind::DeleteConflict => Kind::DeleteConflict,
-            ErrorKind::AccessDenied => Kind::AccessDenied,
-            ErrorKind::Throttled => Kind::Throttled,
-            ErrorKind::InvalidInput => Kind::InvalidInput,
-            ErrorKind::Connection => Kind::Connection,
-            ErrorKind::Other => Kind::Other,
-        };
+        let kind = e.kind();
         let help = e.help().map(|h| h.to_string());
         BackendError::new(kind, e.to_string()).with_help(help)
     }
@@ -56,7 +46,7 @@ fn seconds(d: Option<u32>) -> Option<i32> {
 
 fn no_tags_on_groups(what: &str) -> BackendError {
     BackendError::new(
-        Kind::InvalidInput,
+        crate::ErrorKind::InvalidInput,
         format!("IAM groups take no tags (`{what}`)"),
     )
 }
@@ -197,7 +187,7 @@ impl IamBackend for Aws {
             PrincipalKind::User => Ok(self.update_user(name, None, Some(path)).await?),
             PrincipalKind::Group => Ok(self.update_group_path(name, path).await?),
             PrincipalKind::Role => Err(BackendError::new(
-                Kind::InvalidInput,
+                crate::ErrorKind::InvalidInput,
                 format!("the path of role `{name}` cannot change"),
             )),
         }
@@ -237,7 +227,7 @@ impl IamBackend for Aws {
             PrincipalKind::User => Ok(self.put_user_permissions_boundary(name, arn).await?),
             PrincipalKind::Role => Ok(self.put_role_permissions_boundary(name, arn).await?),
             PrincipalKind::Group => Err(BackendError::new(
-                Kind::InvalidInput,
+                crate::ErrorKind::InvalidInput,
                 format!("group `{name}` cannot have a permissions boundary"),
             )),
         }
@@ -248,7 +238,7 @@ impl IamBackend for Aws {
             PrincipalKind::User => Ok(self.delete_user_permissions_boundary(name).await?),
             PrincipalKind::Role => Ok(self.delete_role_permissions_boundary(name).await?),
             PrincipalKind::Group => Err(BackendError::new(
-                Kind::InvalidInput,
+                crate::ErrorKind::InvalidInput,
                 format!("group `{name}` cannot have a permissions boundary"),
             )),
         }

@@ -27,21 +27,9 @@ impl std::fmt::Display for Entity {
     }
 }
 
-/// Broad classes of failure; the CLI maps them to exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    NotFound,
-    AlreadyExists,
-    LimitExceeded,
-    DeleteConflict,
-    AccessDenied,
-    Throttled,
-    /// AWS rejected the input (malformed policy, validation error).
-    InvalidInput,
-    /// Credentials, region or endpoint could not be resolved or reached.
-    Connection,
-    Other,
-}
+/// Broad classes of failure, one type for the whole workspace: the
+/// backend's (apply decides retries by it; the CLI maps it to exit codes).
+pub use iamctl_iac::backend::ErrorKind;
 
 /// An AWS call that failed.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

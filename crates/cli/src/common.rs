@@ -8,23 +8,22 @@ use iamctl_policy::snapshot::{Snapshot, SnapshotError};
 use iamctl_policy::{DocumentKind, PolicyDocument};
 use std::io::Read;
 
-pub const MANAGED_KEY: &str = "managed-by";
-pub const MANAGED_VALUE: &str = "iamctl";
+use iamctl_policy::MANAGED_BY;
 
 pub fn is_managed(tags: &[Tag]) -> bool {
     tags.iter()
-        .any(|t| t.key == MANAGED_KEY && t.value == MANAGED_VALUE)
+        .any(|t| iamctl_policy::is_managed_by_tag(&t.key, &t.value))
 }
 
 /// `--tag K=V` values, validated, plus `managed-by=iamctl`.
 pub fn tags_with_managed(raw: &[String]) -> CmdResult<Vec<Tag>> {
     let mut tags = vec![Tag {
-        key: MANAGED_KEY.into(),
-        value: MANAGED_VALUE.into(),
+        key: MANAGED_BY.0.into(),
+        value: MANAGED_BY.1.into(),
     }];
     for r in raw {
         let (key, value) = iamctl_policy::parse_tag(r)?;
-        if key == MANAGED_KEY {
+        if key == MANAGED_BY.0 {
             return Err(CommandError::invalid(format!(
                 "tag `{key}` is set by iamctl itself and cannot be given"
             )));

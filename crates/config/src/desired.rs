@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::model::*;
 
 /// The tag on everything iamctl creates.
-pub const MANAGED_BY: (&str, &str) = ("managed-by", "iamctl");
+pub use iamctl_policy::names::MANAGED_BY;
 /// The team whose files ask for the resource.
 pub const TAG_TEAM: &str = "iamctl:team";
 /// The configuration key (policy key, user as written, role or group name).

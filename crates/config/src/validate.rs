@@ -293,7 +293,7 @@ impl V<'_> {
         self.team_path(t);
         for e in t.accounts.values() {
             let id = &e.account_id;
-            if id.value.len() != 12 || !id.value.bytes().all(|b| b.is_ascii_digit()) {
+            if !iamctl_policy::is_account_id(&id.value) {
                 self.error(
                     &id.span,
                     format!("account id `{}` is not 12 digits", id.value),
@@ -814,7 +814,7 @@ impl V<'_> {
             let v = &p.value;
             let ok = v.ends_with(".amazonaws.com")
                 || v == "*"
-                || (v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()))
+                || iamctl_policy::is_account_id(v)
                 || (v.starts_with("arn:") && validate_arn(v).is_ok());
             if !ok {
                 self.error(

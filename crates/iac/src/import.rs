@@ -792,10 +792,7 @@ impl Builder<'_> {
     }
 }
 
-/// Whether `s` is 12 digits.
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
+pub use iamctl_policy::is_account_id;
 
 /// The account of the first ARN in a snapshot.
 pub fn account_in(snapshot: &Snapshot) -> Option<String> {

@@ -935,7 +935,7 @@ fn root_account(arn: &str) -> Option<String> {
     let rest = arn.strip_prefix("arn:")?;
     let (_partition, rest) = rest.split_once(':')?;
     let account = rest.strip_prefix("iam::")?.strip_suffix(":root")?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then(|| account.to_owned())
+    crate::names::is_account_id(account).then(|| account.to_owned())
 }
 
 fn sorted_keys(value: &Value) -> Value {

@@ -20,6 +20,7 @@ pub mod templates;
 
 pub use document::{DocumentError, DocumentKind, PolicyDocument};
 pub use names::{
-    parse_tag, validate_account_alias, validate_arn, validate_name, validate_path,
-    validate_policy_arn_or_name, validate_tag, Arn, EntityKind, NameError, PolicyRef,
+    is_account_id, is_managed_by_tag, parse_tag, validate_account_alias, validate_arn,
+    validate_name, validate_path, validate_policy_arn_or_name, validate_tag, Arn, EntityKind,
+    NameError, PolicyRef, MANAGED_BY,
 };

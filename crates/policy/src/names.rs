@@ -381,6 +381,20 @@ pub fn validate_path(path: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// The tag on everything iamctl creates, by which it knows what it owns:
+/// `managed-by=iamctl`. The one definition; every crate uses this.
+pub const MANAGED_BY: (&str, &str) = ("managed-by", "iamctl");
+
+/// Whether `(key, value)` is iamctl's ownership tag.
+pub fn is_managed_by_tag(key: &str, value: &str) -> bool {
+    key == MANAGED_BY.0 && value == MANAGED_BY.1
+}
+
+/// Whether `s` is an AWS account ID: exactly 12 ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Splits `KEY=VALUE` at the first `=` and checks both halves with
 /// [`validate_tag`]. `KEY=` gives an empty value.
 pub fn parse_tag(s: &str) -> Result<(String, String), NameError> {
@@ -578,9 +592,7 @@ pub fn validate_arn(s: &str) -> Result<Arn, NameError> {
             region: region.to_owned(),
         });
     }
-    let account_ok = account.is_empty()
-        || account == "aws"
-        || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+    let account_ok = account.is_empty() || account == "aws" || is_account_id(account);
     if !account_ok {
         return Err(NameError::ArnAccount {
             arn: s.to_owned(),

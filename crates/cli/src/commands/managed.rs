@@ -1,7 +1,6 @@
 //! `iamctl managed list`: what carries our tag, read from one paginated
 //! GetAccountAuthorizationDetails plus one ListPolicyTags per customer policy.
 
-use crate::common::{MANAGED_KEY, MANAGED_VALUE};
 use crate::ctx::Ctx;
 use crate::error::CmdResult;
 use futures::StreamExt;
@@ -43,7 +42,7 @@ struct Out {
 fn tagged(p: &dyn SnapshotPrincipal) -> bool {
     p.tags()
         .iter()
-        .any(|t| t.key == MANAGED_KEY && t.value == MANAGED_VALUE)
+        .any(|t| iamctl_policy::is_managed_by_tag(&t.key, &t.value))
 }
 
 fn attached(p: &dyn SnapshotPrincipal) -> Vec<String> {

@@ -128,7 +128,7 @@ pub async fn run(ctx: &Ctx, cmd: RoleCommand) -> CmdResult {
 }
 
 fn check_principal(p: &str) -> CmdResult {
-    let account = p.len() == 12 && p.chars().all(|c| c.is_ascii_digit());
+    let account = iamctl_policy::is_account_id(p);
     let service = p.ends_with(".amazonaws.com") && !p.contains(char::is_whitespace);
     if account || service || p == "*" {
         return Ok(());

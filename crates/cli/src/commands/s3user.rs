@@ -7,7 +7,7 @@ use crate::ctx::Ctx;
 use crate::error::{CmdResult, CommandError};
 use iamctl_aws::{PrincipalKind, Tag};
 use iamctl_policy::templates::{s3_user_policy, S3Access};
-use iamctl_policy::EntityKind;
+use iamctl_policy::{EntityKind, MANAGED_BY};
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug)]
@@ -147,7 +147,7 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> CmdResult {
     });
     if bucket_missing {
         let tags = [
-            ("managed-by".to_string(), "iamctl".to_string()),
+            (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
             ("iamctl:kind".to_string(), "s3-user-bucket".to_string()),
         ];
         aws.create_private_bucket(&a.bucket, &tags).await?;

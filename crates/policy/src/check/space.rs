@@ -344,10 +344,7 @@ impl Space {
                             if item == "*" {
                                 continue;
                             }
-                            let p = if kind == "AWS"
-                                && item.len() == 12
-                                && item.bytes().all(|b| b.is_ascii_digit())
-                            {
+                            let p = if kind == "AWS" && crate::names::is_account_id(&item) {
                                 Principal::parse(&format!("arn:aws:iam::{item}:user/{FILLER}"))
                             } else if kind == "AWS" && item.ends_with(":root") {
                                 let account = item.split(':').nth(4).unwrap_or("");

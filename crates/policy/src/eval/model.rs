@@ -351,7 +351,7 @@ fn aws_entry(item: &str) -> PrincipalEntry {
     if item == "*" {
         return PrincipalEntry::Everyone;
     }
-    if item.len() == 12 && item.bytes().all(|b| b.is_ascii_digit()) {
+    if crate::names::is_account_id(item) {
         return PrincipalEntry::Account(item.to_owned());
     }
     if let Some(["arn", _, "iam", "", account, "root"]) = super::pattern::split_arn(item) {

@@ -275,7 +275,7 @@ fn is_arn(resource: &str) -> bool {
     let account_ok = account.is_empty()
         || variable_or_wild(account)
         || account == "aws"
-        || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+        || crate::names::is_account_id(account);
     // The resource part may be empty: AWS's own managed policies write
     // `arn:aws:organizations::*:` and IAM accepts it.
     partition_ok && service_ok && account_ok
