@@ -395,6 +395,17 @@ pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Checks one principal given to a trust policy by hand
+/// (`role create --trust-principal`): an account ID, a service
+/// (`*.amazonaws.com`), `*`, or an ARN.
+pub fn validate_trust_principal(p: &str) -> Result<(), NameError> {
+    let service = p.ends_with(".amazonaws.com") && !p.contains(char::is_whitespace);
+    if is_account_id(p) || service || p == "*" {
+        return Ok(());
+    }
+    validate_arn(p).map(|_| ())
+}
+
 /// Splits `KEY=VALUE` at the first `=` and checks both halves with
 /// [`validate_tag`]. `KEY=` gives an empty value.
 pub fn parse_tag(s: &str) -> Result<(String, String), NameError> {

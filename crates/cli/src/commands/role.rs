@@ -127,23 +127,13 @@ pub async fn run(ctx: &Ctx, cmd: RoleCommand) -> CmdResult {
     }
 }
 
-fn check_principal(p: &str) -> CmdResult {
-    let account = iamctl_policy::is_account_id(p);
-    let service = p.ends_with(".amazonaws.com") && !p.contains(char::is_whitespace);
-    if account || service || p == "*" {
-        return Ok(());
-    }
-    iamctl_policy::validate_arn(p)?;
-    Ok(())
-}
-
 /// The trust policy from `--trust FILE` or `--trust-principal`, with MFA if asked.
 fn trust_document(t: &TrustSource) -> CmdResult<PolicyDocument> {
     let doc = match &t.trust {
         Some(f) => read_document(f, DocumentKind::Trust)?,
         None => {
             for p in &t.trust_principal {
-                check_principal(p)?;
+                iamctl_policy::names::validate_trust_principal(p)?;
             }
             templates::trust_for_principals(&t.trust_principal, false)
         }

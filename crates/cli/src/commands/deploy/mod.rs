@@ -14,6 +14,7 @@ mod master_copy;
 mod plan;
 mod plan_file;
 mod run;
+mod s3_lock;
 mod session;
 mod target;
 

@@ -107,7 +107,7 @@ pub(super) struct Session {
     lock: Lock,
     /// One per account id.
     locked: Vec<(String, String, Aws)>,
-    s3: Vec<crate::commands::iac::Lock>,
+    s3: Vec<super::s3_lock::Lock>,
     renewal: Option<tokio::task::JoinHandle<()>>,
     /// Why a lock was lost, when it was (the run then stopped).
     pub lost: Arc<Mutex<Option<String>>>,
@@ -142,7 +142,7 @@ impl Session {
         let cancel = watch_signals(ctx);
         let s3 = match &config.settings.master_copy {
             Some(m) => {
-                let taken = crate::commands::iac::lock_accounts(
+                let taken = super::s3_lock::lock_accounts(
                     ctx,
                     &m.value,
                     &desired,
@@ -164,7 +164,7 @@ impl Session {
             assumed: Vec::new(),
             lock: Lock {
                 iam_path,
-                holder: crate::commands::iac::holder(),
+                holder: super::s3_lock::holder(),
                 id: run_id(),
                 command: how.command.to_owned(),
                 lease: SignedDuration::try_from(LEASE).unwrap_or(SignedDuration::ZERO),
@@ -322,7 +322,7 @@ impl Session {
                 ));
             }
         }
-        crate::commands::iac::unlock(ctx, std::mem::take(&mut self.s3)).await;
+        super::s3_lock::unlock(ctx, std::mem::take(&mut self.s3)).await;
     }
 }
 
