@@ -313,28 +313,73 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
         groups: BTreeMap::new(),
         existing: BTreeSet::new(),
     };
-    for t in config.teams.values() {
+    let cx = Scope {
+        config,
+        env,
+        account,
+        now,
+        teams: config
+            .teams
+            .values()
+            .filter(|t| t.accounts.contains_key(env))
+            .collect(),
+    };
+    existing_principals(&cx, &mut d);
+    policies(&cx, &mut d);
+    for t in &cx.teams {
+        users(&cx, &mut d, t);
+        s3_users(&cx, &mut d, t);
+        roles(&cx, &mut d, t);
+    }
+    trusted_users(&cx, &mut d);
+    groups(&cx, &mut d);
+    permanent_grants(&cx, &mut d);
+    for t in &cx.teams {
+        for g in &t.temporary {
+            temporary_grant(&cx, &mut d, t, g);
+        }
+    }
+    Some(d)
+}
+
+/// What every phase of [`desired_state`] reads: the configuration, the
+/// environment and its account, the instant, the teams that map it.
+struct Scope<'a> {
+    config: &'a Config,
+    env: &'a str,
+    account: String,
+    now: Timestamp,
+    teams: Vec<&'a Team>,
+}
+
+impl Scope<'_> {
+    fn boundary(&self, t: &Team, b: &Option<crate::Spanned<String>>) -> Option<String> {
+        b.as_ref()
+            .map(|b| boundary_arn(t, &self.account, &self.config.team_path(&t.name), b))
+    }
+}
+
+/// Phase 1: the users and roles declared `existing` (in any team) here.
+fn existing_principals(cx: &Scope<'_>, d: &mut DesiredAccount) {
+    for t in cx.config.teams.values() {
         for u in t.users.values() {
-            if u.existing && in_envs(&u.environments, env) {
+            if u.existing && in_envs(&u.environments, cx.env) {
                 d.existing.insert(format!("user/{}", u.name));
             }
         }
         for r in t.roles.values() {
-            if r.existing && in_envs(&r.environments, env) {
+            if r.existing && in_envs(&r.environments, cx.env) {
                 d.existing.insert(format!("role/{}", r.key.value));
             }
         }
     }
-    let teams: Vec<&Team> = config
-        .teams
-        .values()
-        .filter(|t| t.accounts.contains_key(env))
-        .collect();
+}
 
-    // Policies: `<team>-<key>` (or the key's `name`) for every key with
-    // custom statements, and every key declared `existing`.
-    for t in &teams {
-        let team_path = config.team_path(&t.name);
+/// Phase 2: policies, `<team>-<key>` (or the key's `name`) for every key
+/// with custom statements, and every key declared `existing`.
+fn policies(cx: &Scope<'_>, d: &mut DesiredAccount) {
+    for t in &cx.teams {
+        let team_path = cx.config.team_path(&t.name);
         for (key, p) in &t.policies {
             if !p.has_own_policy() {
                 continue;
@@ -348,7 +393,7 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             d.policies.insert(
                 name.clone(),
                 DesiredPolicy {
-                    arn: p.arn(&t.name, &account, &team_path),
+                    arn: p.arn(&t.name, &cx.account, &team_path),
                     name,
                     path: p.iam_path(&team_path),
                     path_set: p.path.is_some(),
@@ -365,136 +410,148 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             );
         }
     }
-    let boundary = |t: &Team, b: &Option<crate::Spanned<String>>| {
-        b.as_ref()
-            .map(|b| boundary_arn(t, &account, &config.team_path(&t.name), b))
-    };
+}
 
-    // Principals.
-    for t in &teams {
-        // `existing` users and roles join only where something needs them
-        // (see `need_user`, `need_role`).
-        for u in t.users.values() {
-            if u.existing || !in_envs(&u.environments, env) {
-                continue;
-            }
-            let mut tags = base_tags(&t.name, &u.key.value);
-            for (k, v) in &u.tags {
-                tags.insert(k.value.clone(), v.value.clone());
-            }
-            d.users.insert(
-                u.name.clone(),
-                DesiredUser {
-                    name: u.name.clone(),
-                    path: u.path.as_ref().map_or("/".into(), |p| p.value.clone()),
-                    managed: true,
-                    tags,
-                    permissions_boundary: boundary(t, &u.permissions_boundary),
-                    attached: BTreeSet::new(),
-                    inline: BTreeMap::new(),
-                    required_by: Vec::new(),
-                    declared_at: None,
-                },
-            );
+/// Phase 3a: a team's users. `existing` users and roles join only where
+/// something needs them (see `need_user`, `need_role`).
+fn users(cx: &Scope<'_>, d: &mut DesiredAccount, t: &Team) {
+    for u in t.users.values() {
+        if u.existing || !in_envs(&u.environments, cx.env) {
+            continue;
         }
-        for s in &t.s3_users {
-            let (Some(bucket), Some(user)) = (&s.bucket, &s.user) else {
-                continue;
-            };
-            if !in_envs(&s.environments, env) {
-                continue;
-            }
-            let access = match s.access.as_ref().map(|a| a.value.as_str()) {
-                Some("read-write") => S3Access::ReadWrite,
-                _ => S3Access::Read,
-            };
-            let name = user_name(&user.value);
-            let doc = s3_user_policy("aws", &bucket.value, &name, access);
-            let declared_existing = config
-                .find_user(&t.name, &user.value)
-                .is_some_and(|(_, u)| u.existing);
-            if declared_existing {
-                need_user(&mut d, config, t, env, user);
-            }
-            let entry = d.users.entry(name.clone()).or_insert_with(|| DesiredUser {
-                name: name.clone(),
-                path: "/".into(),
+        let mut tags = base_tags(&t.name, &u.key.value);
+        for (k, v) in &u.tags {
+            tags.insert(k.value.clone(), v.value.clone());
+        }
+        d.users.insert(
+            u.name.clone(),
+            DesiredUser {
+                name: u.name.clone(),
+                path: u.path.as_ref().map_or("/".into(), |p| p.value.clone()),
                 managed: true,
-                tags: base_tags(&t.name, &user.value),
-                permissions_boundary: None,
+                tags,
+                permissions_boundary: cx.boundary(t, &u.permissions_boundary),
                 attached: BTreeSet::new(),
                 inline: BTreeMap::new(),
                 required_by: Vec::new(),
                 declared_at: None,
-            });
-            entry
-                .inline
-                .insert(format!("s3-user-{name}-{}", bucket.value), doc.value);
-        }
-        for r in t.roles.values() {
-            if r.existing || !in_envs(&r.environments, env) {
-                continue;
-            }
-            let trust = r.trust.as_ref().map(|tr| {
-                let mut principals: Vec<String> =
-                    tr.principals.iter().map(|p| p.value.clone()).collect();
-                for u in &tr.users {
-                    let name = user_name(&u.value);
-                    let path = config
-                        .find_user(&t.name, &u.value)
-                        .and_then(|(_, u)| u.path.as_ref().map(|p| p.value.clone()))
-                        .unwrap_or_else(|| "/".into());
-                    principals.push(format!("arn:aws:iam::{account}:user{path}{name}"));
-                }
-                trust_for_principals(&principals, tr.require_mfa).value
-            });
-            let mut tags = base_tags(&t.name, &r.key.value);
-            for (k, v) in &r.tags {
-                tags.insert(k.value.clone(), v.value.clone());
-            }
-            d.roles.insert(
-                r.key.value.clone(),
-                DesiredRole {
-                    name: r.key.value.clone(),
-                    path: r.path.as_ref().map_or("/".into(), |p| p.value.clone()),
-                    managed: true,
-                    description: r.description.as_ref().map(|s| s.value.clone()),
-                    trust,
-                    max_session_duration: r.max_session_duration.as_ref().map(|s| s.value),
-                    tags,
-                    permissions_boundary: boundary(t, &r.permissions_boundary),
-                    attached: BTreeSet::new(),
-                    inline: BTreeMap::new(),
-                    required_by: Vec::new(),
-                    declared_at: None,
-                },
-            );
-        }
+            },
+        );
     }
-    // A trust naming an `existing` user needs that user in the account (IAM
-    // refuses a trust policy naming a user that does not exist).
-    for t in &teams {
+}
+
+/// Phase 3b: a team's S3 users, each with its inline bucket policy.
+fn s3_users(cx: &Scope<'_>, d: &mut DesiredAccount, t: &Team) {
+    for s in &t.s3_users {
+        let (Some(bucket), Some(user)) = (&s.bucket, &s.user) else {
+            continue;
+        };
+        if !in_envs(&s.environments, cx.env) {
+            continue;
+        }
+        let access = match s.access.as_ref().map(|a| a.value.as_str()) {
+            Some("read-write") => S3Access::ReadWrite,
+            _ => S3Access::Read,
+        };
+        let name = user_name(&user.value);
+        let doc = s3_user_policy("aws", &bucket.value, &name, access);
+        let declared_existing = cx
+            .config
+            .find_user(&t.name, &user.value)
+            .is_some_and(|(_, u)| u.existing);
+        if declared_existing {
+            need_user(d, cx.config, t, cx.env, user);
+        }
+        let entry = d.users.entry(name.clone()).or_insert_with(|| DesiredUser {
+            name: name.clone(),
+            path: "/".into(),
+            managed: true,
+            tags: base_tags(&t.name, &user.value),
+            permissions_boundary: None,
+            attached: BTreeSet::new(),
+            inline: BTreeMap::new(),
+            required_by: Vec::new(),
+            declared_at: None,
+        });
+        entry
+            .inline
+            .insert(format!("s3-user-{name}-{}", bucket.value), doc.value);
+    }
+}
+
+/// Phase 3c: a team's roles, with their trust policies.
+fn roles(cx: &Scope<'_>, d: &mut DesiredAccount, t: &Team) {
+    for r in t.roles.values() {
+        if r.existing || !in_envs(&r.environments, cx.env) {
+            continue;
+        }
+        let trust = r.trust.as_ref().map(|tr| {
+            let mut principals: Vec<String> =
+                tr.principals.iter().map(|p| p.value.clone()).collect();
+            for u in &tr.users {
+                let name = user_name(&u.value);
+                let path = cx
+                    .config
+                    .find_user(&t.name, &u.value)
+                    .and_then(|(_, u)| u.path.as_ref().map(|p| p.value.clone()))
+                    .unwrap_or_else(|| "/".into());
+                principals.push(format!("arn:aws:iam::{}:user{path}{name}", cx.account));
+            }
+            trust_for_principals(&principals, tr.require_mfa).value
+        });
+        let mut tags = base_tags(&t.name, &r.key.value);
+        for (k, v) in &r.tags {
+            tags.insert(k.value.clone(), v.value.clone());
+        }
+        d.roles.insert(
+            r.key.value.clone(),
+            DesiredRole {
+                name: r.key.value.clone(),
+                path: r.path.as_ref().map_or("/".into(), |p| p.value.clone()),
+                managed: true,
+                description: r.description.as_ref().map(|s| s.value.clone()),
+                trust,
+                max_session_duration: r.max_session_duration.as_ref().map(|s| s.value),
+                tags,
+                permissions_boundary: cx.boundary(t, &r.permissions_boundary),
+                attached: BTreeSet::new(),
+                inline: BTreeMap::new(),
+                required_by: Vec::new(),
+                declared_at: None,
+            },
+        );
+    }
+}
+
+/// Phase 4: a trust naming an `existing` user needs that user in the
+/// account (IAM refuses a trust policy naming a user that does not exist).
+fn trusted_users(cx: &Scope<'_>, d: &mut DesiredAccount) {
+    for t in &cx.teams {
         for r in t.roles.values() {
-            if r.existing || !in_envs(&r.environments, env) {
+            if r.existing || !in_envs(&r.environments, cx.env) {
                 continue;
             }
             for u in r.trust.iter().flat_map(|tr| &tr.users) {
-                need_user(&mut d, config, t, env, u);
+                need_user(d, cx.config, t, cx.env, u);
             }
         }
     }
-    for t in &teams {
+}
+
+/// Phase 5: groups and their members.
+fn groups(cx: &Scope<'_>, d: &mut DesiredAccount) {
+    for t in &cx.teams {
         for g in t.groups.values() {
-            if !in_envs(&g.environments, env) {
+            if !in_envs(&g.environments, cx.env) {
                 continue;
             }
             for m in &g.members {
-                need_user(&mut d, config, t, env, m);
+                need_user(d, cx.config, t, cx.env, m);
             }
             let path = match &g.path {
                 Some(p) => p.value.clone(),
                 None if g.existing => "/".to_owned(),
-                None => config.team_path(&t.name),
+                None => cx.config.team_path(&t.name),
             };
             d.groups.insert(
                 g.key.value.clone(),
@@ -510,12 +567,15 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
             );
         }
     }
+}
 
-    // Permanent grants: attach `<team>-<key>` and the key's managed policies.
-    for t in &teams {
-        let team_path = config.team_path(&t.name);
+/// Phase 6: permanent grants attach `<team>-<key>` and the key's managed
+/// policies.
+fn permanent_grants(cx: &Scope<'_>, d: &mut DesiredAccount) {
+    for t in &cx.teams {
+        let team_path = cx.config.team_path(&t.name);
         for g in &t.permanent {
-            if !g.environments.iter().any(|e| e.value == env) {
+            if !g.environments.iter().any(|e| e.value == cx.env) {
                 continue;
             }
             let mut arns = Vec::new();
@@ -524,118 +584,114 @@ pub fn desired_state(config: &Config, env: &str, now: Timestamp) -> Option<Desir
                     continue;
                 };
                 if p.has_own_policy() {
-                    arns.push(p.arn(&t.name, &account, &team_path));
+                    arns.push(p.arn(&t.name, &cx.account, &team_path));
                 }
                 arns.extend(p.managed_policies.iter().map(|m| m.value.clone()));
             }
             for u in &g.users {
-                need_user(&mut d, config, t, env, u);
-                attach(&mut d, PrincipalKind::User, &user_name(&u.value), &arns);
+                need_user(d, cx.config, t, cx.env, u);
+                attach(d, PrincipalKind::User, &user_name(&u.value), &arns);
             }
             for r in &g.roles {
-                need_role(&mut d, config, t, env, r);
-                attach(&mut d, PrincipalKind::Role, &r.value, &arns);
+                need_role(d, cx.config, t, cx.env, r);
+                attach(d, PrincipalKind::Role, &r.value, &arns);
             }
             for gr in &g.groups {
-                attach(&mut d, PrincipalKind::Group, &gr.value, &arns);
+                attach(d, PrincipalKind::Group, &gr.value, &arns);
             }
         }
     }
+}
 
-    // Temporary grants: policies that AWS stops honouring at the expiry.
-    for t in &teams {
-        let team_path = config.team_path(&t.name);
-        for g in &t.temporary {
-            let (Some(exp), Some(e), Some(key), Some((kind, who))) =
-                (&g.expiration_date, &g.environment, &g.grant, g.principal())
-            else {
-                continue;
-            };
-            if e.value != env {
-                continue;
-            }
-            let Ok(expires) = parse_expiry(&exp.value) else {
-                continue;
-            };
-            if expires <= now {
-                continue;
-            }
-            let Some(p) = t.policies.get(&key.value) else {
-                continue;
-            };
-            match kind {
-                PrincipalKind::User => need_user(&mut d, config, t, env, who),
-                PrincipalKind::Role => need_role(&mut d, config, t, env, who),
-                PrincipalKind::Group => {}
-            }
-            let who = match kind {
-                PrincipalKind::User => user_name(&who.value),
-                _ => who.value.clone(),
-            };
-            let base = format!("{}-{}", policy_name(&t.name, &key.value), who);
-            let mut tags = base_tags(&t.name, &key.value);
-            tags.insert(TAG_EXPIRES.into(), rfc3339(expires));
-            tags.insert(TAG_GRANTEE.into(), format!("{}/{who}", kind.as_str()));
-            let mut made = Vec::new();
-            if p.existing {
-                // Not iamctl's: a copy of what it holds, as for managed policies.
-                made.push((
-                    format!("{base}-{}-temporary", p.iam_name(&t.name)),
-                    PolicyBody::ExpiringCopyOf {
-                        source_arn: p.arn(&t.name, &account, &team_path),
-                        expires_at: expires,
-                    },
-                ));
-            } else if !p.custom_statements.is_empty() {
-                made.push((
-                    format!("{base}-temporary"),
-                    PolicyBody::Document(policy_document(p, Some(expires))),
-                ));
-            }
-            for m in &p.managed_policies {
-                made.push((
-                    format!("{base}-{}-temporary", arn_name(&m.value)),
-                    PolicyBody::ExpiringCopyOf {
-                        source_arn: m.value.clone(),
-                        expires_at: expires,
-                    },
-                ));
-            }
-            let mut arns = Vec::new();
-            for (name, body) in made {
-                // Two grants of one key to one principal: the later expiry wins.
-                if let Some(old) = d.policies.get(&name) {
-                    if old.expires.is_some_and(|o| o >= expires) {
-                        arns.push(old.arn.clone());
-                        continue;
-                    }
-                }
-                let arn = policy_arn(&account, &team_path, &name);
-                arns.push(arn.clone());
-                d.policies.insert(
-                    name.clone(),
-                    DesiredPolicy {
-                        name,
-                        path: team_path.clone(),
-                        path_set: false,
-                        arn,
-                        // IAM cannot change a description later: no expiry here.
-                        description: Some(format!(
-                            "temporary access: {} for {} {who}",
-                            key.value,
-                            kind.as_str()
-                        )),
-                        body,
-                        tags: tags.clone(),
-                        expires: Some(expires),
-                        managed: true,
-                    },
-                );
-            }
-            attach(&mut d, kind, &who, &arns);
-        }
+/// Phase 7: a temporary grant, as policies that AWS stops honouring at the
+/// expiry (a copy of each managed policy with the expiry in its
+/// conditions), attached to its principal. Expired at `now`: nothing.
+fn temporary_grant(cx: &Scope<'_>, d: &mut DesiredAccount, t: &Team, g: &TemporaryGrant) {
+    let (Some(exp), Some(e), Some(key), Some((kind, who))) =
+        (&g.expiration_date, &g.environment, &g.grant, g.principal())
+    else {
+        return;
+    };
+    let Ok(expires) = parse_expiry(&exp.value) else {
+        return;
+    };
+    let Some(p) = t.policies.get(&key.value) else {
+        return;
+    };
+    if e.value != cx.env || expires <= cx.now {
+        return;
     }
-    Some(d)
+    match kind {
+        PrincipalKind::User => need_user(d, cx.config, t, cx.env, who),
+        PrincipalKind::Role => need_role(d, cx.config, t, cx.env, who),
+        PrincipalKind::Group => {}
+    }
+    let who = match kind {
+        PrincipalKind::User => user_name(&who.value),
+        _ => who.value.clone(),
+    };
+    let team_path = cx.config.team_path(&t.name);
+    let base = format!("{}-{}", policy_name(&t.name, &key.value), who);
+    let mut tags = base_tags(&t.name, &key.value);
+    tags.insert(TAG_EXPIRES.into(), rfc3339(expires));
+    tags.insert(TAG_GRANTEE.into(), format!("{}/{who}", kind.as_str()));
+    let mut made = Vec::new();
+    if p.existing {
+        // Not iamctl's: a copy of what it holds, as for managed policies.
+        made.push((
+            format!("{base}-{}-temporary", p.iam_name(&t.name)),
+            PolicyBody::ExpiringCopyOf {
+                source_arn: p.arn(&t.name, &cx.account, &team_path),
+                expires_at: expires,
+            },
+        ));
+    } else if !p.custom_statements.is_empty() {
+        made.push((
+            format!("{base}-temporary"),
+            PolicyBody::Document(policy_document(p, Some(expires))),
+        ));
+    }
+    for m in &p.managed_policies {
+        made.push((
+            format!("{base}-{}-temporary", arn_name(&m.value)),
+            PolicyBody::ExpiringCopyOf {
+                source_arn: m.value.clone(),
+                expires_at: expires,
+            },
+        ));
+    }
+    let mut arns = Vec::new();
+    for (name, body) in made {
+        // Two grants of one key to one principal: the later expiry wins.
+        if let Some(old) = d.policies.get(&name) {
+            if old.expires.is_some_and(|o| o >= expires) {
+                arns.push(old.arn.clone());
+                continue;
+            }
+        }
+        let arn = policy_arn(&cx.account, &team_path, &name);
+        arns.push(arn.clone());
+        d.policies.insert(
+            name.clone(),
+            DesiredPolicy {
+                name,
+                path: team_path.clone(),
+                path_set: false,
+                arn,
+                // IAM cannot change a description later: no expiry here.
+                description: Some(format!(
+                    "temporary access: {} for {} {who}",
+                    key.value,
+                    kind.as_str()
+                )),
+                body,
+                tags: tags.clone(),
+                expires: Some(expires),
+                managed: true,
+            },
+        );
+    }
+    attach(d, kind, &who, &arns);
 }
 
 /// The conflict plan reports when a principal iamctl does not create (one
