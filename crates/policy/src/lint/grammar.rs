@@ -261,6 +261,36 @@ fn check_statement<'a>(
         }
     }
 
+    check_sid(ctx, pointer, statement, policy_type, sids);
+    let effect = check_effect(ctx, pointer, statement);
+    check_principal_element(ctx, pointer, statement, policy_type, effect);
+    let actions = check_actions(ctx, pointer, statement);
+    let resources = check_resources(ctx, pointer, statement, policy_type);
+
+    // Condition
+    let condition_pointer = at("Condition");
+    let condition = statement
+        .get("Condition")
+        .and_then(|condition| check_condition(ctx, &condition_pointer, condition));
+
+    Statement {
+        effect,
+        actions,
+        resources,
+        condition,
+        condition_pointer,
+    }
+}
+
+/// `Sid`: a string; in IAM policies of ASCII letters and digits; unique.
+fn check_sid(
+    ctx: &mut Ctx<'_>,
+    pointer: &str,
+    statement: &Map<String, Value>,
+    policy_type: PolicyType,
+    sids: &mut HashSet<String>,
+) {
+    let at = |key: &str| pointer_push(pointer, key);
     if let Some(sid) = statement.get("Sid") {
         match sid.as_str() {
             None => ctx.report(
@@ -293,8 +323,16 @@ fn check_statement<'a>(
             }
         }
     }
+}
 
-    let effect = match statement.get("Effect") {
+/// `Effect`: `Allow` or `Deny`.
+fn check_effect<'a>(
+    ctx: &mut Ctx<'_>,
+    pointer: &str,
+    statement: &'a Map<String, Value>,
+) -> Option<&'a str> {
+    let at = |key: &str| pointer_push(pointer, key);
+    match statement.get("Effect") {
         None => {
             ctx.report(
                 Code::MissingEffect,
@@ -319,9 +357,19 @@ fn check_statement<'a>(
             );
             None
         }
-    };
+    }
+}
 
-    // Principal
+/// `Principal` / `NotPrincipal`: required where the policy type has one,
+/// refused where it has none.
+fn check_principal_element(
+    ctx: &mut Ctx<'_>,
+    pointer: &str,
+    statement: &Map<String, Value>,
+    policy_type: PolicyType,
+    effect: Option<&str>,
+) {
+    let at = |key: &str| pointer_push(pointer, key);
     let principal = pick_one(ctx, pointer, statement, "Principal", "NotPrincipal");
     match (policy_type.has_principal(), principal) {
         (true, None) => ctx.report(
@@ -354,9 +402,16 @@ fn check_statement<'a>(
         ),
         (false, None) => {}
     }
+}
 
-    // Action
-    let actions = match pick_one(ctx, pointer, statement, "Action", "NotAction") {
+/// `Action` / `NotAction`: present, each item `*` or `service:Action`.
+fn check_actions<'a>(
+    ctx: &mut Ctx<'_>,
+    pointer: &str,
+    statement: &'a Map<String, Value>,
+) -> Option<Element<'a>> {
+    let at = |key: &str| pointer_push(pointer, key);
+    match pick_one(ctx, pointer, statement, "Action", "NotAction") {
         None => {
             ctx.report(
                 Code::MissingAction,
@@ -388,11 +443,20 @@ fn check_statement<'a>(
                 items,
             }
         }),
-    };
+    }
+}
 
-    // Resource
+/// `Resource` / `NotResource`: required, except in trust policies, which
+/// refuse them.
+fn check_resources<'a>(
+    ctx: &mut Ctx<'_>,
+    pointer: &str,
+    statement: &'a Map<String, Value>,
+    policy_type: PolicyType,
+) -> Option<Element<'a>> {
+    let at = |key: &str| pointer_push(pointer, key);
     let resource = pick_one(ctx, pointer, statement, "Resource", "NotResource");
-    let resources = match (policy_type, resource) {
+    match (policy_type, resource) {
         (PolicyType::Trust, Some((element, _))) => {
             ctx.report(
                 Code::UnsupportedElement,
@@ -419,20 +483,6 @@ fn check_statement<'a>(
                 items,
             })
         }
-    };
-
-    // Condition
-    let condition_pointer = at("Condition");
-    let condition = statement
-        .get("Condition")
-        .and_then(|condition| check_condition(ctx, &condition_pointer, condition));
-
-    Statement {
-        effect,
-        actions,
-        resources,
-        condition,
-        condition_pointer,
     }
 }
 
