@@ -485,25 +485,8 @@ async fn main() {
     let endpoint = std::env::var("IAMCTL_BENCH_ENDPOINT")
         .expect("IAMCTL_BENCH_ENDPOINT (use scripts/bench-iac)");
     let bin = std::env::var("IAMCTL_BENCH_BIN").expect("IAMCTL_BENCH_BIN (use scripts/bench-iac)");
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut scale = 1.0f64;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--quick" => scale = 0.1,
-            "--scale" => {
-                scale = args
-                    .get(i + 1)
-                    .and_then(|s| s.parse().ok())
-                    .filter(|s: &f64| *s > 0.0 && *s <= 1.0)
-                    .expect("--scale F, 0 < F <= 1");
-                i += 1;
-            }
-            other => panic!("unknown argument `{other}` (use --quick or --scale F)"),
-        }
-        i += 1;
-    }
-    let n = |full: usize| ((full as f64 * scale).round() as usize).max(1);
+    let scale = scale_of(std::env::args().skip(1).collect());
+    let n = move |full: usize| ((full as f64 * scale).round() as usize).max(1);
     let creds = aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "bench");
     let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
@@ -521,8 +504,49 @@ async fn main() {
         dir: dir.clone(),
     };
     let total = Instant::now();
+    big_account(&b, &dir, &n).await;
+    // b) and c) run twice: straight to moto, and through a proxy that adds a
+    // round trip's latency to each request, as a real network does.
+    let latency = Duration::from_millis(20);
+    let slow = Bench {
+        endpoint: latency_proxy(&b.endpoint, latency),
+        ..b.clone()
+    };
+    let ways = [("straight to moto", &b), ("+20 ms per request", &slow)];
 
-    // ---- a) plan on a big account, next to a per-entity read --------------
+    many_changes(&ways, &dir, &n);
+    many_accounts(&b, &ways, &dir, &n);
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "benchmark finished in {:.0} s",
+        total.elapsed().as_secs_f64()
+    );
+}
+
+/// `--quick` (0.1) or `--scale F` (0 < F <= 1); else 1.
+fn scale_of(args: Vec<String>) -> f64 {
+    let mut scale = 1.0f64;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--quick" => scale = 0.1,
+            "--scale" => {
+                scale = args
+                    .get(i + 1)
+                    .and_then(|s| s.parse().ok())
+                    .filter(|s: &f64| *s > 0.0 && *s <= 1.0)
+                    .expect("--scale F, 0 < F <= 1");
+                i += 1;
+            }
+            other => panic!("unknown argument `{other}` (use --quick or --scale F)"),
+        }
+        i += 1;
+    }
+    scale
+}
+
+/// a) plan on a big account, next to a per-entity read.
+async fn big_account(b: &Bench, dir: &std::path::Path, n: &dyn Fn(usize) -> usize) {
     let (users, roles, policies) = (n(2000), n(1000), n(2000));
     let account = "100000000001";
     let cfg = dir.join("big");
@@ -585,17 +609,10 @@ async fn main() {
     for l in [&line_a1, &line_a2, &line_a3, &line_a4] {
         println!("{l}");
     }
+}
 
-    // b) and c) run twice: straight to moto, and through a proxy that adds a
-    // round trip's latency to each request, as a real network does.
-    let latency = Duration::from_millis(20);
-    let slow = Bench {
-        endpoint: latency_proxy(&b.endpoint, latency),
-        ..b.clone()
-    };
-    let ways = [("straight to moto", &b), ("+20 ms per request", &slow)];
-
-    // ---- b) apply of ~1,000 changes at concurrency 8 and 1 ------------------
+/// b) apply of ~1,000 changes at concurrency 8 and 1.
+fn many_changes(ways: &[(&str, &Bench)], dir: &std::path::Path, n: &dyn Fn(usize) -> usize) {
     // Each user and role brings three changes (create, policy, attach).
     let principals = n(1000) / 3;
     let (bu, br) = (principals - principals / 3, principals / 3);
@@ -606,7 +623,7 @@ async fn main() {
         bu + br
     );
     let mut next_account = 100_000_000_002u64;
-    for (way, bench) in ways {
+    for &(way, bench) in ways {
         let mut times = Vec::new();
         for conc in ["8", "1"] {
             let account = format!("{next_account:012}");
@@ -628,8 +645,15 @@ async fn main() {
             times[1].as_secs_f64() / times[0].as_secs_f64()
         );
     }
+}
 
-    // ---- c) plan over 50 accounts, next to 50 plans one after another -----
+/// c) plan over 50 accounts, next to 50 plans one after another.
+fn many_accounts(
+    b: &Bench,
+    ways: &[(&str, &Bench)],
+    dir: &std::path::Path,
+    n: &dyn Fn(usize) -> usize,
+) {
     let accounts = n(50).max(2);
     let envs: Vec<(String, String)> = (0..accounts)
         .map(|i| {
@@ -645,7 +669,7 @@ async fn main() {
     eprintln!("c) populating {accounts} accounts with iamctl apply...");
     b.iamctl_ok(&["apply", &cfg_s, "--yes"], &[0]);
     println!("c) plan over {accounts} accounts (3 users, 1 role, 4 policies each):");
-    for (way, bench) in ways {
+    for &(way, bench) in ways {
         let (all, _, all_calls) =
             bench.counted(|| bench.iamctl_ok(&["plan", &cfg_s, "--detailed-exitcode"], &[0]));
         let (seq, _, seq_calls) = bench.counted(|| {
@@ -664,9 +688,4 @@ async fn main() {
             seq.as_secs_f64() / all.as_secs_f64()
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    eprintln!(
-        "benchmark finished in {:.0} s",
-        total.elapsed().as_secs_f64()
-    );
 }
