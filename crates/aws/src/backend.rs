@@ -14,7 +14,7 @@ use miette::Diagnostic;
 use serde_json::Value;
 
 use crate::iam::{NewRole, NewUser};
-use crate::{Aws, AwsError, Tag};
+use crate::{Aws, AwsError};
 
 impl From<AwsError> for BackendError {
     fn from(e: AwsError) -> BackendError {
@@ -24,20 +24,7 @@ impl From<AwsError> for BackendError {
     }
 }
 
-fn tags_of(tags: &[Tag]) -> Tags {
-    tags.iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect()
-}
-
-fn tags_to(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag {
-            key: k.clone(),
-            value: v.clone(),
-        })
-        .collect()
-}
+use iamctl_policy::snapshot::{tag_list as tags_to, tags_map as tags_of};
 
 /// IAM's maximum session duration fits an `i32` (at most 43,200 s).
 fn seconds(d: Option<u32>) -> Option<i32> {

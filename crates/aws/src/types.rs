@@ -25,12 +25,8 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Tag {
-    pub key: String,
-    pub value: String,
-}
+/// One tag: the snapshot's type, the one tag type of the workspace.
+pub use iamctl_policy::snapshot::Tag;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -21,7 +21,7 @@ pub const TAG_EXPIRES: &str = "iamctl:expires";
 /// Who a temporary grant is for: `user/NAME`, `role/NAME` or `group/NAME`.
 pub const TAG_GRANTEE: &str = "iamctl:grantee";
 
-pub type Tags = BTreeMap<String, String>;
+pub use iamctl_policy::snapshot::Tags;
 
 /// One account's desired IAM resources.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use iamctl_config::{path_team, Tags, MANAGED_BY, TAG_TEAM};
-use iamctl_policy::snapshot::{Document, PolicyVersion, Principal, Snapshot, Tag};
+use iamctl_policy::snapshot::{Document, PolicyVersion, Principal, Snapshot};
 use serde_json::Value;
 
 use super::Kind;
@@ -62,11 +62,7 @@ pub struct ActualAccount {
     pub state: Option<ActualPrincipal>,
 }
 
-fn tags_of(tags: &[Tag]) -> Tags {
-    tags.iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect()
-}
+use iamctl_policy::snapshot::tags_map as tags_of;
 
 /// A document as read (decoded once with the snapshot), or `null`.
 fn doc(v: Option<&Document>) -> Value {

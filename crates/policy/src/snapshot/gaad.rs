@@ -21,6 +21,26 @@ pub struct Tag {
     pub value: String,
 }
 
+/// An entity's tags as a map, key to value: the form plans compare.
+pub type Tags = std::collections::BTreeMap<String, String>;
+
+/// `tags` as a map (a key given twice: the last value).
+pub fn tags_map(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
+}
+
+/// `tags` as the list IAM's calls take, in key order.
+pub fn tag_list(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag {
+            key: k.clone(),
+            value: v.clone(),
+        })
+        .collect()
+}
+
 /// A managed policy attached to a user, group or role.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -17,8 +17,8 @@ use serde_json::Value;
 
 pub use err::SnapshotError;
 pub use gaad::{
-    AttachedPolicy, Boundary, Group, InlinePolicy, InstanceProfile, ManagedPolicy, PolicyVersion,
-    Principal, ProfileRole, Role, RoleLastUsed, Tag, User,
+    tag_list, tags_map, AttachedPolicy, Boundary, Group, InlinePolicy, InstanceProfile,
+    ManagedPolicy, PolicyVersion, Principal, ProfileRole, Role, RoleLastUsed, Tag, Tags, User,
 };
 
 /// The snapshot format this iamctl writes, and the newest it reads. A
