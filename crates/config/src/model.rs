@@ -202,22 +202,8 @@ impl TemporaryGrant {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PrincipalKind {
-    User,
-    Role,
-    Group,
-}
-
-impl PrincipalKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            PrincipalKind::User => "user",
-            PrincipalKind::Role => "role",
-            PrincipalKind::Group => "group",
-        }
-    }
-}
+/// User, role or group: the workspace's one principal kind.
+pub use iamctl_policy::account::EntityKind as PrincipalKind;
 
 /// `users/<team>.yaml`: a user iamctl creates and tags, or (`existing: true`)
 /// one that exists already and only receives grants.
