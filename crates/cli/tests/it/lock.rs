@@ -480,20 +480,39 @@ async fn a_dead_runs_lock_is_refused_waited_for_and_force_unlocked_by_id() {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run iamctl");
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Interrupted once it says it waits (not after a fixed time: a loaded
+    // machine may take longer to get there).
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let mut pipe = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.push_str(&String::from_utf8_lossy(&buf[..n]));
+            let _ = tx.send(all.clone());
+        }
+        all
+    });
+    let start = Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(so_far) if so_far.contains("waiting up to 60s") => break,
+            _ => assert!(
+                start.elapsed() < Duration::from_secs(50),
+                "the apply never said it waits for the lock"
+            ),
+        }
+    }
     let kill = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(kill.success());
     let status = child.wait().expect("wait");
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("read");
+    let stderr = reader.join().expect("stderr reader");
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("waiting up to 60s"), "{stderr}");
     assert!(
