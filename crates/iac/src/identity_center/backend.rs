@@ -150,4 +150,10 @@ pub trait IdentityCenterBackend: Send + Sync {
         kind: RequestKind,
         request_id: &str,
     ) -> BackendResult<RequestStatus>;
+
+    // --- the environment ---
+
+    /// Waits before a poll or a retry. The SDK backend sleeps; the memory
+    /// backend returns at once.
+    async fn pause(&self, d: std::time::Duration);
 }

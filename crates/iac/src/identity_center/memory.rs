@@ -4,7 +4,7 @@
 //! asynchronous request that fails for an account, and requests that stay
 //! `IN_PROGRESS` for some polls.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -14,22 +14,10 @@ use super::backend::{
     AssignmentRef, IdentityCenterBackend, NewUser, RequestKind, RequestStatus, SetAttributes,
 };
 use super::state::*;
-use crate::{BackendError, BackendResult, ErrorKind};
+use inner::{conflict, not_found, owned_assignment, Inner};
 
-/// What the memory instance holds besides its state.
-#[derive(Debug, Default)]
-struct Inner {
-    state: IdentityCenterState,
-    next_id: usize,
-    /// Request id → (polls left in progress, outcome).
-    requests: BTreeMap<String, (usize, RequestStatus)>,
-    /// Call name → errors its next calls return, in order.
-    faults: BTreeMap<String, VecDeque<BackendError>>,
-    /// Account id → reason: the next request touching it fails.
-    failing_accounts: BTreeMap<String, VecDeque<String>>,
-    /// How many polls a new request stays in progress.
-    pending_polls: usize,
-}
+mod inner;
+use crate::{BackendError, BackendResult, ErrorKind};
 
 /// The memory backend.
 #[derive(Debug, Default)]
@@ -81,20 +69,6 @@ impl MemoryIdentityCenter {
             ));
     }
 
-    /// The next asynchronous request for `account_id` ends `FAILED` with `reason`.
-    pub fn fail_request_for(&self, account_id: &str, reason: &str) {
-        self.lock()
-            .failing_accounts
-            .entry(account_id.to_owned())
-            .or_default()
-            .push_back(reason.to_owned());
-    }
-
-    /// New requests report `IN_PROGRESS` for `polls` status calls.
-    pub fn pending_polls(&self, polls: usize) {
-        self.lock().pending_polls = polls;
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -110,45 +84,16 @@ impl MemoryIdentityCenter {
     }
 }
 
-fn not_found(what: &str) -> BackendError {
-    BackendError::new(ErrorKind::NotFound, format!("{what} not found"))
-}
-
-fn conflict(what: &str) -> BackendError {
-    BackendError::new(ErrorKind::AlreadyExists, format!("{what} already exists"))
-}
-
-impl Inner {
-    fn id(&mut self, prefix: &str) -> String {
-        self.next_id += 1;
-        format!("{prefix}{:08}", self.next_id)
-    }
-
-    fn set(&mut self, arn: &str) -> BackendResult<&mut IcPermissionSet> {
-        self.state
-            .permission_sets
-            .iter_mut()
-            .find(|p| p.arn == arn)
-            .ok_or_else(|| not_found(&format!("permission set `{arn}`")))
-    }
-
-    /// A request for `account`: applied now unless scheduled to fail.
-    fn request(&mut self, account: &str, effect: impl FnOnce(&mut Inner)) -> String {
-        let id = self.id("req-");
-        let failure = self
-            .failing_accounts
-            .get_mut(account)
-            .and_then(VecDeque::pop_front);
-        let outcome = match failure {
-            Some(reason) => RequestStatus::Failed(reason),
-            None => {
-                effect(self);
-                RequestStatus::Succeeded
-            }
-        };
-        let polls = self.pending_polls;
-        self.requests.insert(id.clone(), (polls, outcome));
-        id
+impl MemoryIdentityCenter {
+    /// One call that changes a permission set.
+    fn on_set(
+        &self,
+        call: &str,
+        arn: &str,
+        f: impl FnOnce(&mut IcPermissionSet) -> BackendResult<()>,
+    ) -> BackendResult<()> {
+        let mut g = self.enter(call)?;
+        f(g.set(arn)?)
     }
 }
 
@@ -309,15 +254,17 @@ impl IdentityCenterBackend for MemoryIdentityCenter {
     }
 
     async fn put_inline_policy(&self, arn: &str, document: &str) -> BackendResult<()> {
-        let mut g = self.enter("PutInlinePolicyToPermissionSet")?;
-        g.set(arn)?.inline_policy = Some(document.to_owned());
-        Ok(())
+        self.on_set("PutInlinePolicyToPermissionSet", arn, |s| {
+            s.inline_policy = Some(document.to_owned());
+            Ok(())
+        })
     }
 
     async fn delete_inline_policy(&self, arn: &str) -> BackendResult<()> {
-        let mut g = self.enter("DeleteInlinePolicyFromPermissionSet")?;
-        g.set(arn)?.inline_policy = None;
-        Ok(())
+        self.on_set("DeleteInlinePolicyFromPermissionSet", arn, |s| {
+            s.inline_policy = None;
+            Ok(())
+        })
     }
 
     async fn attach_managed(&self, arn: &str, policy_arn: &str) -> BackendResult<()> {
@@ -361,15 +308,17 @@ impl IdentityCenterBackend for MemoryIdentityCenter {
     }
 
     async fn put_boundary(&self, arn: &str, b: &Boundary) -> BackendResult<()> {
-        let mut g = self.enter("PutPermissionsBoundaryToPermissionSet")?;
-        g.set(arn)?.boundary = Some(b.clone());
-        Ok(())
+        self.on_set("PutPermissionsBoundaryToPermissionSet", arn, |s| {
+            s.boundary = Some(b.clone());
+            Ok(())
+        })
     }
 
     async fn delete_boundary(&self, arn: &str) -> BackendResult<()> {
-        let mut g = self.enter("DeletePermissionsBoundaryFromPermissionSet")?;
-        g.set(arn)?.boundary = None;
-        Ok(())
+        self.on_set("DeletePermissionsBoundaryFromPermissionSet", arn, |s| {
+            s.boundary = None;
+            Ok(())
+        })
     }
 
     async fn tag(&self, arn: &str, tags: &Tags) -> BackendResult<()> {
@@ -439,13 +388,6 @@ impl IdentityCenterBackend for MemoryIdentityCenter {
         }
         Ok(outcome.clone())
     }
-}
 
-fn owned_assignment(a: &AssignmentRef<'_>) -> IcAssignment {
-    IcAssignment {
-        account_id: a.account_id.to_owned(),
-        permission_set_arn: a.permission_set_arn.to_owned(),
-        principal_type: a.principal_type,
-        principal_id: a.principal_id.to_owned(),
-    }
+    async fn pause(&self, _d: std::time::Duration) {}
 }

@@ -8,7 +8,8 @@
 //!   its YAML entry is gone);
 //! - the identity store has no tags, so users and groups carry the mark in an
 //!   attribute of their own, durable and visible in the console: a user's
-//!   `UserType` is [`OWNER_MARK`], a group's description ends with it. A
+//!   `UserType` is [`OWNER_MARK`], a group's description is it or ends with
+//!   ` (managed-by=iamctl)`. A
 //!   record elsewhere (tags on a permission set) would be capped at 50 tags
 //!   and lost with that set; the attribute lives and dies with the entity;
 //! - assignments and memberships have no attributes at all: they belong to
@@ -18,9 +19,13 @@
 //!   member of a hand-made group, is never touched. Naming a hand-made
 //!   permission set in an assignment is a plan-time error.
 
+pub mod apply;
 pub mod backend;
+pub mod change;
+pub mod err;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod memory;
+pub mod plan;
 pub mod state;
 
 use state::{IcGroup, IcPermissionSet, IcUser};
@@ -45,7 +50,7 @@ pub fn owned_user(u: &IcUser) -> bool {
 pub fn owned_group(g: &IcGroup) -> bool {
     g.description
         .as_deref()
-        .is_some_and(|d| d.ends_with(OWNER_MARK))
+        .is_some_and(|d| d == OWNER_MARK || d.ends_with(&format!(" ({OWNER_MARK})")))
 }
 
 /// The description iamctl stores for a group: the configured one, then the mark.
