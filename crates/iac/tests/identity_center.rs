@@ -14,10 +14,8 @@
 //!   `UserType` is a free "string indicating the type of user", where iamctl
 //!   writes its ownership mark.
 
-use std::path::Path;
-
 use futures::executor::block_on;
-use iamctl_config::identity_center::{desired_identity_center, DesiredIdentityCenter};
+use iamctl_config::identity_center::DesiredIdentityCenter;
 use iamctl_iac::identity_center::apply::apply;
 use iamctl_iac::identity_center::change::IcChange;
 use iamctl_iac::identity_center::err::{IcApplyError, IcPlanError};
@@ -26,90 +24,9 @@ use iamctl_iac::identity_center::plan::{cleanup_plan, plan};
 use iamctl_iac::identity_center::state::{IcAssignment, IcPermissionSet, IcUser, PrincipalType};
 use iamctl_iac::identity_center::{owned_set, OWNER_MARK};
 use iamctl_iac::ErrorKind;
-use jiff::Timestamp;
 
-fn ts(s: &str) -> Timestamp {
-    s.parse().expect("timestamp")
-}
-
-const NOW: &str = "2026-12-05T00:00:00Z";
-
-// The issue's contract, as printed.
-const SETTINGS: &str = "settings:
-  identity_center:
-    account: management
-    region: us-east-1
-    identity_source: directory
-";
-const IDENTITY_CENTER: &str = "identity-center:
-  users:
-    bert@example.com: {given_name: Bert, family_name: Example, display_name: Bert Example}
-  groups:
-    data-engineers:
-      description: Data team
-      members: [bert@example.com]
-  permission-sets:
-    boto3:
-      description: Seed 001's boto3 permission set
-      session_duration: 1h
-      grants: [platform.boto3]
-      permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess
-";
-const PERMANENT: &str = "permanent-access:
-  - description: Data team reads prod
-    sso_groups: [data-engineers]
-    sso_users: [carol@example.com]
-    environments: [prod]
-    permission_set: boto3
-";
-const TEMPORARY: &str = "temporary-access:
-  - description: Bert debugs prod
-    expiration_date: 2026-12-10T18:00:00Z
-    sso_user: bert@example.com
-    environment: prod
-    permission_set: boto3
-";
-const ACCOUNTS: &str = "aws-accounts:
-  management: \"111111111111\"
-  prod: \"345678901234\"
-";
-const POLICIES: &str = "aws-policies:
-  platform.boto3:
-    custom_statements:
-      - effect: Allow
-        actions: [\"iam:CreateRole\", \"iam:CreateUser\", \"iam:CreatePolicy\", \"iam:AttachRolePolicy\"]
-        resources: [\"*\"]
-      - effect: Allow
-        actions: [\"s3:CreateBucket\", \"s3:PutObject\"]
-        resources: [\"*\"]
-";
-
-fn write(dir: &Path, files: &[(&str, &str)]) {
-    for (path, text) in files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-}
-
-fn desired_of(files: &[(&str, &str)], now: &str) -> DesiredIdentityCenter {
-    let d = tempfile::tempdir().expect("tempdir");
-    write(d.path(), files);
-    let (config, ds) = iamctl_config::check(d.path(), ts(now));
-    assert!(ds.iter().all(|x| !x.is_error()), "{ds:#?}");
-    desired_identity_center(&config, ts(now))
-}
-
-fn contract() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("settings.yaml", SETTINGS),
-        ("identity-center/data.yaml", IDENTITY_CENTER),
-        ("permanent-access/data.yaml", PERMANENT),
-        ("temporary-access/data.yaml", TEMPORARY),
-        ("aws-accounts/data.yaml", ACCOUNTS),
-        ("aws-policies/data.yaml", POLICIES),
-    ]
-}
+mod ic_common;
+use ic_common::*;
 
 /// An instance where carol exists already (made by hand, or by the IdP).
 fn instance() -> MemoryIdentityCenter {

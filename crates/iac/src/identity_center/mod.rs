@@ -1,6 +1,7 @@
 //! IAM Identity Center as code: the instance's state ([`state`]), the narrow
 //! trait of its calls ([`backend`], in memory: [`memory`], feature
-//! `test-utils`), the planner ([`plan`]) and apply ([`apply`]).
+//! `test-utils`), the planner ([`plan`]), what each person gains or loses
+//! ([`access`]), its rendering ([`render`]) and apply ([`apply`]).
 //!
 //! Ownership. iamctl changes and deletes only what it created:
 //! - permission sets carry the tag `managed-by=iamctl` (and a temporary copy
@@ -19,6 +20,7 @@
 //!   member of a hand-made group, is never touched. Naming a hand-made
 //!   permission set in an assignment is a plan-time error.
 
+pub mod access;
 pub mod apply;
 pub mod backend;
 pub mod change;
@@ -26,6 +28,7 @@ pub mod err;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod memory;
 pub mod plan;
+pub mod render;
 pub mod state;
 
 use state::{IcGroup, IcPermissionSet, IcUser};
