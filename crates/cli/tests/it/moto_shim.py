@@ -20,6 +20,8 @@ Corrected:
   CreateAccountAssignment call, the specified permission set will automatically
   be provisioned to the account" (API_CreateAccountAssignment.html).
 - UpdateGroup (identity store): `description` and `displayName` operations.
+- A permission set created without SessionDuration: moto answers the number
+  3600, AWS an ISO 8601 duration (`PT1H`), which the SDK requires.
 """
 
 import json
@@ -31,7 +33,7 @@ from moto.identitystore.models import identitystore_backends
 from moto.identitystore.responses import IdentityStoreResponse
 from moto.server import main
 from moto.ssoadmin.exceptions import ResourceNotFoundException
-from moto.ssoadmin.models import SSOAdminBackend
+from moto.ssoadmin.models import PermissionSet, SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
 
 _PROVISIONED = {}  # (backend id, permission set ARN) -> set of account ids
@@ -149,6 +151,18 @@ SSOAdminBackend.create_account_assignment = create_account_assignment
 SSOAdminBackend.list_accounts_for_provisioned_permission_set = (
     list_accounts_for_provisioned_permission_set)
 IdentityStoreResponse.update_group = update_group
+
+_to_json = PermissionSet.to_json
+
+
+def _iso_duration(self, *args, **kwargs):
+    out = _to_json(self, *args, **kwargs)
+    if isinstance(out.get("SessionDuration"), int):
+        out["SessionDuration"] = f"PT{out['SessionDuration']}S"
+    return out
+
+
+PermissionSet.to_json = _iso_duration
 
 if __name__ == "__main__":
     main(sys.argv[1:])

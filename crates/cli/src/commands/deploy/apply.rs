@@ -6,10 +6,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 use iamctl_config::Config;
+use iamctl_iac::identity_center::render as ic_render;
 use iamctl_iac::plan::{Plan, PlanFile};
 use iamctl_iac::render::{self};
 use jiff::Timestamp;
 
+use super::ic::{apply_ic, plan_errors, plan_ic, read_ic};
 use super::master_copy::finish_master_copy;
 use super::plan_file::{check_saved, read_plan_file};
 use super::run::{apply_plans, failed_changes, outcome_json, with_clients};
@@ -115,8 +117,19 @@ pub(super) async fn apply_locked(
         .filter(|p| !p.is_empty())
         .map(|p| p.environment.clone())
         .collect();
+    // Identity Center, when configured: planned before anything is
+    // applied (an error there changes nothing anywhere), applied after IAM.
+    let ic_run = read_ic(ctx, config, &targets, now).await?;
+    let ic_plan = match &ic_run {
+        Some(run) => Some(plan_ic(run, &targets, now).await),
+        None => None,
+    };
+    if let Some(p) = &ic_plan {
+        plan_errors(p)?;
+    }
+    let ic_changes = ic_plan.as_ref().is_some_and(|p| !p.is_empty());
     let mut outcomes = Vec::new();
-    if changed.is_empty() {
+    if changed.is_empty() && !ic_changes {
         if conflicts > 0 {
             eprint!("{}", render::text(&plans));
         } else {
@@ -124,17 +137,22 @@ pub(super) async fn apply_locked(
         }
     } else {
         eprint!("{}", render::text(&plans));
+        if let Some(p) = ic_plan.as_ref().filter(|p| !p.is_empty()) {
+            eprint!("\n{}", ic_render::text(p));
+        }
         ctx.confirm("apply these changes?")?;
         if cancel.is_cancelled() {
             return Err(interrupted_early(ctx, "apply"));
         }
-        outcomes = apply_plans(
-            ctx,
-            with_clients(plans.clone(), &targets),
-            usize::from(a.concurrency),
-            cancel,
-        )
-        .await;
+        if !changed.is_empty() {
+            outcomes = apply_plans(
+                ctx,
+                with_clients(plans.clone(), &targets),
+                usize::from(a.concurrency),
+                cancel,
+            )
+            .await;
+        }
     }
     let mut master_written = None;
     let result = match failed_changes(&outcomes, "apply") {
@@ -153,6 +171,10 @@ pub(super) async fn apply_locked(
                 r
             }
         }
+    };
+    let result = match (result, &ic_run, &ic_plan) {
+        (Ok(()), Some(run), Some(p)) => apply_ic(ctx, run, p).await,
+        (r, ..) => r,
     };
     if ctx.json() {
         ctx.changed(outcome_json(

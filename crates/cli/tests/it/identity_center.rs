@@ -1,0 +1,345 @@
+//! Identity Center as code against moto (through the harness's shim, which
+//! adds the calls moto lacks): the contract files applied, checked
+//! through the SDK; a second plan has no changes; cleanup after the expiry
+//! removes the temporary permission set and its assignment; what was made
+//! by hand survives; bad input exits 3 at its file, line and column.
+
+use aws_sdk_identitystore::types::MemberId;
+use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+
+use crate::harness::*;
+
+/// Clients acting in a fresh account (the instance's).
+struct Instance {
+    admin: aws_sdk_ssoadmin::Client,
+    store: aws_sdk_identitystore::Client,
+    arn: String,
+    store_id: String,
+}
+
+impl Instance {
+    async fn new(endpoint: &str, account: &str) -> Instance {
+        let base = sdk_config(endpoint, "testing", "testing", None).await;
+        let out = aws_sdk_sts::Client::new(&base)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/iamctl-check"))
+            .role_session_name("iamctl-check")
+            .send()
+            .await
+            .expect("assume a role into the instance's account");
+        let c = out.credentials().expect("credentials");
+        let conf = sdk_config(
+            endpoint,
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token()),
+        )
+        .await;
+        let admin = aws_sdk_ssoadmin::Client::new(&conf);
+        let i = admin.list_instances().send().await.expect("ListInstances");
+        let i = &i.instances()[0];
+        Instance {
+            arn: i.instance_arn().expect("arn").to_owned(),
+            store_id: i.identity_store_id().expect("store").to_owned(),
+            admin,
+            store: aws_sdk_identitystore::Client::new(&conf),
+        }
+    }
+
+    /// Permission sets by name: (ARN, tags).
+    async fn sets(&self) -> Vec<(String, String, Vec<(String, String)>)> {
+        let out = self
+            .admin
+            .list_permission_sets()
+            .instance_arn(&self.arn)
+            .send()
+            .await
+            .expect("ListPermissionSets");
+        let mut v = Vec::new();
+        for arn in out.permission_sets() {
+            let d = self
+                .admin
+                .describe_permission_set()
+                .instance_arn(&self.arn)
+                .permission_set_arn(arn)
+                .send()
+                .await
+                .expect("DescribePermissionSet");
+            let tags = self
+                .admin
+                .list_tags_for_resource()
+                .instance_arn(&self.arn)
+                .resource_arn(arn)
+                .send()
+                .await
+                .expect("ListTagsForResource");
+            v.push((
+                d.permission_set()
+                    .and_then(|p| p.name())
+                    .unwrap_or_default()
+                    .to_owned(),
+                arn.clone(),
+                tags.tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect(),
+            ));
+        }
+        v.sort();
+        v
+    }
+
+    async fn assignments(&self, account: &str, set_arn: &str) -> Vec<(PrincipalType, String)> {
+        let out = self
+            .admin
+            .list_account_assignments()
+            .instance_arn(&self.arn)
+            .account_id(account)
+            .permission_set_arn(set_arn)
+            .send()
+            .await
+            .expect("ListAccountAssignments");
+        let mut v: Vec<(PrincipalType, String)> = out
+            .account_assignments()
+            .iter()
+            .map(|a| {
+                (
+                    a.principal_type().expect("type").clone(),
+                    a.principal_id().expect("id").to_owned(),
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
+    }
+
+    async fn user_id(&self, name: &str) -> (String, Option<String>) {
+        let out = self
+            .store
+            .list_users()
+            .identity_store_id(&self.store_id)
+            .send()
+            .await
+            .expect("ListUsers");
+        let u = out
+            .users()
+            .iter()
+            .find(|u| u.user_name() == Some(name))
+            .expect("user");
+        (u.user_id().to_owned(), u.user_type().map(str::to_owned))
+    }
+}
+
+fn contract(mgmt: &str, prod: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("settings.yaml", "settings:\n  identity_center:\n    account: management\n    region: us-east-1\n    identity_source: directory\n".into()),
+        ("aws-accounts/data.yaml", format!("aws-accounts:\n  management: \"{mgmt}\"\n  prod: \"{prod}\"\n")),
+        ("aws-policies/data.yaml", "aws-policies:\n  platform.boto3:\n    custom_statements:\n      - effect: Allow\n        actions: [\"iam:CreateRole\", \"iam:CreateUser\", \"iam:CreatePolicy\", \"iam:AttachRolePolicy\"]\n        resources: [\"*\"]\n      - effect: Allow\n        actions: [\"s3:CreateBucket\", \"s3:PutObject\"]\n        resources: [\"*\"]\n".into()),
+        ("identity-center/data.yaml", "identity-center:\n  users:\n    bert@example.com: {given_name: Bert, family_name: Example, display_name: Bert Example}\n  groups:\n    data-engineers:\n      description: Data team\n      members: [bert@example.com]\n  permission-sets:\n    boto3:\n      description: Seed 001's boto3 permission set\n      session_duration: 1h\n      grants: [platform.boto3]\n      permissions_boundary: arn:aws:iam::aws:policy/PowerUserAccess\n".into()),
+        ("permanent-access/data.yaml", "permanent-access:\n  - description: Data team reads prod\n    sso_groups: [data-engineers]\n    sso_users: [carol@example.com]\n    environments: [prod]\n    permission_set: boto3\n".into()),
+        ("temporary-access/data.yaml", "temporary-access:\n  - description: Bert debugs prod\n    expiration_date: 2026-12-10T18:00:00Z\n    sso_user: bert@example.com\n    environment: prod\n    permission_set: boto3\n".into()),
+    ]
+}
+
+const BEFORE: &str = "2026-12-08T00:00:00Z";
+const AFTER: &str = "2026-12-10T18:00:01Z";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_contract_applies_converges_and_cleans_up_after_expiry() {
+    let env = Env::new().await;
+    let (mgmt, prod) = (next_account(), next_account());
+    for (rel, text) in contract(&mgmt, &prod) {
+        env.file(&format!("cfg/{rel}"), &text);
+    }
+    let ic = Instance::new(&env.endpoint, &mgmt).await;
+    // By hand: carol (the contract references her), and a permission set
+    // of someone else's, assigned to her in prod.
+    let carol = ic
+        .store
+        .create_user()
+        .identity_store_id(&ic.store_id)
+        .user_name("carol@example.com")
+        .display_name("Carol")
+        .name(
+            aws_sdk_identitystore::types::Name::builder()
+                .given_name("Carol")
+                .family_name("Example")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateUser")
+        .user_id()
+        .to_owned();
+    let ops = ic
+        .admin
+        .create_permission_set()
+        .instance_arn(&ic.arn)
+        .name("ops")
+        .send()
+        .await
+        .expect("CreatePermissionSet")
+        .permission_set()
+        .and_then(|p| p.permission_set_arn())
+        .expect("arn")
+        .to_owned();
+    ic.admin
+        .create_account_assignment()
+        .instance_arn(&ic.arn)
+        .target_id(&prod)
+        .target_type(TargetType::AwsAccount)
+        .permission_set_arn(&ops)
+        .principal_type(PrincipalType::User)
+        .principal_id(&carol)
+        .send()
+        .await
+        .expect("CreateAccountAssignment");
+
+    let o = env.ok(&[
+        "plan",
+        &env.path("cfg").display().to_string(),
+        "--at",
+        BEFORE,
+    ]);
+    let gains = format!("bert@example.com gains in prod ({prod}) via boto3-2612101800 (temporary, until 2026-12-10T18:00:00Z): ");
+    assert!(o.stdout.contains(&gains), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(&format!(
+            "carol@example.com gains in prod ({prod}) via boto3: "
+        )),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("through group data-engineers"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stderr.contains("read Identity Center "), "{}", o.stderr);
+
+    env.ok(&[
+        "apply",
+        &env.path("cfg").display().to_string(),
+        "--yes",
+        "--at",
+        BEFORE,
+    ]);
+    let sets = ic.sets().await;
+    let names: Vec<&str> = sets.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(names, vec!["boto3", "boto3-2612101800", "ops"]);
+    let tag = |i: usize, k: &str| {
+        sets[i]
+            .2
+            .iter()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(tag(0, "managed-by").as_deref(), Some("iamctl"));
+    assert_eq!(
+        tag(1, "iamctl:expires").as_deref(),
+        Some("2026-12-10T18:00:00Z")
+    );
+    assert_eq!(tag(2, "managed-by"), None);
+    let (bert, bert_type) = ic.user_id("bert@example.com").await;
+    assert_eq!(bert_type.as_deref(), Some("managed-by=iamctl"));
+    let groups = ic
+        .store
+        .list_groups()
+        .identity_store_id(&ic.store_id)
+        .send()
+        .await
+        .expect("ListGroups");
+    let group = groups
+        .groups()
+        .iter()
+        .find(|g| g.display_name() == Some("data-engineers"))
+        .expect("group");
+    let members = ic
+        .store
+        .list_group_memberships()
+        .identity_store_id(&ic.store_id)
+        .group_id(group.group_id())
+        .send()
+        .await
+        .expect("ListGroupMemberships");
+    assert_eq!(
+        members
+            .group_memberships()
+            .iter()
+            .filter_map(|m| m.member_id().cloned())
+            .collect::<Vec<_>>(),
+        vec![MemberId::UserId(bert.clone())]
+    );
+    let mut on_boto3 = ic.assignments(&prod, &sets[0].1).await;
+    on_boto3.sort();
+    assert_eq!(on_boto3.len(), 2, "{on_boto3:?}");
+    assert!(on_boto3.contains(&(PrincipalType::User, carol.clone())));
+    assert!(on_boto3.contains(&(PrincipalType::Group, group.group_id().to_owned())));
+    assert_eq!(
+        ic.assignments(&prod, &sets[1].1).await,
+        vec![(PrincipalType::User, bert.clone())]
+    );
+    let inline = ic
+        .admin
+        .get_inline_policy_for_permission_set()
+        .instance_arn(&ic.arn)
+        .permission_set_arn(&sets[1].1)
+        .send()
+        .await
+        .expect("GetInlinePolicyForPermissionSet");
+    assert!(inline
+        .inline_policy()
+        .unwrap_or_default()
+        .contains("IamctlExpired"));
+
+    // A second plan: no changes.
+    env.ok(&[
+        "plan",
+        &env.path("cfg").display().to_string(),
+        "--at",
+        BEFORE,
+        "--detailed-exitcode",
+    ]);
+
+    // After the expiry: cleanup removes the copy and its assignment only.
+    env.ok(&[
+        "cleanup",
+        &env.path("cfg").display().to_string(),
+        "--yes",
+        "--at",
+        AFTER,
+    ]);
+    let names: Vec<String> = ic.sets().await.into_iter().map(|s| s.0).collect();
+    assert_eq!(names, vec!["boto3", "ops"]);
+    assert_eq!(
+        ic.assignments(&prod, &ops).await,
+        vec![(PrincipalType::User, carol)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_exits_3_at_its_place_and_reads_nothing() {
+    let env = Env::new().await;
+    let (mgmt, prod) = (next_account(), next_account());
+    for (rel, text) in contract(&mgmt, &prod) {
+        env.file(
+            &format!("cfg/{rel}"),
+            &text.replace("session_duration: 1h", "session_duration: 13h"),
+        );
+    }
+    let o = env.fails(
+        &[
+            "plan",
+            &env.path("cfg").display().to_string(),
+            "--at",
+            BEFORE,
+        ],
+        3,
+    );
+    assert!(
+        o.stderr.contains("identity-center/data.yaml:11:"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("read Identity Center"), "{}", o.stderr);
+}
