@@ -139,3 +139,47 @@ fn the_plan_renders_as_text_markdown_and_json() {
     assert_eq!(back.changes, p.changes);
     assert_eq!(back.access, p.access);
 }
+
+#[test]
+fn people_keeping_a_changed_set_are_told_what_they_gain_and_lose() {
+    let m = MemoryIdentityCenter::with_state(state());
+    let want = desired_of(&contract(), NOW);
+    let actual = m.state();
+    let p = plan(&want, &actual);
+    futures::executor::block_on(iamctl_iac::identity_center::apply::apply(
+        &m, &actual, &p.changes,
+    ));
+    let files: Vec<(&str, String)> = contract()
+        .into_iter()
+        .map(|(f, t)| (f, t.replace("s3:PutObject", "s3:GetObject")))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let want = desired_of(&files, NOW);
+    let actual = m.state();
+    let mut p = plan(&want, &actual);
+    let envs = BTreeMap::from([("345678901234".to_owned(), "prod".to_owned())]);
+    add_person_access(&mut p, &want, &actual, &PolicyDocs::new(), &envs, ts(NOW));
+    let s = sentences(&p);
+    let carol: Vec<&String> = s.iter().filter(|x| x.starts_with("carol")).collect();
+    assert_eq!(carol.len(), 2, "{s:#?}");
+    assert!(
+        carol[0].starts_with(
+            "carol@example.com gains in prod (345678901234) via boto3: s3 read 1 action"
+        ),
+        "{s:#?}"
+    );
+    assert!(
+        carol[1].starts_with(
+            "carol@example.com loses in prod (345678901234) via boto3: s3 write 1 action"
+        ),
+        "{s:#?}"
+    );
+    // bert, through the group and through his temporary copy.
+    assert_eq!(
+        s.iter()
+            .filter(|x| x.starts_with("bert@example.com gains"))
+            .count(),
+        2,
+        "{s:#?}"
+    );
+}

@@ -343,3 +343,56 @@ async fn bad_input_exits_3_at_its_place_and_reads_nothing() {
     );
     assert!(!o.stderr.contains("read Identity Center"), "{}", o.stderr);
 }
+
+/// Seed 001 through Identity Center (`examples/iac/seed001-identity-center`):
+/// the boto3 user, the permission set with exactly the seed's inline policy,
+/// assigned to the account; a second plan has no changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn seed001_example_applies_and_a_second_plan_has_no_changes() {
+    let env = Env::new().await;
+    let sandbox = next_account();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/iac/seed001-identity-center");
+    for rel in [
+        "settings.yaml",
+        "identity-center/seed001.yaml",
+        "aws-policies/seed001.yaml",
+        "permanent-access/seed001.yaml",
+    ] {
+        let text = std::fs::read_to_string(root.join(rel)).expect("example");
+        env.file(&format!("cfg/{rel}"), &text);
+    }
+    env.file(
+        "cfg/aws-accounts/seed001.yaml",
+        &format!("aws-accounts:\n  sandbox: \"{sandbox}\"\n"),
+    );
+    let cfg = env.path("cfg").display().to_string();
+    env.ok(&["apply", &cfg, "--yes"]);
+    let ic = Instance::new(&env.endpoint, &sandbox).await;
+    let sets = ic.sets().await;
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0].0, "boto3");
+    let inline = ic
+        .admin
+        .get_inline_policy_for_permission_set()
+        .instance_arn(&ic.arn)
+        .permission_set_arn(&sets[0].1)
+        .send()
+        .await
+        .expect("GetInlinePolicyForPermissionSet");
+    let doc: serde_json::Value =
+        serde_json::from_str(inline.inline_policy().expect("inline")).expect("json");
+    assert_eq!(
+        doc,
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:CreateRole", "iam:CreateUser", "iam:CreatePolicy", "iam:AttachRolePolicy"], "Resource": ["*"]},
+            {"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:PutObject"], "Resource": ["*"]}
+        ]})
+    );
+    let (boto3, _) = ic.user_id("boto3").await;
+    assert_eq!(
+        ic.assignments(&sandbox, &sets[0].1).await,
+        vec![(PrincipalType::User, boto3)]
+    );
+    env.ok(&["plan", &cfg, "--detailed-exitcode"]);
+}

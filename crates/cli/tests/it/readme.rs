@@ -63,6 +63,11 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
         "iamctl check no-new-access --base OLD",
         "a synopsis: placeholders, not values",
     ),
+    (
+        "docs/identity-center.md",
+        "carol@example.com gains",
+        "a plan's output: identity_center.rs checks these sentences against moto",
+    ),
 ];
 
 /// The accounts the examples name.

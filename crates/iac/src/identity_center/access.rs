@@ -26,6 +26,8 @@ use super::plan::expiry;
 use super::state::{IcPermissionSet, IdentityCenterState, PrincipalType};
 use crate::access::access_changes;
 
+mod changed;
+
 /// Managed policy documents by ARN (`arn:aws:iam::aws:policy/...`, or a
 /// customer-managed policy's ARN in the account).
 pub type PolicyDocs = BTreeMap<String, Document>;
@@ -290,6 +292,8 @@ pub fn add_person_access(
             });
         }
     }
+    let env_of = |a: &str| env(a);
+    changed::changed_sets(p, desired, actual, docs, &env_of, now, &mut out);
     out.sort_by(|a, b| {
         (&a.person, &a.account_id, &a.change, &a.permission_set).cmp(&(
             &b.person,
