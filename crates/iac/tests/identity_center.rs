@@ -306,3 +306,33 @@ fn a_request_that_never_ends_is_reported_and_left_to_the_rerun() {
         .all(|(_, e)| matches!(e, IcApplyError::RequestTimedOut { .. })));
     assert_eq!(r.failed.len(), 3);
 }
+
+#[test]
+fn with_an_external_source_every_name_must_be_in_the_store() {
+    let files = [
+        ("settings.yaml", SETTINGS.replace("directory", "external")),
+        (
+            "identity-center/data.yaml",
+            "identity-center:\n  permission-sets:\n    boto3:\n      grants: [platform.boto3]\n"
+                .to_owned(),
+        ),
+        ("permanent-access/data.yaml", PERMANENT.to_owned()),
+        ("aws-accounts/data.yaml", ACCOUNTS.to_owned()),
+        ("aws-policies/data.yaml", POLICIES.to_owned()),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let want = desired_of(&files, NOW);
+    let p = plan(&want, &MemoryIdentityCenter::new().state());
+    assert_eq!(
+        p.errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        vec![
+            "user `carol@example.com` is not in the identity store",
+            "group `data-engineers` is not in the identity store",
+        ]
+    );
+    // Nothing is created in the store with an external source.
+    assert!(!p.changes.iter().any(|c| matches!(
+        c,
+        IcChange::CreateUser { .. } | IcChange::CreateGroup { .. }
+    )));
+}
