@@ -183,3 +183,24 @@ fn people_keeping_a_changed_set_are_told_what_they_gain_and_lose() {
         "{s:#?}"
     );
 }
+
+#[test]
+fn a_group_without_members_is_named_itself() {
+    let files: Vec<(&str, String)> = contract()
+        .into_iter()
+        .map(|(f, t)| (f, t.replace("members: [bert@example.com]", "members: []")))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let want = desired_of(&files, NOW);
+    let actual = state();
+    let mut p = plan(&want, &actual);
+    let envs = BTreeMap::from([("345678901234".to_owned(), "prod".to_owned())]);
+    add_person_access(&mut p, &want, &actual, &PolicyDocs::new(), &envs, ts(NOW));
+    let s = sentences(&p);
+    assert!(
+        s.iter().any(|x| x.starts_with(
+            "group data-engineers (no members yet) gains in prod (345678901234) via boto3: "
+        )),
+        "{s:#?}"
+    );
+}

@@ -197,6 +197,10 @@ fn people(
                     .map(|g| actual.members_of(&g.group_id))
                     .unwrap_or_default(),
             };
+            if members.is_empty() {
+                // Said of the group, so that its assignment is not silent.
+                return vec![(format!("group {name} (no members yet)"), None)];
+            }
             members
                 .into_iter()
                 .map(|m| (m, Some(name.to_owned())))
