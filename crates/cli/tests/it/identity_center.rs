@@ -191,13 +191,17 @@ async fn the_contract_applies_converges_and_cleans_up_after_expiry() {
     ]);
 
     // After the expiry: cleanup removes the copy and its assignment only.
-    env.ok(&[
+    let o = env.ok(&[
+        "--output",
+        "json",
         "cleanup",
         &env.path("cfg").display().to_string(),
         "--yes",
         "--at",
         AFTER,
     ]);
+    let done = o.json()["identity_center"]["done"].clone();
+    assert_eq!(done.as_array().map(Vec::len), Some(2), "{done}");
     let names: Vec<String> = ic.sets().await.into_iter().map(|s| s.0).collect();
     assert_eq!(names, vec!["boto3", "ops"]);
     assert_eq!(

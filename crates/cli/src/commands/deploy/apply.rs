@@ -172,18 +172,19 @@ pub(super) async fn apply_locked(
             }
         }
     };
-    let result = match (result, &ic_run, &ic_plan) {
-        (Ok(()), Some(run), Some(p)) => apply_ic(ctx, run, p).await,
-        (r, ..) => r,
+    let (result, ic_json) = match (result, &ic_run, &ic_plan) {
+        (Ok(()), Some(run), Some(p)) => {
+            let (r, j) = apply_ic(ctx, run, p).await;
+            (r, Some(j))
+        }
+        (r, ..) => (r, None),
     };
     if ctx.json() {
-        ctx.changed(outcome_json(
-            "apply",
-            &plans,
-            &outcomes,
-            &result,
-            master_written,
-        ))?;
+        let mut out = outcome_json("apply", &plans, &outcomes, &result, master_written);
+        if let (Some(j), Some(o)) = (ic_json, out.as_object_mut()) {
+            o.insert("identity_center".to_owned(), j);
+        }
+        ctx.changed(out)?;
     }
     result
 }

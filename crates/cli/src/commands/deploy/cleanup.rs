@@ -104,12 +104,19 @@ pub(super) async fn cleanup_locked(
         .await;
     }
     let result = failed_changes(&outcomes, "cleanup");
-    let result = match (result, &ic_run, &ic_plan) {
-        (Ok(()), Some(run), Some(p)) => apply_ic(ctx, run, p).await,
-        (r, ..) => r,
+    let (result, ic_json) = match (result, &ic_run, &ic_plan) {
+        (Ok(()), Some(run), Some(p)) => {
+            let (r, j) = apply_ic(ctx, run, p).await;
+            (r, Some(j))
+        }
+        (r, ..) => (r, None),
     };
     if ctx.json() {
-        ctx.changed(outcome_json("cleanup", &plans, &outcomes, &result, None))?;
+        let mut out = outcome_json("cleanup", &plans, &outcomes, &result, None);
+        if let (Some(j), Some(o)) = (ic_json, out.as_object_mut()) {
+            o.insert("identity_center".to_owned(), j);
+        }
+        ctx.changed(out)?;
     }
     result
 }

@@ -149,31 +149,36 @@ pub(super) fn plan_errors(p: &IcPlan) -> CmdResult {
 }
 
 /// Applies `p`; an error names each change that failed (with its account
-/// and AWS's reason).
-pub(super) async fn apply_ic(ctx: &Ctx, run: &IcRun, p: &IcPlan) -> CmdResult {
-    if p.changes.is_empty() {
-        return Ok(());
-    }
+/// and AWS's reason). The JSON of what was done, for `--output json`.
+pub(super) async fn apply_ic(ctx: &Ctx, run: &IcRun, p: &IcPlan) -> (CmdResult, serde_json::Value) {
     let report = apply(&run.backend, &run.state, &p.changes).await;
-    ctx.status(format!(
-        "Identity Center: {} change(s) made, {} failed",
-        report.done.len(),
-        report.failed.len()
-    ));
-    if report.failed.is_empty() {
-        return Ok(());
+    if !p.changes.is_empty() {
+        ctx.status(format!(
+            "Identity Center: {} change(s) made, {} failed",
+            report.done.len(),
+            report.failed.len()
+        ));
     }
-    let list: Vec<String> = report
+    let failed: Vec<String> = report
         .failed
         .iter()
         .map(|(c, e)| format!("{}: {e}", c.describe()))
         .collect();
-    Err(CommandError::failure_help(
+    let json = serde_json::json!({
+        "instance_arn": p.instance_arn,
+        "done": report.done,
+        "failed": failed,
+    });
+    if failed.is_empty() {
+        return (Ok(()), json);
+    }
+    let err = CommandError::failure_help(
         format!(
             "{} Identity Center change(s) failed: {}",
-            list.len(),
-            list.join("; ")
+            failed.len(),
+            failed.join("; ")
         ),
         "run the command again: it converges on what was done",
-    ))
+    );
+    (Err(err), json)
 }
