@@ -204,3 +204,41 @@ fn a_group_without_members_is_named_itself() {
         "{s:#?}"
     );
 }
+
+#[test]
+fn a_broad_set_is_said_in_a_line() {
+    // An inline policy allowing every action: the sentence names the eight
+    // most powerful service levels, then counts the rest.
+    let files: Vec<(&str, String)> = contract()
+        .into_iter()
+        .map(|(f, t)| (f, t.replace("\"iam:CreateRole\", \"iam:CreateUser\", \"iam:CreatePolicy\", \"iam:AttachRolePolicy\"", "\"*\"")))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let want = desired_of(&files, NOW);
+    let actual = state();
+    let mut p = plan(&want, &actual);
+    add_person_access(
+        &mut p,
+        &want,
+        &actual,
+        &PolicyDocs::new(),
+        &BTreeMap::new(),
+        ts(NOW),
+    );
+    let carol = p
+        .access
+        .iter()
+        .find(|a| a.person == "carol@example.com")
+        .expect("carol");
+    let s = carol.sentence();
+    assert!(s.contains(" permissions management "), "{s}");
+    assert!(
+        s.contains(", and ") && s.contains(" more actions in "),
+        "{s}"
+    );
+    assert!(
+        s.len() < 1_500 + carol.risky.join(", ").len(),
+        "{} chars",
+        s.len()
+    );
+}

@@ -9,7 +9,7 @@
 //! customer-managed policies, a managed boundary) come from the caller, read
 //! from IAM; one that is missing is named in `not_counted`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use iamctl_config::identity_center::{
     Boundary, DesiredIdentityCenter, DesiredPermissionSet, SsoPrincipal,
@@ -316,6 +316,12 @@ fn principal_is(p: &SsoPrincipal, t: PrincipalType, name: &str) -> bool {
     }
 }
 
+/// Access levels (AWS's words), the most powerful first.
+const LEVELS: &[&str] = &["Permissions management", "Write", "Tagging", "Read", "List"];
+
+/// Service levels a sentence names before it counts the rest.
+pub const SENTENCE_PARTS: usize = 8;
+
 impl PersonAccess {
     /// `bert@example.com gains in prod (345678901234) via boto3 (temporary,
     /// until 2026-12-10T18:00:00Z): iam write 2 actions, s3 write 2`.
@@ -331,12 +337,27 @@ impl PersonAccess {
             out.push_str(&format!(" (temporary, until {u})"));
         }
         out.push_str(": ");
-        let mut parts = Vec::new();
-        for (service, levels) in &self.actions {
-            for (level, n) in levels {
-                parts.push(format!("{service} {} {n}", level.to_ascii_lowercase()));
-            }
-        }
+        // The most powerful access levels first; past [`SENTENCE_PARTS`]
+        // service levels, how many more and their actions.
+        let mut all: Vec<(usize, &str, &str, usize)> = self
+            .actions
+            .iter()
+            .flat_map(|(service, levels)| {
+                levels.iter().map(move |(level, n)| {
+                    let rank = LEVELS
+                        .iter()
+                        .position(|l| l == level)
+                        .unwrap_or(LEVELS.len());
+                    (rank, service.as_str(), level.as_str(), *n)
+                })
+            })
+            .collect();
+        all.sort();
+        let mut parts: Vec<String> = all
+            .iter()
+            .take(SENTENCE_PARTS)
+            .map(|(_, service, level, n)| format!("{service} {} {n}", level.to_ascii_lowercase()))
+            .collect();
         if parts.is_empty() {
             out.push_str("no action");
         } else {
@@ -348,8 +369,22 @@ impl PersonAccess {
             parts[0].push_str(word);
             out.push_str(&parts.join(", "));
         }
+        if all.len() > SENTENCE_PARTS {
+            let rest = &all[SENTENCE_PARTS..];
+            let services: BTreeSet<&str> = rest.iter().map(|x| x.1).collect();
+            let actions: usize = rest.iter().map(|x| x.3).sum();
+            out.push_str(&format!(
+                ", and {actions} more actions in {} services",
+                services.len()
+            ));
+        }
         if !self.risky.is_empty() {
-            out.push_str(&format!("; risky: {}", self.risky.join(", ")));
+            let mut named: Vec<&str> = self.risky.iter().take(6).map(String::as_str).collect();
+            let more = format!("and {} more", self.risky.len().saturating_sub(6));
+            if self.risky.len() > 6 {
+                named.push(&more);
+            }
+            out.push_str(&format!("; risky: {}", named.join(", ")));
         }
         if !self.not_counted.is_empty() {
             out.push_str(&format!(
