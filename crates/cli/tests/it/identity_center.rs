@@ -289,3 +289,35 @@ async fn seed001_example_applies_and_a_second_plan_has_no_changes() {
     );
     env.ok(&["plan", &cfg, "--detailed-exitcode"]);
 }
+
+/// With `identity_source: external`, a name missing from the identity store
+/// fails plan (exit 1), naming it; nothing is changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_external_name_missing_from_the_store_fails_plan_naming_it() {
+    let env = Env::new().await;
+    let (mgmt, prod) = (next_account(), next_account());
+    for (rel, text) in contract(&mgmt, &prod) {
+        let text = match rel {
+            "settings.yaml" => text.replace("directory", "external"),
+            "identity-center/data.yaml" => {
+                "identity-center:\n  permission-sets:\n    boto3:\n      grants: [platform.boto3]\n"
+                    .to_owned()
+            }
+            "permanent-access/data.yaml" => text.replace("    sso_groups: [data-engineers]\n", ""),
+            "temporary-access/data.yaml" => continue,
+            _ => text,
+        };
+        env.file(&format!("cfg/{rel}"), &text);
+    }
+    let cfg = env.path("cfg").display().to_string();
+    let o = env.fails(&["plan", &cfg, "--at", BEFORE], 1);
+    assert!(
+        o.stderr
+            .contains("user `carol@example.com` is not in the identity store"),
+        "{}",
+        o.stderr
+    );
+    env.fails(&["apply", &cfg, "--yes", "--at", BEFORE], 1);
+    let ic = Instance::new(&env.endpoint, &mgmt).await;
+    assert!(ic.sets().await.is_empty());
+}
