@@ -22,12 +22,18 @@ Corrected:
 - UpdateGroup (identity store): `description` and `displayName` operations.
 - A permission set created without SessionDuration: moto answers the number
   3600, AWS an ISO 8601 duration (`PT1H`), which the SDK requires.
+
+For measurements only: MOTO_SHIM_LATENCY_MS (default 0) delays every answer by
+that many milliseconds, to see what concurrent reads save over sequential ones.
 """
 
 import json
+import os
 import sys
+import time
 import uuid
 
+from moto.core.responses import BaseResponse
 from moto.core.utils import unix_time
 from moto.identitystore.models import identitystore_backends
 from moto.identitystore.responses import IdentityStoreResponse
@@ -163,6 +169,16 @@ def _iso_duration(self, *args, **kwargs):
 
 
 PermissionSet.to_json = _iso_duration
+
+_LATENCY = float(os.environ.get("MOTO_SHIM_LATENCY_MS", "0")) / 1000
+if _LATENCY > 0:
+    _call_action = BaseResponse.call_action
+
+    def _slow(self):
+        time.sleep(_LATENCY)
+        return _call_action(self)
+
+    BaseResponse.call_action = _slow
 
 if __name__ == "__main__":
     main(sys.argv[1:])
