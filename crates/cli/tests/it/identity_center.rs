@@ -106,13 +106,45 @@ async fn the_contract_applies_converges_and_cleans_up_after_expiry() {
         o.stderr
     );
 
+    // The saved plan is applied: its Identity Center part is a fresh plan's.
+    let saved = env.path("plan.json").display().to_string();
+    env.ok(&[
+        "plan",
+        &env.path("cfg").display().to_string(),
+        "--at",
+        BEFORE,
+        "--out",
+        &saved,
+    ]);
     env.ok(&[
         "apply",
         &env.path("cfg").display().to_string(),
         "--yes",
         "--at",
         BEFORE,
+        "--plan",
+        &saved,
     ]);
+    // Once applied, the same saved plan is refused (here by its IAM part: the
+    // accounts' lock left them changed).
+    let o = env.fails(
+        &[
+            "apply",
+            &env.path("cfg").display().to_string(),
+            "--yes",
+            "--at",
+            BEFORE,
+            "--plan",
+            &saved,
+        ],
+        1,
+    );
+    assert!(
+        o.stderr
+            .contains("Identity Center changes are not those a fresh plan makes"),
+        "{}",
+        o.stderr
+    );
     let sets = ic.sets().await;
     let names: Vec<&str> = sets.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(names, vec!["boto3", "boto3-2612101800", "ops"]);

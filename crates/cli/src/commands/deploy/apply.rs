@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use iamctl_config::Config;
+use iamctl_iac::identity_center::change::IcPlan;
 use iamctl_iac::identity_center::render as ic_render;
 use iamctl_iac::plan::{Plan, PlanFile};
 use iamctl_iac::render::{self};
@@ -52,6 +53,8 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
         Some(path) => Some(read_plan_file(path, &a.target.dir)?),
         None => None,
     };
+    // The saved Identity Center part is checked against a fresh plan.
+    let saved_ic = saved.as_ref().and_then(|f| f.identity_center.clone());
     // `--env` picks those environments' parts of a saved plan.
     let saved = saved.map(|mut file| {
         file.plans
@@ -74,6 +77,7 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
         force_unlock: a.force_unlock.as_deref(),
     };
     let session = Session::open(ctx, &config, desired, &how).await?;
+    let saved = saved.map(|plans| (plans, saved_ic));
     let result = apply_locked(ctx, &a, &config, &session, saved, now).await;
     let lost = session.lost_lock();
     session.close(ctx).await;
@@ -86,7 +90,7 @@ pub(super) async fn apply_locked(
     a: &ApplyArgs,
     config: &Config,
     session: &Session,
-    saved: Option<Vec<Plan>>,
+    saved: Option<(Vec<Plan>, Option<IcPlan>)>,
     now: Timestamp,
 ) -> CmdResult {
     let cancel = &session.cancel;
@@ -105,7 +109,7 @@ pub(super) async fn apply_locked(
         .iter()
         .map(|t| make_plan(t, &plan_options(config, &a.target), now))
         .collect();
-    if let Some(saved) = &saved {
+    if let Some((saved, _)) = &saved {
         check_saved(saved, &plans, &targets)?;
     }
     // A conflict blocks only the changes that depend on it (listed as
@@ -126,6 +130,15 @@ pub(super) async fn apply_locked(
     };
     if let Some(p) = &ic_plan {
         plan_errors(p)?;
+    }
+    if let Some((_, saved_ic)) = &saved {
+        let fresh = ic_plan.as_ref().map(|p| &p.changes);
+        if saved_ic.as_ref().map(|p| &p.changes) != fresh {
+            return Err(CommandError::failure_help(
+                "the saved plan's Identity Center changes are not those a fresh plan makes; nothing was applied",
+                "the instance or the configuration changed since: plan again",
+            ));
+        }
     }
     let ic_changes = ic_plan.as_ref().is_some_and(|p| !p.is_empty());
     let mut outcomes = Vec::new();
