@@ -11,6 +11,7 @@
 mod backend;
 pub mod error;
 mod iam;
+pub mod identity_center;
 mod retry;
 mod s3;
 pub mod signin;

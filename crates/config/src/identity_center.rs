@@ -363,7 +363,7 @@ pub struct DesiredPermissionSet {
     pub expires: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Boundary {
     AwsManaged(String),

@@ -308,3 +308,92 @@ fn the_ci_caller_assumes_the_deployers_and_writes_the_master_copy() {
         Decision::ImplicitDeny
     );
 }
+
+/// The Identity Center calls of plan (reads) and apply (writes), each on a
+/// resource of the kind the Service Authorization Reference names for it
+/// ("Actions, resources, and condition keys for AWS IAM Identity Center",
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsiamidentitycenter.html>).
+const IC_INSTANCE: &str = "arn:aws:sso:::instance/ssoins-1111222233334444";
+const IC_SET: &str = "arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-1111222233334444";
+const IC_STORE: &str = "arn:aws:identitystore::111122223333:identitystore/d-1111222233";
+
+#[test]
+fn identity_center_calls_are_allowed_reads_to_plan_and_writes_to_apply_only() {
+    let apply = policy("deployer-apply-policy.json");
+    let plan = policy("deployer-plan-policy.json");
+    let reads = [
+        ("sso:ListInstances", "*"),
+        ("sso:ListPermissionSets", IC_INSTANCE),
+        ("sso:DescribePermissionSet", IC_SET),
+        ("sso:GetInlinePolicyForPermissionSet", IC_SET),
+        ("sso:ListTagsForResource", IC_SET),
+        ("sso:GetPermissionsBoundaryForPermissionSet", IC_SET),
+        (
+            "sso:ListAccountAssignments",
+            "arn:aws:sso:::account/345678901234",
+        ),
+        ("identitystore:ListUsers", IC_STORE),
+        (
+            "identitystore:ListGroupMemberships",
+            "arn:aws:identitystore:::group/g-1",
+        ),
+    ];
+    for (action, resource) in reads {
+        assert_eq!(
+            decide(&[&plan], action, resource),
+            Decision::Allowed,
+            "plan: {action}"
+        );
+        assert_eq!(
+            decide(&[&apply], action, resource),
+            Decision::Allowed,
+            "apply: {action}"
+        );
+    }
+    let writes = [
+        ("sso:CreatePermissionSet", IC_INSTANCE),
+        ("sso:PutInlinePolicyToPermissionSet", IC_SET),
+        ("sso:PutPermissionsBoundaryToPermissionSet", IC_SET),
+        ("sso:TagResource", IC_SET),
+        ("sso:ProvisionPermissionSet", IC_SET),
+        (
+            "sso:CreateAccountAssignment",
+            "arn:aws:sso:::account/345678901234",
+        ),
+        ("sso:DeleteAccountAssignment", IC_SET),
+        ("sso:DeletePermissionSet", IC_SET),
+        ("identitystore:CreateUser", IC_STORE),
+        (
+            "identitystore:CreateGroupMembership",
+            "arn:aws:identitystore:::user/u-1",
+        ),
+        (
+            "identitystore:DeleteGroupMembership",
+            "arn:aws:identitystore:::membership/m-1",
+        ),
+    ];
+    for (action, resource) in writes {
+        assert_eq!(
+            decide(&[&apply], action, resource),
+            Decision::Allowed,
+            "apply: {action}"
+        );
+        assert_eq!(
+            decide(&[&plan], action, resource),
+            Decision::ImplicitDeny,
+            "plan: {action}"
+        );
+    }
+    // Nothing else of Identity Center: not its instance, not its applications.
+    for action in [
+        "sso:DeleteInstance",
+        "sso:CreateApplication",
+        "sso:UpdateInstance",
+    ] {
+        assert_eq!(
+            decide(&[&apply], action, IC_INSTANCE),
+            Decision::ImplicitDeny,
+            "{action}"
+        );
+    }
+}

@@ -11,6 +11,8 @@
 //! - [`import`]: an account's state as a configuration.
 //! - [`read`]: one account read through a backend; [`apply`]: a plan
 //!   carried out through one, phase by phase.
+//! - [`identity_center`]: IAM Identity Center as code, its own state,
+//!   backend trait, planner and apply.
 //! - [`render`]: plans as text, markdown or JSON; [`checks`]: `plan
 //!   --check`, the policy checks over the documents a plan would write.
 
@@ -19,6 +21,7 @@ pub mod apply;
 pub mod backend;
 pub mod cancel;
 pub mod checks;
+pub mod identity_center;
 pub mod import;
 pub mod lock;
 #[cfg(any(test, feature = "test-utils"))]

@@ -23,17 +23,23 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn moto_server_bin() -> PathBuf {
+/// The server to start: `IAMCTL_MOTO_SERVER` when set, else the venv's
+/// python running `moto_shim.py` (beside this file): moto's own server with
+/// the Identity Center calls moto 5.2.5 lacks (tags, permission-set
+/// boundaries, provisioning status), added over moto's models. A test
+/// stand-in, documented in the shim.
+fn moto_server_cmd() -> (PathBuf, Option<PathBuf>) {
     if let Some(p) = std::env::var_os("IAMCTL_MOTO_SERVER") {
-        return PathBuf::from(p);
+        return (PathBuf::from(p), None);
     }
-    let p = workspace_root().join(".venv/bin/moto_server");
+    let python = workspace_root().join(".venv/bin/python");
     assert!(
-        p.exists(),
+        python.exists(),
         "{} is missing: run scripts/test, which creates the venv with moto",
-        p.display()
+        python.display()
     );
-    p
+    let shim = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/moto_shim.py");
+    (python, Some(shim))
 }
 
 fn free_port() -> u16 {
@@ -50,13 +56,15 @@ pub fn start_moto() -> Moto {
     // The shell waits on its stdin: when the pipe closes (the `Moto` is dropped,
     // or this test process exits, however it ends), moto is killed, so no server
     // outlives the tests.
+    let (server, shim) = moto_server_cmd();
     let script = format!(
-        "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid"
+        "\"$0\" ${{1:+\"$1\"}} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid"
     );
     let child = Command::new("sh")
         .arg("-c")
         .arg(script)
-        .arg(moto_server_bin())
+        .arg(server)
+        .arg(shim.map(|p| p.display().to_string()).unwrap_or_default())
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdin(Stdio::piped())
         .spawn()

@@ -14,6 +14,7 @@ mod failures;
 mod faults;
 mod group;
 mod iac;
+mod identity_center;
 mod import;
 mod interactive;
 mod json_output;

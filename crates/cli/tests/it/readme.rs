@@ -120,6 +120,11 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
         "iamctl account snapshot --out account.json",
         "a synopsis; docs/commands.md and docs/engine.md run these against moto",
     ),
+    (
+        "docs/identity-center.md",
+        "carol@example.com gains",
+        "a plan's output: identity_center.rs checks these sentences against moto",
+    ),
 ];
 
 /// The accounts the examples name.

@@ -25,6 +25,10 @@ pub struct PlanFile {
     /// The instant the plan was made as of (RFC 3339).
     pub at: String,
     pub plans: Vec<Plan>,
+    /// The Identity Center instance's plan, when the configuration has
+    /// `settings.identity_center`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_center: Option<crate::identity_center::change::IcPlan>,
 }
 
 impl PlanFile {
@@ -35,6 +39,7 @@ impl PlanFile {
             config_sha256,
             at,
             plans,
+            identity_center: None,
         }
     }
 

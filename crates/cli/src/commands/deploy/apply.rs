@@ -6,10 +6,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 use iamctl_config::Config;
+use iamctl_iac::identity_center::change::IcPlan;
+use iamctl_iac::identity_center::render as ic_render;
 use iamctl_iac::plan::{Plan, PlanFile};
 use iamctl_iac::render::{self};
 use jiff::Timestamp;
 
+use super::ic::{apply_ic, plan_errors, plan_ic, read_ic};
 use super::master_copy::finish_master_copy;
 use super::plan_file::{check_saved, read_plan_file};
 use super::run::{apply_plans, failed_changes, outcome_json, with_clients};
@@ -50,6 +53,8 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
         Some(path) => Some(read_plan_file(path, &a.target.dir)?),
         None => None,
     };
+    // The saved Identity Center part is checked against a fresh plan.
+    let saved_ic = saved.as_ref().and_then(|f| f.identity_center.clone());
     // `--env` picks those environments' parts of a saved plan.
     let saved = saved.map(|mut file| {
         file.plans
@@ -72,6 +77,7 @@ pub async fn apply(ctx: &Ctx, a: ApplyArgs) -> CmdResult {
         force_unlock: a.force_unlock.as_deref(),
     };
     let session = Session::open(ctx, &config, desired, &how).await?;
+    let saved = saved.map(|plans| (plans, saved_ic));
     let result = apply_locked(ctx, &a, &config, &session, saved, now).await;
     let lost = session.lost_lock();
     session.close(ctx).await;
@@ -84,7 +90,7 @@ pub(super) async fn apply_locked(
     a: &ApplyArgs,
     config: &Config,
     session: &Session,
-    saved: Option<Vec<Plan>>,
+    saved: Option<(Vec<Plan>, Option<IcPlan>)>,
     now: Timestamp,
 ) -> CmdResult {
     let cancel = &session.cancel;
@@ -103,7 +109,7 @@ pub(super) async fn apply_locked(
         .iter()
         .map(|t| make_plan(t, &plan_options(config, &a.target), now))
         .collect();
-    if let Some(saved) = &saved {
+    if let Some((saved, _)) = &saved {
         check_saved(saved, &plans, &targets)?;
     }
     // A conflict blocks only the changes that depend on it (listed as
@@ -115,8 +121,28 @@ pub(super) async fn apply_locked(
         .filter(|p| !p.is_empty())
         .map(|p| p.environment.clone())
         .collect();
+    // Identity Center, when configured: planned before anything is
+    // applied (an error there changes nothing anywhere), applied after IAM.
+    let ic_run = read_ic(ctx, config, &targets, now).await?;
+    let ic_plan = match &ic_run {
+        Some(run) => Some(plan_ic(run, &targets, now).await),
+        None => None,
+    };
+    if let Some(p) = &ic_plan {
+        plan_errors(p)?;
+    }
+    if let Some((_, saved_ic)) = &saved {
+        let fresh = ic_plan.as_ref().map(|p| &p.changes);
+        if saved_ic.as_ref().map(|p| &p.changes) != fresh {
+            return Err(CommandError::failure_help(
+                "the saved plan's Identity Center changes are not those a fresh plan makes; nothing was applied",
+                "the instance or the configuration changed since: plan again",
+            ));
+        }
+    }
+    let ic_changes = ic_plan.as_ref().is_some_and(|p| !p.is_empty());
     let mut outcomes = Vec::new();
-    if changed.is_empty() {
+    if changed.is_empty() && !ic_changes {
         if conflicts > 0 {
             eprint!("{}", render::text(&plans));
         } else {
@@ -124,17 +150,22 @@ pub(super) async fn apply_locked(
         }
     } else {
         eprint!("{}", render::text(&plans));
+        if let Some(p) = ic_plan.as_ref().filter(|p| !p.is_empty()) {
+            eprint!("\n{}", ic_render::text(p));
+        }
         ctx.confirm("apply these changes?")?;
         if cancel.is_cancelled() {
             return Err(interrupted_early(ctx, "apply"));
         }
-        outcomes = apply_plans(
-            ctx,
-            with_clients(plans.clone(), &targets),
-            usize::from(a.concurrency),
-            cancel,
-        )
-        .await;
+        if !changed.is_empty() {
+            outcomes = apply_plans(
+                ctx,
+                with_clients(plans.clone(), &targets),
+                usize::from(a.concurrency),
+                cancel,
+            )
+            .await;
+        }
     }
     let mut master_written = None;
     let result = match failed_changes(&outcomes, "apply") {
@@ -154,14 +185,19 @@ pub(super) async fn apply_locked(
             }
         }
     };
+    let (result, ic_json) = match (result, &ic_run, &ic_plan) {
+        (Ok(()), Some(run), Some(p)) => {
+            let (r, j) = apply_ic(ctx, run, p).await;
+            (r, Some(j))
+        }
+        (r, ..) => (r, None),
+    };
     if ctx.json() {
-        ctx.changed(outcome_json(
-            "apply",
-            &plans,
-            &outcomes,
-            &result,
-            master_written,
-        ))?;
+        let mut out = outcome_json("apply", &plans, &outcomes, &result, master_written);
+        if let (Some(j), Some(o)) = (ic_json, out.as_object_mut()) {
+            o.insert("identity_center".to_owned(), j);
+        }
+        ctx.changed(out)?;
     }
     result
 }

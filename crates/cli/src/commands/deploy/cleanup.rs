@@ -6,6 +6,7 @@ use iamctl_iac::read::TagScope;
 use iamctl_iac::render::{self};
 use jiff::Timestamp;
 
+use super::ic::{apply_ic, cleanup_ic, read_ic};
 use super::run::{apply_plans, failed_changes, outcome_json, with_clients};
 use super::session::{interrupted_early, unless_cancelled, LockArgs, Session};
 use super::target::{load_config, now_of, read_all_assumed, targets, TargetArgs};
@@ -38,7 +39,7 @@ pub async fn cleanup(ctx: &Ctx, a: CleanupArgs) -> CmdResult {
         force_unlock: a.force_unlock.as_deref(),
     };
     let session = Session::open(ctx, &config, desired, &how).await?;
-    let result = cleanup_locked(ctx, &a, &session, now).await;
+    let result = cleanup_locked(ctx, &a, &config, &session, now).await;
     let lost = session.lost_lock();
     session.close(ctx).await;
     lost.map_or(result, Err)
@@ -48,6 +49,7 @@ pub async fn cleanup(ctx: &Ctx, a: CleanupArgs) -> CmdResult {
 pub(super) async fn cleanup_locked(
     ctx: &Ctx,
     a: &CleanupArgs,
+    config: &iamctl_config::Config,
     session: &Session,
     now: Timestamp,
 ) -> CmdResult {
@@ -74,14 +76,21 @@ pub(super) async fn cleanup_locked(
             )
         })
         .collect();
+    // Identity Center's expired temporary permission sets, by their tag.
+    let ic_run = read_ic(ctx, config, &targets, now).await?;
+    let ic_plan = ic_run.as_ref().map(|r| cleanup_ic(r, now));
+    let ic_changes = ic_plan.as_ref().is_some_and(|p| !p.is_empty());
     let mut outcomes = Vec::new();
-    if plans.iter().all(Plan::is_empty) {
+    if plans.iter().all(Plan::is_empty) && !ic_changes {
         ctx.status(format!(
             "nothing expired as of {}",
             iamctl_config::rfc3339(now)
         ));
     } else {
         eprint!("{}", render::text(&plans));
+        if let Some(p) = ic_plan.as_ref().filter(|p| !p.is_empty()) {
+            eprint!("\n{}", iamctl_iac::identity_center::render::text(p));
+        }
         ctx.confirm("remove these expired grants?")?;
         if cancel.is_cancelled() {
             return Err(interrupted_early(ctx, "cleanup"));
@@ -95,8 +104,19 @@ pub(super) async fn cleanup_locked(
         .await;
     }
     let result = failed_changes(&outcomes, "cleanup");
+    let (result, ic_json) = match (result, &ic_run, &ic_plan) {
+        (Ok(()), Some(run), Some(p)) => {
+            let (r, j) = apply_ic(ctx, run, p).await;
+            (r, Some(j))
+        }
+        (r, ..) => (r, None),
+    };
     if ctx.json() {
-        ctx.changed(outcome_json("cleanup", &plans, &outcomes, &result, None))?;
+        let mut out = outcome_json("cleanup", &plans, &outcomes, &result, None);
+        if let (Some(j), Some(o)) = (ic_json, out.as_object_mut()) {
+            o.insert("identity_center".to_owned(), j);
+        }
+        ctx.changed(out)?;
     }
     result
 }

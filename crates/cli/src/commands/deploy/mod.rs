@@ -10,6 +10,7 @@
 
 mod apply;
 mod cleanup;
+mod ic;
 mod master_copy;
 mod plan;
 mod plan_file;

@@ -9,6 +9,7 @@ use iamctl_iac::checks::{check_plans, checks_text, Checked};
 use iamctl_iac::plan::{Plan, PlanFile};
 use iamctl_iac::render::{self, Format};
 
+use super::ic::{plan_errors, plan_ic, read_ic};
 use super::plan_file::config_sha256;
 use super::target::{
     load_config, make_plan, now_of, plan_options, read_all, tag_scope, targets, TargetArgs,
@@ -119,11 +120,16 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
         .iter()
         .map(|t| make_plan(t, &plan_options(&config, &a.target), now))
         .collect();
-    let file = PlanFile::new(
+    let ic = match read_ic(ctx, &config, &targets, now).await? {
+        Some(run) => Some(plan_ic(&run, &targets, now).await),
+        None => None,
+    };
+    let mut file = PlanFile::new(
         config_sha256(&a.target.dir)?,
         iamctl_config::rfc3339(now),
         plans,
     );
+    file.identity_center = ic;
     let plans = &file.plans;
     if let Some(path) = &a.out {
         let text = serde_json::to_string_pretty(&file)
@@ -138,7 +144,14 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
     } else {
         a.format
     };
-    let out = render::render(&file, format.into());
+    let mut out = render::render(&file, format.into());
+    if let (Some(ic), false) = (&file.identity_center, format == PlanFormat::Json) {
+        out.push('\n');
+        out.push_str(&iamctl_iac::identity_center::render::render(
+            ic,
+            format.into(),
+        ));
+    }
     crate::ctx::mark_stdout_used();
     if format == PlanFormat::Text && crate::ctx::color() {
         print!("{}", colored(&out));
@@ -173,6 +186,9 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
             )));
         }
     }
+    if let Some(ic) = &file.identity_center {
+        plan_errors(ic)?;
+    }
     let conflicts: usize = plans.iter().map(|p| p.conflicts.len()).sum();
     if conflicts > 0 {
         return Err(CommandError::failure_help(
@@ -180,7 +196,8 @@ pub async fn plan(ctx: &Ctx, a: PlanArgs) -> CmdResult {
             "resolve them in the configuration, or pass `--adopt` for resources iamctl should take over",
         ));
     }
-    if a.detailed_exitcode && plans.iter().any(|p| !p.is_empty()) {
+    let ic_changes = file.identity_center.as_ref().is_some_and(|p| !p.is_empty());
+    if a.detailed_exitcode && (ic_changes || plans.iter().any(|p| !p.is_empty())) {
         return Err(CommandError::silent(2));
     }
     Ok(())

@@ -131,14 +131,17 @@ pub(super) fn targets(
     Ok(out)
 }
 
-/// Identity Center entries and organization policies are read and
-/// validated, but this version does not plan or apply them: rather than leave
-/// a person's access silently ungranted (or an expired one unremoved), or an
-/// SCP unattached, plan, apply and cleanup stop.
+/// Organization policies, and Identity Center entries without
+/// `settings.identity_center` (no instance to plan them against), are read
+/// and validated but not planned: rather than leave an SCP unattached or a
+/// person's access silently ungranted, plan, apply and cleanup stop.
 fn refuse_identity_center(config: &Config) -> CmdResult<()> {
     let found = config.teams.values().find_map(|t| {
-        if t.has_identity_center() {
-            Some((t, "Identity Center entries"))
+        if t.has_identity_center() && config.settings.identity_center.is_none() {
+            Some((
+                t,
+                "Identity Center entries but no `settings.identity_center`",
+            ))
         } else if !t.org_policies.is_empty() {
             Some((t, "organization policies (`org-policies/`)"))
         } else {
