@@ -11,6 +11,7 @@ pub mod check;
 pub mod connector;
 pub mod deploy;
 pub mod escalation;
+pub mod escalation_org;
 pub mod group;
 pub mod iac;
 pub mod import;

@@ -37,6 +37,9 @@ pub struct Prepared<'o> {
     /// Whether `set.scps` / `set.rcps` follow the members' levels.
     pub scps: bool,
     pub rcps: bool,
+    /// The resource whose policy takes part, as the snapshot names it (a
+    /// bucket for an object).
+    pub resource_arn: Option<String>,
 }
 
 fn levels<'o>(
@@ -174,6 +177,7 @@ impl Organization {
             resource_member,
             scps,
             rcps,
+            resource_arn: known.map(|r| r.arn.clone()).or(resource.map(str::to_owned)),
         }
     }
 
@@ -209,7 +213,7 @@ impl Organization {
                     },
                     Layer::Session => Origin::Session,
                     Layer::Resource => Origin::Resource {
-                        arn: prepared.request.resource.clone(),
+                        arn: prepared.resource_arn.clone().unwrap_or_default(),
                         account: prepared.request.resource_account.clone(),
                     },
                     Layer::Scp(level) => org_origin(self, &member.levels[level], hit.policy, true),

@@ -287,6 +287,26 @@ impl Organization {
         }
     }
 
+    /// The SCPs on member `m`'s path, root first, as the escalation analysis
+    /// takes them: none for the management account, or when the snapshot
+    /// has no SCP (the policy type is not enabled).
+    pub fn scp_levels(&self, m: usize) -> Vec<Vec<Policy>> {
+        let member = &self.members[m];
+        if !self.scps_enabled || member.id == self.management {
+            return Vec::new();
+        }
+        member
+            .levels
+            .iter()
+            .map(|l| {
+                l.scps
+                    .iter()
+                    .map(|&i| self.policies[i].policy.clone())
+                    .collect()
+            })
+            .collect()
+    }
+
     /// How many users and roles the organisation has.
     pub fn principal_count(&self) -> usize {
         self.members

@@ -37,7 +37,11 @@ impl fmt::Display for Exemption {
 
 /// Where a deciding statement sits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "layer", rename_all = "camelCase")]
+#[serde(
+    tag = "layer",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Origin {
     Identity {
         account: String,
@@ -89,7 +93,14 @@ impl fmt::Display for Reason {
                 write!(f, "permissions boundary `{p}` (statement {n}{sid})")
             }
             Origin::Session => write!(f, "session policy (statement {n}{sid})"),
-            Origin::Identity { .. } => write!(f, "`{p}` (statement {n}{sid})"),
+            Origin::Identity { .. } => match p.split_once('#') {
+                Some((_, inline)) => write!(f, "inline `{inline}` (statement {n}{sid})"),
+                None => write!(
+                    f,
+                    "`{}` (statement {n}{sid})",
+                    p.rsplit('/').next().unwrap_or(p)
+                ),
+            },
         }
     }
 }

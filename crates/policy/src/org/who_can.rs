@@ -140,12 +140,17 @@ pub fn access(org: &Organization, m: usize, p: usize, base: &Context) -> OrgAcce
             continue;
         }
         let Some(policy) = &r.policy else { continue };
-        let mut names: Vec<String> = Vec::new();
+        // (action, resource pattern) pairs of the statements that name the
+        // principal: each pattern stands for the resources it covers.
+        let mut pairs: Vec<(String, String)> = Vec::new();
         for st in &policy.statements {
             if st.effect != Effect::Allow || st.principal_match(&principal, has_boundary).is_none()
             {
                 continue;
             }
+            let resources = st
+                .resource_patterns()
+                .unwrap_or_else(|| vec![r.arn.clone()]);
             for pattern in st.action_patterns().unwrap_or_default() {
                 let list = expanded.entry(pattern.clone()).or_insert_with(|| {
                     catalog()
@@ -154,18 +159,25 @@ pub fn access(org: &Organization, m: usize, p: usize, base: &Context) -> OrgAcce
                         .map(|(s, a)| format!("{}:{}", s.prefix, a.name))
                         .collect()
                 });
-                names.extend(list.iter().cloned());
+                for action in list.iter() {
+                    for res in &resources {
+                        let res = if res == "*" { &r.arn } else { res };
+                        pairs.push((action.clone(), res.clone()));
+                    }
+                }
             }
         }
-        names.sort();
-        names.dedup();
-        let allowed: Vec<String> = names
+        pairs.sort();
+        pairs.dedup();
+        let mut allowed: Vec<String> = pairs
             .into_iter()
-            .filter(|name| {
-                let prepared = org.prepare(m, p, name, Some(&r.arn), base);
+            .filter(|(action, res)| {
+                let prepared = org.prepare(m, p, action, Some(res), base);
                 decision(&prepared.request, &prepared.set) == Decision::Allowed
             })
+            .map(|(action, _)| action)
             .collect();
+        allowed.dedup();
         if !allowed.is_empty() {
             cross_account.insert(r.arn.clone(), allowed);
         }
