@@ -85,6 +85,32 @@ pub struct Organization {
     pub warnings: Vec<String>,
 }
 
+/// Every collected account's IAM compiled, in snapshot order, on every
+/// core.
+fn compile_accounts(snap: &OrgSnapshot) -> Vec<Option<Account>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let share = snap.accounts.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = snap
+            .accounts
+            .chunks(share)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|a| a.iam.as_ref().map(Account::from_snapshot))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 impl Organization {
     /// Compiles a (checked) organisation snapshot. Documents that cannot be
     /// compiled are left out with a warning.
@@ -128,6 +154,7 @@ impl Organization {
             let (scps, rcps) = targets.get(id).cloned().unwrap_or_default();
             Level { place, scps, rcps }
         };
+        let mut compiled = compile_accounts(snap).into_iter();
         for a in &snap.accounts {
             let mut levels = vec![level(
                 Place::Account {
@@ -155,8 +182,8 @@ impl Organization {
                 at = &ou.parent_id;
             }
             levels.reverse();
-            let account = match &a.iam {
-                Some(iam) => Account::from_snapshot(iam),
+            let account = match compiled.next().flatten() {
+                Some(account) => account,
                 None => {
                     org.warnings.push(format!(
                         "account `{}` (`{}`) was not collected: its principals are not in the answers",
