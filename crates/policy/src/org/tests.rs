@@ -22,12 +22,13 @@ fn allow_all() -> Value {
     doc(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]))
 }
 
-/// An account's IAM: user `alice` allowed `s3:*`, `kms:*`, `sqs:*`, `sns:*`;
+/// An account's IAM: user `alice` allowed `s3:*`, `kms:*`, `sqs:*`, `sns:*`
+/// and `sts:AssumeRole`; role `deployer` trusting dev's alice;
 /// user `nobody` with nothing; service-linked role `AWSServiceRoleForX`
 /// allowed the same as alice.
 fn iam(id: &str) -> Value {
     let grant = doc(json!([{"Effect": "Allow",
-        "Action": ["s3:*", "kms:*", "sqs:*", "sns:*"], "Resource": "*"}]));
+        "Action": ["s3:*", "kms:*", "sqs:*", "sns:*", "sts:AssumeRole"], "Resource": "*"}]));
     json!({
         "UserDetailList": [
             {"UserName": "alice", "Path": "/", "Arn": format!("arn:aws:iam::{id}:user/alice"),
@@ -37,7 +38,10 @@ fn iam(id: &str) -> Value {
         "RoleDetailList": [
             {"RoleName": "AWSServiceRoleForX", "Path": "/aws-service-role/x.amazonaws.com/",
              "Arn": format!("arn:aws:iam::{id}:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX"),
-             "RolePolicyList": [{"PolicyName": "work", "PolicyDocument": grant}]}
+             "RolePolicyList": [{"PolicyName": "work", "PolicyDocument": grant}]},
+            {"RoleName": "deployer", "Path": "/", "Arn": format!("arn:aws:iam::{id}:role/deployer"),
+             "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{DEV}:user/alice")}, "Action": "sts:AssumeRole"}]}}
         ]
     })
 }
@@ -354,4 +358,32 @@ fn principals_are_found_across_accounts_or_named_ambiguous() {
         .unwrap();
     assert_eq!(o.members[m].name, "dev");
     assert!(o.principal("alice", Some("nowhere")).is_err());
+}
+
+/// reference_policies_evaluation-logic-cross-account.html: "In IAM, you can
+/// attach a resource-based policy to an IAM role to allow principals in
+/// other accounts to assume that role." — the trust policy of the role in
+/// the other account and the caller's identity policy must both allow.
+#[test]
+fn assuming_a_role_in_another_account_needs_its_trust_policy() {
+    let o = org(json!([]), &[]);
+    let role =
+        format!("arn:aws:iam::{PROD}:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX");
+    // The service-linked role has no trust for dev.
+    let e = ask(&o, "alice", "dev", "sts:AssumeRole", &role);
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.resource_account, PROD);
+    // `deployer` trusts dev's alice: her identity policy and the trust
+    // policy allow.
+    let deployer = format!("arn:aws:iam::{PROD}:role/deployer");
+    let e = ask(&o, "alice", "dev", "sts:AssumeRole", &deployer);
+    assert_eq!(e.decision, Decision::Allowed, "{e:?}");
+    assert!(e
+        .reasons
+        .iter()
+        .any(|r| matches!(r.origin, Origin::Resource { .. })));
+    // prod's own alice is not named: a trust policy must allow, also
+    // within the account.
+    let e = ask(&o, "alice", "prod", "sts:AssumeRole", &deployer);
+    assert_eq!(e.decision, Decision::ImplicitDeny);
 }
