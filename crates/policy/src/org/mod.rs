@@ -87,7 +87,7 @@ pub struct Organization {
 
 /// Every collected account's IAM compiled, in snapshot order, on every
 /// core.
-fn compile_accounts(snap: &OrgSnapshot) -> Vec<Option<Account>> {
+fn compile_accounts(snap: &OrgSnapshot, only: Option<&str>) -> Vec<Option<Account>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
@@ -99,7 +99,12 @@ fn compile_accounts(snap: &OrgSnapshot) -> Vec<Option<Account>> {
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|a| a.iam.as_ref().map(Account::from_snapshot))
+                        .map(|a| match a.iam.as_ref() {
+                            Some(_) if only.is_some_and(|id| id != a.id) => {
+                                Some(Account::default())
+                            }
+                            iam => iam.map(Account::from_snapshot),
+                        })
                         .collect::<Vec<_>>()
                 })
             })
@@ -115,6 +120,13 @@ impl Organization {
     /// Compiles a (checked) organisation snapshot. Documents that cannot be
     /// compiled are left out with a warning.
     pub fn from_snapshot(snap: &OrgSnapshot) -> Organization {
+        Organization::from_snapshot_for(snap, None)
+    }
+
+    /// [`Organization::from_snapshot`] with the IAM of one account only
+    /// (by ID): the others' principals are left out, their tree, SCPs, RCPs
+    /// and resource policies kept. For questions about one principal.
+    pub fn from_snapshot_for(snap: &OrgSnapshot, only: Option<&str>) -> Organization {
         let mut org = Organization {
             id: snap.organization_id.clone(),
             management: snap.management_account_id.clone(),
@@ -154,7 +166,7 @@ impl Organization {
             let (scps, rcps) = targets.get(id).cloned().unwrap_or_default();
             Level { place, scps, rcps }
         };
-        let mut compiled = compile_accounts(snap).into_iter();
+        let mut compiled = compile_accounts(snap, only).into_iter();
         for a in &snap.accounts {
             let mut levels = vec![level(
                 Place::Account {

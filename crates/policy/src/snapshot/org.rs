@@ -358,6 +358,28 @@ impl OrgSnapshot {
             .or_else(|| self.accounts.iter().find(|a| a.name == key))
     }
 
+    /// The one account that holds a user or role `key` (ARN or name), if
+    /// exactly one does; `account` (ID or name) when given.
+    pub fn account_of(&self, key: &str, account: Option<&str>) -> Option<&OrgAccount> {
+        if let Some(a) = account {
+            return self.account(a);
+        }
+        let parts: Vec<&str> = key.splitn(6, ':').collect();
+        if let ["arn", _, _, _, id, _] = parts.as_slice() {
+            return self.accounts.iter().find(|a| a.id == *id);
+        }
+        let mut holders = self.accounts.iter().filter(|a| {
+            a.iam.as_ref().is_some_and(|iam| {
+                iam.user_detail_list.iter().any(|u| u.user_name == key)
+                    || iam.role_detail_list.iter().any(|r| r.role_name == key)
+            })
+        });
+        match (holders.next(), holders.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+
     /// The path of an OU from the root by names (`/workloads/prod`), or
     /// `/` for the root.
     pub fn ou_path(&self, id: &str) -> String {

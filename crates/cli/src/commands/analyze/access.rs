@@ -11,7 +11,7 @@ use crate::error::CmdResult;
 
 pub async fn access(ctx: &Ctx, a: AccessArgs) -> CmdResult {
     let base = base_context(ctx, &a.source, true)?;
-    let account = match load_source(ctx, &a.source).await? {
+    let account = match load_source(ctx, &a.source, Some(&a.principal)).await? {
         Loaded::Account(account) => account,
         Loaded::Organization(org) => {
             return super::org::access(ctx, &org, &a.principal, a.source.account.as_deref(), &base)

@@ -224,13 +224,19 @@ enum Loaded {
 
 /// The account from `--snapshot`, or the live one; or the organisation of
 /// an organisation snapshot.
-async fn load_source(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Loaded> {
+/// With `principal`, only the IAM of that principal's account is compiled
+/// (when one account holds it).
+async fn load_source(ctx: &Ctx, source: &SourceArgs, principal: Option<&str>) -> CmdResult<Loaded> {
     use iamctl_policy::snapshot::org::Loaded as File;
     let snapshot = match &source.snapshot {
         Some(path) => match crate::common::read_any_snapshot(path)? {
             File::Account(s) => s,
             File::Organization(snap) => {
-                let org = iamctl_policy::org::Organization::from_snapshot(&snap);
+                let only = principal
+                    .and_then(|p| snap.account_of(p, source.account.as_deref()))
+                    .map(|a| a.id.clone());
+                let org =
+                    iamctl_policy::org::Organization::from_snapshot_for(&snap, only.as_deref());
                 std::thread::spawn(move || drop(snap));
                 for w in &org.warnings {
                     ctx.status(format!("warning: {w}"));
@@ -262,7 +268,7 @@ async fn load_source(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Loaded> {
 /// The account from `--snapshot`, or the live one; an organisation snapshot
 /// is refused.
 async fn load_account(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Account> {
-    match load_source(ctx, source).await? {
+    match load_source(ctx, source, None).await? {
         Loaded::Account(a) => Ok(a),
         Loaded::Organization(_) => Err(CommandError::invalid_help(
             "this command reads an account snapshot, not an organisation snapshot",

@@ -65,7 +65,7 @@ pub async fn simulate(ctx: &Ctx, a: SimulateArgs) -> CmdResult {
     let account = if files_only {
         None
     } else {
-        match load_source(ctx, &a.source).await? {
+        match load_source(ctx, &a.source, Some(principal)).await? {
             Loaded::Account(account) => Some(account),
             Loaded::Organization(org) => {
                 if !a.policies.is_empty()

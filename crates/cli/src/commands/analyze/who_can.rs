@@ -52,7 +52,7 @@ pub async fn who_can(ctx: &Ctx, a: WhoCanArgs) -> CmdResult {
         .map(|p| load_resource_policy(p, "resourcePolicy"))
         .transpose()?;
     let base = base_context(ctx, &a.source, true)?;
-    let account = match load_source(ctx, &a.source).await? {
+    let account = match load_source(ctx, &a.source, None).await? {
         Loaded::Account(account) => account,
         Loaded::Organization(org) => {
             if resource_policy.is_some() {

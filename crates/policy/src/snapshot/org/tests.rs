@@ -38,6 +38,12 @@ fn reads_an_organisation_and_writes_it_back() {
     let again = OrgSnapshot::from_json(&org.to_json()).unwrap();
     assert_eq!(again, org);
     assert_eq!(org.account("prod").unwrap().id, "222222222222");
+    assert_eq!(org.account_of("u", None).unwrap().name, "prod");
+    assert_eq!(
+        org.account_of("u", Some("management")).unwrap().name,
+        "management"
+    );
+    assert!(org.account_of("nobody", None).is_none());
 }
 
 #[test]
