@@ -14,7 +14,11 @@ pub async fn access(ctx: &Ctx, a: AccessArgs) -> CmdResult {
     let account = match load_source(ctx, &a.source, Some(&a.principal)).await? {
         Loaded::Account(account) => account,
         Loaded::Organization(org) => {
-            return super::org::access(ctx, &org, &a.principal, a.source.account.as_deref(), &base)
+            let answered =
+                super::org::access(ctx, &org, &a.principal, a.source.account.as_deref(), &base);
+            // Left for the OS to free at exit (see `load_source`).
+            std::mem::forget(org);
+            return answered;
         }
     };
     let entity = find_principal(&account, &a.principal)?;

@@ -60,7 +60,10 @@ pub async fn who_can(ctx: &Ctx, a: WhoCanArgs) -> CmdResult {
                     "`--resource-policy` is for account snapshots: an organisation snapshot holds the resources' policies",
                 ));
             }
-            return super::org::who_can(ctx, &org, &actions, a.resource.as_deref(), &base);
+            let answered = super::org::who_can(ctx, &org, &actions, a.resource.as_deref(), &base);
+            // Left for the OS to free at exit (see `load_source`).
+            std::mem::forget(org);
+            return answered;
         }
     };
     let grants = analysis::who_can(
