@@ -211,3 +211,20 @@ pub fn read_snapshot(path: &std::path::Path) -> CmdResult<Snapshot> {
         e => CommandError::invalid(format!("`{}`: {e}", path.display())),
     })
 }
+
+/// A snapshot file of either kind, told apart by its content: an account
+/// snapshot, or an organisation snapshot (`"Kind": "organization"`); errors
+/// name the file, line and column.
+pub fn read_any_snapshot(
+    path: &std::path::Path,
+) -> CmdResult<iamctl_policy::snapshot::org::Loaded> {
+    use iamctl_policy::snapshot::org::{load, OrgError};
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CommandError::invalid(format!("cannot read `{}`: {e}", path.display())))?;
+    load(&text).map_err(|e| match e {
+        OrgError::Snapshot(SnapshotError::Json { .. }) => {
+            CommandError::invalid(format!("`{}`:{e}", path.display()))
+        }
+        e => CommandError::invalid(format!("`{}`: {e}", path.display())),
+    })
+}

@@ -237,6 +237,7 @@ mod tests {
             "check access-not-granted",
             "check no-public-access",
             "validate",
+            "snapshot merge",
             "completions",
             "man",
         ];

@@ -14,6 +14,7 @@ pub mod escalation;
 pub mod eval;
 pub mod lint;
 pub mod names;
+pub mod org;
 pub mod simulate;
 pub mod snapshot;
 pub mod templates;

@@ -25,6 +25,10 @@ pub struct EscalationArgs {
     /// One SCP level, root first (repeat per level; comma-separate several files of a level).
     #[arg(long = "scp", value_name = "FILE[,FILE]")]
     pub scps: Vec<String>,
+    /// With an organisation snapshot: only this account (name or ID); else
+    /// every account, each under the SCPs on its path.
+    #[arg(long, value_name = "NAME|ID")]
+    pub account: Option<String>,
     /// `text` for people, `markdown` (each path a mermaid graph) for a
     /// pull-request comment, `json`.
     #[arg(long, value_enum, default_value = "text")]
@@ -70,7 +74,17 @@ fn load_scps(specs: &[String]) -> CmdResult<Vec<Vec<Policy>>> {
 pub async fn run(ctx: &Ctx, a: EscalationArgs) -> CmdResult {
     let scps = load_scps(&a.scps)?;
     let snapshot = match &a.snapshot {
-        Some(path) => crate::common::read_snapshot(path)?,
+        Some(path) => match crate::common::read_any_snapshot(path)? {
+            iamctl_policy::snapshot::org::Loaded::Account(s) => s,
+            iamctl_policy::snapshot::org::Loaded::Organization(org) => {
+                if !scps.is_empty() {
+                    return Err(CommandError::usage(
+                        "`--scp` is for account snapshots: an organisation snapshot holds its SCPs",
+                    ));
+                }
+                return super::escalation_org::run(ctx, &a, &org);
+            }
+        },
         None => {
             let snap = ctx.aws().await.authorization_details(false).await?;
             ctx.status(format!(

@@ -11,6 +11,7 @@ pub mod check;
 pub mod connector;
 pub mod deploy;
 pub mod escalation;
+pub mod escalation_org;
 pub mod group;
 pub mod iac;
 pub mod import;
@@ -20,6 +21,7 @@ pub mod policy;
 pub mod principal;
 pub mod role;
 pub mod s3user;
+pub mod snapshot;
 pub mod user;
 pub mod whoami;
 
@@ -122,6 +124,9 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// Organisation snapshots: merge several collections into one.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
     /// Check an IAM-as-code configuration directory offline (seed 004's layout).
     Validate(iac::ValidateArgs),
     /// Show what apply would change in each account, and who gains or loses what access.
@@ -181,7 +186,7 @@ impl Command {
             Escalation { aws, .. } | Plan { aws, .. } | Apply { aws, .. } => Some(aws.clone()),
             Cleanup { aws, .. } | Import { aws, .. } => Some(aws.clone()),
             Policy(c) => c.aws().cloned(),
-            Check(_) | Validate(_) | Completions { .. } | Man { .. } => None,
+            Check(_) | Snapshot(_) | Validate(_) | Completions { .. } | Man { .. } => None,
         }
     }
 }
@@ -203,6 +208,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> CmdResult {
         Command::Access { args, .. } => analyze::access(ctx, args).await,
         Command::Check(c) => check::run(ctx, c),
         Command::Escalation { args, .. } => escalation::run(ctx, args).await,
+        Command::Snapshot(c) => snapshot::run(ctx, c),
         Command::Validate(a) => iac::validate(ctx, a),
         Command::Plan { args, .. } => deploy::plan(ctx, args).await,
         Command::Apply { args, .. } => deploy::apply(ctx, args).await,

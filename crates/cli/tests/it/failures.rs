@@ -238,6 +238,12 @@ const CASES: &[Case] = &[
     ),
     ("escalation", &["--snapshot", "missing.json"], None, 3),
     ("validate", &["no-such-dir"], None, 3),
+    (
+        "snapshot merge",
+        &["missing.json", "--out", "merged.json"],
+        None,
+        3,
+    ),
     ("plan", &["no-such-dir"], None, 3),
     ("apply", &["no-such-dir", "--yes"], None, 3),
     ("cleanup", &["no-such-dir", "--yes"], None, 3),

@@ -20,6 +20,7 @@ mod interactive;
 mod json_output;
 mod key;
 mod lock;
+mod org;
 mod policy;
 mod readme;
 mod recipes;

@@ -27,6 +27,11 @@ use std::process::Command;
 /// The ```text blocks, by document and first line, and why each is not run.
 const NOT_RUN: &[(&str, &str, &str)] = &[
     (
+        "docs/snapshot.md",
+        "iamctl who-can s3:DeleteBucket",
+        "needs an organisation snapshot, which moto cannot give until `collect` exists; the org tests run these commands",
+    ),
+    (
         "README.md",
         "scripts/demo",
         "runs the whole test suite, this test included",

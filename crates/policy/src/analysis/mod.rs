@@ -292,8 +292,15 @@ pub fn key_policy_assumption(
 
 /// Summarises the access of one principal over every action AWS documents.
 pub fn access(account: &Account, entity: &Entity, base: &Context) -> AccessSummary {
-    let mut req = principal_request(account, entity, base, "*");
+    let req = principal_request(account, entity, base, "*");
     let set = account.policy_set(entity);
+    access_with(req, &set)
+}
+
+/// [`access`] for a request of the principal (any action; its resource is
+/// replaced) and the policies that take part — SCPs included, for an
+/// account of an organisation.
+pub fn access_with(mut req: Request, set: &crate::eval::PolicySet<'_>) -> AccessSummary {
     let mut summary = AccessSummary::default();
     let mut name = String::new();
     for service in catalog().services() {
@@ -319,7 +326,7 @@ pub fn access(account: &Account, entity: &Entity, base: &Context) -> AccessSumma
                 continue;
             }
             req.set_any_resource(Some(resource_predicate(service, action)));
-            if decision(&req, &set) == Decision::Allowed {
+            if decision(&req, set) == Decision::Allowed {
                 summary
                     .services
                     .entry(service.prefix.clone())

@@ -372,6 +372,18 @@ impl Statement {
         (!self.resources.not).then(|| self.resources.text.clone())
     }
 
+    /// Whether the statement grants everyone: an `Allow` whose `Principal`
+    /// is `*` (or `{"AWS": "*"}`) with no condition to narrow it — what S3
+    /// Block Public Access calls a public policy.
+    pub fn is_public(&self) -> bool {
+        self.effect == Effect::Allow
+            && self.conditions.is_empty()
+            && self
+                .principal
+                .as_ref()
+                .is_some_and(|p| !p.not && p.entries.contains(&PrincipalEntry::Everyone))
+    }
+
     /// The statement's conditions, one per operator and key.
     pub fn conditions(&self) -> &[Condition] {
         &self.conditions

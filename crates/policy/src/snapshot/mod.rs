@@ -9,6 +9,7 @@
 
 mod err;
 mod gaad;
+pub mod org;
 #[cfg(test)]
 mod tests;
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod batch;
+mod org;
 mod simulate;
 mod who_can;
 
@@ -37,6 +38,10 @@ pub struct SourceArgs {
     /// and `aws:EpochTime` unless given with `--context`.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// With an organisation snapshot: the account (name or ID) of the
+    /// principal, where several accounts have one of that name.
+    #[arg(long, value_name = "NAME|ID")]
+    pub account: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -211,10 +216,36 @@ pub fn parse_at(text: &str) -> CmdResult<jiff::Timestamp> {
     })
 }
 
-/// The account from `--snapshot`, or the live one.
-async fn load_account(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Account> {
+/// What `--snapshot` holds (or the live account).
+enum Loaded {
+    Account(Account),
+    Organization(iamctl_policy::org::Organization),
+}
+
+/// The account from `--snapshot`, or the live one; or the organisation of
+/// an organisation snapshot.
+/// With `principal`, only the IAM of that principal's account is compiled
+/// (when one account holds it).
+async fn load_source(ctx: &Ctx, source: &SourceArgs, principal: Option<&str>) -> CmdResult<Loaded> {
+    use iamctl_policy::snapshot::org::Loaded as File;
     let snapshot = match &source.snapshot {
-        Some(path) => crate::common::read_snapshot(path)?,
+        Some(path) => match crate::common::read_any_snapshot(path)? {
+            File::Account(s) => s,
+            File::Organization(snap) => {
+                let only = principal
+                    .and_then(|p| snap.account_of(p, source.account.as_deref()))
+                    .map(|a| a.id.clone());
+                let org =
+                    iamctl_policy::org::Organization::from_snapshot_for(&snap, only.as_deref());
+                // Freeing a large organisation costs as much as reading it;
+                // the process is about to end, and the OS takes it back.
+                std::mem::forget(snap);
+                for w in &org.warnings {
+                    ctx.status(format!("warning: {w}"));
+                }
+                return Ok(Loaded::Organization(org));
+            }
+        },
         None => {
             let snap = ctx.aws().await.authorization_details(false).await?;
             ctx.status(format!(
@@ -224,13 +255,28 @@ async fn load_account(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Account> {
             snap.document
         }
     };
+    if source.account.is_some() {
+        ctx.status("warning: `--account` is for organisation snapshots; ignored");
+    }
     let account = Account::from_snapshot(&snapshot);
     // The snapshot is freed while the command runs.
     std::thread::spawn(move || drop(snapshot));
     for w in &account.warnings {
         ctx.status(format!("warning: {w}"));
     }
-    Ok(account)
+    Ok(Loaded::Account(account))
+}
+
+/// The account from `--snapshot`, or the live one; an organisation snapshot
+/// is refused.
+async fn load_account(ctx: &Ctx, source: &SourceArgs) -> CmdResult<Account> {
+    match load_source(ctx, source, None).await? {
+        Loaded::Account(a) => Ok(a),
+        Loaded::Organization(_) => Err(CommandError::invalid_help(
+            "this command reads an account snapshot, not an organisation snapshot",
+            "`who-can`, `access` and `escalation` read organisation snapshots",
+        )),
+    }
 }
 
 fn find_principal<'a>(account: &'a Account, key: &str) -> CmdResult<&'a Entity> {

@@ -6,8 +6,8 @@ use iamctl_policy::simulate::evaluation_to_json;
 use serde_json::{json, Value};
 
 use super::{
-    base_context, find_principal, load_account, load_levels, load_policy, load_resource_policy,
-    SimulateArgs,
+    base_context, find_principal, load_levels, load_policy, load_resource_policy, load_source,
+    Loaded, SimulateArgs,
 };
 use crate::ctx::Ctx;
 use crate::error::{CmdResult, CommandError};
@@ -65,7 +65,22 @@ pub async fn simulate(ctx: &Ctx, a: SimulateArgs) -> CmdResult {
     let account = if files_only {
         None
     } else {
-        Some(load_account(ctx, &a.source).await?)
+        match load_source(ctx, &a.source, Some(principal)).await? {
+            Loaded::Account(account) => Some(account),
+            Loaded::Organization(org) => {
+                if !a.policies.is_empty()
+                    || a.boundary.is_some()
+                    || a.resource_policy.is_some()
+                    || !a.scps.is_empty()
+                    || !a.rcps.is_empty()
+                {
+                    return Err(CommandError::usage(
+                        "policy files are for account snapshots: an organisation snapshot holds every policy",
+                    ));
+                }
+                return super::org::simulate(ctx, &org, principal, &a, &context);
+            }
+        }
     };
     let (request_principal, mut set) = match &account {
         Some(account) => {

@@ -8,7 +8,7 @@ use iamctl_policy::catalog::{catalog, Action, Service};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use super::{base_context, load_account, load_resource_policy, WhoCanArgs};
+use super::{base_context, load_resource_policy, load_source, Loaded, WhoCanArgs};
 use crate::ctx::{table, Ctx};
 use crate::error::{CmdResult, CommandError};
 
@@ -52,7 +52,20 @@ pub async fn who_can(ctx: &Ctx, a: WhoCanArgs) -> CmdResult {
         .map(|p| load_resource_policy(p, "resourcePolicy"))
         .transpose()?;
     let base = base_context(ctx, &a.source, true)?;
-    let account = load_account(ctx, &a.source).await?;
+    let account = match load_source(ctx, &a.source, None).await? {
+        Loaded::Account(account) => account,
+        Loaded::Organization(org) => {
+            if resource_policy.is_some() {
+                return Err(CommandError::usage(
+                    "`--resource-policy` is for account snapshots: an organisation snapshot holds the resources' policies",
+                ));
+            }
+            let answered = super::org::who_can(ctx, &org, &actions, a.resource.as_deref(), &base);
+            // Left for the OS to free at exit (see `load_source`).
+            std::mem::forget(org);
+            return answered;
+        }
+    };
     let grants = analysis::who_can(
         &account,
         &actions,
