@@ -24,7 +24,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The server to start: `IAMCTL_MOTO_SERVER` when set, else the venv's
-/// python running `moto_shim.py` (beside this file): moto's own server with
+/// python running `scripts/moto_shim.py`: moto's own server with
 /// the Identity Center calls moto 5.2.5 lacks (tags, permission-set
 /// boundaries, provisioning status), added over moto's models. A test
 /// stand-in, documented in the shim.
@@ -38,7 +38,7 @@ fn moto_server_cmd() -> (PathBuf, Option<PathBuf>) {
         "{} is missing: run scripts/test, which creates the venv with moto",
         python.display()
     );
-    let shim = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/moto_shim.py");
+    let shim = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/moto_shim.py");
     (python, Some(shim))
 }
 
