@@ -115,6 +115,27 @@ pub async fn sdk_config(
         .await
 }
 
+/// SDK configuration acting in `account` (moto keeps accounts apart: an
+/// AssumeRole into a role of another account acts there).
+pub async fn account_config(endpoint: &str, account: &str) -> aws_config::SdkConfig {
+    let base = sdk_config(endpoint, "testing", "testing", None).await;
+    let out = aws_sdk_sts::Client::new(&base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/iamctl-check"))
+        .role_session_name("iamctl-check")
+        .send()
+        .await
+        .expect("assume a role into the account");
+    let c = out.credentials().expect("credentials");
+    sdk_config(
+        endpoint,
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token()),
+    )
+    .await
+}
+
 /// What one run of `iamctl` did.
 #[derive(Debug)]
 pub struct Out {

@@ -16,22 +16,7 @@ use crate::harness::*;
 /// A fresh target account and an IAM client acting in it.
 async fn target(endpoint: &str) -> (String, Client) {
     let id = next_account();
-    let base = sdk_config(endpoint, "testing", "testing", None).await;
-    let out = aws_sdk_sts::Client::new(&base)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{id}:role/iamctl-check"))
-        .role_session_name("iamctl-check")
-        .send()
-        .await
-        .expect("assume a role into the target account");
-    let c = out.credentials().expect("credentials");
-    let conf = sdk_config(
-        endpoint,
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token()),
-    )
-    .await;
+    let conf = account_config(endpoint, &id).await;
     (id, Client::new(&conf))
 }
 

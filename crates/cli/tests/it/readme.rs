@@ -351,22 +351,7 @@ fn every_block_that_is_not_run_says_why() {
 
 /// Users, groups, roles and customer-managed policies in `account`.
 async fn leftovers(endpoint: &str, account: &str) -> Vec<String> {
-    let base = sdk_config(endpoint, "testing", "testing", None).await;
-    let out = aws_sdk_sts::Client::new(&base)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/readme-check"))
-        .role_session_name("readme-check")
-        .send()
-        .await
-        .expect("assume a role into the account");
-    let c = out.credentials().expect("credentials");
-    let conf = sdk_config(
-        endpoint,
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token()),
-    )
-    .await;
+    let conf = account_config(endpoint, account).await;
     let iam = aws_sdk_iam::Client::new(&conf);
     let mut left = Vec::new();
     let users = iam.list_users().send().await.expect("ListUsers");

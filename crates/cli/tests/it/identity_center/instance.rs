@@ -14,22 +14,7 @@ pub(super) struct Instance {
 
 impl Instance {
     pub(super) async fn new(endpoint: &str, account: &str) -> Instance {
-        let base = sdk_config(endpoint, "testing", "testing", None).await;
-        let out = aws_sdk_sts::Client::new(&base)
-            .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/iamctl-check"))
-            .role_session_name("iamctl-check")
-            .send()
-            .await
-            .expect("assume a role into the instance's account");
-        let c = out.credentials().expect("credentials");
-        let conf = sdk_config(
-            endpoint,
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token()),
-        )
-        .await;
+        let conf = account_config(endpoint, account).await;
         let admin = aws_sdk_ssoadmin::Client::new(&conf);
         let i = admin.list_instances().send().await.expect("ListInstances");
         let i = &i.instances()[0];
