@@ -15,8 +15,9 @@
 use super::err::ConfigError;
 use aws_config::profile::{Profile, ProfileSet};
 
-/// Where the first credentials come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the first credentials come from. Its `Debug` never shows a
+/// secret key or session token.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum Base {
     Static {
         profile: String,
@@ -40,6 +41,51 @@ pub(crate) enum Base {
         token_file: String,
         session_name: Option<String>,
     },
+}
+
+impl std::fmt::Debug for Base {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Base::Static {
+                profile,
+                access_key_id,
+                session_token,
+                ..
+            } => f
+                .debug_struct("Static")
+                .field("profile", profile)
+                .field("access_key_id", access_key_id)
+                .field("secret_access_key", &"<redacted>")
+                .field(
+                    "session_token",
+                    &session_token.as_ref().map(|_| "<redacted>"),
+                )
+                .finish(),
+            Base::Process { profile, command } => f
+                .debug_struct("Process")
+                .field("profile", profile)
+                .field("command", command)
+                .finish(),
+            Base::Sso(s) => f.debug_tuple("Sso").field(s).finish(),
+            Base::Source { profile, source } => f
+                .debug_struct("Source")
+                .field("profile", profile)
+                .field("source", source)
+                .finish(),
+            Base::WebIdentity {
+                profile,
+                role_arn,
+                token_file,
+                session_name,
+            } => f
+                .debug_struct("WebIdentity")
+                .field("profile", profile)
+                .field("role_arn", role_arn)
+                .field("token_file", token_file)
+                .field("session_name", session_name)
+                .finish(),
+        }
+    }
 }
 
 /// `credential_source`: "Environment", "Ec2InstanceMetadata" or "EcsContainer".
@@ -518,5 +564,19 @@ mod tests {
         assert!(e.contains("`1h`") && e.contains("duration_seconds"), "{e}");
         let e = resolve(&s, "half").unwrap_err().to_string();
         assert!(e.contains("aws_secret_access_key"), "{e}");
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret_key_or_token() {
+        let b = Base::Static {
+            profile: "alice".into(),
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG".into(),
+            session_token: Some("FwoGZXIvYXdzEXAMPLETOKEN".into()),
+        };
+        let shown = format!("{b:?}");
+        assert!(shown.contains("AKIAEXAMPLE"), "{shown}");
+        assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
+        assert!(!shown.contains("FwoGZXIv"), "{shown}");
     }
 }

@@ -103,10 +103,24 @@ async fn managed_docs(run: &IcRun, targets: &[Target]) -> PolicyDocs {
             arns.insert(a.clone());
         }
     }
-    let aws = &targets[run.target_index].aws;
+    let target = &targets[run.target_index];
     let mut docs = PolicyDocs::new();
-    for arn in arns {
-        if let Ok(v) = IamBackend::policy_document(aws, &arn).await {
+    // The account's read holds the documents of the policies attached
+    // there; only the others cost a call, made concurrently.
+    for p in &target.snapshot.policies {
+        if arns.remove(&p.arn) {
+            if let Some(v) = p.default_document() {
+                docs.insert(p.arn.clone(), Document::new(v.clone()));
+            }
+        }
+    }
+    let fetched = futures::future::join_all(arns.into_iter().map(|arn| async move {
+        let v = IamBackend::policy_document(&target.aws, &arn).await.ok();
+        (arn, v)
+    }))
+    .await;
+    for (arn, v) in fetched {
+        if let Some(v) = v {
             docs.insert(arn, Document::new(v));
         }
     }
